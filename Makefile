@@ -1,0 +1,85 @@
+# nnpipe: one Makefile. `make`, `make test`, `make test-gpu`, `make install PREFIX=...`
+# Builds the CUDA backend when nvcc is found (NVCC=... to choose one, NVCC= to skip).
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror=implicit-function-declaration
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE -march=x86-64-v2 -mtune=native $(WARN) -Ilib
+NN_LIBS   := -lpng -ljpeg -lz -lm
+
+# OpenBLAS (Debian: libopenblas-dev) and OpenMP
+BLAS_INC  := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include/x86_64-linux-gnu/openblas-openmp))
+ifeq ($(BLAS_INC),)
+$(error OpenBLAS headers not found: install libopenblas-dev)
+endif
+NN_CFLAGS += -I$(BLAS_INC)
+NN_LIBS   += -lopenblas
+OPENMP    := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo yes)
+ifeq ($(OPENMP),yes)
+NN_CFLAGS += -fopenmp
+NN_LIBS   += -fopenmp
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:lib/%.c=build/lib/%.o)
+CU_SRC    := $(wildcard kernels/*.cu)
+CU_OBJ    := $(CU_SRC:kernels/%.cu=build/kernels/%.o)
+TOOLS     := $(patsubst cmd/%.c,bin/%,$(wildcard cmd/*.c))
+TESTS     := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/*.c))
+
+ifneq ($(NVCC),)
+NN_CFLAGS += -DNN_CUDA -I$(CUDA_HOME)/include
+NN_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+NVFLAGS   := -O3 -std=c++17 $(CUDA_ARCH) -DNN_CUDA -Ilib -Werror all-warnings -Xcompiler -Wall
+LIB_ALL   := $(LIB_OBJ) $(CU_OBJ)
+else
+LIB_ALL   := $(LIB_OBJ)
+endif
+
+all: info $(TOOLS) $(TESTS)
+
+info:
+	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INC); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))"
+
+build/libnnpipe.a: $(LIB_ALL)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(NN_CFLAGS) -c $< -o $@
+
+build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+bin/%: cmd/%.c build/libnnpipe.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
+
+build/tests/%: tests/%.c build/libnnpipe.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
+
+test: all
+	@tests/run.sh
+
+test-gpu: all
+	@NN_TEST_ONLY=gpu tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+
+clean:
+	rm -rf bin build
+
+.PHONY: all info test test-gpu install clean
+.SECONDARY: $(LIB_OBJ) $(CU_OBJ)

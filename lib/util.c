@@ -1,0 +1,308 @@
+/* util.c: errors, checked allocation and I/O, atomic output files, seeded RNG. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *nn_prog = "nnpipe";
+
+/* Temporary output files not yet committed; removed at exit. */
+#define MAX_PENDING 16
+static outfile *pending[MAX_PENDING];
+static int cleanup_registered;
+
+static void remove_pending(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i]) {
+			unlink(pending[i]->tmp);
+			pending[i] = NULL;
+		}
+}
+
+static void vmessage(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", nn_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", nn_prog);
+	exit(2);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		fatal("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		fatal("out of memory allocating %zu x %zu bytes", n, size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		fatal("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+const char *path_name(const char *path)
+{
+	return (!path || !strcmp(path, "-")) ? "<stdin>" : path;
+}
+
+FILE *xfopen_read(const char *path)
+{
+	if (!path || !strcmp(path, "-"))
+		return stdin;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fatal("%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+		fatal("%s: is a directory", path);
+	return f;
+}
+
+void xfread(void *buf, size_t n, FILE *f, const char *path)
+{
+	if (n && fread(buf, 1, n, f) != n) {
+		if (ferror(f))
+			fatal("%s: read error: %s", path_name(path), strerror(errno));
+		fatal("%s: truncated file", path_name(path));
+	}
+}
+
+void xfwrite(const void *buf, size_t n, FILE *f, const char *path)
+{
+	if (n && fwrite(buf, 1, n, f) != n)
+		fatal("%s: write error: %s", path ? path : "<stdout>", strerror(errno));
+}
+
+char *read_file(const char *path, size_t *len)
+{
+	FILE *f = xfopen_read(path);
+	size_t cap = 1 << 16, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f))
+		fatal("%s: read error: %s", path_name(path), strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+outfile *out_open(const char *path)
+{
+	outfile *o = xcalloc(1, sizeof *o);
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout;
+		return o;
+	}
+	o->path = xstrdup(path);
+	o->tmp = xmalloc(strlen(path) + 32);
+	sprintf(o->tmp, "%s.tmp.%ld", path, (long)getpid());
+	o->f = fopen(o->tmp, "wb");
+	if (!o->f)
+		fatal("%s: %s", path, strerror(errno));
+	if (!cleanup_registered) {
+		atexit(remove_pending);
+		cleanup_registered = 1;
+	}
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (!pending[i]) {
+			pending[i] = o;
+			break;
+		}
+	return o;
+}
+
+void out_commit(outfile *o)
+{
+	if (!o->path) {
+		stdout_check();
+		free(o);
+		return;
+	}
+	if (fflush(o->f) || ferror(o->f) || fsync(fileno(o->f)))
+		fatal("%s: write error: %s", o->path, strerror(errno));
+	if (fclose(o->f))
+		fatal("%s: write error: %s", o->path, strerror(errno));
+	if (rename(o->tmp, o->path))
+		fatal("%s: cannot rename from %s: %s", o->path, o->tmp, strerror(errno));
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i] == o)
+			pending[i] = NULL;
+	free(o->path);
+	free(o->tmp);
+	free(o);
+}
+
+void stdout_check(void)
+{
+	if (fflush(stdout) || ferror(stdout))
+		fatal("<stdout>: write error: %s", strerror(errno ? errno : EIO));
+}
+
+int parse_int(const char *s, long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int parse_float(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int parse_float_list(const char *s, float *out, int max)
+{
+	int n = 0;
+	char *copy = xstrdup(s), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		double v;
+		if (n == max || !parse_float(tok, &v)) {
+			free(copy);
+			return -1;
+		}
+		out[n++] = (float)v;
+	}
+	free(copy);
+	return n;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void rng_seed(rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t rng_next(rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double rng_uniform(rng *r) { return (rng_next(r) >> 11) * 0x1.0p-53; }
+
+float rng_uniform_range(rng *r, float lo, float hi)
+{
+	return lo + (hi - lo) * (float)rng_uniform(r);
+}
+
+uint32_t rng_below(rng *r, uint32_t n)
+{
+	uint64_t m = (uint64_t)(uint32_t)rng_next(r) * n;
+	if ((uint32_t)m < n) {
+		uint32_t t = -n % n;
+		while ((uint32_t)m < t)
+			m = (uint64_t)(uint32_t)rng_next(r) * n;
+	}
+	return m >> 32;
+}
+
+void rng_shuffle(rng *r, int *idx, int n)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = rng_below(r, i + 1);
+		int t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+}

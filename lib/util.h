@@ -1,0 +1,66 @@
+/* util.h: errors, checked allocation and I/O, atomic output files, seeded RNG. */
+#ifndef NN_UTIL_H
+#define NN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Program name used as the prefix of every message ("nn-train: ..."). */
+extern const char *nn_prog;
+
+/* Print "prog: msg" to stderr and exit 1 (bad input or failure). */
+void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Print "prog: msg" and a hint to run --help, exit 2 (bad usage). */
+void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Print "prog: msg" to stderr and return (warnings, progress). */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Open for reading; "-" or NULL is stdin. Dies with "prog: path: reason". */
+FILE *xfopen_read(const char *path);
+/* Reads exactly n bytes or dies naming path ("truncated" on early EOF). */
+void xfread(void *buf, size_t n, FILE *f, const char *path);
+void xfwrite(const void *buf, size_t n, FILE *f, const char *path);
+/* Whole file into memory (NUL-terminated); *len gets the size. */
+char *read_file(const char *path, size_t *len);
+/* Display name of a path for messages: "<stdin>" for "-" or NULL. */
+const char *path_name(const char *path);
+
+/* Atomic output: writes go to PATH.tmp.PID, renamed to PATH by out_commit().
+   "-" or NULL is stdout (nothing to rename). A temporary file that was never
+   committed is removed when the program exits, also through fatal(). */
+typedef struct outfile {
+	FILE *f;
+	char *path;   /* final name, NULL for stdout */
+	char *tmp;    /* temporary name */
+} outfile;
+outfile *out_open(const char *path);
+void out_commit(outfile *o);   /* flush, fsync, close, rename; dies on error */
+/* Flush stdout and die if it failed (e.g. disk full, closed pipe). */
+void stdout_check(void);
+
+/* Strict number parsing for options and files: the whole string must parse. */
+int parse_int(const char *s, long *out);
+int parse_float(const char *s, double *out);
+/* Comma-separated floats ("1,1,5,1,1"); returns count or -1 on a bad number. */
+int parse_float_list(const char *s, float *out, int max);
+
+double now_seconds(void);
+
+/* SplitMix64-seeded xoshiro-style generator: small, fast, reproducible across
+   machines. Counter-based seeding (rng_seed(seed, stream)) lets every epoch or
+   step have its own stream so that a resumed run draws the same numbers. */
+typedef struct rng { uint64_t s[4]; } rng;
+void rng_seed(rng *r, uint64_t seed, uint64_t stream);
+uint64_t rng_next(rng *r);
+double rng_uniform(rng *r);              /* [0,1) */
+float rng_uniform_range(rng *r, float lo, float hi);
+uint32_t rng_below(rng *r, uint32_t n);  /* [0,n) without modulo bias */
+void rng_shuffle(rng *r, int *idx, int n);
+
+#endif
