@@ -1,0 +1,37 @@
+/* dataset.h: dataset streams (x, y, class names) and prediction streams (p, y, names).
+   Stream layout, decided once and used everywhere:
+     dataset stream:    x [N,C,H,W] uint8 or float32, then y [N] or [N,H,W] class ids
+                        (uint8, int32 or int64), then optionally names [K] (|S, class names)
+     prediction stream: p [N,K] or [N,K,H,W] float32, then y when the input had labels,
+                        then names [K] when known.
+   An array of dtype |S anywhere after the first is the class-name list. */
+#ifndef NN_DATASET_H
+#define NN_DATASET_H
+
+#include <stdio.h>
+#include "tensor.h"
+
+typedef struct dataset {
+	tensor *x;        /* [N,C,H,W] uint8 or float32 (predictions: p [N,K(,H,W)] float32) */
+	tensor *y;        /* int32 [N] or [N,H,W], NULL when the stream has no labels */
+	char **names;     /* class names, NULL when the stream has none */
+	int nclass;       /* number of names (0 when none) */
+} dataset;
+
+/* Reads a whole stream from path ("-" is stdin). kind is "dataset" or
+   "prediction" and only changes the checks and messages: a dataset's x must
+   be 4-D uint8/float32; a prediction's p must be 2-D or 4-D float32. Labels
+   are converted to int32 and checked to be in [0, nclass) when names are
+   present. Dies with "prog: path: reason" on anything malformed. */
+dataset *dataset_read(const char *path, const char *kind);
+/* Same, from an already open stream. */
+dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
+/* Writes x, y (as uint8 when every id fits, else int32) and names (when
+   given) to f. */
+void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
+		   char **names, int nclass);
+void dataset_free(dataset *d);
+/* Number of samples (x->shape[0]). */
+long dataset_len(const dataset *d);
+
+#endif
