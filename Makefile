@@ -4,12 +4,13 @@
 PREFIX    ?= /usr/local
 CC        ?= cc
 CFLAGS    ?= -O2 -g
+MARCH     ?= -march=native
 NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror=implicit-function-declaration
-NN_CFLAGS := -std=c11 -D_GNU_SOURCE -march=x86-64-v2 -mtune=native $(WARN) -Ilib
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) $(WARN) -Ilib
 NN_LIBS   := -lpng -ljpeg -lz -lm
 
 # OpenBLAS (Debian: libopenblas-dev) and OpenMP

@@ -52,6 +52,13 @@ int parse_float_list(const char *s, float *out, int max);
 
 double now_seconds(void);
 
+/* Option parsing for long options: when argv[*i] is "--name" (value in the
+   next argument) or "--name=value", sets *val, advances *i past what it used
+   and returns 1. A missing value is a usage error. */
+int opt_value(char **argv, int argc, int *i, const char *name, const char **val);
+/* A flag without value: "--name". */
+int opt_flag(char **argv, int *i, const char *name);
+
 /* SplitMix64-seeded xoshiro-style generator: small, fast, reproducible across
    machines. Counter-based seeding (rng_seed(seed, stream)) lets every epoch or
    step have its own stream so that a resumed run draws the same numbers. */

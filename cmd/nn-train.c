@@ -1,0 +1,596 @@
+/* nn-train: train a network described by a .net file (or resume a
+   checkpoint) on a dataset stream; writes the model, a checkpoint and a
+   metrics log. */
+#include "backend.h"
+#include "batch.h"
+#include "dataset.h"
+#include "json.h"
+#include "model.h"
+#include "net.h"
+#include "optim.h"
+#include "util.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	printf("usage: nn-train [options] NET.net [TRAIN]\n"
+	       "       nn-train [options] --resume CHECKPOINT [TRAIN]\n"
+	       "Train the network described in NET.net on the dataset stream TRAIN\n"
+	       "(default: standard input) and write the model.\n\n"
+	       "  -o FILE               model file (default model.safetensors)\n"
+	       "  --checkpoint FILE     checkpoint for --resume (default: the model file + .ckpt)\n"
+	       "  --checkpoint-every N  also write the checkpoint every N steps (default: each epoch)\n"
+	       "  --resume FILE         continue a checkpoint where it stopped\n"
+	       "  --epochs N            passes over the training data (default 3)\n"
+	       "  --batch N             samples per step (default 64)\n"
+	       "  --opt sgd|adam|adamw  optimiser (default adam)\n"
+	       "  --lr X                learning rate (default 1e-3)\n"
+	       "  --momentum X          SGD momentum (default 0)\n"
+	       "  --nesterov            SGD with Nesterov momentum\n"
+	       "  --wd X                weight decay (default 0; 1e-2 for adamw)\n"
+	       "  --betas B1,B2         Adam betas (default 0.9,0.999)\n"
+	       "  --sched SPEC          const, step:EPOCHS[:GAMMA] or cosine[:MIN_LR] (default const)\n"
+	       "  --warmup N            linear learning-rate warm-up over N steps\n"
+	       "  --class-weights LIST  loss weight per class, e.g. 1,1,5,1,1\n"
+	       "  --augment SPEC        none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7\n"
+	       "  --normalize data|none per-channel input normalisation from the training data (default data)\n"
+	       "  --seed N              data order, initialisation and augmentation (default 1)\n"
+	       "  --threads N           CPU threads (default: all cores)\n"
+	       "  --device auto|cpu|cuda\n"
+	       "  --precision fp32|tf32 matrix maths on the GPU (default fp32)\n"
+	       "  --val FILE            validation dataset stream\n"
+	       "  --val-every N         validate every N steps (default: at each log point)\n"
+	       "  --log FILE            metrics log (TSV: step epoch split loss accuracy lr seconds)\n"
+	       "  --log-every N         log every N steps (default 100)\n"
+	       "  -q, --quiet           no progress on stderr\n"
+	       "  --help                this help\n");
+}
+
+typedef struct config {
+	const char *opt;
+	double lr, momentum, wd, beta1, beta2, eps;
+	int nesterov;
+	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
+	const char *sched, *augment, *class_weights, *normalize;
+} config;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	if (interrupted)
+		signal(sig, SIG_DFL);
+	interrupted = 1;
+}
+
+static char *config_json(const config *c, long train_n)
+{
+	char *s = xmalloc(2048);
+	char *cw = json_quote(c->class_weights), *au = json_quote(c->augment), *sc = json_quote(c->sched);
+	char *no = json_quote(c->normalize);
+	snprintf(s, 2048,
+		 "{\"opt\": \"%s\", \"lr\": %.9g, \"momentum\": %.9g, \"nesterov\": %d, \"wd\": %.9g, "
+		 "\"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, \"batch\": %ld, \"epochs\": %ld, "
+		 "\"seed\": %ld, \"sched\": %s, \"warmup\": %ld, \"class_weights\": %s, \"augment\": %s, "
+		 "\"normalize\": %s, \"log_every\": %ld, \"val_every\": %ld, \"checkpoint_every\": %ld, "
+		 "\"train_samples\": %ld}",
+		 c->opt, c->lr, c->momentum, c->nesterov, c->wd, c->beta1, c->beta2, c->eps, c->batch,
+		 c->epochs, c->seed, sc, c->warmup, cw, au, no, c->log_every, c->val_every, c->ckpt_every,
+		 train_n);
+	free(cw), free(au), free(sc), free(no);
+	return s;
+}
+
+/* Restores the configuration saved in a checkpoint; options given on the
+   command line (set[] flags) win. */
+static void config_restore(config *c, const char *cfg, const char *path, const char *given)
+{
+	const char *err;
+	json *j = cfg ? json_parse(cfg, strlen(cfg), &err) : NULL;
+	if (!j || j->kind != JSON_OBJECT)
+		fatal("%s: checkpoint has no readable training configuration", path);
+#define NUM(key, field)                                                        \
+	do {                                                                   \
+		json *v = json_get(j, key);                                    \
+		if (v && v->kind == JSON_NUMBER && !strstr(given, " " key " ")) \
+			c->field = v->number;                                  \
+	} while (0)
+#define STR(key, field)                                                        \
+	do {                                                                   \
+		json *v = json_get(j, key);                                    \
+		if (v && v->kind == JSON_STRING && !strstr(given, " " key " ")) \
+			c->field = xstrdup(v->str);                            \
+	} while (0)
+	STR("opt", opt);
+	NUM("lr", lr);
+	NUM("momentum", momentum);
+	NUM("nesterov", nesterov);
+	NUM("wd", wd);
+	NUM("beta1", beta1);
+	NUM("beta2", beta2);
+	NUM("eps", eps);
+	NUM("batch", batch);
+	NUM("epochs", epochs);
+	NUM("seed", seed);
+	STR("sched", sched);
+	NUM("warmup", warmup);
+	STR("class_weights", class_weights);
+	STR("augment", augment);
+	STR("normalize", normalize);
+	NUM("log_every", log_every);
+	NUM("val_every", val_every);
+	NUM("checkpoint_every", ckpt_every);
+#undef NUM
+#undef STR
+	json_free(j);
+}
+
+typedef struct augment {
+	int flip;
+	float crop;   /* smallest scale; 1 = no crop */
+} augment;
+
+static int augment_parse(const char *s, augment *a)
+{
+	a->flip = 0;
+	a->crop = 1;
+	if (!strcmp(s, "none") || !*s)
+		return 1;
+	char *copy = xstrdup(s), *save = NULL;
+	int ok = 1;
+	for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
+		double v;
+		if (!strcmp(t, "flip"))
+			a->flip = 1;
+		else if (!strncmp(t, "crop=", 5) && parse_float(t + 5, &v) && v > 0 && v <= 1)
+			a->crop = v;
+		else
+			ok = 0;
+	}
+	free(copy);
+	return ok;
+}
+
+static void draw_xforms(const augment *a, uint64_t seed, long step, int count, int h, int w,
+			sample_xform *xf)
+{
+	rng r;
+	rng_seed(&r, seed, 0xa5000000000ULL + step);
+	for (int i = 0; i < count; i++) {
+		sample_xform t = {0, 0, 0, (float)w, (float)h};
+		if (a->flip)
+			t.flip = rng_uniform(&r) < 0.5;
+		if (a->crop < 1) {
+			float s = rng_uniform_range(&r, a->crop, 1);
+			t.sw = s * w;
+			t.sh = s * h;
+			t.x0 = rng_uniform_range(&r, 0, w - t.sw);
+			t.y0 = rng_uniform_range(&r, 0, h - t.sh);
+		}
+		xf[i] = t;
+	}
+}
+
+/* Per-channel mean and standard deviation of the training pixels in [0,1]. */
+static void data_stats(const tensor *x, float *mean, float *std)
+{
+	long n = x->shape[0], c = x->shape[1], plane = x->shape[2] * x->shape[3];
+	for (long ch = 0; ch < c; ch++) {
+		double s = 0, s2 = 0;
+#pragma omp parallel for reduction(+ : s, s2) schedule(static)
+		for (long i = 0; i < n; i++) {
+			double a = 0, a2 = 0;
+			for (long j = 0; j < plane; j++) {
+				size_t k = (i * c + ch) * plane + j;
+				double v = x->dtype == DT_U8 ? ((const uint8_t *)x->data)[k] / 255.0
+							    : ((const float *)x->data)[k];
+				a += v;
+				a2 += v * v;
+			}
+			s += a;
+			s2 += a2;
+		}
+		double cnt = (double)n * plane, m = s / cnt, var = s2 / cnt - m * m;
+		mean[ch] = (float)m;
+		std[ch] = (float)sqrt(var > 1e-12 ? var : 1.0);
+	}
+}
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+	long t = (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+int main(int argc, char **argv)
+{
+	nn_prog = "nn-train";
+	config c = {"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
+		    "const", "none", "", "data"};
+	const char *net_path = NULL, *train_path = NULL, *out = "model.safetensors", *ckpt = NULL;
+	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
+	const char *precision = "fp32";
+	long threads = 0;
+	int quiet = 0, wd_given = 0;
+	char given[512] = " ";
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		char *a = argv[i];
+		long iv;
+		double fv;
+#define MARK(key) strncat(given, key " ", sizeof given - strlen(given) - 1)
+#define INTOPT(name, key, field, lo)                                                          \
+	if (opt_value(argv, argc, &i, name, &v)) {                                            \
+		if (!parse_int(v, &iv) || iv < (lo))                                          \
+			usage_error("%s: bad value '%s'", name, v);                           \
+		c.field = iv;                                                                 \
+		MARK(key);                                                                    \
+		continue;                                                                     \
+	}
+#define FLOATOPT(name, key, field, lo)                                                        \
+	if (opt_value(argv, argc, &i, name, &v)) {                                            \
+		if (!parse_float(v, &fv) || fv < (lo))                                        \
+			usage_error("%s: bad value '%s'", name, v);                           \
+		c.field = fv;                                                                 \
+		MARK(key);                                                                    \
+		continue;                                                                     \
+	}
+		if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+			usage();
+			return 0;
+		}
+		if (opt_value(argv, argc, &i, "-o", &v)) {
+			out = v;
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--checkpoint", &v)) {
+			ckpt = v;
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--resume", &v)) {
+			resume = v;
+			continue;
+		}
+		INTOPT("--epochs", "epochs", epochs, 1)
+		INTOPT("--batch", "batch", batch, 1)
+		INTOPT("--seed", "seed", seed, 0)
+		INTOPT("--warmup", "warmup", warmup, 0)
+		INTOPT("--log-every", "log_every", log_every, 1)
+		INTOPT("--val-every", "val_every", val_every, 1)
+		INTOPT("--checkpoint-every", "checkpoint_every", ckpt_every, 1)
+		FLOATOPT("--lr", "lr", lr, 0)
+		FLOATOPT("--momentum", "momentum", momentum, 0)
+		FLOATOPT("--eps", "eps", eps, 0)
+		if (opt_value(argv, argc, &i, "--wd", &v)) {
+			if (!parse_float(v, &fv) || fv < 0)
+				usage_error("--wd: bad value '%s'", v);
+			c.wd = fv;
+			wd_given = 1;
+			MARK("wd");
+			continue;
+		}
+		if (opt_flag(argv, &i, "--nesterov")) {
+			c.nesterov = 1;
+			MARK("nesterov");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--betas", &v)) {
+			float b[2];
+			if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
+				usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999");
+			c.beta1 = b[0], c.beta2 = b[1];
+			MARK("beta1");
+			MARK("beta2");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--opt", &v)) {
+			if (optim_kind_parse(v) < 0)
+				usage_error("--opt: unknown optimiser '%s' (sgd, adam, adamw)", v);
+			c.opt = v;
+			MARK("opt");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--sched", &v)) {
+			c.sched = v;
+			MARK("sched");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--class-weights", &v)) {
+			c.class_weights = v;
+			MARK("class_weights");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--augment", &v)) {
+			c.augment = v;
+			MARK("augment");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--normalize", &v)) {
+			if (strcmp(v, "data") && strcmp(v, "none"))
+				usage_error("--normalize: 'data' or 'none'");
+			c.normalize = v;
+			MARK("normalize");
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--threads", &v)) {
+			if (!parse_int(v, &threads) || threads < 0)
+				usage_error("--threads: bad value '%s'", v);
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--device", &v)) {
+			device = v;
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--precision", &v)) {
+			if (strcmp(v, "fp32") && strcmp(v, "tf32"))
+				usage_error("--precision: 'fp32' or 'tf32'");
+			precision = v;
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--val", &v)) {
+			val_path = v;
+			continue;
+		}
+		if (opt_value(argv, argc, &i, "--log", &v)) {
+			log_path = v;
+			continue;
+		}
+		if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
+			quiet = 1;
+			continue;
+		}
+		if (a[0] == '-' && a[1])
+			usage_error("unknown option '%s'", a);
+		if (!resume && !net_path)
+			net_path = a;
+		else if (!train_path)
+			train_path = a;
+		else
+			usage_error("too many arguments");
+	}
+#undef INTOPT
+#undef FLOATOPT
+	if (!resume && !net_path)
+		usage_error("no network description given");
+	if (train_path && val_path && !strcmp(train_path, val_path) && strcmp(train_path, "-"))
+		note("warning: validating on the training data");
+	if (!ckpt) {
+		char *s = xmalloc(strlen(out) + 8);
+		sprintf(s, "%s.ckpt", out);
+		ckpt = s;
+	}
+
+	const backend *be = backend_get(device);
+	be->set_threads((int)threads);
+	be->set_precision(!strcmp(precision, "tf32"));
+
+	/* the network and, when resuming, its optimiser and step */
+	net *n;
+	model_info mi;
+	optim *o = NULL;
+	long step = 0;
+	if (resume) {
+		n = model_load(resume, be, &mi, &o);
+		config_restore(&c, mi.config, resume, given);
+		step = mi.step;
+		if (!strstr(given, " lr ") && o->kind != optim_kind_parse(c.opt))
+			fatal("%s: optimiser mismatch", resume);
+		if (optim_kind_parse(c.opt) != (int)o->kind)
+			usage_error("--opt: the checkpoint was trained with %s", optim_kind_name(o->kind));
+	} else {
+		char *text = read_file(net_path, NULL);
+		n = net_parse(text, net_path);
+		free(text);
+		net_init(n, be, (uint64_t)c.seed);
+		memset(&mi, 0, sizeof mi);
+	}
+	if (!wd_given && !resume && optim_kind_parse(c.opt) == OPT_ADAMW)
+		c.wd = 1e-2;
+	if (!quiet)
+		net_print(n, stderr);
+
+	sched sc;
+	if (!sched_parse(c.sched, &sc))
+		usage_error("--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])", c.sched);
+	sc.warmup = c.warmup;
+	augment aug;
+	if (!augment_parse(c.augment, &aug))
+		usage_error("--augment: bad spec '%s' (none, flip, crop=S)", c.augment);
+	float cw[256];
+	float *class_w = NULL;
+	if (c.class_weights[0]) {
+		int k = parse_float_list(c.class_weights, cw, 256);
+		if (k != n->nclass)
+			usage_error("--class-weights: %d weights for %d classes", k < 0 ? 0 : k, n->nclass);
+		for (int i = 0; i < k; i++)
+			if (cw[i] < 0)
+				usage_error("--class-weights: weights must not be negative");
+		class_w = be->alloc(k * sizeof(float), "class weights");
+		be->upload(class_w, cw, k * sizeof(float));
+	}
+
+	/* data */
+	dataset *train = dataset_read(train_path, "dataset");
+	if (!train->y)
+		fatal("%s: the training stream has no labels", path_name(train_path));
+	if (train->x->ndim != 4 || train->x->shape[1] > MODEL_MAXCHAN)
+		fatal("%s: expected images [N,C,H,W] with at most %d channels", path_name(train_path), MODEL_MAXCHAN);
+	check_fit(n, train, path_name(train_path));
+	if (!resume) {
+		mi.nchan = n->in_c;
+		if (!strcmp(c.normalize, "data")) {
+			data_stats(train->x, mi.mean, mi.std);
+		} else {
+			for (int ch = 0; ch < n->in_c; ch++)
+				mi.mean[ch] = 0, mi.std[ch] = 1;
+		}
+		if (train->names) {
+			mi.nclass = train->nclass;
+			mi.names = xcalloc(train->nclass, sizeof *mi.names);
+			for (int k = 0; k < train->nclass; k++)
+				mi.names[k] = xstrdup(train->names[k]);
+		}
+		o = optim_new(optim_kind_parse(c.opt), n);
+	}
+	o->momentum = c.momentum;
+	o->nesterov = c.nesterov;
+	o->wd = c.wd;
+	o->beta1 = c.beta1;
+	o->beta2 = c.beta2;
+	o->eps = c.eps;
+	long N = dataset_len(train);
+	if (N == 0)
+		fatal("%s: no samples", path_name(train_path));
+	free(mi.config);
+	mi.config = config_json(&c, N);
+	int batch = c.batch < N ? (int)c.batch : (int)N;
+	devdata *dd = devdata_new(be, train, n, &mi, batch, path_name(train_path));
+	devdata *vd = NULL;
+	dataset *val = NULL;
+	if (val_path) {
+		val = dataset_read(val_path, "dataset");
+		if (!val->y)
+			fatal("%s: the validation stream has no labels", val_path);
+		vd = devdata_new(be, val, n, &mi, batch, val_path);
+	}
+	net_set_batch(n, batch);
+	long spe = (N + batch - 1) / batch, total = spe * c.epochs;
+	if (step > total)
+		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", resume, step, total,
+		      c.epochs);
+	if (resume && !quiet)
+		note("resuming %s at step %ld of %ld (epoch %ld)", resume, step, total, step / spe + 1);
+
+	FILE *log = NULL;
+	if (log_path) {
+		int fresh = !resume || access(log_path, F_OK) != 0;
+		log = fopen(log_path, resume ? "a" : "w");
+		if (!log)
+			fatal("%s: cannot open: %s", log_path, strerror(errno));
+		if (fresh)
+			fprintf(log, "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n");
+		fflush(log);
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	int tty = isatty(2) && !quiet;
+	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	size_t outsz = net_output_size(n);
+	float *dlogits = be->alloc((size_t)batch * outsz * sizeof(float), "loss gradient");
+	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
+	be->zero(stats, STAT_N * sizeof(double));
+	int32_t *perm = xmalloc(N * sizeof *perm);
+	int32_t *idx = xmalloc(batch * sizeof *idx);
+	sample_xform *xf = xmalloc(batch * sizeof *xf);
+	int perm_epoch = -1;
+	double t0 = now_seconds(), t_last = t0, t_bar = 0;
+	long seen_since = 0, step0 = step;
+	double last_val_loss = NAN, last_val_acc = NAN;
+	float lr = (float)c.lr;
+
+	while (step < total && !interrupted) {
+		int epoch = (int)(step / spe);
+		long j = step % spe;
+		if (epoch != perm_epoch) {
+			rng r;
+			rng_seed(&r, (uint64_t)c.seed, 0x5eed0000ULL + epoch);
+			for (long i = 0; i < N; i++)
+				perm[i] = (int32_t)i;
+			rng_shuffle(&r, (int *)perm, (int)N);
+			perm_epoch = epoch;
+		}
+		int count = (int)(N - j * batch < batch ? N - j * batch : batch);
+		memcpy(idx, perm + j * batch, count * sizeof *idx);
+		int augmented = aug.flip || aug.crop < 1;
+		if (augmented)
+			draw_xforms(&aug, (uint64_t)c.seed, step, count, n->in_h, n->in_w, xf);
+		devdata_gather(dd, idx, augmented ? xf : NULL, count);
+		lr = sched_lr(&sc, (float)c.lr, step, epoch, total);
+		net_zero_grad(n);
+		net_forward(n, dd->xb, count, 1, (uint64_t)c.seed * 0x100000001b3ULL + step);
+		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, dlogits, stats);
+		net_backward(n, dlogits);
+		optim_step(o, n, lr);
+		step++;
+		seen_since += count;
+
+		int epoch_end = step % spe == 0;
+		int log_now = step % c.log_every == 0 || epoch_end || step == total;
+		double now = now_seconds();
+		if (tty && (now - t_bar > 0.25 || log_now)) {
+			double ips = (step - step0) * (double)batch / (now - t0);
+			char eta[32];
+			fmt_time((total - step) * (double)batch / (ips > 0 ? ips : 1), eta, sizeof eta);
+			fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  %.0f img/s  ETA %s   ", epoch + 1, c.epochs,
+				step, total, ips, eta);
+			t_bar = now;
+		}
+		if (log_now) {
+			double h[STAT_N];
+			be->download(h, stats, sizeof h);
+			be->zero(stats, STAT_N * sizeof(double));
+			double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
+			double ips = seen_since / (now - t_last);
+			double ep = (double)step / spe;
+			if (log)
+				fprintf(log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, lr,
+					now - t0);
+			int do_val = vd && (c.val_every ? step % c.val_every == 0 || step == total : 1);
+			if (do_val) {
+				evaluate(n, vd, class_w, &last_val_loss, &last_val_acc);
+				if (log)
+					fprintf(log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep,
+						last_val_loss, last_val_acc, lr, now_seconds() - t0);
+			}
+			if (log && (fflush(log) || ferror(log)))
+				fatal("%s: write error", log_path);
+			if (!quiet) {
+				if (tty)
+					fprintf(stderr, "\r\033[K");
+				if (do_val)
+					fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0f img/s\n",
+						step, total, ep, loss, acc, last_val_loss, last_val_acc, ips);
+				else
+					fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s\n",
+						step, total, ep, loss, acc, ips);
+			}
+			if (!isfinite(loss))
+				fatal("training diverged: loss is %g at step %ld (try a smaller --lr)", loss, step);
+			seen_since = 0;
+			t_last = now_seconds();
+		}
+		if (epoch_end || (c.ckpt_every && step % c.ckpt_every == 0)) {
+			mi.step = step;
+			model_save(ckpt, n, &mi, o);
+		}
+	}
+	mi.step = step;
+	if (interrupted) {
+		model_save(ckpt, n, &mi, o);
+		if (tty)
+			fprintf(stderr, "\r\033[K");
+		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", step,
+		     total, ckpt, ckpt);
+		return 130;
+	}
+	model_save(ckpt, n, &mi, o);
+	model_save(out, n, &mi, NULL);
+	if (!quiet)
+		note("wrote %s after %ld steps in %.1f s%s", out, step, now_seconds() - t0,
+		     isnan(last_val_acc) ? "" : "");
+	if (log && fclose(log))
+		fatal("%s: write error", log_path);
+	free(perm);
+	free(idx);
+	free(xf);
+	return 0;
+}

@@ -1,0 +1,687 @@
+/* backend_cpu.c: the reference backend: plain C, OpenMP over samples or
+   channels, GEMM through OpenBLAS (kept at one thread; we parallelise). */
+#include "backend.h"
+#include "elementwise.h"
+#include "util.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <stdlib.h>
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void openblas_set_num_threads(int num_threads);
+
+static int nthreads(void)
+{
+#ifdef _OPENMP
+	return omp_get_max_threads();
+#else
+	return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+	return omp_get_thread_num();
+#else
+	return 0;
+#endif
+}
+
+static void cpu_set_threads(int n)
+{
+#ifdef _OPENMP
+	if (n > 0)
+		omp_set_num_threads(n);
+#endif
+	openblas_set_num_threads(1);
+}
+
+static void cpu_set_precision(int tf32) { (void)tf32; }
+
+static void *cpu_alloc(size_t bytes, const char *what)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, 64, bytes ? bytes : 64))
+		fatal("out of memory: %s needs %.1f MiB (try a smaller --batch)", what, bytes / 1048576.0);
+	return p;
+}
+
+static void cpu_free(void *p) { free(p); }
+static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+static void cpu_sync(void) {}
+
+static void cpu_gather_images(float *out, const void *x, int is_u8, const int32_t *idx,
+			      const sample_xform *xf, int n, int c, int h, int w, const float *mean,
+			      const float *inv_std)
+{
+	size_t plane = (size_t)h * w;
+#pragma omp parallel for schedule(static)
+	for (int i = 0; i < n; i++) {
+		const sample_xform *t = &xf[i];
+		int ident = !t->flip && t->x0 == 0 && t->y0 == 0 && t->sw == w && t->sh == h;
+		for (int ch = 0; ch < c; ch++) {
+			size_t src = ((size_t)idx[i] * c + ch) * plane;
+			float *o = out + ((size_t)i * c + ch) * plane;
+			float s = (is_u8 ? 1.0f / 255.0f : 1.0f) * inv_std[ch], m = mean[ch] * inv_std[ch];
+			if (ident) {
+				if (is_u8) {
+					const uint8_t *p = (const uint8_t *)x + src;
+					for (size_t j = 0; j < plane; j++)
+						o[j] = p[j] * s - m;
+				} else {
+					const float *p = (const float *)x + src;
+					for (size_t j = 0; j < plane; j++)
+						o[j] = p[j] * s - m;
+				}
+				continue;
+			}
+			for (int oy = 0; oy < h; oy++) {
+				float sy = xform_coord(oy, h, 0, t->y0, t->sh);
+				for (int ox = 0; ox < w; ox++) {
+					float sx = xform_coord(ox, w, t->flip, t->x0, t->sw);
+					float v = is_u8 ? bilinear_read_u8((const uint8_t *)x + src, h, w, sy, sx)
+							: bilinear_read_f32((const float *)x + src, h, w, sy, sx);
+					o[oy * w + ox] = v * s - m;
+				}
+			}
+		}
+	}
+}
+
+static void cpu_gather_labels(int32_t *out, const int32_t *y, const int32_t *idx,
+			      const sample_xform *xf, int n, int h, int w, int seg)
+{
+	if (!seg) {
+		for (int i = 0; i < n; i++)
+			out[i] = y[idx[i]];
+		return;
+	}
+	size_t plane = (size_t)h * w;
+#pragma omp parallel for schedule(static)
+	for (int i = 0; i < n; i++) {
+		const sample_xform *t = &xf[i];
+		const int32_t *p = y + (size_t)idx[i] * plane;
+		for (int oy = 0; oy < h; oy++) {
+			int sy = nearest_index(xform_coord(oy, h, 0, t->y0, t->sh), h);
+			for (int ox = 0; ox < w; ox++) {
+				int sx = nearest_index(xform_coord(ox, w, t->flip, t->x0, t->sw), w);
+				out[i * plane + oy * w + ox] = p[sy * w + sx];
+			}
+		}
+	}
+}
+
+/* ---- convolution: im2col + GEMM per sample, samples spread over threads ---- */
+
+static int conv_is_pointwise(const conv_desc *d)
+{
+	return d->k == 1 && d->stride == 1 && d->pad == 0;
+}
+
+/* col [c*k*k, oh*ow] from one image x [c,h,w] */
+static void im2col(const conv_desc *d, const float *x, float *col)
+{
+	int k = d->k, ohw = d->oh * d->ow;
+	for (int ch = 0; ch < d->c; ch++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				float *row = col + (size_t)((ch * k + ky) * k + kx) * ohw;
+				const float *plane = x + (size_t)ch * d->h * d->w;
+				for (int oy = 0; oy < d->oh; oy++) {
+					int iy = oy * d->stride - d->pad + ky;
+					float *r = row + oy * d->ow;
+					if (iy < 0 || iy >= d->h) {
+						memset(r, 0, d->ow * sizeof(float));
+						continue;
+					}
+					const float *src = plane + (size_t)iy * d->w;
+					if (d->stride == 1) {
+						int lo = d->pad - kx, hi = d->w + d->pad - kx;
+						for (int ox = 0; ox < d->ow; ox++)
+							r[ox] = (ox >= lo && ox < hi) ? src[ox - lo] : 0.0f;
+					} else {
+						for (int ox = 0; ox < d->ow; ox++) {
+							int ix = ox * d->stride - d->pad + kx;
+							r[ox] = (ix >= 0 && ix < d->w) ? src[ix] : 0.0f;
+						}
+					}
+				}
+			}
+}
+
+/* dx [c,h,w] += col2im(dcol) */
+static void col2im_add(const conv_desc *d, const float *col, float *dx)
+{
+	int k = d->k, ohw = d->oh * d->ow;
+	for (int ch = 0; ch < d->c; ch++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				const float *row = col + (size_t)((ch * k + ky) * k + kx) * ohw;
+				float *plane = dx + (size_t)ch * d->h * d->w;
+				for (int oy = 0; oy < d->oh; oy++) {
+					int iy = oy * d->stride - d->pad + ky;
+					if (iy < 0 || iy >= d->h)
+						continue;
+					float *dst = plane + (size_t)iy * d->w;
+					const float *r = row + oy * d->ow;
+					for (int ox = 0; ox < d->ow; ox++) {
+						int ix = ox * d->stride - d->pad + kx;
+						if (ix >= 0 && ix < d->w)
+							dst[ix] += r[ox];
+					}
+				}
+			}
+}
+
+/* Per thread: col and dcol [ckk, ohw], partial dw [oc, ckk] and db [oc]. */
+static size_t conv_thread_floats(const conv_desc *d)
+{
+	size_t ckk = (size_t)d->c * d->k * d->k, ohw = (size_t)d->oh * d->ow;
+	return 2 * ckk * ohw + (size_t)d->oc * ckk + d->oc + 16;
+}
+
+static size_t cpu_conv_workspace(const conv_desc *d)
+{
+	return conv_thread_floats(d) * nthreads() * sizeof(float);
+}
+
+static void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,
+			     float *y, void *work)
+{
+	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow;
+	size_t per = conv_thread_floats(d);
+#pragma omp parallel for schedule(static)
+	for (int i = 0; i < d->n; i++) {
+		const float *xi = x + (size_t)i * d->c * d->h * d->w;
+		float *yi = y + (size_t)i * d->oc * ohw;
+		const float *col = xi;
+		if (!conv_is_pointwise(d)) {
+			float *buf = (float *)work + per * thread_id();
+			im2col(d, xi, buf);
+			col = buf;
+		}
+		if (b) {
+			for (int o = 0; o < d->oc; o++)
+				for (int j = 0; j < ohw; j++)
+					yi[(size_t)o * ohw + j] = b[o];
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->oc, ohw, ckk, 1.0f, w, ckk, col,
+			    ohw, b ? 1.0f : 0.0f, yi, ohw);
+	}
+}
+
+static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const float *dy,
+			      float *dx, float *dw, float *db, void *work)
+{
+	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow;
+	size_t per = conv_thread_floats(d);
+	int nt = nthreads();
+	size_t wsz = (size_t)d->oc * ckk;
+#pragma omp parallel
+	{
+		int t = thread_id();
+		float *col = (float *)work + per * t;
+		float *dcol = col + (size_t)ckk * ohw;
+		float *pdw = dcol + (size_t)ckk * ohw;
+		float *pdb = pdw + wsz;
+		memset(pdw, 0, (wsz + d->oc) * sizeof(float));
+#pragma omp for schedule(static)
+		for (int i = 0; i < d->n; i++) {
+			const float *xi = x + (size_t)i * d->c * d->h * d->w;
+			const float *dyi = dy + (size_t)i * d->oc * ohw;
+			const float *ci = xi;
+			if (!conv_is_pointwise(d)) {
+				im2col(d, xi, col);
+				ci = col;
+			}
+			/* dw [oc, ckk] += dy [oc, ohw] * col^T */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi, ohw,
+				    ci, ohw, 1.0f, pdw, ckk);
+			for (int o = 0; o < d->oc; o++) {
+				float s = 0;
+				for (int j = 0; j < ohw; j++)
+					s += dyi[(size_t)o * ohw + j];
+				pdb[o] += s;
+			}
+			if (dx) {
+				float *dxi = dx + (size_t)i * d->c * d->h * d->w;
+				if (conv_is_pointwise(d)) {
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
+						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
+				} else {
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
+						    w, ckk, dyi, ohw, 0.0f, dcol, ohw);
+					col2im_add(d, dcol, dxi);
+				}
+			}
+		}
+	}
+	/* sum the partials in thread order: deterministic for a given thread count */
+	for (int t = 0; t < nt; t++) {
+		const float *pdw = (const float *)work + per * t + 2 * (size_t)ckk * ohw;
+		const float *pdb = pdw + wsz;
+		for (size_t j = 0; j < wsz; j++)
+			dw[j] += pdw[j];
+		if (db)
+			for (int o = 0; o < d->oc; o++)
+				db[o] += pdb[o];
+	}
+}
+
+/* ---- linear ---- */
+
+static void cpu_linear_forward(int n, int in, int out, const float *x, const float *w,
+			       const float *b, float *y)
+{
+	int nt = nthreads(), chunk = (n + nt - 1) / nt;
+#pragma omp parallel for schedule(static)
+	for (int t = 0; t < nt; t++) {
+		int lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+		if (lo >= hi)
+			continue;
+		if (b)
+			for (int i = lo; i < hi; i++)
+				memcpy(y + (size_t)i * out, b, out * sizeof(float));
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, out, in, 1.0f,
+			    x + (size_t)lo * in, in, w, in, b ? 1.0f : 0.0f, y + (size_t)lo * out, out);
+	}
+}
+
+static void cpu_linear_backward(int n, int in, int out, const float *x, const float *w,
+				const float *dy, float *dx, float *dw, float *db)
+{
+	int nt = nthreads();
+	int ochunk = (out + nt - 1) / nt, nchunk = (n + nt - 1) / nt;
+#pragma omp parallel for schedule(static)
+	for (int t = 0; t < nt; t++) {
+		/* dw [out,in] += dy^T [out,n] x [n,in], split over output rows */
+		int lo = t * ochunk, hi = lo + ochunk < out ? lo + ochunk : out;
+		if (lo < hi) {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, in, n, 1.0f, dy + lo,
+				    out, x, in, 1.0f, dw + (size_t)lo * in, in);
+			if (db)
+				for (int o = lo; o < hi; o++) {
+					float s = 0;
+					for (int i = 0; i < n; i++)
+						s += dy[(size_t)i * out + o];
+					db[o] += s;
+				}
+		}
+		/* dx [n,in] += dy [n,out] w [out,in], split over samples */
+		int nlo = t * nchunk, nhi = nlo + nchunk < n ? nlo + nchunk : n;
+		if (dx && nlo < nhi)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nhi - nlo, in, out, 1.0f,
+				    dy + (size_t)nlo * out, out, w, in, 1.0f, dx + (size_t)nlo * in, in);
+	}
+}
+
+/* ---- element-wise ---- */
+
+static void cpu_relu_forward(size_t n, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+static void cpu_relu_backward(size_t n, const float *y, const float *dy, float *dx)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		if (y[i] > 0)
+			dx[i] += dy[i];
+}
+
+static void cpu_add(size_t n, const float *a, const float *b, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		y[i] = a[i] + b[i];
+}
+
+static void cpu_axpy(size_t n, float alpha, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		y[i] += alpha * x[i];
+}
+
+static void cpu_dropout_forward(size_t n, float p, uint64_t seed, const float *x, float *y,
+				uint8_t *mask)
+{
+	float s = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		mask[i] = dropout_keep(seed, i, p);
+		y[i] = mask[i] ? x[i] * s : 0.0f;
+	}
+}
+
+static void cpu_dropout_backward(size_t n, float p, const uint8_t *mask, const float *dy, float *dx)
+{
+	float s = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		if (mask[i])
+			dx[i] += dy[i] * s;
+}
+
+/* ---- max-pool ---- */
+
+static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *arg)
+{
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < d->n * d->c; p++) {
+		const float *xp = x + (size_t)p * d->h * d->w;
+		for (int oy = 0; oy < d->oh; oy++)
+			for (int ox = 0; ox < d->ow; ox++) {
+				int best = -1;
+				float m = -INFINITY;
+				for (int ky = 0; ky < d->k; ky++)
+					for (int kx = 0; kx < d->k; kx++) {
+						int j = (oy * d->stride + ky) * d->w + ox * d->stride + kx;
+						/* NaN propagates, as in PyTorch */
+						if (xp[j] > m || isnan(xp[j]) || best < 0) {
+							m = xp[j];
+							best = j;
+							if (isnan(m))
+								goto done;
+						}
+					}
+done:;
+				size_t o = ((size_t)p * d->oh + oy) * d->ow + ox;
+				y[o] = m;
+				arg[o] = best;
+			}
+	}
+}
+
+static void cpu_maxpool_backward(const pool_desc *d, const float *dy, const int32_t *arg, float *dx)
+{
+	size_t ohw = (size_t)d->oh * d->ow;
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < d->n * d->c; p++) {
+		float *dxp = dx + (size_t)p * d->h * d->w;
+		for (size_t o = 0; o < ohw; o++)
+			dxp[arg[p * ohw + o]] += dy[p * ohw + o];
+	}
+}
+
+/* ---- batch-norm ---- */
+
+static void cpu_batchnorm_forward(int n, int c, int hw, const float *x, const float *gamma,
+				  const float *beta, float *run_mean, float *run_var, float momentum,
+				  float eps, int train, float *y, float *save_mean, float *save_invstd)
+{
+	double cnt = (double)n * hw;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		float mean, invstd;
+		if (train) {
+			double s = 0, s2 = 0;
+			for (int i = 0; i < n; i++) {
+				const float *p = x + ((size_t)i * c + ch) * hw;
+				for (int j = 0; j < hw; j++)
+					s += p[j];
+			}
+			double mu = s / cnt;
+			for (int i = 0; i < n; i++) {
+				const float *p = x + ((size_t)i * c + ch) * hw;
+				for (int j = 0; j < hw; j++)
+					s2 += (p[j] - mu) * (p[j] - mu);
+			}
+			double var = s2 / cnt;
+			mean = (float)mu;
+			invstd = (float)(1.0 / sqrt(var + eps));
+			save_mean[ch] = mean;
+			save_invstd[ch] = invstd;
+			run_mean[ch] = (1 - momentum) * run_mean[ch] + momentum * mean;
+			double unbiased = cnt > 1 ? s2 / (cnt - 1) : var;
+			run_var[ch] = (1 - momentum) * run_var[ch] + momentum * (float)unbiased;
+		} else {
+			mean = run_mean[ch];
+			invstd = 1.0f / sqrtf(run_var[ch] + eps);
+		}
+		float a = gamma[ch] * invstd, b = beta[ch] - mean * a;
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)i * c + ch) * hw;
+			float *q = y + ((size_t)i * c + ch) * hw;
+			for (int j = 0; j < hw; j++)
+				q[j] = p[j] * a + b;
+		}
+	}
+}
+
+static void cpu_batchnorm_backward(int n, int c, int hw, const float *x, const float *gamma,
+				   const float *dy, const float *save_mean, const float *save_invstd,
+				   float *dx, float *dgamma, float *dbeta)
+{
+	double cnt = (double)n * hw;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		double sdy = 0, sdyx = 0;
+		float mu = save_mean[ch], is = save_invstd[ch];
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)i * c + ch) * hw;
+			const float *g = dy + ((size_t)i * c + ch) * hw;
+			for (int j = 0; j < hw; j++) {
+				sdy += g[j];
+				sdyx += g[j] * (p[j] - mu);
+			}
+		}
+		dgamma[ch] += (float)(sdyx * is);
+		dbeta[ch] += (float)sdy;
+		if (!dx)
+			continue;
+		/* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+		float k = gamma[ch] * is;
+		float mdy = (float)(sdy / cnt), mdyx = (float)(sdyx * is / cnt);
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)i * c + ch) * hw;
+			const float *g = dy + ((size_t)i * c + ch) * hw;
+			float *q = dx + ((size_t)i * c + ch) * hw;
+			for (int j = 0; j < hw; j++) {
+				float xhat = (p[j] - mu) * is;
+				q[j] += k * (g[j] - mdy - xhat * mdyx);
+			}
+		}
+	}
+}
+
+/* ---- bilinear upsample ---- */
+
+static void cpu_upsample_forward(int n, int c, int h, int w, int oh, int ow, const float *x, float *y)
+{
+	float sh = (float)h / oh, sw = (float)w / ow;
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < n * c; p++) {
+		const float *xp = x + (size_t)p * h * w;
+		float *yp = y + (size_t)p * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ly;
+			bilinear_coord(oy, sh, h, &y0, &y1, &ly);
+			for (int ox = 0; ox < ow; ox++) {
+				int x0, x1;
+				float lx;
+				bilinear_coord(ox, sw, w, &x0, &x1, &lx);
+				yp[oy * ow + ox] = (1 - ly) * ((1 - lx) * xp[y0 * w + x0] + lx * xp[y0 * w + x1]) +
+						   ly * ((1 - lx) * xp[y1 * w + x0] + lx * xp[y1 * w + x1]);
+			}
+		}
+	}
+}
+
+static void cpu_upsample_backward(int n, int c, int h, int w, int oh, int ow, const float *dy, float *dx)
+{
+	float sh = (float)h / oh, sw = (float)w / ow;
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < n * c; p++) {
+		float *dp = dx + (size_t)p * h * w;
+		const float *g = dy + (size_t)p * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ly;
+			bilinear_coord(oy, sh, h, &y0, &y1, &ly);
+			for (int ox = 0; ox < ow; ox++) {
+				int x0, x1;
+				float lx;
+				bilinear_coord(ox, sw, w, &x0, &x1, &lx);
+				float v = g[oy * ow + ox];
+				dp[y0 * w + x0] += (1 - ly) * (1 - lx) * v;
+				dp[y0 * w + x1] += (1 - ly) * lx * v;
+				dp[y1 * w + x0] += ly * (1 - lx) * v;
+				dp[y1 * w + x1] += ly * lx * v;
+			}
+		}
+	}
+}
+
+/* ---- concat ---- */
+
+static void cpu_concat_forward(int n, int ca, int cb, int hw, const float *a, const float *b, float *y)
+{
+	for (int i = 0; i < n; i++) {
+		memcpy(y + (size_t)i * (ca + cb) * hw, a + (size_t)i * ca * hw, (size_t)ca * hw * sizeof(float));
+		memcpy(y + ((size_t)i * (ca + cb) + ca) * hw, b + (size_t)i * cb * hw,
+		       (size_t)cb * hw * sizeof(float));
+	}
+}
+
+static void cpu_concat_backward(int n, int ca, int cb, int hw, const float *dy, float *da, float *db)
+{
+	for (int i = 0; i < n; i++) {
+		const float *g = dy + (size_t)i * (ca + cb) * hw;
+		float *pa = da + (size_t)i * ca * hw, *pb = db + (size_t)i * cb * hw;
+		for (size_t j = 0; j < (size_t)ca * hw; j++)
+			pa[j] += g[j];
+		for (size_t j = 0; j < (size_t)cb * hw; j++)
+			pb[j] += g[(size_t)ca * hw + j];
+	}
+}
+
+/* ---- loss ---- */
+
+static void cpu_softmax_xent(int n, int k, int s, const float *logits, const int32_t *labels,
+			     const float *class_w, float *dlogits, double *stats)
+{
+	double wsum = 0;
+	for (long i = 0; i < (long)n * s; i++)
+		wsum += class_w ? class_w[labels[i]] : 1.0;
+	double loss = 0, correct = 0;
+#pragma omp parallel for schedule(static) reduction(+ : loss, correct)
+	for (long i = 0; i < (long)n * s; i++) {
+		long b = i / s, j = i % s;
+		const float *z = logits + b * k * s + j;
+		int y = labels[i], arg = 0;
+		float m = z[0];
+		for (int c = 1; c < k; c++)
+			if (z[(long)c * s] > m) {
+				m = z[(long)c * s];
+				arg = c;
+			}
+		double se = 0;
+		for (int c = 0; c < k; c++)
+			se += exp((double)z[(long)c * s] - m);
+		double lse = m + log(se);
+		double wy = class_w ? class_w[y] : 1.0;
+		loss += wy * (lse - z[(long)y * s]);
+		correct += arg == y;
+		if (dlogits) {
+			float *g = dlogits + b * k * s + j;
+			float scale = (float)(wy / wsum);
+			for (int c = 0; c < k; c++) {
+				float p = (float)exp((double)z[(long)c * s] - lse);
+				g[(long)c * s] = scale * (p - (c == y));
+			}
+		}
+	}
+	stats[STAT_LOSS] += loss;
+	stats[STAT_WEIGHT] += wsum;
+	stats[STAT_CORRECT] += correct;
+	stats[STAT_COUNT] += (double)n * s;
+}
+
+static void cpu_softmax(int n, int k, int s, const float *logits, float *probs)
+{
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < (long)n * s; i++) {
+		long b = i / s, j = i % s;
+		const float *z = logits + b * k * s + j;
+		float *p = probs + b * k * s + j;
+		float m = z[0];
+		for (int c = 1; c < k; c++)
+			m = z[(long)c * s] > m ? z[(long)c * s] : m;
+		double se = 0;
+		for (int c = 0; c < k; c++)
+			se += exp((double)z[(long)c * s] - m);
+		for (int c = 0; c < k; c++)
+			p[(long)c * s] = (float)(exp((double)z[(long)c * s] - m) / se);
+	}
+}
+
+/* ---- optimisers ---- */
+
+static void cpu_adam_step(size_t n, float *p, const float *g, float *m, float *v, float lr,
+			  float beta1, float beta2, float eps, float wd, int decoupled, long t)
+{
+	float step_size = (float)(lr / (1 - pow(beta1, (double)t)));
+	float bc2_sqrt = (float)sqrt(1 - pow(beta2, (double)t));
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		adam_element(&p[i], g[i], &m[i], &v[i], lr, beta1, beta2, eps, wd, decoupled, step_size,
+			     bc2_sqrt);
+}
+
+static void cpu_sgd_step(size_t n, float *p, const float *g, float *buf, float lr, float momentum,
+			 float wd, int nesterov)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		sgd_element(&p[i], g[i], &buf[i], lr, momentum, wd, nesterov);
+}
+
+const backend backend_cpu = {
+	.name = "cpu",
+	.is_gpu = 0,
+	.set_threads = cpu_set_threads,
+	.set_precision = cpu_set_precision,
+	.alloc = cpu_alloc,
+	.free = cpu_free,
+	.upload = cpu_copy,
+	.download = cpu_copy,
+	.zero = cpu_zero,
+	.sync = cpu_sync,
+	.gather_images = cpu_gather_images,
+	.gather_labels = cpu_gather_labels,
+	.conv_workspace = cpu_conv_workspace,
+	.conv_forward = cpu_conv_forward,
+	.conv_backward = cpu_conv_backward,
+	.linear_forward = cpu_linear_forward,
+	.linear_backward = cpu_linear_backward,
+	.relu_forward = cpu_relu_forward,
+	.relu_backward = cpu_relu_backward,
+	.maxpool_forward = cpu_maxpool_forward,
+	.maxpool_backward = cpu_maxpool_backward,
+	.batchnorm_forward = cpu_batchnorm_forward,
+	.batchnorm_backward = cpu_batchnorm_backward,
+	.upsample_forward = cpu_upsample_forward,
+	.upsample_backward = cpu_upsample_backward,
+	.concat_forward = cpu_concat_forward,
+	.concat_backward = cpu_concat_backward,
+	.add = cpu_add,
+	.axpy = cpu_axpy,
+	.dropout_forward = cpu_dropout_forward,
+	.dropout_backward = cpu_dropout_backward,
+	.softmax_xent = cpu_softmax_xent,
+	.softmax = cpu_softmax,
+	.adam_step = cpu_adam_step,
+	.sgd_step = cpu_sgd_step,
+};

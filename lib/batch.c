@@ -1,0 +1,122 @@
+/* batch.c: device-resident datasets, batch gathering and evaluation. */
+#include "batch.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void check_fit(const net *n, const dataset *d, const char *path)
+{
+	const tensor *x = d->x;
+	if (x->shape[1] != n->in_c || x->shape[2] != n->in_h || x->shape[3] != n->in_w)
+		fatal("%s: data is %lldx%lldx%lld per sample but the model's input is %dx%dx%d", path,
+		      (long long)x->shape[1], (long long)x->shape[2], (long long)x->shape[3], n->in_c, n->in_h,
+		      n->in_w);
+	if (!d->y)
+		return;
+	if (n->dense && d->y->ndim != 3)
+		fatal("%s: the model gives per-pixel classes but the labels are one per sample", path);
+	if (!n->dense && d->y->ndim != 1)
+		fatal("%s: the model gives one class per sample but the labels are per pixel", path);
+	if (n->dense && (d->y->shape[1] != n->out_h || d->y->shape[2] != n->out_w))
+		fatal("%s: label maps are %lldx%lld but the model's output is %dx%d", path,
+		      (long long)d->y->shape[1], (long long)d->y->shape[2], n->out_h, n->out_w);
+	if (d->nclass && d->nclass != n->nclass)
+		fatal("%s: data has %d classes but the model has %d outputs", path, d->nclass, n->nclass);
+	const int32_t *y = d->y->data;
+	long m = tensor_numel(d->y);
+	for (long i = 0; i < m; i++)
+		if (y[i] < 0 || y[i] >= n->nclass)
+			fatal("%s: label %d out of range 0..%d at element %ld", path, y[i], n->nclass - 1, i);
+}
+
+devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,
+		     int batch, const char *path)
+{
+	check_fit(n, d, path);
+	devdata *dd = xcalloc(1, sizeof *dd);
+	dd->be = be;
+	dd->n = d->x->shape[0];
+	dd->c = n->in_c, dd->h = n->in_h, dd->w = n->in_w;
+	dd->is_u8 = d->x->dtype == DT_U8;
+	dd->seg = d->y && d->y->ndim == 3;
+	size_t xb = tensor_bytes(d->x);
+	dd->x = be->alloc(xb, "dataset");
+	be->upload(dd->x, d->x->data, xb);
+	if (d->y) {
+		size_t yb = tensor_bytes(d->y);
+		dd->y = be->alloc(yb, "labels");
+		be->upload(dd->y, d->y->data, yb);
+	}
+	float inv[MODEL_MAXCHAN];
+	for (int c = 0; c < dd->c; c++)
+		inv[c] = 1.0f / mi->std[c];
+	dd->mean = be->alloc(dd->c * sizeof(float), "normalisation");
+	dd->inv_std = be->alloc(dd->c * sizeof(float), "normalisation");
+	be->upload(dd->mean, mi->mean, dd->c * sizeof(float));
+	be->upload(dd->inv_std, inv, dd->c * sizeof(float));
+	dd->cap = batch;
+	size_t plane = (size_t)dd->h * dd->w;
+	dd->idx = be->alloc(batch * sizeof(int32_t), "batch indices");
+	dd->xf = be->alloc(batch * sizeof(sample_xform), "batch transforms");
+	dd->xb = be->alloc((size_t)batch * dd->c * plane * sizeof(float), "input batch");
+	dd->yb = be->alloc((size_t)batch * (dd->seg ? plane : 1) * sizeof(int32_t), "label batch");
+	return dd;
+}
+
+void devdata_gather(devdata *dd, const int32_t *idx, const sample_xform *xf, int count)
+{
+	const backend *be = dd->be;
+	sample_xform ident[count];
+	if (!xf) {
+		for (int i = 0; i < count; i++)
+			ident[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h};
+		xf = ident;
+	}
+	be->upload(dd->idx, idx, count * sizeof(int32_t));
+	be->upload(dd->xf, xf, count * sizeof(sample_xform));
+	be->gather_images(dd->xb, dd->x, dd->is_u8, dd->idx, dd->xf, count, dd->c, dd->h, dd->w, dd->mean,
+			  dd->inv_std);
+	if (dd->y)
+		be->gather_labels(dd->yb, dd->y, dd->idx, dd->xf, count, dd->h, dd->w, dd->seg);
+}
+
+void devdata_free(devdata *dd)
+{
+	if (!dd)
+		return;
+	const backend *be = dd->be;
+	be->free(dd->x);
+	if (dd->y)
+		be->free(dd->y);
+	be->free(dd->mean);
+	be->free(dd->inv_std);
+	be->free(dd->idx);
+	be->free(dd->xf);
+	be->free(dd->xb);
+	be->free(dd->yb);
+	free(dd);
+}
+
+void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc)
+{
+	const backend *be = n->be;
+	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
+	be->zero(stats, STAT_N * sizeof(double));
+	int32_t *idx = xmalloc(dd->cap * sizeof *idx);
+	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	for (long s = 0; s < dd->n; s += dd->cap) {
+		int count = dd->n - s < dd->cap ? (int)(dd->n - s) : dd->cap;
+		for (int i = 0; i < count; i++)
+			idx[i] = (int32_t)(s + i);
+		devdata_gather(dd, idx, NULL, count);
+		net_forward(n, dd->xb, count, 0, 0);
+		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, NULL, stats);
+	}
+	double h[STAT_N];
+	be->download(h, stats, sizeof h);
+	*loss = h[STAT_WEIGHT] > 0 ? h[STAT_LOSS] / h[STAT_WEIGHT] : 0;
+	*acc = h[STAT_COUNT] > 0 ? h[STAT_CORRECT] / h[STAT_COUNT] : 0;
+	free(idx);
+	be->free(stats);
+}

@@ -1,0 +1,42 @@
+/* batch.h: a dataset resident in backend memory, batches gathered from it
+   (normalised, optionally augmented), and evaluation over a whole set. */
+#ifndef NN_BATCH_H
+#define NN_BATCH_H
+
+#include "backend.h"
+#include "dataset.h"
+#include "model.h"
+#include "net.h"
+
+typedef struct devdata {
+	const backend *be;
+	long n;
+	int c, h, w;
+	int seg;              /* labels are [N,H,W] */
+	void *x;              /* [N,C,H,W] uint8 or float32 */
+	int is_u8;
+	int32_t *y;           /* NULL when the set has no labels */
+	float *mean, *inv_std;
+	int cap;              /* batch capacity */
+	int32_t *idx;         /* [cap] */
+	sample_xform *xf;     /* [cap] */
+	float *xb;            /* [cap,C,H,W] the gathered batch */
+	int32_t *yb;          /* [cap] or [cap,H,W] */
+} devdata;
+
+/* Uploads d once. Dies when its shape does not fit the net (path names
+   the data in the message). */
+devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,
+		     int batch, const char *path);
+/* Gathers samples idx[0..count) into xb and yb; xf NULL means no transform. */
+void devdata_gather(devdata *dd, const int32_t *idx, const sample_xform *xf, int count);
+void devdata_free(devdata *dd);
+
+/* Loss and accuracy over the whole set in evaluation mode. */
+void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc);
+
+/* Checks that a dataset fits a network: input shape, label shape and
+   label range; dies with "path: reason". */
+void check_fit(const net *n, const dataset *d, const char *path);
+
+#endif

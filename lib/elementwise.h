@@ -1,0 +1,115 @@
+/* elementwise.h: per-element maths shared by the CPU backend and the CUDA
+   kernels, written once as static inline functions usable from C and CUDA. */
+#ifndef NN_ELEMENTWISE_H
+#define NN_ELEMENTWISE_H
+
+#include <math.h>
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define NN_HD __host__ __device__
+#else
+#define NN_HD
+#endif
+
+/* Source coordinate of output pixel o for a bilinear resize with
+   align_corners=False (PyTorch's area_pixel_compute_source_index): two
+   neighbours i0, i1 and the weight l1 of i1. scale = in / out. */
+NN_HD static inline void bilinear_coord(int o, float scale, int in, int *i0, int *i1, float *l1)
+{
+	float src = ((float)o + 0.5f) * scale - 0.5f;
+	if (src < 0)
+		src = 0;
+	int i = (int)src;
+	if (i > in - 1)
+		i = in - 1;
+	*i0 = i;
+	*i1 = i + (i < in - 1);
+	*l1 = src - (float)i;
+	if (*l1 < 0)
+		*l1 = 0;
+}
+
+/* Source coordinate for the augmentation transform of backend.h's
+   sample_xform: offset x0, source extent sw over out output pixels. */
+NN_HD static inline float xform_coord(int o, int out, int flip, float x0, float sw)
+{
+	if (flip)
+		o = out - 1 - o;
+	return x0 + ((float)o + 0.5f) * sw / (float)out - 0.5f;
+}
+
+/* Bilinear read of plane p (h x w) at (sy, sx), clamped to the border. */
+NN_HD static inline float bilinear_read_u8(const uint8_t *p, int h, int w, float sy, float sx)
+{
+	sy = sy < 0 ? 0 : (sy > h - 1 ? (float)(h - 1) : sy);
+	sx = sx < 0 ? 0 : (sx > w - 1 ? (float)(w - 1) : sx);
+	int y0 = (int)sy, x0 = (int)sx;
+	int y1 = y0 + (y0 < h - 1), x1 = x0 + (x0 < w - 1);
+	float ly = sy - y0, lx = sx - x0;
+	return (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
+	       ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
+}
+
+NN_HD static inline float bilinear_read_f32(const float *p, int h, int w, float sy, float sx)
+{
+	sy = sy < 0 ? 0 : (sy > h - 1 ? (float)(h - 1) : sy);
+	sx = sx < 0 ? 0 : (sx > w - 1 ? (float)(w - 1) : sx);
+	int y0 = (int)sy, x0 = (int)sx;
+	int y1 = y0 + (y0 < h - 1), x1 = x0 + (x0 < w - 1);
+	float ly = sy - y0, lx = sx - x0;
+	return (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
+	       ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
+}
+
+/* Nearest pixel index for a source coordinate, clamped. */
+NN_HD static inline int nearest_index(float s, int n)
+{
+	int i = (int)floorf(s + 0.5f);
+	return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
+}
+
+/* Keep decision of inverted dropout for element i: a counter-based hash of
+   (seed, i), so every backend and every thread draws the same mask. */
+NN_HD static inline int dropout_keep(uint64_t seed, uint64_t i, float p)
+{
+	uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	float u = (float)(z >> 40) * (1.0f / 16777216.0f);
+	return u >= p;
+}
+
+/* Adam / AdamW update of one element as torch.optim.Adam(W) (1.13, single
+   tensor): step_size = lr / (1 - b1^t), bc2_sqrt = sqrt(1 - b2^t). */
+NN_HD static inline void adam_element(float *p, float g, float *m, float *v, float lr, float beta1,
+				      float beta2, float eps, float wd, int decoupled, float step_size,
+				      float bc2_sqrt)
+{
+	float w = *p;
+	if (decoupled)
+		w *= 1.0f - lr * wd;
+	else
+		g += wd * w;
+	float mm = *m * beta1 + (1.0f - beta1) * g;
+	float vv = *v * beta2 + (1.0f - beta2) * g * g;
+	*m = mm;
+	*v = vv;
+	*p = w - step_size * (mm / (sqrtf(vv) / bc2_sqrt + eps));
+}
+
+/* SGD with momentum (dampening 0) as torch.optim.SGD; buf starts at zero. */
+NN_HD static inline void sgd_element(float *p, float g, float *buf, float lr, float momentum, float wd,
+				     int nesterov)
+{
+	float d = g + wd * *p;
+	if (momentum != 0) {
+		float b = *buf * momentum + d;
+		*buf = b;
+		d = nesterov ? d + momentum * b : b;
+	}
+	*p -= lr * d;
+}
+
+#endif

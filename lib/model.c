@@ -1,0 +1,212 @@
+/* model.c: saving and loading nets (and optimiser state) as safetensors. */
+#include "model.h"
+#include "json.h"
+#include "safetensors.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *floats_csv(const float *v, int n)
+{
+	char *s = xmalloc(n * 24 + 1), *p = s;
+	*p = 0;
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "%s%.9g", i ? "," : "", v[i]);
+	return s;
+}
+
+static tensor *state_tensor(const net *n, const state_entry *e, const float *src_base)
+{
+	tensor *t = tensor_new(DT_F32, e->ndim, e->shape, 0);
+	n->be->download(t->data, src_base + e->offset, e->count * sizeof(float));
+	return t;
+}
+
+void model_save(const char *path, const net *n, const model_info *mi, const optim *o)
+{
+	st_file *f = st_new();
+	for (int s = 0; s < n->nstate; s++) {
+		const state_entry *e = &n->state[s];
+		st_add(f, e->name, state_tensor(n, e, e->trainable ? n->params : n->buffers));
+		const layer *L = &n->l[e->layer];
+		if (L->kind == L_BATCHNORM && strstr(e->name, ".running_var")) {
+			char name[64];
+			snprintf(name, sizeof name, "%d.num_batches_tracked", e->layer);
+			tensor *t = tensor_new(DT_I64, 0, NULL, 0);
+			*(int64_t *)t->data = L->batches_tracked;
+			st_add(f, name, t);
+		}
+	}
+	st_set_meta(f, "format", "nnpipe 1");
+	st_set_meta(f, "net", n->text);
+	char *s = floats_csv(mi->mean, mi->nchan);
+	st_set_meta(f, "input_mean", s);
+	free(s);
+	s = floats_csv(mi->std, mi->nchan);
+	st_set_meta(f, "input_std", s);
+	free(s);
+	if (mi->names) {
+		size_t cap = 16;
+		for (int i = 0; i < mi->nclass; i++)
+			cap += 6 * strlen(mi->names[i]) + 8;
+		char *j = xmalloc(cap), *p = j;
+		*p++ = '[';
+		for (int i = 0; i < mi->nclass; i++) {
+			char *q = json_quote(mi->names[i]);
+			p += sprintf(p, "%s%s", i ? ", " : "", q);
+			free(q);
+		}
+		strcpy(p, "]");
+		st_set_meta(f, "classes", j);
+		free(j);
+	}
+	if (mi->config)
+		st_set_meta(f, "config", mi->config);
+	if (o) {
+		char num[32];
+		snprintf(num, sizeof num, "%ld", mi->step);
+		st_set_meta(f, "step", num);
+		snprintf(num, sizeof num, "%ld", o->t);
+		st_set_meta(f, "optim_t", num);
+		st_set_meta(f, "optim", optim_kind_name(o->kind));
+		for (int i = 0; i < n->nstate; i++) {
+			const state_entry *e = &n->state[i];
+			if (!e->trainable)
+				continue;
+			char name[80];
+			snprintf(name, sizeof name, "optim.%s.%s", o->kind == OPT_SGD ? "buf" : "m", e->name);
+			st_add(f, name, state_tensor(n, e, o->m));
+			if (o->v) {
+				snprintf(name, sizeof name, "optim.v.%s", e->name);
+				st_add(f, name, state_tensor(n, e, o->v));
+			}
+		}
+	}
+	st_write(path, f);
+	st_free(f);
+}
+
+static void load_entry(const char *path, net *n, const st_file *f, const char *name,
+		       const state_entry *e, float *dst_base)
+{
+	tensor *t = st_get(f, name);
+	if (!t)
+		fatal("%s: missing tensor '%s'", path, name);
+	int same = t->dtype == DT_F32 && t->ndim == e->ndim;
+	for (int d = 0; same && d < e->ndim; d++)
+		same = t->shape[d] == e->shape[d];
+	if (!same) {
+		char a[96];
+		fatal("%s: tensor '%s' is %s %s, the description needs float32 of %zu elements", path, name,
+		      dtype_name(t->dtype), shape_str(t, a, sizeof a), e->count);
+	}
+	n->be->upload(dst_base + e->offset, t->data, e->count * sizeof(float));
+}
+
+static int parse_floats_meta(const char *path, const char *key, const char *s, float *out)
+{
+	int k = parse_float_list(s, out, MODEL_MAXCHAN);
+	if (k < 1)
+		fatal("%s: metadata %s: bad list '%s'", path, key, s);
+	return k;
+}
+
+net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
+{
+	st_file *f = st_read(path);
+	const char *text = st_meta(f, "net");
+	if (!text)
+		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
+	char where[512];
+	snprintf(where, sizeof where, "%s (net)", path);
+	net *n = net_parse(text, where);
+	net_init(n, be, 0);
+	for (int s = 0; s < n->nstate; s++) {
+		const state_entry *e = &n->state[s];
+		load_entry(path, n, f, e->name, e, e->trainable ? n->params : n->buffers);
+	}
+	for (int i = 0; i < n->nl; i++) {
+		if (n->l[i].kind != L_BATCHNORM)
+			continue;
+		char name[64];
+		snprintf(name, sizeof name, "%d.num_batches_tracked", i);
+		tensor *t = st_get(f, name);
+		if (t) {
+			if (t->dtype != DT_I64 || tensor_numel(t) != 1)
+				fatal("%s: tensor '%s' must be an int64 scalar", path, name);
+			n->l[i].batches_tracked = *(int64_t *)t->data;
+		}
+	}
+	memset(mi, 0, sizeof *mi);
+	const char *ms = st_meta(f, "input_mean"), *ss = st_meta(f, "input_std");
+	mi->nchan = n->in_c;
+	for (int c = 0; c < MODEL_MAXCHAN; c++)
+		mi->mean[c] = 0, mi->std[c] = 1;
+	if (ms && ss) {
+		int a = parse_floats_meta(path, "input_mean", ms, mi->mean);
+		int b = parse_floats_meta(path, "input_std", ss, mi->std);
+		if (a != n->in_c || b != n->in_c)
+			fatal("%s: input_mean/input_std have %d/%d values for %d input channels", path, a, b, n->in_c);
+		for (int c = 0; c < n->in_c; c++)
+			if (!(mi->std[c] > 0))
+				fatal("%s: input_std must be positive", path);
+	}
+	const char *cls = st_meta(f, "classes");
+	if (cls) {
+		const char *err;
+		json *j = json_parse(cls, strlen(cls), &err);
+		if (!j || j->kind != JSON_ARRAY)
+			fatal("%s: metadata classes: not a JSON array of names", path);
+		mi->nclass = j->n;
+		mi->names = xcalloc(j->n + 1, sizeof *mi->names);
+		for (int i = 0; i < j->n; i++) {
+			if (j->items[i]->kind != JSON_STRING)
+				fatal("%s: metadata classes: not a JSON array of names", path);
+			mi->names[i] = xstrdup(j->items[i]->str);
+		}
+		json_free(j);
+		if (mi->nclass != n->nclass)
+			fatal("%s: %d class names for a network of %d outputs", path, mi->nclass, n->nclass);
+	}
+	const char *cfg = st_meta(f, "config");
+	mi->config = cfg ? xstrdup(cfg) : NULL;
+	const char *step = st_meta(f, "step");
+	long v;
+	if (step && parse_int(step, &v) && v >= 0)
+		mi->step = v;
+	if (o) {
+		const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
+		if (!kind || !ts || optim_kind_parse(kind) < 0 || !parse_int(ts, &v) || !step)
+			fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
+		*o = optim_new(optim_kind_parse(kind), n);
+		(*o)->t = v;
+		for (int s = 0; s < n->nstate; s++) {
+			const state_entry *e = &n->state[s];
+			if (!e->trainable)
+				continue;
+			char name[80];
+			snprintf(name, sizeof name, "optim.%s.%s", (*o)->kind == OPT_SGD ? "buf" : "m", e->name);
+			load_entry(path, n, f, name, e, (*o)->m);
+			if ((*o)->v) {
+				snprintf(name, sizeof name, "optim.v.%s", e->name);
+				load_entry(path, n, f, name, e, (*o)->v);
+				}
+		}
+	}
+	for (int i = 0; i < f->n; i++) {
+		int known = net_find_state(n, f->names[i]) || strstr(f->names[i], ".num_batches_tracked") ||
+			    !strncmp(f->names[i], "optim.", 6);
+		if (!known)
+			fatal("%s: tensor '%s' is not part of the network described in the file", path, f->names[i]);
+	}
+	st_free(f);
+	return n;
+}
+
+void model_info_free(model_info *mi)
+{
+	names_free(mi->names, mi->nclass);
+	free(mi->config);
+	memset(mi, 0, sizeof *mi);
+}

@@ -1,0 +1,94 @@
+/* net.h: a network built from a .net description: layers, shapes, parameter
+   arenas, forward and backward on a backend. */
+#ifndef NN_NET_H
+#define NN_NET_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "backend.h"
+
+typedef enum {
+	L_CONV, L_RELU, L_MAXPOOL, L_FLATTEN, L_LINEAR, L_BATCHNORM,
+	L_UPSAMPLE, L_DROPOUT, L_CONCAT, L_ADD,
+} layer_kind;
+
+typedef struct layer {
+	layer_kind kind;
+	int line;             /* line in the description, for messages */
+	char label[32];       /* label=NAME, "" when none */
+	int src;              /* layer whose output is this one's input; -1: the network input */
+	int other;            /* concat/add: the labelled layer */
+	int c, h, w;          /* input shape of one sample */
+	int oc, oh, ow;       /* output shape of one sample */
+	int k, stride, pad, has_bias, scale;
+	float p, eps, momentum;
+	/* parameters and their gradients (backend memory, inside the arenas) */
+	float *weight, *bias, *dweight, *dbias;
+	float *run_mean, *run_var;
+	int64_t batches_tracked;
+	/* activations of the current batch and their gradients */
+	float *y, *dy;
+	void *aux;            /* max-pool argmax, batch-norm saved stats, dropout mask */
+} layer;
+
+/* One named entry of the state (what a model file holds): a parameter or a
+   batch-norm buffer, named as PyTorch's state_dict ("3.weight"). */
+typedef struct state_entry {
+	char name[48];
+	int ndim;
+	int64_t shape[4];
+	size_t offset;        /* in floats, into params (trainable) or buffers */
+	size_t count;
+	int trainable;
+	int layer;
+} state_entry;
+
+typedef struct net {
+	const backend *be;
+	char *text;           /* the description it was built from */
+	int in_c, in_h, in_w;
+	int nl;
+	layer *l;
+	int nclass;           /* output channels */
+	int dense;            /* output keeps H,W: per-pixel classes */
+	int out_h, out_w;
+
+	int nstate;
+	state_entry *state;
+	size_t nparams, nbuffers;
+	float *params, *grads, *buffers;   /* one allocation each, backend memory */
+
+	int batch;            /* activations allocated for this many samples */
+	float *acts, *dacts;
+	size_t nacts;
+	void *work;
+	const float *x;       /* input of the current forward */
+	int n;                /* samples in the current forward */
+} net;
+
+/* Parses a description; path is used in messages ("file:line: reason").
+   Dies on an unknown word, a bad number or a shape that does not fit. */
+net *net_parse(const char *text, const char *path);
+/* The table of layers and shapes, as printed to stderr when loading. */
+void net_print(const net *n, FILE *f);
+/* Allocates the parameter arenas on be and fills them with PyTorch's
+   default initialisation drawn from seed. */
+void net_init(net *n, const backend *be, uint64_t seed);
+/* Allocates activations and scratch for batches of up to batch samples. */
+void net_set_batch(net *n, int batch);
+/* x: [n, C, H, W] in backend memory. seed varies dropout per step. */
+void net_forward(net *n, const float *x, int count, int train, uint64_t seed);
+/* dlogits: gradient of the loss w.r.t. the output of the last forward.
+   Accumulates into n->grads (zero them with net_zero_grad). */
+void net_backward(net *n, const float *dlogits);
+void net_zero_grad(net *n);
+float *net_output(const net *n);
+/* Floats per sample in the output (K or K*H*W). */
+size_t net_output_size(const net *n);
+const state_entry *net_find_state(const net *n, const char *name);
+/* Host copy of a state entry's values into dst (count floats) and back. */
+void net_state_get(const net *n, const state_entry *e, float *dst);
+void net_state_set(net *n, const state_entry *e, const float *src);
+void net_free(net *n);
+
+#endif
