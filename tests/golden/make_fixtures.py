@@ -69,13 +69,15 @@ conv 5 3 pad=1
 
 UNET = """\
 # A tiny U-Net: skip connections by concat and add, a stride-2 convolution,
-# a convolution without bias, batch norm with non-default eps and momentum.
+# convolutions without bias, batch norm with non-default eps and momentum.
+# Every convolution that feeds a batch norm has no bias: batch norm cancels
+# its gradient, leaving rounding noise that Adam would scale up to +-lr.
 input 3 16 16
 conv 8 3 pad=1 bias=0              # 0  [8,16,16]
 batchnorm                          # 1
 relu label=e1                      # 2
 maxpool 2                          # 3  [8,8,8]
-conv 16 3 pad=1                    # 4  [16,8,8]
+conv 16 3 pad=1 bias=0             # 4  [16,8,8]
 batchnorm eps=1e-3 momentum=0.2    # 5
 relu label=e2                      # 6
 conv 16 3 stride=2 pad=1           # 7  [16,4,4]
@@ -88,7 +90,7 @@ conv 8 3 pad=1                     # 13 [8,8,8]
 relu                               # 14
 upsample 2                         # 15 [8,16,16]
 concat e1                          # 16 [16,16,16]
-conv 8 3 pad=1                     # 17 [8,16,16]
+conv 8 3 pad=1 bias=0              # 17 [8,16,16]
 batchnorm                          # 18
 relu                               # 19
 conv 3 1                           # 20 [3,16,16]
