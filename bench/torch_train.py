@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""PyTorch side of the training benchmark.
+
+Default mode: trains a .net network on a dataset stream held in memory as a
+normalised float tensor (Adam, lr 1e-3, shuffled batches drawn by index) and
+prints one TSV line with images/s over --steps steps after --warmup steps.
+
+    bench/torch_train.py --net examples/fmnist.net --data train.npy --batch 64 --threads 2
+
+--facade: times the facade network (the course's, or --net) on random data
+[B,3,S,S]: one TSV line for training (Adam lr 1e-3 wd 1e-5, per-pixel cross
+entropy with class weights 1,1,5,1,1) and one for inference (eval mode, no grad).
+--device cuda runs on the GPU with cudnn.benchmark on; TF32 is off unless --tf32.
+
+TSV columns (--header prints them): impl mode net device threads batch steps
+seconds images_per_s. What PyTorch was built with and which BLAS it uses go to
+stderr.
+"""
+
+import argparse
+import glob
+import os
+import sys
+import time
+
+FACADE_NET = """\
+input 3 {s} {s}
+conv 64 5 pad=2
+relu
+maxpool 2
+batchnorm
+conv 128 5 pad=2
+relu
+maxpool 2
+batchnorm
+conv 256 5 pad=2
+relu
+batchnorm
+conv 512 5 pad=2
+relu
+upsample 2
+batchnorm
+conv 512 5 pad=2
+relu
+upsample 2
+batchnorm
+conv 5 3 pad=1
+"""
+FACADE_WEIGHTS = [1.0, 1.0, 5.0, 1.0, 1.0]
+COLUMNS = "impl mode net device threads batch steps seconds images_per_s".split()
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--net", help=".net description (required without --facade)")
+    ap.add_argument("--data", help="dataset stream: x uint8 [N,C,H,W], y (required without --facade)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    ap.add_argument("--steps", type=int, default=100, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=10, help="untimed steps first")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--tf32", action="store_true", help="allow TF32 in matmul and cuDNN (cuda)")
+    ap.add_argument("--facade", action="store_true", help="time the facade network on random data")
+    ap.add_argument("--size", type=int, default=256,
+                    help="facade image size, a multiple of 4 (default 256; ignored with --net)")
+    ap.add_argument("--header", action="store_true", help="print the TSV header line first")
+    a = ap.parse_args()
+    if not a.facade and (a.net is None or a.data is None):
+        ap.error("--net and --data are required without --facade")
+    if min(a.batch, a.threads, a.steps) < 1 or a.warmup < 0:
+        ap.error("--batch, --threads, --steps must be >= 1 and --warmup >= 0")
+    if a.size < 4 or a.size % 4:
+        ap.error("--size must be a positive multiple of 4")
+    return a
+
+
+ARGS = parse_args()
+# When PyTorch runs several threads, OpenBLAS (nn.Linear's GEMM) must not start
+# its own on the same cores; an explicit setting in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import nnpipe_torch as nt  # noqa: E402
+
+
+def say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def report_build():
+    say(torch.__config__.show().rstrip())
+    # Linear layers go to whatever libblas.so.3 is; see which one got loaded.
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    for link in sorted(glob.glob("/etc/alternatives/libblas.so.3*")):
+        target = os.path.realpath(link)
+        say(f"{link} -> {target} ({'OpenBLAS' if 'openblas' in target else 'not OpenBLAS'})")
+    with open("/proc/self/maps") as f:
+        libs = sorted({ln.split()[-1] for ln in f if "blas" in ln.lower() and "/" in ln})
+    say("BLAS libraries mapped: " + (" ".join(libs) if libs else "none"))
+    say(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+
+
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, warmup, steps, dev):
+    for _ in range(warmup):
+        fn()
+    sync(dev)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    sync(dev)
+    return time.perf_counter() - t0
+
+
+def print_row(mode, net, dev, seconds):
+    a = ARGS
+    row = ["torch", mode, net, dev.type, a.threads, a.batch, a.steps,
+           f"{seconds:.3f}", f"{a.steps * a.batch / seconds:.1f}"]
+    print("\t".join(str(v) for v in row), flush=True)
+
+
+def train_step_fn(net, opt, crit, batches):
+    """A closure doing one training step on the next batch from batches()."""
+    def step():
+        x, y = batches()
+        opt.zero_grad(set_to_none=True)
+        loss = crit(net(x), y)
+        loss.backward()
+        opt.step()
+        step.loss = loss
+    step.loss = None
+    return step
+
+
+def bench_data(dev):
+    a = ARGS
+    x, y, _ = nt.read_dataset(a.data)
+    if x.ndim != 4 or y is None or len(y) != len(x):
+        sys.exit(f"torch_train.py: {a.data}: need x [N,C,H,W] and y [N] or [N,H,W]")
+    if a.batch > len(x):
+        sys.exit(f"torch_train.py: --batch {a.batch} exceeds the {len(x)} samples")
+    xf = torch.from_numpy(x).to(torch.float32)
+    if x.dtype == np.uint8:
+        xf /= 255.0
+    mean = xf.mean(dim=(0, 2, 3))
+    std = xf.std(dim=(0, 2, 3))
+    X = nt.preprocess(xf.numpy(), mean.tolist(), std.tolist()).to(dev)
+    del xf
+    Y = torch.from_numpy(y.astype(np.int64)).to(dev)
+    say(f"{a.data}: x {list(X.shape)}, y {list(Y.shape)}, mean {mean.tolist()}, std {std.tolist()}")
+
+    net = nt.load_net(a.net).to(dev).train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(a.seed)
+    state = {"perm": torch.randperm(len(X), generator=gen), "pos": 0}
+
+    def batches():
+        # shuffled, by index; a new permutation once fewer than B are left
+        if state["pos"] + a.batch > len(X):
+            state["perm"], state["pos"] = torch.randperm(len(X), generator=gen), 0
+        idx = state["perm"][state["pos"]:state["pos"] + a.batch].to(dev)
+        state["pos"] += a.batch
+        return X.index_select(0, idx), Y.index_select(0, idx)
+
+    step = train_step_fn(net, opt, nn.CrossEntropyLoss(), batches)
+    seconds = timed(step, a.warmup, a.steps, dev)
+    say(f"last loss {step.loss.item():.4f}")
+    print_row("train", os.path.basename(a.net), dev, seconds)
+
+
+def bench_facade(dev):
+    a = ARGS
+    if a.net:
+        net, name = nt.load_net(a.net), os.path.basename(a.net)
+    else:
+        net, name = nt.build_net(FACADE_NET.format(s=a.size), "facade"), "facade"
+    net = net.to(dev)
+    c, h, w = net.input_shape
+    x = torch.randn(a.batch, c, h, w, device=dev)
+    net.eval()
+    with torch.no_grad():
+        k, oh, ow = net(x[:1]).shape[1:]
+    weights = FACADE_WEIGHTS if k == len(FACADE_WEIGHTS) else None
+    y = torch.randint(0, k, (a.batch, oh, ow), device=dev)
+    crit = nn.CrossEntropyLoss(
+        weight=torch.tensor(weights, device=dev) if weights else None)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-5)
+    say(f"facade: {sum(p.numel() for p in net.parameters())} parameters, "
+        f"input {[a.batch, c, h, w]}, {k} classes, class weights {weights}")
+
+    net.train()
+    step = train_step_fn(net, opt, crit, lambda: (x, y))
+    print_row("train", name, dev, timed(step, a.warmup, a.steps, dev))
+    say(f"last loss {step.loss.item():.4f}")
+
+    net.eval()
+
+    def infer():
+        with torch.no_grad():
+            net(x)
+    print_row("infer", name, dev, timed(infer, a.warmup, a.steps, dev))
+
+
+def main():
+    a = ARGS
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("torch_train.py: --device cuda: no CUDA device available to PyTorch")
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        say(f"cuda: {torch.cuda.get_device_name(0)}, cudnn {torch.backends.cudnn.version()}, "
+            f"tf32 {'on' if a.tf32 else 'off'}")
+    report_build()
+    if a.header:
+        print("\t".join(COLUMNS), flush=True)
+    dev = torch.device(a.device)
+    if a.facade:
+        bench_facade(dev)
+    else:
+        bench_data(dev)
+
+
+if __name__ == "__main__":
+    main()

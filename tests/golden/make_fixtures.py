@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Writes the golden fixtures that the C tests compare against: for each case,
+CASE.net (the network) and CASE.safetensors holding the input, labels, initial
+state, forward output, loss, gradients and three optimiser steps, all computed
+by PyTorch (float32, one thread, fixed seeds, so a rerun gives the same bytes).
+
+Run from anywhere with Debian's interpreter: /usr/bin/python3 tests/golden/make_fixtures.py
+
+Step K is: forward in train mode, loss, backward, optimiser step, always on the
+same batch. "out", "loss" and "grad.*" are step 1's forward and backward, so
+"step1.loss" equals "loss"; "stepK.*" is the whole state_dict after step K
+(parameters, batch-norm running statistics and num_batches_tracked).
+"""
+
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import nnpipe_torch as nt  # noqa: E402
+
+STEPS = 3
+
+FMNIST = """\
+# The course's Fashion-MNIST network.
+input 1 28 28
+conv 32 3 pad=1
+relu
+maxpool 2
+conv 32 3 pad=1
+relu
+maxpool 2
+flatten
+linear 120
+relu
+linear 10
+"""
+
+# The course's facade network at 32x32 with every channel count divided by 8
+# (64 128 256 512 512 -> 8 16 32 64 64): at full width one copy of the
+# parameters is 44 MB and the fixture holds five.
+FACADE = """\
+# The course's facade network, channels divided by 8, for 32x32 inputs.
+input 3 32 32
+conv 8 5 pad=2
+relu
+maxpool 2
+batchnorm
+conv 16 5 pad=2
+relu
+maxpool 2
+batchnorm
+conv 32 5 pad=2
+relu
+batchnorm
+conv 64 5 pad=2
+relu
+upsample 2
+batchnorm
+conv 64 5 pad=2
+relu
+upsample 2
+batchnorm
+conv 5 3 pad=1
+"""
+
+UNET = """\
+# A tiny U-Net: skip connections by concat and add, a stride-2 convolution,
+# convolutions without bias, batch norm with non-default eps and momentum.
+# Every convolution that feeds a batch norm has no bias: batch norm cancels
+# its gradient, leaving rounding noise that Adam would scale up to +-lr.
+input 3 16 16
+conv 8 3 pad=1 bias=0              # 0  [8,16,16]
+batchnorm                          # 1
+relu label=e1                      # 2
+maxpool 2                          # 3  [8,8,8]
+conv 16 3 pad=1 bias=0             # 4  [16,8,8]
+batchnorm eps=1e-3 momentum=0.2    # 5
+relu label=e2                      # 6
+conv 16 3 stride=2 pad=1           # 7  [16,4,4]
+relu                               # 8
+conv 16 3 pad=1                    # 9
+relu                               # 10
+upsample 2                         # 11 [16,8,8]
+add e2                             # 12
+conv 8 3 pad=1                     # 13 [8,8,8]
+relu                               # 14
+upsample 2                         # 15 [8,16,16]
+concat e1                          # 16 [16,16,16]
+conv 8 3 pad=1 bias=0              # 17 [8,16,16]
+batchnorm                          # 18
+relu                               # 19
+conv 3 1                           # 20 [3,16,16]
+"""
+
+SMALL = """\
+# A small classifier: unpadded and strided convolutions, an overlapping max
+# pool (3, stride 2), dropout with p=0 (the identity, even in train mode) and
+# a linear layer without bias.
+input 2 12 12
+conv 4 3                       # 0  [4,10,10]
+relu                           # 1
+maxpool 3 stride=2             # 2  [4,4,4]
+conv 6 3 stride=2 pad=1        # 3  [6,2,2]
+relu                           # 4
+flatten                        # 5  [24]
+linear 16                      # 6
+relu                           # 7
+dropout 0                      # 8
+linear 5 bias=0                # 9
+"""
+
+# name, net, seed, batch, classes, segmentation, class weights, optimiser
+CASES = [
+    ("fmnist", FMNIST, 1, 4, 10, False, None,
+     dict(opt="adam", lr=1e-3, wd=0.0)),
+    ("facade", FACADE, 2, 2, 5, True, [1, 1, 5, 1, 1],
+     dict(opt="adam", lr=1e-3, wd=1e-5)),
+    ("unet", UNET, 3, 2, 3, True, None,
+     dict(opt="adamw", lr=1e-2, wd=1e-2)),
+    ("sgd", SMALL, 4, 4, 5, False, None,
+     dict(opt="sgd", lr=0.1, wd=1e-4, momentum=0.9, nesterov=True)),
+    ("sgdm", SMALL, 5, 4, 5, False, None,
+     dict(opt="sgd", lr=0.05, wd=5e-4, momentum=0.9, nesterov=False)),
+]
+
+BETAS = (0.9, 0.999)
+EPS = 1e-8
+
+
+def make_optimizer(params, o):
+    if o["opt"] == "adam":
+        return torch.optim.Adam(params, lr=o["lr"], betas=BETAS, eps=EPS,
+                                weight_decay=o["wd"])
+    if o["opt"] == "adamw":
+        return torch.optim.AdamW(params, lr=o["lr"], betas=BETAS, eps=EPS,
+                                 weight_decay=o["wd"])
+    return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"],
+                           nesterov=o["nesterov"], weight_decay=o["wd"])
+
+
+def fmt(v):
+    return repr(float(v))
+
+
+def metadata(net_text, o, weights):
+    adam = o["opt"] in ("adam", "adamw")
+    return {
+        "net": net_text,
+        "opt": o["opt"],
+        "lr": fmt(o["lr"]),
+        "wd": fmt(o["wd"]),
+        "momentum": "" if adam else fmt(o["momentum"]),
+        "nesterov": "" if adam else str(int(o["nesterov"])),
+        "betas": ",".join(fmt(b) for b in BETAS) if adam else "",
+        "eps": fmt(EPS) if adam else "",
+        "class_weights": ",".join(fmt(w) for w in weights) if weights else "",
+        "steps": str(STEPS),
+    }
+
+
+def make_case(name, text, seed, batch, classes, seg, weights, o):
+    torch.manual_seed(seed)
+    net = nt.build_net(text, name + ".net")
+    net.train()
+    c, h, w = net.input_shape
+    x = torch.randn(batch, c, h, w)
+    y = torch.randint(0, classes, (batch, h, w) if seg else (batch,))
+    crit = nn.CrossEntropyLoss(
+        weight=torch.tensor(weights, dtype=torch.float32) if weights else None)
+    opt = make_optimizer(net.parameters(), o)
+
+    t = {"x": x, "y": y}
+    t.update({k: v.clone() for k, v in net.state_dict().items()})
+    for k in range(1, STEPS + 1):
+        opt.zero_grad(set_to_none=True)
+        out = net(x)
+        loss = crit(out, y)
+        loss.backward()
+        if k == 1:
+            t["out"] = out.detach().clone()
+            t["loss"] = loss.detach().clone()
+            for pn, p in net.named_parameters():
+                t["grad." + pn] = p.grad.clone()
+        t[f"step{k}.loss"] = loss.detach().clone()
+        opt.step()
+        for sn, v in net.state_dict().items():
+            t[f"step{k}.{sn}"] = v.clone()
+    return t, metadata(text, o, weights)
+
+
+def check_written(path, tensors, meta):
+    """Reads the file back: every tensor and key must come back unchanged."""
+    back, bmeta = nt.st_read(path)
+    assert bmeta == meta and set(back) == set(tensors), path
+    for k, v in tensors.items():
+        a = v.numpy()
+        assert back[k].dtype == a.dtype and back[k].shape == a.shape, k
+        assert (back[k] == a).all(), k
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    only = sys.argv[1:]
+    for case in CASES:
+        name = case[0]
+        if only and name not in only:
+            continue
+        tensors, meta = make_case(*case)
+        with open(os.path.join(HERE, name + ".net"), "w") as f:
+            f.write(case[1])
+        path = os.path.join(HERE, name + ".safetensors")
+        nt.st_write(path, tensors, meta)
+        check_written(path, tensors, meta)
+        print(f"{name}: {len(tensors)} tensors, {os.path.getsize(path)} bytes, "
+              f"loss {tensors['loss'].item():.6f} -> "
+              f"{tensors[f'step{STEPS}.loss'].item():.6f}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
