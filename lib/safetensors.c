@@ -1,0 +1,351 @@
+/* safetensors.c: model and checkpoint files in the safetensors format, read
+   as strictly as the reference implementation: every tensor's dtype, shape
+   and offsets are checked, the tensors must tile the data buffer exactly, and
+   no size is trusted before it is checked against the bytes present. */
+#include "safetensors.h"
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The reference implementation refuses headers past 100 MB too. */
+#define ST_MAX_HEADER ((uint64_t)100 << 20)
+
+static const struct {
+	const char *name;
+	dtype dt;
+} st_dtypes[] = {{"F32", DT_F32}, {"I64", DT_I64}, {"I32", DT_I32}, {"U8", DT_U8}};
+
+static const char *st_dtype_name(dtype dt)
+{
+	for (size_t i = 0; i < sizeof st_dtypes / sizeof *st_dtypes; i++)
+		if (st_dtypes[i].dt == dt)
+			return st_dtypes[i].name;
+	return NULL;
+}
+
+st_file *st_new(void)
+{
+	return xcalloc(1, sizeof(st_file));
+}
+
+void st_add(st_file *f, const char *name, tensor *t)
+{
+	if (!strcmp(name, "__metadata__"))
+		fatal("safetensors: '__metadata__' cannot name a tensor");
+	if (!st_dtype_name(t->dtype))
+		fatal("safetensors: tensor '%s': %s tensors cannot be stored", name, dtype_name(t->dtype));
+	for (int i = 0; i < f->n; i++)
+		if (!strcmp(f->names[i], name)) {
+			if (f->tensors[i] != t)
+				tensor_free(f->tensors[i]);
+			f->tensors[i] = t;
+			return;
+		}
+	f->names = xrealloc(f->names, (f->n + 1) * sizeof *f->names);
+	f->tensors = xrealloc(f->tensors, (f->n + 1) * sizeof *f->tensors);
+	f->names[f->n] = xstrdup(name);
+	f->tensors[f->n] = t;
+	f->n++;
+}
+
+tensor *st_get(const st_file *f, const char *name)
+{
+	for (int i = 0; i < f->n; i++)
+		if (!strcmp(f->names[i], name))
+			return f->tensors[i];
+	return NULL;
+}
+
+void st_set_meta(st_file *f, const char *key, const char *val)
+{
+	for (int i = 0; i < f->nmeta; i++)
+		if (!strcmp(f->meta_keys[i], key)) {
+			free(f->meta_vals[i]);
+			f->meta_vals[i] = xstrdup(val);
+			return;
+		}
+	f->meta_keys = xrealloc(f->meta_keys, (f->nmeta + 1) * sizeof *f->meta_keys);
+	f->meta_vals = xrealloc(f->meta_vals, (f->nmeta + 1) * sizeof *f->meta_vals);
+	f->meta_keys[f->nmeta] = xstrdup(key);
+	f->meta_vals[f->nmeta] = xstrdup(val);
+	f->nmeta++;
+}
+
+const char *st_meta(const st_file *f, const char *key)
+{
+	for (int i = 0; i < f->nmeta; i++)
+		if (!strcmp(f->meta_keys[i], key))
+			return f->meta_vals[i];
+	return NULL;
+}
+
+void st_free(st_file *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->n; i++) {
+		free(f->names[i]);
+		tensor_free(f->tensors[i]);
+	}
+	for (int i = 0; i < f->nmeta; i++) {
+		free(f->meta_keys[i]);
+		free(f->meta_vals[i]);
+	}
+	free(f->names);
+	free(f->tensors);
+	free(f->meta_keys);
+	free(f->meta_vals);
+	free(f);
+}
+
+static void put_quoted(FILE *m, const char *s)
+{
+	char *q = json_quote(s);
+	fputs(q, m);
+	free(q);
+}
+
+void st_write(const char *path, const st_file *f)
+{
+	char *hdr;
+	size_t len;
+	FILE *m = open_memstream(&hdr, &len);
+	if (!m)
+		fatal("out of memory");
+	fputc('{', m);
+	if (f->nmeta) {
+		fputs("\"__metadata__\":{", m);
+		for (int i = 0; i < f->nmeta; i++) {
+			if (i)
+				fputc(',', m);
+			put_quoted(m, f->meta_keys[i]);
+			fputc(':', m);
+			put_quoted(m, f->meta_vals[i]);
+		}
+		fputc('}', m);
+	}
+	uint64_t off = 0;
+	for (int i = 0; i < f->n; i++) {
+		const tensor *t = f->tensors[i];
+		if (f->nmeta || i)
+			fputc(',', m);
+		put_quoted(m, f->names[i]);
+		fprintf(m, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype_name(t->dtype));
+		for (int d = 0; d < t->ndim; d++)
+			fprintf(m, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+		uint64_t bytes = tensor_bytes(t);
+		fprintf(m, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+			(unsigned long long)(off + bytes));
+		off += bytes;
+	}
+	fputc('}', m);
+	/* Spaces up to a multiple of 8 keep the data aligned for memory-mapped readers. */
+	while (ftell(m) % 8)
+		fputc(' ', m);
+	if (fclose(m))
+		fatal("out of memory");
+	unsigned char pre[8];
+	for (int i = 0; i < 8; i++)
+		pre[i] = (uint64_t)len >> (8 * i);
+	outfile *o = out_open(path);
+	xfwrite(pre, 8, o->f, o->path);
+	xfwrite(hdr, len, o->f, o->path);
+	for (int i = 0; i < f->n; i++)
+		xfwrite(f->tensors[i]->data, tensor_bytes(f->tensors[i]), o->f, o->path);
+	out_commit(o);
+	free(hdr);
+}
+
+/* A name fit for a one-line message: hostile names may hold newlines. Two
+   buffers in turn, so that one message can show two names. */
+static const char *shown_name(const char *name)
+{
+	static char bufs[2][72];
+	static int turn;
+	char *buf = bufs[turn ^= 1];
+	size_t n = 0;
+	for (; name[n] && n < sizeof bufs[0] - 4; n++)
+		buf[n] = (unsigned char)name[n] < 0x20 ? '?' : name[n];
+	strcpy(buf + n, name[n] ? "..." : "");
+	return buf;
+}
+
+/* One tensor's description from the header, checked before anything is
+   allocated for it. */
+typedef struct entry {
+	const char *name;
+	dtype dt;
+	int ndim;
+	int64_t shape[TENSOR_MAXDIM];
+	int64_t begin, end;
+	tensor *t;
+} entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const entry *x = *(entry *const *)a, *y = *(entry *const *)b;
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	return (x->end > y->end) - (x->end < y->end);
+}
+
+static void read_entry(const char *path, const char *name, const json *v, entry *e)
+{
+	const char *nm = shown_name(name);
+	if (v->kind != JSON_OBJECT)
+		fatal("%s: tensor '%s': description is not a JSON object", path, nm);
+	for (int i = 0; i < v->n; i++)
+		if (strcmp(v->keys[i], "dtype") && strcmp(v->keys[i], "shape") &&
+		    strcmp(v->keys[i], "data_offsets"))
+			fatal("%s: tensor '%s': unknown field '%s'", path, nm, shown_name(v->keys[i]));
+	const json *jd = json_get(v, "dtype"), *js = json_get(v, "shape"),
+		   *jo = json_get(v, "data_offsets");
+	if (!jd || !js || !jo)
+		fatal("%s: tensor '%s': lacks dtype, shape or data_offsets", path, nm);
+	if (jd->kind != JSON_STRING)
+		fatal("%s: tensor '%s': dtype is not a string", path, nm);
+	int known = -1;
+	for (size_t i = 0; i < sizeof st_dtypes / sizeof *st_dtypes; i++)
+		if (!strcmp(jd->str, st_dtypes[i].name))
+			known = i;
+	if (known < 0)
+		fatal("%s: tensor '%s': unsupported dtype '%s' (supported: F32 I64 I32 U8)", path, nm,
+		      shown_name(jd->str));
+	e->name = name;
+	e->dt = st_dtypes[known].dt;
+	if (js->kind != JSON_ARRAY)
+		fatal("%s: tensor '%s': shape is not an array", path, nm);
+	if (js->n > TENSOR_MAXDIM)
+		fatal("%s: tensor '%s': %d dimensions (at most %d supported)", path, nm, js->n, TENSOR_MAXDIM);
+	e->ndim = js->n;
+	int64_t bytes = dtype_size(e->dt);
+	for (int d = 0; d < js->n; d++) {
+		const json *x = js->items[d];
+		if (x->kind != JSON_NUMBER || !x->is_int || x->integer < 0)
+			fatal("%s: tensor '%s': shape holds something other than a size", path, nm);
+		e->shape[d] = x->integer;
+		if (e->shape[d] && bytes > INT64_MAX / e->shape[d])
+			fatal("%s: tensor '%s': shape too large", path, nm);
+		bytes *= e->shape[d];
+	}
+	if (jo->kind != JSON_ARRAY || jo->n != 2)
+		fatal("%s: tensor '%s': data_offsets is not a pair [begin, end]", path, nm);
+	for (int k = 0; k < 2; k++)
+		if (jo->items[k]->kind != JSON_NUMBER || !jo->items[k]->is_int || jo->items[k]->integer < 0)
+			fatal("%s: tensor '%s': data_offsets holds something other than an offset", path, nm);
+	e->begin = jo->items[0]->integer;
+	e->end = jo->items[1]->integer;
+	if (e->end < e->begin || e->end - e->begin != bytes) {
+		tensor shown = {.ndim = e->ndim};
+		char buf[200];
+		memcpy(shown.shape, e->shape, sizeof e->shape);
+		fatal("%s: tensor '%s': data_offsets do not match shape (%lld bytes for %s %s, %lld expected)",
+		      path, nm, (long long)(e->end - e->begin), jd->str, shape_str(&shown, buf, sizeof buf),
+		      (long long)bytes);
+	}
+}
+
+st_file *st_read(const char *path)
+{
+	const char *name = path_name(path);
+	FILE *fp = xfopen_read(path);
+	struct stat sb;
+	int64_t fsize = -1;   /* unknown for pipes: then only reading tells */
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
+		fsize = sb.st_size;
+
+	unsigned char pre[8];
+	if (fread(pre, 1, 8, fp) != 8) {
+		if (ferror(fp))
+			fatal("%s: read error: %s", name, strerror(errno));
+		fatal("%s: truncated file (shorter than the 8-byte header length)", name);
+	}
+	uint64_t hlen = 0;
+	for (int i = 7; i >= 0; i--)
+		hlen = hlen << 8 | pre[i];
+	if (fsize >= 0 && hlen > (uint64_t)fsize - 8)
+		fatal("%s: not a safetensors file or truncated: header length %llu exceeds the file size %lld",
+		      name, (unsigned long long)hlen, (long long)fsize);
+	if (hlen > ST_MAX_HEADER)
+		fatal("%s: not a safetensors file: header length %llu is implausible", name,
+		      (unsigned long long)hlen);
+	if (hlen < 2)
+		fatal("%s: not a safetensors file: header length %llu", name, (unsigned long long)hlen);
+	char *hdr = xmalloc(hlen);
+	if (fread(hdr, 1, hlen, fp) != hlen)
+		fatal("%s: truncated file (in the header)", name);
+	if (hdr[0] != '{')
+		fatal("%s: not a safetensors file (the header is not a JSON object)", name);
+	const char *err;
+	json *root = json_parse(hdr, hlen, &err);
+	free(hdr);
+	if (!root)
+		fatal("%s: bad JSON in the header: %s", name, err);
+
+	st_file *sf = st_new();
+	entry *ents = xcalloc(root->n ? root->n : 1, sizeof *ents);
+	int ne = 0;
+	for (int i = 0; i < root->n; i++) {
+		const json *v = root->items[i];
+		if (strcmp(root->keys[i], "__metadata__")) {
+			read_entry(name, root->keys[i], v, &ents[ne++]);
+			continue;
+		}
+		if (v->kind != JSON_OBJECT)
+			fatal("%s: __metadata__ is not a map of strings", name);
+		for (int k = 0; k < v->n; k++) {
+			if (v->items[k]->kind != JSON_STRING)
+				fatal("%s: __metadata__ '%s' is not a string", name, shown_name(v->keys[k]));
+			st_set_meta(sf, v->keys[k], v->items[k]->str);
+		}
+	}
+
+	/* The tensors must tile the data buffer: sorted by offset, each begins
+	   where the previous one ends, and the last ends where the data ends
+	   (for pipes, where the stream ends). */
+	int64_t data_len = fsize >= 0 ? fsize - 8 - (int64_t)hlen : INT64_MAX;
+	entry **order = xmalloc((ne ? ne : 1) * sizeof *order);
+	for (int i = 0; i < ne; i++)
+		order[i] = &ents[i];
+	qsort(order, ne, sizeof *order, cmp_entry);
+	int64_t at = 0;
+	for (int i = 0; i < ne; i++) {
+		const entry *e = order[i];
+		if (e->begin != at)
+			fatal("%s: tensor '%s': data_offsets [%lld, %lld] %s", name, shown_name(e->name),
+			      (long long)e->begin, (long long)e->end,
+			      e->end > data_len ? "out of range" :
+			      e->begin < at ? "overlap another tensor" : "leave a gap before the tensor");
+		at = e->end;
+	}
+	if (at > data_len)
+		fatal("%s: truncated file (the tensors need %lld bytes of data, %lld present)", name,
+		      (long long)at, (long long)data_len);
+	if (fsize >= 0 && at < data_len)
+		fatal("%s: %lld bytes after the last tensor", name, (long long)(data_len - at));
+
+	for (int i = 0; i < ne; i++) {
+		ents[i].t = tensor_new(ents[i].dt, ents[i].ndim, ents[i].shape, 0);
+		st_add(sf, ents[i].name, ents[i].t);
+	}
+	for (int i = 0; i < ne; i++) {
+		size_t n = tensor_bytes(order[i]->t);
+		if (fread(order[i]->t->data, 1, n, fp) != n) {
+			if (ferror(fp))
+				fatal("%s: read error: %s", name, strerror(errno));
+			fatal("%s: truncated file (in tensor '%s')", name, shown_name(order[i]->name));
+		}
+	}
+	if (fsize < 0 && fgetc(fp) != EOF)
+		fatal("%s: bytes after the last tensor", name);
+	free(order);
+	free(ents);
+	json_free(root);
+	if (fp != stdin)
+		fclose(fp);
+	return sf;
+}
