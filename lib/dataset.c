@@ -1,0 +1,161 @@
+/* dataset.c: dataset and prediction streams (see dataset.h for the layout). */
+#include "dataset.h"
+#include "npy.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Element i of an integer tensor (uint8, int32 or int64). */
+static int64_t label_at(const tensor *y, int64_t i)
+{
+	switch (y->dtype) {
+	case DT_U8: return ((const uint8_t *)y->data)[i];
+	case DT_I32: return ((const int32_t *)y->data)[i];
+	default: return ((const int64_t *)y->data)[i];
+	}
+}
+
+/* Converts uint8, int32 or int64 labels to int32, checking their range as we go:
+   negative ids are always wrong, ids >= nclass only when names say how many
+   classes there are. */
+static tensor *labels_to_int32(const tensor *y, int nclass, const char *path)
+{
+	tensor *out = tensor_new(DT_I32, y->ndim, y->shape, 0);
+	int32_t *o = out->data;
+	int64_t n = tensor_numel(y), per = y->shape[0] ? n / y->shape[0] : 1;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t v = label_at(y, i);
+		if (v < 0)
+			fatal("%s: negative label %lld at sample %lld", path, (long long)v, (long long)(i / per));
+		if ((nclass && v >= nclass) || v > INT32_MAX)
+			fatal("%s: label %lld out of range 0..%d at sample %lld", path, (long long)v,
+			      nclass ? nclass - 1 : INT32_MAX, (long long)(i / per));
+		o[i] = (int32_t)v;
+	}
+	return out;
+}
+
+dataset *dataset_read_stream(FILE *f, const char *path, const char *kind)
+{
+	const char *name = path_name(path);
+	int pred = !strcmp(kind, "prediction");
+	const char *xn = pred ? "p" : "x";
+	char s[128];
+	tensor *x = npy_read(f, path);
+	if (!x)
+		fatal("%s: empty stream, expected a %s stream", name, kind);
+	if (pred ? (x->dtype != DT_F32 || (x->ndim != 2 && x->ndim != 4))
+		 : ((x->dtype != DT_U8 && x->dtype != DT_F32) || x->ndim != 4))
+		fatal("%s: %s must be %s, not %s %s (is this a %s stream?)", name, xn,
+		      pred ? "[N,K] or [N,K,H,W] float32" : "[N,C,H,W] uint8 or float32",
+		      dtype_name(x->dtype), shape_str(x, s, sizeof s), kind);
+
+	tensor *y = NULL, *names = NULL, *t;
+	while ((t = npy_read(f, path))) {
+		if (t->dtype == DT_STR) {
+			if (names)
+				fatal("%s: two class-name arrays", name);
+			if (t->ndim != 1 || t->shape[0] < 1)
+				fatal("%s: class names must be a non-empty [K] array, not %s", name,
+				      shape_str(t, s, sizeof s));
+			names = t;
+		} else if (!y) {
+			y = t;
+		} else {
+			fatal("%s: unexpected array %s %s after %s and y", name, dtype_name(t->dtype),
+			      shape_str(t, s, sizeof s), xn);
+		}
+	}
+
+	dataset *d = xcalloc(1, sizeof *d);
+	d->x = x;
+	if (names)
+		d->names = tensor_to_names(names, &d->nclass);
+	tensor_free(names);
+	if (pred && d->names && d->nclass != x->shape[1])
+		fatal("%s: %d class names but p has %lld classes", name, d->nclass, (long long)x->shape[1]);
+	if (y) {
+		if (y->dtype != DT_U8 && y->dtype != DT_I32 && y->dtype != DT_I64)
+			fatal("%s: labels y must be uint8, int32 or int64, not %s", name, dtype_name(y->dtype));
+		int seg = pred ? x->ndim == 4 : y->ndim == 3;
+		if (seg ? y->ndim != 3 : y->ndim != 1)
+			fatal("%s: labels y must be %s, not %s", name, seg ? "[N,H,W]" : "[N]",
+			      shape_str(y, s, sizeof s));
+		if (y->shape[0] != x->shape[0])
+			fatal("%s: y has %lld samples but %s has %lld", name, (long long)y->shape[0], xn,
+			      (long long)x->shape[0]);
+		if (seg && (y->shape[1] != x->shape[2] || y->shape[2] != x->shape[3]))
+			fatal("%s: label maps are %lldx%lld but %s is %lldx%lld", name,
+			      (long long)y->shape[2], (long long)y->shape[1], xn, (long long)x->shape[3],
+			      (long long)x->shape[2]);
+		d->y = labels_to_int32(y, d->nclass, name);
+		tensor_free(y);
+	}
+	return d;
+}
+
+dataset *dataset_read(const char *path, const char *kind)
+{
+	FILE *f = xfopen_read(path);
+	dataset *d = dataset_read_stream(f, path, kind);
+	if (f != stdin)
+		fclose(f);
+	return d;
+}
+
+void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
+		   char **names, int nclass)
+{
+	npy_write(f, path, x);
+	if (y) {
+		if (y->dtype != DT_U8 && y->dtype != DT_I32 && y->dtype != DT_I64)
+			fatal("%s: labels must be integers, not %s", path_name(path), dtype_name(y->dtype));
+		int64_t n = tensor_numel(y), lo = 0, hi = 0;
+		for (int64_t i = 0; i < n; i++) {
+			int64_t v = label_at(y, i);
+			if (i == 0 || v < lo)
+				lo = v;
+			if (i == 0 || v > hi)
+				hi = v;
+		}
+		if (lo < INT32_MIN || hi > INT32_MAX)
+			fatal("%s: label %lld does not fit in int32", path_name(path),
+			      (long long)(hi > INT32_MAX ? hi : lo));
+		dtype want = (lo >= 0 && hi <= 255) ? DT_U8 : DT_I32;
+		if (y->dtype == want) {
+			npy_write(f, path, y);
+		} else {
+			tensor *c = tensor_new(want, y->ndim, y->shape, 0);
+			for (int64_t i = 0; i < n; i++) {
+				int64_t v = label_at(y, i);
+				if (want == DT_U8)
+					((uint8_t *)c->data)[i] = (uint8_t)v;
+				else
+					((int32_t *)c->data)[i] = (int32_t)v;
+			}
+			npy_write(f, path, c);
+			tensor_free(c);
+		}
+	}
+	if (names && nclass > 0) {
+		tensor *t = names_to_tensor(names, nclass);
+		npy_write(f, path, t);
+		tensor_free(t);
+	}
+}
+
+void dataset_free(dataset *d)
+{
+	if (!d)
+		return;
+	tensor_free(d->x);
+	tensor_free(d->y);
+	names_free(d->names, d->nclass);
+	free(d);
+}
+
+long dataset_len(const dataset *d)
+{
+	return (long)d->x->shape[0];
+}
