@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
