@@ -240,12 +240,11 @@ int main(int argc, char **argv)
 	int nclass_opt = 0;
 	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;
 
+	/* dataset_read has checked that p is float32 [N,K] or [N,K,H,W], and
+	   labels and names in the same stream against it */
 	dataset *pred = dataset_read(path, "prediction");
 	const tensor *p = pred->x;
 	char sp[128], sy[128];
-	if (p->dtype != DT_F32 || (p->ndim != 2 && p->ndim != 4))
-		fatal("%s: predictions must be float32 [N,K] or [N,K,H,W], not %s %s", path_name(path),
-		      dtype_name(p->dtype), shape_str(p, sp, sizeof sp));
 	int64_t n = p->shape[0], k64 = p->shape[1];
 	int64_t s = p->ndim == 4 ? p->shape[2] * p->shape[3] : 1;
 	if (n == 0 || s == 0)
