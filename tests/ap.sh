@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# tests/ap.sh: ap-score against scikit-learn (fixtures made by
+# tests/fixtures/make_ap_fixtures.py), a case scored by hand, bad inputs, and
+# a facade-sized run (114 x 5 x 256 x 256 scores) timed for the record.
+. "$(dirname "$0")/lib.sh"
+F=$NN_ROOT/tests/fixtures
+
+# same_tsv GOT EXPECTED: same rows and fields; numbers within 1e-6, "nan" only
+# where "nan" is expected, any other field equal as text.
+same_tsv() {
+	awk -F'\t' -v tol=1e-6 '
+	function num(s) { return s ~ /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
+	NR == FNR { want[FNR] = $0; nwant = FNR; next }
+	{
+		ngot = FNR
+		if (!(FNR in want)) { print "extra line " FNR ": " $0; bad = 1; next }
+		n = split(want[FNR], w, "\t")
+		if (n != NF) { print "line " FNR ": " NF " fields, expected " n; bad = 1; next }
+		for (i = 1; i <= NF; i++) {
+			if (num($i) && num(w[i])) {
+				d = $i - w[i]
+				if (d > tol || -d > tol) { print "line " FNR " field " i ": " $i ", expected " w[i]; bad = 1 }
+			} else if ($i != w[i]) {
+				print "line " FNR " field " i ": \"" $i "\", expected \"" w[i] "\""; bad = 1
+			}
+		}
+	}
+	END {
+		if (ngot != nwant) { print ngot " lines, expected " nwant; bad = 1 }
+		exit bad
+	}' "$2" "$1"
+}
+
+for c in cls cls-big seg seg-logits hand; do
+	if ap-score --tsv "$F/$c.npy" >"$T/$c.tsv" && same_tsv "$T/$c.tsv" "$F/$c.tsv" >"$T/why"; then
+		pass "ap-$c: AP, accuracy, per-class accuracy and IoU as scikit-learn"
+	else
+		fail "ap-$c: $(head -3 "$T/why" | tr '\n' ';')"
+	fi
+	# the confusion columns (pred0...) of the class rows are sklearn's matrix,
+	# and the "all" row holds its column sums
+	k=$(wc -l <"$F/$c.confusion.tsv")
+	if ap-score --tsv --confusion <"$F/$c.npy" >"$T/$c.cm.tsv" &&
+		awk -F'\t' -v k="$k" 'NR > 1 && NR <= k + 1' "$T/$c.cm.tsv" | cut -f7- |
+		cmp -s - "$F/$c.confusion.tsv" &&
+		awk -F'\t' '{ for (i = 1; i <= NF; i++) s[i] += $i } END {
+			for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "\t" : ""), s[i]; print "" }' \
+			"$F/$c.confusion.tsv" >"$T/colsum" &&
+		awk -F'\t' '$1 == "all"' "$T/$c.cm.tsv" | cut -f7- | cmp -s - "$T/colsum" &&
+		cut -f1-6 "$T/$c.cm.tsv" | cmp -s - "$T/$c.tsv"; then
+		pass "ap-$c-confusion: --confusion --tsv from stdin"
+	else
+		fail "ap-$c-confusion: confusion columns differ from sklearn's confusion_matrix"
+	fi
+done
+
+# --labels: scores alone plus a dataset stream that carries y and the names
+if ap-score --tsv --labels "$F/cls-labels.npy" "$F/cls-p.npy" >"$T/l.tsv" &&
+	same_tsv "$T/l.tsv" "$F/cls.tsv" >"$T/why"; then
+	pass "ap-labels: --labels gives y and class names"
+else
+	fail "ap-labels: $(head -3 "$T/why" | tr '\n' ';')"
+fi
+
+# --classes replaces the names and nothing else
+if ap-score --tsv --classes=w,x,y,z "$F/cls.npy" | cut -f2 | paste -sd' ' >"$T/names" &&
+	[ "$(cat "$T/names")" = "name w x y z mean all" ] &&
+	ap-score --tsv --classes w,x,y,z "$F/cls.npy" | cut -f3- | cmp -s - <(cut -f3- "$T/cls.tsv"); then
+	pass "ap-classes: --classes renames the classes"
+else
+	fail "ap-classes: names are '$(cat "$T/names")'"
+fi
+
+# Text output of the hand case. Predictions (argmax, first of equal maxima):
+# 0 0 1 2 0 1 against 0 1 1 2 2 0. AP: class a, scores .7+ .5- .5- .3- .2+ .1-:
+# 1*(1/2) + (2/5)*(1/2) = 0.7; class b, .8+ .6- .5+: 1/2 + (2/3)(1/2) = 0.8333;
+# class c, .4+ .4+ .4- tied: (2/3)*1 = 0.6667; mAP 2.2/3.
+cat >"$T/hand.want" <<'EOF'
+class  n  accuracy      AP
+0 a    2    0.5000  0.7000
+1 b    2    0.5000  0.8333
+2 c    2    0.5000  0.6667
+
+accuracy             0.5000  (3 of 6)
+mean class accuracy  0.5000
+mAP                  0.7333
+
+confusion matrix (rows: true class, columns: predicted class)
+       a  b  c
+0 a    1  1  0
+1 b    1  1  0
+2 c    1  0  1
+EOF
+if ap-score --confusion "$F/hand.npy" >"$T/hand.txt" && diff "$T/hand.txt" "$T/hand.want" >"$T/why"; then
+	pass "ap-hand-text: text table and confusion matrix of a case scored by hand"
+else
+	fail "ap-hand-text: $(head -5 "$T/why" | tr '\n' ';')"
+fi
+
+# Segmentation text: pixel counts, IoU column, n/a for the class without
+# pixels, summary lines from the sklearn values of seg.tsv
+if ap-score "$F/seg.npy" >"$T/seg.txt" &&
+	grep -Eq '^2 pillar +0 +n/a +n/a +0\.0000$' "$T/seg.txt" &&
+	grep -Eq '^class +pixels +accuracy +AP +IoU$' "$T/seg.txt" &&
+	grep -q '^pixel accuracy       0\.5638  (433 of 768)$' "$T/seg.txt" &&
+	grep -q '^mAP                  0\.6485  (over the 4 of 5 classes that have positives)$' "$T/seg.txt" &&
+	grep -q '^mean IoU             0\.3228$' "$T/seg.txt"; then
+	pass "ap-seg-text: segmentation text output"
+else
+	fail "ap-seg-text: unexpected output: $(tr '\n' ';' <"$T/seg.txt")"
+fi
+
+expect_error ap-no-labels '^ap-score: <stdin>: prediction stream has no labels \(use --labels\)$' \
+	ap-score <"$F/cls-p.npy"
+# labels in the stream itself are checked against p as the stream is read;
+# labels from another file are checked by ap-score
+expect_error ap-shape '^ap-score: [^ ]*err-shape\.npy: ' ap-score "$F/err-shape.npy"
+expect_error ap-seg-shape '^ap-score: [^ ]*err-seg-shape\.npy: ' ap-score "$F/err-seg-shape.npy"
+expect_error ap-labels-shape 'cls-labels\.npy: labels \[300\] do not fit predictions \[6,3\]$' \
+	ap-score --labels "$F/cls-labels.npy" "$F/hand.npy"
+expect_error ap-labels-seg-shape 'cls-labels\.npy: labels \[300\] do not fit predictions \[4,5,12,16\]$' \
+	ap-score --labels "$F/cls-labels.npy" "$F/seg.npy"
+expect_error ap-label-range 'err-label\.npy: label 3 at sample 2 is out of range \[0,3\)' \
+	ap-score "$F/err-label.npy"
+expect_error ap-seg-label-range 'err-seg-label\.npy: label 2 at sample 0, pixel \(1,2\) is out of range \[0,2\)' \
+	ap-score "$F/err-seg-label.npy"
+expect_error ap-nan 'err-nan\.npy: score is NaN at sample 1, class 2' ap-score "$F/err-nan.npy"
+expect_error ap-seg-nan 'err-seg-nan\.npy: score is NaN at sample 1, class 2' ap-score "$F/err-seg-nan.npy"
+expect_error ap-class-count '^ap-score: --classes: 3 class names, but the predictions have 4 classes$' \
+	ap-score --classes a,b,c "$F/cls.npy"
+expect_error ap-missing "^ap-score: $T/none\.npy: No such file or directory$" ap-score "$T/none.npy"
+ap-score --bogus "$F/cls.npy" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q "unknown option '--bogus'" "$T/err"; then
+	pass "ap-usage: unknown option is a usage error"
+else
+	fail "ap-usage: exit status $rc"
+fi
+if ap-score --help | grep -q '^usage: ap-score'; then pass "ap-help"; else fail "ap-help"; fi
+
+# Facade-sized scores, 4096 levels so that a numpy histogram gives the exact
+# tie-grouped AP as a reference at this size. Time and peak memory are
+# printed for the record, not judged.
+if ! have_py numpy; then
+	skip "ap-scale: NOT TESTABLE: numpy is missing for $PY"
+	exit 0
+fi
+"$PY" - "$T/big.npy" <<'EOF'
+import sys
+import numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+N, K, H, W, L = 114, 5, 256, 256, 4096
+y = rng.choice(K, size=(N, H, W), p=[0.15, 0.5, 0.05, 0.2, 0.1]).astype(np.uint8)
+lv = rng.integers(0, L - 1024, size=(N, K, H, W), dtype=np.int16)
+lv += (np.arange(K, dtype=np.int16)[None, :, None, None] == y[:, None]) * np.int16(1024)
+with open(out, "wb") as f:
+    np.save(f, lv.astype(np.float32) / np.float32(L))
+    np.save(f, y)
+with open(out + ".want", "w") as f:
+    for c in range(K):
+        pos = (y == c).ravel()
+        lc = lv[:, c].ravel()
+        tp = np.bincount(lc[pos], minlength=L)[::-1].cumsum().astype(np.float64)
+        fp = np.bincount(lc[~pos], minlength=L)[::-1].cumsum().astype(np.float64)
+        keep = np.diff(np.concatenate([[0], tp + fp])) > 0   # levels that occur
+        tp, fp = tp[keep], fp[keep]
+        ap = np.sum(np.diff(np.concatenate([[0], tp])) * tp / (tp + fp)) / tp[-1]
+        f.write("%d\t%.12g\n" % (c, ap))
+    f.write("all\t%.12g\n" % (lv.argmax(axis=1) == y).mean())
+EOF
+timer=()
+[ -x /usr/bin/time ] && timer=(/usr/bin/time -v -o "$T/time")
+t0=$(date +%s.%N)
+if "${timer[@]}" ap-score --tsv "$T/big.npy" >"$T/big.tsv"; then
+	t1=$(date +%s.%N)
+	awk -F'\t' 'NR > 1 && $1 != "mean" { print $1 "\t" ($1 == "all" ? $4 : $5) }' "$T/big.tsv" >"$T/big.got"
+	if same_tsv "$T/big.got" "$T/big.npy.want" >"$T/why"; then
+		pass "ap-scale: 114x5x256x256 scores, AP and pixel accuracy as a numpy histogram"
+	else
+		fail "ap-scale: $(head -3 "$T/why" | tr '\n' ';')"
+	fi
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s wall", b - a }')
+	[ -s "$T/time" ] && wall="$wall, $(awk -F': ' '/Maximum resident/ { printf "%.0f MiB peak RSS", $2 / 1024 }' "$T/time")"
+	echo "ap-scale: $wall"
+else
+	fail "ap-scale: ap-score failed"
+fi
