@@ -307,3 +307,11 @@ expect_error "safetensors error: truncated pipe" "<stdin>: truncated file \\(in 
 	sh -c 'head -c -1 "$1" | "$2" --copy-st - -' sh "$T/good.st" "$TF"
 expect_error "safetensors error: trailing bytes in a pipe" '<stdin>: bytes after the last tensor' \
 	sh -c 'cat "$1" "$1" | "$2" --copy-st - -' sh "$T/good.st" "$TF"
+
+# The format's man page renders without groff warnings.
+if command -v groff >/dev/null; then
+	check "nnpipe-formats(5) renders without warnings" \
+		sh -c '[ -z "$(groff -man -ww -z "$1" 2>&1)" ]' sh "$NN_ROOT/man/nnpipe-formats.5"
+else
+	skip "nnpipe-formats(5): NOT TESTABLE: no groff (Debian groff-base)"
+fi
