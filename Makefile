@@ -3,7 +3,7 @@
 
 PREFIX    ?= /usr/local
 CC        ?= cc
-CFLAGS    ?= -O2 -g
+CFLAGS    ?= -O3 -g
 MARCH     ?= -march=native
 NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))

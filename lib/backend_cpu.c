@@ -125,6 +125,20 @@ static int conv_is_pointwise(const conv_desc *d)
 	return d->k == 1 && d->stride == 1 && d->pad == 0;
 }
 
+/* Output columns [a, b) of a row whose input column ox*stride - pad + kx
+   falls inside [0, w); outside it the row reads zero padding. */
+static void valid_range(const conv_desc *d, int kx, int *a, int *b)
+{
+	int lo = d->pad - kx, hi = d->w + d->pad - kx; /* stride-1 bounds, scaled below */
+	int s = d->stride;
+	*a = lo <= 0 ? 0 : (lo + s - 1) / s;
+	*b = hi <= 0 ? 0 : (hi + s - 1) / s;
+	if (*b > d->ow)
+		*b = d->ow;
+	if (*a > *b)
+		*a = *b;
+}
+
 /* col [c*k*k, oh*ow] from one image x [c,h,w] */
 static void im2col(const conv_desc *d, const float *x, float *col)
 {
@@ -134,6 +148,8 @@ static void im2col(const conv_desc *d, const float *x, float *col)
 			for (int kx = 0; kx < k; kx++) {
 				float *row = col + (size_t)((ch * k + ky) * k + kx) * ohw;
 				const float *plane = x + (size_t)ch * d->h * d->w;
+				int a, b;
+				valid_range(d, kx, &a, &b);
 				for (int oy = 0; oy < d->oh; oy++) {
 					int iy = oy * d->stride - d->pad + ky;
 					float *r = row + oy * d->ow;
@@ -141,17 +157,17 @@ static void im2col(const conv_desc *d, const float *x, float *col)
 						memset(r, 0, d->ow * sizeof(float));
 						continue;
 					}
-					const float *src = plane + (size_t)iy * d->w;
+					const float *src = plane + (size_t)iy * d->w - d->pad + kx;
+					for (int ox = 0; ox < a; ox++)
+						r[ox] = 0;
 					if (d->stride == 1) {
-						int lo = d->pad - kx, hi = d->w + d->pad - kx;
-						for (int ox = 0; ox < d->ow; ox++)
-							r[ox] = (ox >= lo && ox < hi) ? src[ox - lo] : 0.0f;
+						memcpy(r + a, src + a, (b - a) * sizeof(float));
 					} else {
-						for (int ox = 0; ox < d->ow; ox++) {
-							int ix = ox * d->stride - d->pad + kx;
-							r[ox] = (ix >= 0 && ix < d->w) ? src[ix] : 0.0f;
-						}
+						for (int ox = a; ox < b; ox++)
+							r[ox] = src[ox * d->stride];
 					}
+					for (int ox = b; ox < d->ow; ox++)
+						r[ox] = 0;
 				}
 			}
 }
@@ -165,17 +181,16 @@ static void col2im_add(const conv_desc *d, const float *col, float *dx)
 			for (int kx = 0; kx < k; kx++) {
 				const float *row = col + (size_t)((ch * k + ky) * k + kx) * ohw;
 				float *plane = dx + (size_t)ch * d->h * d->w;
+				int a, b;
+				valid_range(d, kx, &a, &b);
 				for (int oy = 0; oy < d->oh; oy++) {
 					int iy = oy * d->stride - d->pad + ky;
 					if (iy < 0 || iy >= d->h)
 						continue;
-					float *dst = plane + (size_t)iy * d->w;
+					float *dst = plane + (size_t)iy * d->w - d->pad + kx;
 					const float *r = row + oy * d->ow;
-					for (int ox = 0; ox < d->ow; ox++) {
-						int ix = ox * d->stride - d->pad + kx;
-						if (ix >= 0 && ix < d->w)
-							dst[ix] += r[ox];
-					}
+					for (int ox = a; ox < b; ox++)
+						dst[ox * d->stride] += r[ox];
 				}
 			}
 }
@@ -335,8 +350,7 @@ static void cpu_relu_backward(size_t n, const float *y, const float *dy, float *
 {
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
-		if (y[i] > 0)
-			dx[i] += dy[i];
+		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
 }
 
 static void cpu_add(size_t n, const float *a, const float *b, float *y)
@@ -380,25 +394,23 @@ static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, in
 #pragma omp parallel for schedule(static)
 	for (int p = 0; p < d->n * d->c; p++) {
 		const float *xp = x + (size_t)p * d->h * d->w;
+		float *yp = y + (size_t)p * d->oh * d->ow;
+		int32_t *ap = arg + (size_t)p * d->oh * d->ow;
 		for (int oy = 0; oy < d->oh; oy++)
 			for (int ox = 0; ox < d->ow; ox++) {
-				int best = -1;
-				float m = -INFINITY;
+				int best = (oy * d->stride) * d->w + ox * d->stride;
+				float m = xp[best];
 				for (int ky = 0; ky < d->k; ky++)
 					for (int kx = 0; kx < d->k; kx++) {
 						int j = (oy * d->stride + ky) * d->w + ox * d->stride + kx;
-						/* NaN propagates, as in PyTorch */
-						if (xp[j] > m || isnan(xp[j]) || best < 0) {
+						/* !(v <= m): a larger value or a NaN wins, as in PyTorch */
+						if (!(xp[j] <= m) && !isnan(m)) {
 							m = xp[j];
 							best = j;
-							if (isnan(m))
-								goto done;
 						}
 					}
-done:;
-				size_t o = ((size_t)p * d->oh + oy) * d->ow + ox;
-				y[o] = m;
-				arg[o] = best;
+				yp[oy * d->ow + ox] = m;
+				ap[oy * d->ow + ox] = best;
 			}
 	}
 }

@@ -108,6 +108,11 @@ void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
 		   char **names, int nclass)
 {
 	npy_write(f, path, x);
+	dataset_write_tail(f, path, y, names, nclass);
+}
+
+void dataset_write_tail(FILE *f, const char *path, const tensor *y, char **names, int nclass)
+{
 	if (y) {
 		if (y->dtype != DT_U8 && y->dtype != DT_I32 && y->dtype != DT_I64)
 			fatal("%s: labels must be integers, not %s", path_name(path), dtype_name(y->dtype));

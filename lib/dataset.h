@@ -30,6 +30,8 @@ dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
    given) to f. */
 void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
 		   char **names, int nclass);
+/* What follows x or p: y (when given) and names (when given). */
+void dataset_write_tail(FILE *f, const char *path, const tensor *y, char **names, int nclass);
 void dataset_free(dataset *d);
 /* Number of samples (x->shape[0]). */
 long dataset_len(const dataset *d);

@@ -1,0 +1,123 @@
+/* nn-predict: run a trained model over a dataset stream and write the
+   prediction stream: class probabilities (or logits), then the labels
+   passed through, then the class names. */
+#include "backend.h"
+#include "batch.h"
+#include "dataset.h"
+#include "model.h"
+#include "net.h"
+#include "npy.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+	printf("usage: nn-predict [options] MODEL [DATA]\n"
+	       "Run MODEL (a model or checkpoint file from nn-train) over the dataset\n"
+	       "stream DATA (default: standard input) and write a prediction stream:\n"
+	       "p [N,K] or [N,K,H,W] float32, the labels y when DATA has them, and the\n"
+	       "class names.\n\n"
+	       "  -o FILE                write to FILE (atomically) instead of standard output\n"
+	       "  --logits               raw scores instead of softmax probabilities\n"
+	       "  --batch N              samples per forward pass (default 256)\n"
+	       "  --threads N            CPU threads (default: all cores)\n"
+	       "  --device auto|cpu|cuda\n"
+	       "  -q, --quiet            no summary on stderr\n"
+	       "  --help                 this help\n");
+}
+
+int main(int argc, char **argv)
+{
+	nn_prog = "nn-predict";
+	const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *device = "auto";
+	long batch = 256, threads = 0;
+	int logits = 0, quiet = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+			usage();
+			return 0;
+		}
+		if (opt_value(argv, argc, &i, "-o", &v)) {
+			out_path = v;
+		} else if (opt_value(argv, argc, &i, "--batch", &v)) {
+			if (!parse_int(v, &batch) || batch < 1)
+				usage_error("--batch: bad value '%s'", v);
+		} else if (opt_value(argv, argc, &i, "--threads", &v)) {
+			if (!parse_int(v, &threads) || threads < 0)
+				usage_error("--threads: bad value '%s'", v);
+		} else if (opt_value(argv, argc, &i, "--device", &v)) {
+			device = v;
+		} else if (opt_flag(argv, &i, "--logits")) {
+			logits = 1;
+		} else if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
+			quiet = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			usage_error("unknown option '%s'", argv[i]);
+		} else if (!model_path) {
+			model_path = argv[i];
+		} else if (!data_path) {
+			data_path = argv[i];
+		} else {
+			usage_error("too many arguments");
+		}
+	}
+	if (!model_path)
+		usage_error("no model given");
+	const backend *be = backend_get(device);
+	be->set_threads((int)threads);
+	model_info mi;
+	net *n = model_load(model_path, be, &mi, NULL);
+	dataset *d = dataset_read(data_path, "dataset");
+	const char *dname = path_name(data_path);
+	long N = dataset_len(d);
+	if (d->nclass && mi.names && d->nclass != mi.nclass)
+		fatal("%s: data has %d classes but the model %s has %d", dname, d->nclass, model_path, mi.nclass);
+	int b = (int)(batch < N ? batch : (N > 0 ? N : 1));
+	devdata *dd = devdata_new(be, d, n, &mi, b, dname);
+	net_set_batch(n, b);
+
+	double t0 = now_seconds();
+	outfile *o = out_open(out_path);
+	tensor shape = {.dtype = DT_F32, .itemsize = 4, .ndim = n->dense ? 4 : 2};
+	shape.shape[0] = N;
+	shape.shape[1] = n->nclass;
+	shape.shape[2] = n->out_h;
+	shape.shape[3] = n->out_w;
+	npy_write_header(o->f, out_path, &shape);
+	size_t per = net_output_size(n);
+	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
+	float *host = xmalloc((size_t)b * per * sizeof(float));
+	int32_t *idx = xmalloc(b * sizeof *idx);
+	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	for (long s = 0; s < N; s += b) {
+		int count = N - s < b ? (int)(N - s) : b;
+		for (int i = 0; i < count; i++)
+			idx[i] = (int32_t)(s + i);
+		devdata_gather(dd, idx, NULL, count);
+		net_forward(n, dd->xb, count, 0, 0);
+		const float *src = net_output(n);
+		if (!logits) {
+			be->softmax(count, n->nclass, spatial, src, probs);
+			src = probs;
+		}
+		be->download(host, src, (size_t)count * per * sizeof(float));
+		xfwrite(host, (size_t)count * per * sizeof(float), o->f, out_path);
+	}
+	char **names = d->names ? d->names : mi.names;
+	int nclass = d->names ? d->nclass : mi.nclass;
+	dataset_write_tail(o->f, out_path, d->y, names, nclass);
+	out_commit(o);
+	if (!quiet)
+		note("%ld samples in %.2f s on %s", N, now_seconds() - t0, be->name);
+	be->free(probs);
+	free(host);
+	free(idx);
+	devdata_free(dd);
+	dataset_free(d);
+	model_info_free(&mi);
+	net_free(n);
+	return 0;
+}
