@@ -258,10 +258,9 @@ static void load_facade(const opts *o, int argc, char **argv)
 			free(alt_dir);
 		}
 	}
-	int n;
-	char **bases = facade_list(dir, &n);
-	if (o->limit >= 0 && o->limit < n)
-		n = o->limit;
+	int total;
+	char **bases = facade_list(dir, &total);
+	int n = (o->limit >= 0 && o->limit < total) ? (int)o->limit : total;
 	int progress = isatty(2);
 	tensor *x = NULL, *y = NULL;
 	int W = 0, H = 0;
@@ -304,7 +303,7 @@ static void load_facade(const opts *o, int argc, char **argv)
 	stream_write(o, x, y, facade_names, 5, dir);
 	tensor_free(x);
 	tensor_free(y);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < total; i++)
 		free(bases[i]);
 	free(bases);
 	free(jpg);
