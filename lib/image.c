@@ -206,23 +206,29 @@ void png_write(const char *path, const image *im)
 }
 
 /* Source index and weight of each output position along one axis, as
-   PyTorch's upsample_bilinear2d with align_corners=False computes them in
-   float: src = max(scale * (dst + 0.5) - 0.5, 0), scale = in / out. */
+   PyTorch's upsample_bilinear2d with align_corners=False computes them: the
+   scale in/out in float, src = max(scale * (dst + 0.5) - 0.5, 0) in double
+   (PyTorch's expression promotes to double there), the weight kept in float. */
 static void bilinear_axis(int in, int out, int *i0, int *i1, float *l1)
 {
 	float scale = (float)in / out;
 	for (int d = 0; d < out; d++) {
-		float src = scale * (d + 0.5f) - 0.5f;
+		double src = scale * (d + 0.5) - 0.5;
 		if (src < 0)
 			src = 0;
 		int k = (int)src;
 		i0[d] = k;
 		i1[d] = k + (k < in - 1);
-		float l = src - k;
-		l1[d] = l < 0 ? 0 : l > 1 ? 1 : l;
+		double l = src - k;
+		l1[d] = (float)(l > 1 ? 1 : l);
 	}
 }
 
+/* The arithmetic is that of PyTorch's CPU kernel for a float [N,C,H,W]
+   tensor with C > 1 (a single channel takes its channels-last kernel, which
+   rounds differently): along W then H, each step t0 * w0 + t1 * w1 contracted
+   by its compiler to fma(t0, w0, t1 * w1). The result is rounded to nearest,
+   ties to even, like torch.round. */
 image *image_resize_bilinear(const image *im, int w, int h)
 {
 	image *out = image_new(w, h, im->c);
@@ -244,10 +250,9 @@ image *image_resize_bilinear(const image *im, int w, int h)
 		for (int x = 0; x < w; x++) {
 			float wx1 = lx[x], wx0 = 1 - wx1;
 			for (int k = 0; k < c; k++) {
-				/* same order of operations as PyTorch: rows first, then columns */
-				float top = r0[x0[x] * c + k] * wx0 + r0[x1[x] * c + k] * wx1;
-				float bot = r1[x0[x] * c + k] * wx0 + r1[x1[x] * c + k] * wx1;
-				float v = top * wy0 + bot * wy1;
+				float top = fmaf(r0[x0[x] * c + k], wx0, r0[x1[x] * c + k] * wx1);
+				float bot = fmaf(r1[x0[x] * c + k], wx0, r1[x1[x] * c + k] * wx1);
+				float v = fmaf(top, wy0, bot * wy1);
 				long q = lrintf(v);
 				o[x * c + k] = q < 0 ? 0 : q > 255 ? 255 : (uint8_t)q;
 			}

@@ -1,0 +1,362 @@
+/* ds-load: reads a dataset in its published format (Fashion-MNIST IDX files,
+   generic IDX files, facade JPEG photos with palette PNG label maps) and
+   writes it as a dataset stream: x [N,C,H,W] uint8, y, class names. */
+#include "dataset.h"
+#include "idx.h"
+#include "image.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+static char *fmnist_names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+			       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+static char *facade_names[] = {"others", "facade", "pillar", "window", "balcony"};
+
+static void usage(void)
+{
+	printf("usage: ds-load fashion-mnist [DIR] --split train|test [-o OUT] [--limit N]\n"
+	       "       ds-load idx IMAGES [LABELS] [--names A,B,...] [-o OUT] [--limit N]\n"
+	       "       ds-load facade DIR --split NAME [--size S] [-o OUT] [--limit N]\n"
+	       "Reads a dataset in its published format and writes a dataset stream\n"
+	       "(x [N,C,H,W] uint8, y class ids, class names) to OUT or stdout.\n"
+	       "  fashion-mnist  the IDX files (.gz or not) in DIR, default " FMNIST_DIR "\n"
+	       "  idx            an IDX image file (magic 0x803) and label file (0x801)\n"
+	       "  facade         DIR/NAME/*.jpg photos with *.png palette label maps\n"
+	       "  -o, --output OUT   output file (written atomically); default stdout\n"
+	       "  --split NAME       train or test for fashion-mnist; a sub-folder for facade\n"
+	       "  --size S           facade: resize photos (bilinear) and labels (nearest) to SxS\n"
+	       "  --limit N          keep only the first N samples\n"
+	       "  --names A,B,...    idx: class names (labels are then checked against them)\n"
+	       "  -h, --help         show this help\n");
+}
+
+typedef struct opts {
+	const char *out, *split, *names;
+	long size, limit;
+} opts;
+
+static void stream_write(const opts *o, const tensor *x, const tensor *y, char **names, int k,
+			 const char *from)
+{
+	char s[128];
+	outfile *f = out_open(o->out);
+	dataset_write(f->f, o->out, x, y, names, k);
+	out_commit(f);
+	note("%lld samples %s from %s", (long long)x->shape[0], shape_str(x, s, sizeof s), from);
+}
+
+/* Images [N,H,W] and labels [N] from IDX files into x [N,1,H,W], y [N]. */
+static void idx_convert(const opts *o, const char *images, const char *labels, char **names,
+			int k, const char *from)
+{
+	tensor *x = idx_read(images, 3);
+	tensor *y = labels ? idx_read(labels, 1) : NULL;
+	if (y && y->shape[0] != x->shape[0])
+		fatal("%s: %lld labels but %s has %lld images", labels, (long long)y->shape[0], images,
+		      (long long)x->shape[0]);
+	int64_t n = x->shape[0];
+	if (o->limit >= 0 && o->limit < n)
+		n = o->limit;
+	x->ndim = 4;
+	x->shape[3] = x->shape[2];
+	x->shape[2] = x->shape[1];
+	x->shape[1] = 1;
+	x->shape[0] = n;
+	if (y) {
+		y->shape[0] = n;
+		const uint8_t *l = y->data;
+		for (int64_t i = 0; i < n && k; i++)
+			if (l[i] >= k)
+				fatal("%s: label %d out of range 0..%d at sample %lld", labels, l[i], k - 1,
+				      (long long)i);
+	}
+	stream_write(o, x, y, names, k, from);
+	tensor_free(x);
+	tensor_free(y);
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void need_dir(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		fatal("%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		fatal("%s: not a folder", path);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	char *p = xmalloc(strlen(dir) + strlen(name) + 2);
+	sprintf(p, "%s/%s", dir, name);
+	return p;
+}
+
+/* DIR/BASE.gz, else DIR/BASE. */
+static char *fmnist_file(const char *dir, const char *base)
+{
+	char *plain = path_join(dir, base);
+	char *gz = xmalloc(strlen(plain) + 4);
+	sprintf(gz, "%s.gz", plain);
+	if (access(gz, F_OK) == 0) {
+		free(plain);
+		return gz;
+	}
+	if (access(plain, F_OK) == 0) {
+		free(gz);
+		return plain;
+	}
+	fatal("%s: %s (nor %s)", gz, strerror(ENOENT), base);
+}
+
+static void load_fmnist(const opts *o, int argc, char **argv)
+{
+	if (argc > 1)
+		usage_error("fashion-mnist takes at most one folder");
+	if (!o->split)
+		usage_error("fashion-mnist needs --split train or --split test");
+	if (strcmp(o->split, "train") && strcmp(o->split, "test"))
+		usage_error("fashion-mnist has splits train and test, not '%s'", o->split);
+	if (o->size >= 0 || o->names)
+		usage_error("--size and --names do not apply to fashion-mnist");
+	const char *dir = argc ? argv[0] : FMNIST_DIR;
+	need_dir(dir);
+	int train = !strcmp(o->split, "train");
+	char *images = fmnist_file(dir, train ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte");
+	char *labels = fmnist_file(dir, train ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte");
+	char *from = xmalloc(strlen(dir) + 32);
+	sprintf(from, "%s (%s)", dir, o->split);
+	idx_convert(o, images, labels, fmnist_names, 10, from);
+	free(images);
+	free(labels);
+	free(from);
+}
+
+static void load_idx(const opts *o, int argc, char **argv)
+{
+	if (argc < 1 || argc > 2)
+		usage_error("idx needs an image file and optionally a label file");
+	if (o->split || o->size >= 0)
+		usage_error("--split and --size do not apply to idx");
+	char **names = NULL;
+	int k = 0;
+	if (o->names) {
+		char *copy = xstrdup(o->names), *p = copy;
+		names = xmalloc(sizeof *names * (strlen(copy) + 1));
+		for (;;) {
+			char *comma = strchr(p, ',');
+			if (comma)
+				*comma = 0;
+			if (!*p)
+				usage_error("--names has an empty class name");
+			names[k++] = xstrdup(p);
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+		free(copy);
+		if (argc < 2)
+			usage_error("--names needs a label file");
+	}
+	idx_convert(o, argv[0], argc > 1 ? argv[1] : NULL, names, k, argv[0]);
+	names_free(names, k);
+}
+
+/* Name of a facade file without its extension, for pairing. */
+typedef struct entry {
+	char *base;
+	int photo;   /* 1 .jpg, 0 .png */
+} entry;
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const entry *p = a, *q = b;
+	int c = strcmp(p->base, q->base);
+	return c ? c : q->photo - p->photo;   /* photo first */
+}
+
+static const char *ext_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot ? dot : "";
+}
+
+/* Lists DIR's photos and labels, sorted by base name, and checks that they pair up. */
+static char **facade_list(const char *dir, int *count)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		fatal("%s: %s", dir, strerror(errno));
+	entry *e = NULL;
+	int n = 0, cap = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		const char *ext = ext_of(de->d_name);
+		int photo = !strcmp(ext, ".jpg");
+		if (!photo && strcmp(ext, ".png"))
+			continue;
+		if (n == cap)
+			e = xrealloc(e, sizeof *e * (cap = cap ? 2 * cap : 1024));
+		e[n].base = xstrdup(de->d_name);
+		e[n].base[ext - de->d_name] = 0;
+		e[n++].photo = photo;
+	}
+	if (errno)
+		fatal("%s: %s", dir, strerror(errno));
+	closedir(d);
+	qsort(e, n, sizeof *e, entry_cmp);
+	char **bases = xmalloc(sizeof *bases * (n ? n : 1));
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		int paired = i + 1 < n && !strcmp(e[i].base, e[i + 1].base) && e[i].photo && !e[i + 1].photo;
+		if (!paired)
+			fatal("%s/%s.%s: no %s %s.%s", dir, e[i].base, e[i].photo ? "jpg" : "png",
+			      e[i].photo ? "label" : "photo", e[i].base, e[i].photo ? "png" : "jpg");
+		bases[k++] = e[i].base;
+		free(e[i + 1].base);
+		i++;
+	}
+	free(e);
+	if (!k)
+		fatal("%s: no .jpg photos", dir);
+	*count = k;
+	return bases;
+}
+
+static void load_facade(const opts *o, int argc, char **argv)
+{
+	if (argc != 1)
+		usage_error("facade needs one folder");
+	if (!o->split)
+		usage_error("facade needs --split NAME (a sub-folder such as train or test_dev)");
+	if (o->names)
+		usage_error("--names does not apply to facade");
+	char *dir = path_join(argv[0], o->split);
+	/* the shipped folder has the splits one level down, in starter_set/ */
+	if (!is_dir(dir)) {
+		char *alt = path_join(argv[0], "starter_set");
+		char *alt_dir = path_join(alt, o->split);
+		free(alt);
+		if (is_dir(alt_dir)) {
+			free(dir);
+			dir = alt_dir;
+		} else {
+			free(alt_dir);
+		}
+	}
+	int total;
+	char **bases = facade_list(dir, &total);
+	int n = (o->limit >= 0 && o->limit < total) ? (int)o->limit : total;
+	int progress = isatty(2);
+	tensor *x = NULL, *y = NULL;
+	int W = 0, H = 0;
+	char *jpg = xmalloc(strlen(dir) + 4096), *png = xmalloc(strlen(dir) + 4096);
+	for (int i = 0; i < n; i++) {
+		sprintf(jpg, "%s/%s.jpg", dir, bases[i]);
+		sprintf(png, "%s/%s.png", dir, bases[i]);
+		image *im = jpeg_read(jpg);
+		image *lab = png_read_indices(png);
+		if (lab->w != im->w || lab->h != im->h)
+			fatal("%s: label is %dx%d but its photo %s.jpg is %dx%d", png, lab->w, lab->h,
+			      bases[i], im->w, im->h);
+		for (int p = 0; p < lab->w * lab->h; p++)
+			if (lab->px[p] > 4)
+				fatal("%s: label %d out of range 0..4 at pixel %d,%d", png, lab->px[p],
+				      p % lab->w, p / lab->w);
+		if (!x) {
+			W = o->size >= 0 ? o->size : im->w;
+			H = o->size >= 0 ? o->size : im->h;
+			x = tensor_new4(DT_U8, n, 3, H, W, 4);
+			y = tensor_new4(DT_U8, n, H, W, 0, 3);
+		} else if (o->size < 0 && (im->w != W || im->h != H)) {
+			fatal("%s: photo is %dx%d but the first one is %dx%d (use --size)", jpg, im->w,
+			      im->h, W, H);
+		}
+		image *rim = image_resize_bilinear(im, W, H);
+		image *rlab = image_resize_nearest(lab, W, H);
+		uint8_t *xs = (uint8_t *)x->data + (size_t)i * 3 * H * W;
+		for (int c = 0; c < 3; c++)
+			for (int p = 0; p < H * W; p++)
+				xs[(size_t)c * H * W + p] = rim->px[p * 3 + c];
+		memcpy((uint8_t *)y->data + (size_t)i * H * W, rlab->px, (size_t)H * W);
+		image_free(im);
+		image_free(lab);
+		image_free(rim);
+		image_free(rlab);
+		if (progress && (i % 16 == 15 || i + 1 == n))
+			fprintf(stderr, "%s: %d/%d\r", nn_prog, i + 1, n);
+	}
+	stream_write(o, x, y, facade_names, 5, dir);
+	tensor_free(x);
+	tensor_free(y);
+	for (int i = 0; i < total; i++)
+		free(bases[i]);
+	free(bases);
+	free(jpg);
+	free(png);
+	free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	nn_prog = "ds-load";
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'}, {"split", required_argument, NULL, 's'},
+		{"size", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},
+		{"names", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	opts o = {.size = -1, .limit = -1};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.out = optarg; break;
+		case 's': o.split = optarg; break;
+		case 'n': o.names = optarg; break;
+		case 'S':
+			if (!parse_int(optarg, &o.size) || o.size < 1 || o.size > 16384)
+				usage_error("--size must be a whole number from 1 to 16384, not '%s'", optarg);
+			break;
+		case 'l':
+			if (!parse_int(optarg, &o.limit) || o.limit < 1)
+				usage_error("--limit must be a positive whole number, not '%s'", optarg);
+			break;
+		case 'h': usage(); return 0;
+		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		usage_error("which dataset? fashion-mnist, idx or facade");
+	const char *what = argv[optind];
+	if ((!o.out || !strcmp(o.out, "-")) && isatty(1))
+		usage_error("will not write binary data to a terminal: use -o FILE or a pipe");
+	argc -= optind + 1;
+	argv += optind + 1;
+	if (!strcmp(what, "fashion-mnist"))
+		load_fmnist(&o, argc, argv);
+	else if (!strcmp(what, "idx"))
+		load_idx(&o, argc, argv);
+	else if (!strcmp(what, "facade"))
+		load_facade(&o, argc, argv);
+	else
+		usage_error("unknown dataset '%s' (fashion-mnist, idx or facade)", what);
+	return 0;
+}
