@@ -528,11 +528,12 @@ int main(int argc, char **argv)
 		int log_now = step % c.log_every == 0 || epoch_end || step == total;
 		double now = now_seconds();
 		if (tty && (now - t_bar > 0.25 || log_now)) {
-			double ips = (step - step0) * (double)batch / (now - t0);
+			double ips = (step - step0) * (double)batch / (now - t0), h[STAT_N];
 			char eta[32];
 			fmt_time((total - step) * (double)batch / (ips > 0 ? ips : 1), eta, sizeof eta);
-			fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  %.0f img/s  ETA %s   ", epoch + 1, c.epochs,
-				step, total, ips, eta);
+			be->download(h, stats, sizeof h);
+			fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1,
+				c.epochs, step, total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
 			t_bar = now;
 		}
 		if (log_now) {
