@@ -382,8 +382,6 @@ int main(int argc, char **argv)
 		n = model_load(resume, be, &mi, &o);
 		config_restore(&c, mi.config, resume, given);
 		step = mi.step;
-		if (!strstr(given, " lr ") && o->kind != optim_kind_parse(c.opt))
-			fatal("%s: optimiser mismatch", resume);
 		if (optim_kind_parse(c.opt) != (int)o->kind)
 			usage_error("--opt: the checkpoint was trained with %s", optim_kind_name(o->kind));
 	} else {
