@@ -86,8 +86,9 @@ static void cpu_gather_images(float *out, const void *x, int is_u8, const int32_
 				float sy = xform_coord(oy, h, 0, t->y0, t->sh);
 				for (int ox = 0; ox < w; ox++) {
 					float sx = xform_coord(ox, w, t->flip, t->x0, t->sw);
-					float v = is_u8 ? bilinear_read_u8((const uint8_t *)x + src, h, w, sy, sx)
-							: bilinear_read_f32((const float *)x + src, h, w, sy, sx);
+					const void *plane_p = is_u8 ? (const void *)((const uint8_t *)x + src)
+								    : (const void *)((const float *)x + src);
+					float v = bilinear_read(plane_p, is_u8, h, w, sy, sx);
 					o[oy * w + ox] = v * s - m;
 				}
 			}

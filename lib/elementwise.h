@@ -39,27 +39,23 @@ NN_HD static inline float xform_coord(int o, int out, int flip, float x0, float 
 	return x0 + ((float)o + 0.5f) * sw / (float)out - 0.5f;
 }
 
-/* Bilinear read of plane p (h x w) at (sy, sx), clamped to the border. */
-NN_HD static inline float bilinear_read_u8(const uint8_t *p, int h, int w, float sy, float sx)
+/* Pixel i of a plane of uint8 or float32. */
+NN_HD static inline float pixel_at(const void *p, int is_u8, int i)
 {
-	sy = sy < 0 ? 0 : (sy > h - 1 ? (float)(h - 1) : sy);
-	sx = sx < 0 ? 0 : (sx > w - 1 ? (float)(w - 1) : sx);
-	int y0 = (int)sy, x0 = (int)sx;
-	int y1 = y0 + (y0 < h - 1), x1 = x0 + (x0 < w - 1);
-	float ly = sy - y0, lx = sx - x0;
-	return (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
-	       ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
+	return is_u8 ? (float)((const uint8_t *)p)[i] : ((const float *)p)[i];
 }
 
-NN_HD static inline float bilinear_read_f32(const float *p, int h, int w, float sy, float sx)
+/* Bilinear read of plane p (h x w, uint8 or float32) at (sy, sx), clamped
+   to the border. */
+NN_HD static inline float bilinear_read(const void *p, int is_u8, int h, int w, float sy, float sx)
 {
 	sy = sy < 0 ? 0 : (sy > h - 1 ? (float)(h - 1) : sy);
 	sx = sx < 0 ? 0 : (sx > w - 1 ? (float)(w - 1) : sx);
 	int y0 = (int)sy, x0 = (int)sx;
 	int y1 = y0 + (y0 < h - 1), x1 = x0 + (x0 < w - 1);
 	float ly = sy - y0, lx = sx - x0;
-	return (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
-	       ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
+	return (1 - ly) * ((1 - lx) * pixel_at(p, is_u8, y0 * w + x0) + lx * pixel_at(p, is_u8, y0 * w + x1)) +
+	       ly * ((1 - lx) * pixel_at(p, is_u8, y1 * w + x0) + lx * pixel_at(p, is_u8, y1 * w + x1));
 }
 
 /* Nearest pixel index for a source coordinate, clamped. */
