@@ -49,23 +49,28 @@ info:
 
 build/libnnpipe.a: $(LIB_ALL)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	@echo '  AR   $@'
+	@rm -f $@ && ar rcs $@ $^
 
 build/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(NN_CFLAGS) -c $< -o $@
+	@echo '  CC   $<'
+	@$(CC) $(CFLAGS) $(NN_CFLAGS) -c $< -o $@
 
 build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh)
 	@mkdir -p $(@D)
-	$(NVCC) $(NVFLAGS) -c $< -o $@
+	@echo '  NVCC $<'
+	@$(NVCC) $(NVFLAGS) -c $< -o $@
 
 bin/%: cmd/%.c build/libnnpipe.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
+	@echo '  LD   $@'
+	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
 
 build/tests/%: tests/%.c build/libnnpipe.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
+	@echo '  LD   $@'
+	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
 
 test: all
 	@tests/run.sh
