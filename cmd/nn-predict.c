@@ -90,13 +90,10 @@ int main(int argc, char **argv)
 	size_t per = net_output_size(n);
 	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
 	float *host = xmalloc((size_t)b * per * sizeof(float));
-	int32_t *idx = xmalloc(b * sizeof *idx);
 	int spatial = n->dense ? n->out_h * n->out_w : 1;
 	for (long s = 0; s < N; s += b) {
 		int count = N - s < b ? (int)(N - s) : b;
-		for (int i = 0; i < count; i++)
-			idx[i] = (int32_t)(s + i);
-		devdata_gather(dd, idx, NULL, count);
+		devdata_gather(dd, s, count);
 		net_forward(n, dd->xb, count, 0, 0);
 		const float *src = net_output(n);
 		if (!logits) {
@@ -114,7 +111,6 @@ int main(int argc, char **argv)
 		note("%ld samples in %.2f s on %s", N, now_seconds() - t0, be->name);
 	be->free(probs);
 	free(host);
-	free(idx);
 	devdata_free(dd);
 	dataset_free(d);
 	model_info_free(&mi);

@@ -157,6 +157,8 @@ static int augment_parse(const char *s, augment *a)
 	return ok;
 }
 
+/* Transforms for the count samples of one step, drawn from (seed, step) so
+   that a resumed run draws the same. */
 static void draw_xforms(const augment *a, uint64_t seed, long step, int count, int h, int w,
 			sample_xform *xf)
 {
@@ -488,8 +490,7 @@ int main(int argc, char **argv)
 	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
 	be->zero(stats, STAT_N * sizeof(double));
 	int32_t *perm = xmalloc(N * sizeof *perm);
-	int32_t *idx = xmalloc(batch * sizeof *idx);
-	sample_xform *xf = xmalloc(batch * sizeof *xf);
+	sample_xform *xf = xmalloc(N * sizeof *xf);
 	int perm_epoch = -1;
 	double t0 = now_seconds(), t_last = t0, t_bar = 0;
 	long seen_since = 0, step0 = step;
@@ -500,19 +501,23 @@ int main(int argc, char **argv)
 		int epoch = (int)(step / spe);
 		long j = step % spe;
 		if (epoch != perm_epoch) {
+			/* the epoch's order and transforms, uploaded once */
 			rng r;
 			rng_seed(&r, (uint64_t)c.seed, 0x5eed0000ULL + epoch);
 			for (long i = 0; i < N; i++)
 				perm[i] = (int32_t)i;
 			rng_shuffle(&r, (int *)perm, (int)N);
+			int augmented = aug.flip || aug.crop < 1;
+			for (long s = 0; augmented && s < spe; s++) {
+				long at = s * batch;
+				draw_xforms(&aug, (uint64_t)c.seed, (long)epoch * spe + s,
+					    (int)(N - at < batch ? N - at : batch), n->in_h, n->in_w, xf + at);
+			}
+			devdata_set_order(dd, perm, augmented ? xf : NULL);
 			perm_epoch = epoch;
 		}
 		int count = (int)(N - j * batch < batch ? N - j * batch : batch);
-		memcpy(idx, perm + j * batch, count * sizeof *idx);
-		int augmented = aug.flip || aug.crop < 1;
-		if (augmented)
-			draw_xforms(&aug, (uint64_t)c.seed, step, count, n->in_h, n->in_w, xf);
-		devdata_gather(dd, idx, augmented ? xf : NULL, count);
+		devdata_gather(dd, j * batch, count);
 		lr = sched_lr(&sc, (float)c.lr, step, epoch, total);
 		net_zero_grad(n);
 		net_forward(n, dd->xb, count, 1, (uint64_t)c.seed * 0x100000001b3ULL + step);
@@ -590,7 +595,6 @@ int main(int argc, char **argv)
 	if (log && fclose(log))
 		fatal("%s: write error", log_path);
 	free(perm);
-	free(idx);
 	free(xf);
 	return 0;
 }

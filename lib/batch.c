@@ -57,28 +57,44 @@ devdata *devdata_new(const backend *be, const dataset *d, const net *n, const mo
 	be->upload(dd->inv_std, inv, dd->c * sizeof(float));
 	dd->cap = batch;
 	size_t plane = (size_t)dd->h * dd->w;
-	dd->idx = be->alloc(batch * sizeof(int32_t), "batch indices");
-	dd->xf = be->alloc(batch * sizeof(sample_xform), "batch transforms");
+	dd->order = be->alloc((dd->n ? dd->n : 1) * sizeof(int32_t), "sample order");
+	dd->xf = be->alloc((dd->n ? dd->n : 1) * sizeof(sample_xform), "sample transforms");
+	devdata_set_order(dd, NULL, NULL);
 	dd->xb = be->alloc((size_t)batch * dd->c * plane * sizeof(float), "input batch");
 	dd->yb = be->alloc((size_t)batch * (dd->seg ? plane : 1) * sizeof(int32_t), "label batch");
 	return dd;
 }
 
-void devdata_gather(devdata *dd, const int32_t *idx, const sample_xform *xf, int count)
+void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf)
+{
+	long n = dd->n;
+	int32_t *ident = NULL;
+	sample_xform *none = NULL;
+	if (!order) {
+		ident = xmalloc((n ? n : 1) * sizeof *ident);
+		for (long i = 0; i < n; i++)
+			ident[i] = (int32_t)i;
+		order = ident;
+	}
+	if (!xf) {
+		none = xmalloc((n ? n : 1) * sizeof *none);
+		for (long i = 0; i < n; i++)
+			none[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h};
+		xf = none;
+	}
+	dd->be->upload(dd->order, order, n * sizeof(int32_t));
+	dd->be->upload(dd->xf, xf, n * sizeof(sample_xform));
+	free(ident);
+	free(none);
+}
+
+void devdata_gather(devdata *dd, long start, int count)
 {
 	const backend *be = dd->be;
-	sample_xform ident[count];
-	if (!xf) {
-		for (int i = 0; i < count; i++)
-			ident[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h};
-		xf = ident;
-	}
-	be->upload(dd->idx, idx, count * sizeof(int32_t));
-	be->upload(dd->xf, xf, count * sizeof(sample_xform));
-	be->gather_images(dd->xb, dd->x, dd->is_u8, dd->idx, dd->xf, count, dd->c, dd->h, dd->w, dd->mean,
-			  dd->inv_std);
+	be->gather_images(dd->xb, dd->x, dd->is_u8, dd->order + start, dd->xf + start, count, dd->c, dd->h,
+			  dd->w, dd->mean, dd->inv_std);
 	if (dd->y)
-		be->gather_labels(dd->yb, dd->y, dd->idx, dd->xf, count, dd->h, dd->w, dd->seg);
+		be->gather_labels(dd->yb, dd->y, dd->order + start, dd->xf + start, count, dd->h, dd->w, dd->seg);
 }
 
 void devdata_free(devdata *dd)
@@ -91,7 +107,7 @@ void devdata_free(devdata *dd)
 		be->free(dd->y);
 	be->free(dd->mean);
 	be->free(dd->inv_std);
-	be->free(dd->idx);
+	be->free(dd->order);
 	be->free(dd->xf);
 	be->free(dd->xb);
 	be->free(dd->yb);
@@ -103,13 +119,10 @@ void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *a
 	const backend *be = n->be;
 	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
 	be->zero(stats, STAT_N * sizeof(double));
-	int32_t *idx = xmalloc(dd->cap * sizeof *idx);
 	int spatial = n->dense ? n->out_h * n->out_w : 1;
 	for (long s = 0; s < dd->n; s += dd->cap) {
 		int count = dd->n - s < dd->cap ? (int)(dd->n - s) : dd->cap;
-		for (int i = 0; i < count; i++)
-			idx[i] = (int32_t)(s + i);
-		devdata_gather(dd, idx, NULL, count);
+		devdata_gather(dd, s, count);
 		net_forward(n, dd->xb, count, 0, 0);
 		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, NULL, stats);
 	}
@@ -117,6 +130,5 @@ void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *a
 	be->download(h, stats, sizeof h);
 	*loss = h[STAT_WEIGHT] > 0 ? h[STAT_LOSS] / h[STAT_WEIGHT] : 0;
 	*acc = h[STAT_COUNT] > 0 ? h[STAT_CORRECT] / h[STAT_COUNT] : 0;
-	free(idx);
 	be->free(stats);
 }

@@ -18,8 +18,8 @@ typedef struct devdata {
 	int32_t *y;           /* NULL when the set has no labels */
 	float *mean, *inv_std;
 	int cap;              /* batch capacity */
-	int32_t *idx;         /* [cap] */
-	sample_xform *xf;     /* [cap] */
+	int32_t *order;       /* [N] sample order of the current pass (an epoch) */
+	sample_xform *xf;     /* [N] per-position transforms of the current pass */
 	float *xb;            /* [cap,C,H,W] the gathered batch */
 	int32_t *yb;          /* [cap] or [cap,H,W] */
 } devdata;
@@ -28,8 +28,12 @@ typedef struct devdata {
    the data in the message). */
 devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,
 		     int batch, const char *path);
-/* Gathers samples idx[0..count) into xb and yb; xf NULL means no transform. */
-void devdata_gather(devdata *dd, const int32_t *idx, const sample_xform *xf, int count);
+/* Sets the order of the next pass over the data (order NULL: 0..N-1) and
+   each position's transform (xf NULL: none). One upload per pass, so that
+   a step needs no transfer from the host. */
+void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf);
+/* Gathers positions [start, start+count) of the current order into xb and yb. */
+void devdata_gather(devdata *dd, long start, int count);
 void devdata_free(devdata *dd);
 
 /* Loss and accuracy over the whole set in evaluation mode. */
