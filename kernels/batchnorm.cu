@@ -73,10 +73,13 @@ static __global__ void eval_coef_kernel(int c, const float *gamma, const float *
 	coef[c + ch] = beta[ch] - run_mean[ch] * a;
 }
 
-static __global__ void apply_kernel(size_t total, int c, int hw, const float *x, const float *coef, float *y)
+template <typename I>
+static __global__ void apply_kernel(I total, divider cd, divider hwd, const float *x, const float *coef, float *y)
 {
-	GRID_LOOP(e, total) {
-		int ch = (int)(e / hw % c);
+	int c = (int)cd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = idiv(e, hwd);
+		int ch = (int)divmod(t, cd);
 		y[e] = x[e] * coef[ch] + coef[c + ch];
 	}
 }
@@ -102,12 +105,15 @@ static __global__ void backward_stats_kernel(const double *part, int n, int c, i
 }
 
 /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
-static __global__ void backward_apply_kernel(size_t total, int c, int hw, const float *x, const float *dy,
+template <typename I>
+static __global__ void backward_apply_kernel(I total, divider cd, divider hwd, const float *x, const float *dy,
 					     const float *save_mean, const float *save_invstd, const float *coef,
 					     float *dx)
 {
-	GRID_LOOP(e, total) {
-		int ch = (int)(e / hw % c);
+	int c = (int)cd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = idiv(e, hwd);
+		int ch = (int)divmod(t, cd);
 		float xhat = (x[e] - save_mean[ch]) * save_invstd[ch];
 		dx[e] += coef[ch] * (dy[e] - coef[c + ch] - xhat * coef[2 * c + ch]);
 	}
@@ -138,8 +144,7 @@ void cuda_batchnorm_forward(int n, int c, int hw, const float *x, const float *g
 									     coef);
 		LAUNCH_CHECK("eval_coef_kernel");
 	}
-	apply_kernel<<<cu_blocks(total), CU_THREADS, 0, st>>>(total, c, hw, x, coef, y);
-	LAUNCH_CHECK("apply_kernel");
+	LAUNCH_ELEMENTS(apply_kernel, total, divider_make(c), divider_make(hw), x, coef, y);
 }
 
 void cuda_batchnorm_backward(int n, int c, int hw, const float *x, const float *gamma, const float *dy,
@@ -160,8 +165,7 @@ void cuda_batchnorm_backward(int n, int c, int hw, const float *x, const float *
 									  dgamma, dbeta, coef);
 	LAUNCH_CHECK("backward_stats_kernel");
 	if (dx) {
-		backward_apply_kernel<<<cu_blocks(total), CU_THREADS, 0, st>>>(total, c, hw, x, dy, save_mean,
-										 save_invstd, coef, dx);
-		LAUNCH_CHECK("backward_apply_kernel");
+		LAUNCH_ELEMENTS(backward_apply_kernel, total, divider_make(c), divider_make(hw), x, dy, save_mean,
+				save_invstd, coef, dx);
 	}
 }

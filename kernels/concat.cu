@@ -2,26 +2,30 @@
    gradient split, one thread per element of y. */
 #include "cuda_common.cuh"
 
-static __global__ void concat_forward_kernel(size_t total, int ca, int cb, size_t hw, const float *a,
+template <typename I>
+static __global__ void concat_forward_kernel(I total, int ca, int cb, divider hwd, divider cyd, const float *a,
 					     const float *b, float *y)
 {
-	int cy = ca + cb;
-	GRID_LOOP(e, total) {
-		size_t j = e % hw, t = e / hw;
-		int ch = (int)(t % cy);
-		size_t i = t / cy;
+	size_t hw = hwd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		size_t j = divmod(t, hwd);
+		int ch = (int)divmod(t, cyd);
+		size_t i = t;
 		y[e] = ch < ca ? a[(i * ca + ch) * hw + j] : b[(i * cb + ch - ca) * hw + j];
 	}
 }
 
-static __global__ void concat_backward_kernel(size_t total, int ca, int cb, size_t hw, const float *dy,
+template <typename I>
+static __global__ void concat_backward_kernel(I total, int ca, int cb, divider hwd, divider cyd, const float *dy,
 					      float *da, float *db)
 {
-	int cy = ca + cb;
-	GRID_LOOP(e, total) {
-		size_t j = e % hw, t = e / hw;
-		int ch = (int)(t % cy);
-		size_t i = t / cy;
+	size_t hw = hwd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		size_t j = divmod(t, hwd);
+		int ch = (int)divmod(t, cyd);
+		size_t i = t;
 		if (ch < ca)
 			da[(i * ca + ch) * hw + j] += dy[e];
 		else
@@ -34,8 +38,7 @@ void cuda_concat_forward(int n, int ca, int cb, int hw, const float *a, const fl
 	size_t total = (size_t)n * (ca + cb) * hw;
 	if (!total)
 		return;
-	concat_forward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(total, ca, cb, hw, a, b, y);
-	LAUNCH_CHECK("concat_forward_kernel");
+	LAUNCH_ELEMENTS(concat_forward_kernel, total, ca, cb, divider_make(hw), divider_make(ca + cb), a, b, y);
 }
 
 void cuda_concat_backward(int n, int ca, int cb, int hw, const float *dy, float *da, float *db)
@@ -43,6 +46,5 @@ void cuda_concat_backward(int n, int ca, int cb, int hw, const float *dy, float 
 	size_t total = (size_t)n * (ca + cb) * hw;
 	if (!total)
 		return;
-	concat_backward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(total, ca, cb, hw, dy, da, db);
-	LAUNCH_CHECK("concat_backward_kernel");
+	LAUNCH_ELEMENTS(concat_backward_kernel, total, ca, cb, divider_make(hw), divider_make(ca + cb), dy, da, db);
 }

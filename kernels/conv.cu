@@ -29,18 +29,19 @@ size_t cuda_conv_workspace(const conv_desc *d)
 	return (size_t)chunk_samples(d) * sample_floats(d) * sizeof(float);
 }
 
-/* col [rows = c*k*k, nb*ohw] from x [nb, c, h, w] */
+/* col [rows = c*k*k, nb*ohw] from x [nb, c, h, w]; a row per blockIdx.y */
 static __global__ void im2col_kernel(const float *x, float *col, int nb, int c, int h, int w, int k,
-				     int stride, int pad, int oh, int ow)
+				     int stride, int pad, divider ohwd, divider owd)
 {
-	int ohw = oh * ow, cols = nb * ohw, rows = c * k * k;
+	uint32_t cols = nb * (uint32_t)ohwd.d;
+	int rows = c * k * k;
 	for (int r = blockIdx.y; r < rows; r += gridDim.y) {
 		int ch = r / (k * k), ky = r / k % k, kx = r % k;
 		float *dst = col + (size_t)r * cols;
-		for (int q = blockIdx.x * blockDim.x + threadIdx.x; q < cols; q += gridDim.x * blockDim.x) {
-			int s = q / ohw, p = q - s * ohw;
-			int oy = p / ow, ox = p - oy * ow;
-			int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+		for (uint32_t q = blockIdx.x * blockDim.x + threadIdx.x; q < cols; q += gridDim.x * blockDim.x) {
+			uint32_t s = idiv(q, ohwd), p = q - s * (uint32_t)ohwd.d;
+			uint32_t oy = idiv(p, owd), ox = p - oy * (uint32_t)owd.d;
+			int iy = (int)oy * stride - pad + ky, ix = (int)ox * stride - pad + kx;
 			float v = 0;
 			if (iy >= 0 && iy < h && ix >= 0 && ix < w)
 				v = x[(((size_t)s * c + ch) * h + iy) * w + ix];
@@ -50,16 +51,14 @@ static __global__ void im2col_kernel(const float *x, float *col, int nb, int c, 
 }
 
 /* dx [nb, c, h, w] += the column entries that read each input pixel */
-static __global__ void col2im_add_kernel(const float *col, float *dx, int nb, int c, int h, int w, int k,
-					 int stride, int pad, int oh, int ow)
+template <typename I>
+static __global__ void col2im_add_kernel(I total, const float *col, float *dx, int nb, divider cd, divider hd,
+					 divider wd, int k, int stride, int pad, int oh, int ow)
 {
-	size_t total = (size_t)nb * c * h * w, cols = (size_t)nb * oh * ow;
-	GRID_LOOP(e, total) {
-		int ix = (int)(e % w);
-		size_t t = e / w;
-		int iy = (int)(t % h);
-		t /= h;
-		int ch = (int)(t % c), s = (int)(t / c);
+	size_t cols = (size_t)nb * oh * ow;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ix = (int)divmod(t, wd), iy = (int)divmod(t, hd), ch = (int)divmod(t, cd), s = (int)t;
 		const float *base = col + (size_t)s * oh * ow;
 		float sum = 0;
 		for (int ky = 0; ky < k; ky++) {
@@ -88,14 +87,13 @@ static __global__ void col2im_add_kernel(const float *col, float *dx, int nb, in
 }
 
 /* dyt [oc, nb*ohw] from dy [nb, oc, ohw] */
-static __global__ void transpose_dy_kernel(const float *dy, float *dyt, int nb, int oc, int ohw)
+template <typename I>
+static __global__ void transpose_dy_kernel(I total, const float *dy, float *dyt, divider nbd, int oc, divider ohwd)
 {
-	size_t total = (size_t)nb * oc * ohw;
-	GRID_LOOP(e, total) {
-		int j = (int)(e % ohw);
-		size_t t = e / ohw;
-		int s = (int)(t % nb), o = (int)(t / nb);
-		dyt[e] = dy[((size_t)s * oc + o) * ohw + j];
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		size_t j = divmod(t, ohwd), s = divmod(t, nbd), o = t;
+		dyt[e] = dy[(s * oc + o) * ohwd.d + j];
 	}
 }
 
@@ -116,11 +114,14 @@ static __global__ void bias_grad_kernel(const float *dy, float *db, int n, int o
 
 static void im2col(const conv_desc *d, const float *x, float *col, int nb)
 {
-	int cols = nb * d->oh * d->ow, rows = d->c * d->k * d->k;
+	size_t cols = (size_t)nb * d->oh * d->ow;
+	int rows = d->c * d->k * d->k;
+	if (cols >= ((size_t)1 << 31))
+		fatal("convolution: %zu output pixels in one chunk exceed the CUDA kernels' 2^31", cols);
 	unsigned bx = (unsigned)((cols + CU_THREADS - 1) / CU_THREADS);
 	dim3 grid(bx < 1024 ? bx : 1024, rows < 65535 ? rows : 65535);
-	im2col_kernel<<<grid, CU_THREADS, 0, cu_stream()>>>(x, col, nb, d->c, d->h, d->w, d->k, d->stride,
-							     d->pad, d->oh, d->ow);
+	im2col_kernel<<<grid, CU_THREADS, 0, cu_stream()>>>(x, col, nb, d->c, d->h, d->w, d->k, d->stride, d->pad,
+							     divider_make((size_t)d->oh * d->ow), divider_make(d->ow));
 	LAUNCH_CHECK("im2col_kernel");
 }
 
@@ -158,19 +159,15 @@ void cuda_conv_backward(const conv_desc *d, const float *x, const float *w, cons
 	for (int s0 = 0; s0 < d->n; s0 += nb) {
 		int m = d->n - s0 < nb ? d->n - s0 : nb, cols = m * ohw;
 		im2col(d, x + s0 * xs, col, m);
-		size_t nt = (size_t)m * ys;
-		transpose_dy_kernel<<<cu_blocks(nt), CU_THREADS, 0, cu_stream()>>>(dy + s0 * ys, dyt, m, d->oc, ohw);
-		LAUNCH_CHECK("transpose_dy_kernel");
+		LAUNCH_ELEMENTS(transpose_dy_kernel, (size_t)m * ys, dy + s0 * ys, dyt, divider_make(m), d->oc,
+				divider_make(ohw));
 		/* dw [oc, ckk] += dyt [oc, cols] col^T [cols, ckk] */
 		gemm_rm(false, true, d->oc, ckk, cols, 1.0f, dyt, cols, col, cols, 1.0f, dw, ckk);
 		if (!dx)
 			continue;
 		/* dcol [ckk, cols] = w^T [ckk, oc] dyt [oc, cols], over the columns */
 		gemm_rm(true, false, ckk, cols, d->oc, 1.0f, w, ckk, dyt, cols, 0.0f, col, cols);
-		size_t nx = (size_t)m * xs;
-		col2im_add_kernel<<<cu_blocks(nx), CU_THREADS, 0, cu_stream()>>>(col, dx + s0 * xs, m, d->c, d->h,
-									       d->w, d->k, d->stride, d->pad,
-									       d->oh, d->ow);
-		LAUNCH_CHECK("col2im_add_kernel");
+		LAUNCH_ELEMENTS(col2im_add_kernel, (size_t)m * xs, col, dx + s0 * xs, m, divider_make(d->c),
+				divider_make(d->h), divider_make(d->w), d->k, d->stride, d->pad, d->oh, d->ow);
 	}
 }

@@ -31,6 +31,57 @@ static inline unsigned cu_blocks(size_t n)
 	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n);               \
 	     i += (size_t)gridDim.x * blockDim.x)
 
+/* Division of element indices by a run-time constant. 64-bit division is a
+   long software routine on the GPU, and even 32-bit division takes a dozen
+   instructions, which would dominate the memory-bound kernels; so indices
+   below 2^31 use 32 bits and divide by a multiply-high with a magic number
+   (n < 2^31, d < 2^31: (umulhi(n, m) + n) >> s, m = 2^32 (2^s - d) / d + 1,
+   2^s >= d). 64-bit indices divide plainly. */
+struct divider {
+	uint64_t d;
+	uint32_t m, s;
+};
+
+static inline divider divider_make(uint64_t d)
+{
+	divider f = {d, 0, 0};
+	if (d < (1ull << 31)) {
+		while ((1ull << f.s) < d)
+			f.s++;
+		f.m = (uint32_t)(((1ull << 32) * ((1ull << f.s) - d)) / d + 1);
+	}
+	return f;
+}
+
+__device__ inline uint32_t idiv(uint32_t n, const divider &f) { return (__umulhi(n, f.m) + n) >> f.s; }
+__device__ inline uint64_t idiv(uint64_t n, const divider &f) { return n / f.d; }
+
+/* n becomes n / f; returns n % f */
+template <typename I> __device__ inline I divmod(I &n, const divider &f)
+{
+	I q = idiv(n, f), r = n - q * (I)f.d;
+	n = q;
+	return r;
+}
+
+/* Element loops with index type I (uint32_t or uint64_t, see divider), and
+   the launch that picks 32 bits when the element count fits. The kernel is
+   a template whose first parameter is the count. */
+#define INDEX_LOOP(I, i, n)                                                                  \
+	for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < (n); i += (I)gridDim.x * blockDim.x)
+
+#define LAUNCH_ELEMENTS(kernel, total, ...)                                                  \
+	do {                                                                                 \
+		size_t t_ = (total);                                                         \
+		if (t_ < ((size_t)1 << 31))                                                  \
+			kernel<uint32_t><<<cu_blocks(t_), CU_THREADS, 0, cu_stream()>>>(     \
+				(uint32_t)t_, __VA_ARGS__);                                  \
+		else                                                                         \
+			kernel<uint64_t><<<cu_blocks(t_), CU_THREADS, 0, cu_stream()>>>(     \
+				(uint64_t)t_, __VA_ARGS__);                                  \
+		LAUNCH_CHECK(#kernel);                                                       \
+	} while (0)
+
 /* Sum of v over the block (blockDim.x a multiple of 32, at most 1024);
    the result is valid in thread 0. */
 template <typename T> __device__ inline T block_sum(T v)

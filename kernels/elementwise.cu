@@ -45,10 +45,13 @@ static __global__ void dropout_backward_kernel(size_t n, float s, const uint8_t 
 			dx[i] += dy[i] * s;
 }
 
-static __global__ void fill_bias_kernel(size_t n, int c, size_t inner, const float *b, float *y)
+template <typename I>
+static __global__ void fill_bias_kernel(I n, divider inner, divider c, const float *b, float *y)
 {
-	GRID_LOOP(i, n)
-		y[i] = b[(i / inner) % c];
+	INDEX_LOOP(I, i, n) {
+		I t = idiv(i, inner);
+		y[i] = b[divmod(t, c)];
+	}
 }
 
 void cuda_relu_forward(size_t n, const float *x, float *y)
@@ -105,6 +108,5 @@ void cu_fill_bias(size_t n, int c, size_t inner, const float *b, float *y)
 {
 	if (!n)
 		return;
-	fill_bias_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, c, inner, b, y);
-	LAUNCH_CHECK("fill_bias_kernel");
+	LAUNCH_ELEMENTS(fill_bias_kernel, n, divider_make(inner), divider_make(c), b, y);
 }

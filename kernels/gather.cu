@@ -4,17 +4,16 @@
 #include "cuda_common.cuh"
 #include "elementwise.h"
 
-static __global__ void gather_images_kernel(float *out, const void *x, int is_u8, const int32_t *idx,
-					    const sample_xform *xf, int n, int c, int h, int w,
+template <typename I>
+static __global__ void gather_images_kernel(I total, float *out, const void *x, int is_u8, const int32_t *idx,
+					    const sample_xform *xf, divider cd, divider hd, divider wd,
 					    const float *mean, const float *inv_std)
 {
-	size_t total = (size_t)n * c * h * w, plane = (size_t)h * w;
-	GRID_LOOP(e, total) {
-		int ox = (int)(e % w);
-		size_t t = e / w;
-		int oy = (int)(t % h);
-		t /= h;
-		int ch = (int)(t % c), i = (int)(t / c);
+	int h = (int)hd.d, w = (int)wd.d, c = (int)cd.d;
+	size_t plane = (size_t)h * w;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ox = (int)divmod(t, wd), oy = (int)divmod(t, hd), ch = (int)divmod(t, cd), i = (int)t;
 		sample_xform T = xf[i];
 		int ident = !T.flip && T.x0 == 0 && T.y0 == 0 && T.sw == w && T.sh == h;
 		size_t src = ((size_t)idx[i] * c + ch) * plane;
@@ -39,14 +38,15 @@ static __global__ void gather_labels_kernel(int32_t *out, const int32_t *y, cons
 		out[i] = y[idx[i]];
 }
 
-static __global__ void gather_label_maps_kernel(int32_t *out, const int32_t *y, const int32_t *idx,
-						const sample_xform *xf, int n, int h, int w)
+template <typename I>
+static __global__ void gather_label_maps_kernel(I total, int32_t *out, const int32_t *y, const int32_t *idx,
+						const sample_xform *xf, divider hd, divider wd)
 {
-	size_t plane = (size_t)h * w, total = (size_t)n * plane;
-	GRID_LOOP(e, total) {
-		int ox = (int)(e % w);
-		size_t t = e / w;
-		int oy = (int)(t % h), i = (int)(t / h);
+	int h = (int)hd.d, w = (int)wd.d;
+	size_t plane = (size_t)h * w;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ox = (int)divmod(t, wd), oy = (int)divmod(t, hd), i = (int)t;
 		sample_xform T = xf[i];
 		int sy = nearest_index(xform_coord(oy, h, 0, T.y0, T.sh), h);
 		int sx = nearest_index(xform_coord(ox, w, T.flip, T.x0, T.sw), w);
@@ -60,9 +60,8 @@ void cuda_gather_images(float *out, const void *x, int is_u8, const int32_t *idx
 	size_t total = (size_t)n * c * h * w;
 	if (!total)
 		return;
-	gather_images_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(out, x, is_u8, idx, xf, n, c,
-										 h, w, mean, inv_std);
-	LAUNCH_CHECK("gather_images_kernel");
+	LAUNCH_ELEMENTS(gather_images_kernel, total, out, x, is_u8, idx, xf, divider_make(c), divider_make(h),
+			divider_make(w), mean, inv_std);
 }
 
 void cuda_gather_labels(int32_t *out, const int32_t *y, const int32_t *idx, const sample_xform *xf, int n,
@@ -75,7 +74,6 @@ void cuda_gather_labels(int32_t *out, const int32_t *y, const int32_t *idx, cons
 		LAUNCH_CHECK("gather_labels_kernel");
 		return;
 	}
-	size_t total = (size_t)n * h * w;
-	gather_label_maps_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(out, y, idx, xf, n, h, w);
-	LAUNCH_CHECK("gather_label_maps_kernel");
+	LAUNCH_ELEMENTS(gather_label_maps_kernel, (size_t)n * h * w, out, y, idx, xf, divider_make(h),
+			divider_make(w));
 }

@@ -3,16 +3,14 @@
    gradients of the outputs whose maximum it was, in the CPU's order. */
 #include "cuda_common.cuh"
 
-static __global__ void maxpool_forward_kernel(const float *x, float *y, int32_t *arg, int planes, int h,
-					      int w, int k, int stride, int oh, int ow)
+template <typename I>
+static __global__ void maxpool_forward_kernel(I total, const float *x, float *y, int32_t *arg, int h, int w,
+					      int k, int stride, divider ohd, divider owd)
 {
-	size_t total = (size_t)planes * oh * ow;
-	GRID_LOOP(e, total) {
-		int ox = (int)(e % ow);
-		size_t t = e / ow;
-		int oy = (int)(t % oh);
-		size_t p = t / oh;
-		const float *xp = x + p * h * w;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ox = (int)divmod(t, owd), oy = (int)divmod(t, ohd);
+		const float *xp = x + (size_t)t * h * w;
 		int best = (oy * stride) * w + ox * stride;
 		float m = xp[best];
 		for (int ky = 0; ky < k; ky++)
@@ -29,15 +27,15 @@ static __global__ void maxpool_forward_kernel(const float *x, float *y, int32_t 
 	}
 }
 
-static __global__ void maxpool_backward_kernel(const float *dy, const int32_t *arg, float *dx, int planes,
-					       int h, int w, int k, int stride, int oh, int ow)
+template <typename I>
+static __global__ void maxpool_backward_kernel(I total, const float *dy, const int32_t *arg, float *dx,
+					       divider hd, divider wd, int k, int stride, int oh, int ow)
 {
-	size_t total = (size_t)planes * h * w;
-	GRID_LOOP(e, total) {
-		int ix = (int)(e % w);
-		size_t t = e / w;
-		int iy = (int)(t % h);
-		size_t p = t / h;
+	int w = (int)wd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ix = (int)divmod(t, wd), iy = (int)divmod(t, hd);
+		size_t p = t;
 		/* outputs whose window holds (iy, ix): o*stride <= i <= o*stride + k-1 */
 		int oy0 = iy - k + 1 > 0 ? (iy - k + stride) / stride : 0;
 		int ox0 = ix - k + 1 > 0 ? (ix - k + stride) / stride : 0;
@@ -60,9 +58,8 @@ void cuda_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t 
 	size_t total = (size_t)d->n * d->c * d->oh * d->ow;
 	if (!total)
 		return;
-	maxpool_forward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(
-		x, y, arg, d->n * d->c, d->h, d->w, d->k, d->stride, d->oh, d->ow);
-	LAUNCH_CHECK("maxpool_forward_kernel");
+	LAUNCH_ELEMENTS(maxpool_forward_kernel, total, x, y, arg, d->h, d->w, d->k, d->stride, divider_make(d->oh),
+			divider_make(d->ow));
 }
 
 void cuda_maxpool_backward(const pool_desc *d, const float *dy, const int32_t *arg, float *dx)
@@ -70,7 +67,6 @@ void cuda_maxpool_backward(const pool_desc *d, const float *dy, const int32_t *a
 	size_t total = (size_t)d->n * d->c * d->h * d->w;
 	if (!total)
 		return;
-	maxpool_backward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(
-		dy, arg, dx, d->n * d->c, d->h, d->w, d->k, d->stride, d->oh, d->ow);
-	LAUNCH_CHECK("maxpool_backward_kernel");
+	LAUNCH_ELEMENTS(maxpool_backward_kernel, total, dy, arg, dx, divider_make(d->h), divider_make(d->w), d->k,
+			d->stride, d->oh, d->ow);
 }

@@ -5,15 +5,14 @@
 #include "cuda_common.cuh"
 #include "elementwise.h"
 
-static __global__ void upsample_forward_kernel(const float *x, float *y, int planes, int h, int w, int oh,
-					       int ow, float sh, float sw)
+template <typename I>
+static __global__ void upsample_forward_kernel(I total, const float *x, float *y, int h, int w, divider ohd,
+					       divider owd, float sh, float sw)
 {
-	size_t total = (size_t)planes * oh * ow;
-	GRID_LOOP(e, total) {
-		int ox = (int)(e % ow);
-		size_t t = e / ow;
-		int oy = (int)(t % oh);
-		const float *xp = x + (t / oh) * h * w;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ox = (int)divmod(t, owd), oy = (int)divmod(t, ohd);
+		const float *xp = x + (size_t)t * h * w;
 		int y0, y1, x0, x1;
 		float ly, lx;
 		bilinear_coord(oy, sh, h, &y0, &y1, &ly);
@@ -43,15 +42,15 @@ __device__ static inline float axis_weight(int o, float scale, int in, int i)
 	return (i0 == i ? 1 - l1 : 0.0f) + (i1 == i ? l1 : 0.0f);
 }
 
-static __global__ void upsample_backward_kernel(const float *dy, float *dx, int planes, int h, int w, int oh,
-						int ow, float sh, float sw)
+template <typename I>
+static __global__ void upsample_backward_kernel(I total, const float *dy, float *dx, divider hd, divider wd,
+						int oh, int ow, float sh, float sw)
 {
-	size_t total = (size_t)planes * h * w;
-	GRID_LOOP(e, total) {
-		int ix = (int)(e % w);
-		size_t t = e / w;
-		int iy = (int)(t % h);
-		const float *g = dy + (t / h) * oh * ow;
+	int h = (int)hd.d, w = (int)wd.d;
+	INDEX_LOOP(I, e, total) {
+		I t = e;
+		int ix = (int)divmod(t, wd), iy = (int)divmod(t, hd);
+		const float *g = dy + (size_t)t * oh * ow;
 		int oy0, oy1, ox0, ox1;
 		output_window(iy, h, oh, &oy0, &oy1);
 		output_window(ix, w, ow, &ox0, &ox1);
@@ -77,9 +76,8 @@ void cuda_upsample_forward(int n, int c, int h, int w, int oh, int ow, const flo
 	size_t total = (size_t)n * c * oh * ow;
 	if (!total)
 		return;
-	upsample_forward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(
-		x, y, n * c, h, w, oh, ow, (float)h / oh, (float)w / ow);
-	LAUNCH_CHECK("upsample_forward_kernel");
+	LAUNCH_ELEMENTS(upsample_forward_kernel, total, x, y, h, w, divider_make(oh), divider_make(ow),
+			(float)h / oh, (float)w / ow);
 }
 
 void cuda_upsample_backward(int n, int c, int h, int w, int oh, int ow, const float *dy, float *dx)
@@ -87,7 +85,6 @@ void cuda_upsample_backward(int n, int c, int h, int w, int oh, int ow, const fl
 	size_t total = (size_t)n * c * h * w;
 	if (!total)
 		return;
-	upsample_backward_kernel<<<cu_blocks(total), CU_THREADS, 0, cu_stream()>>>(
-		dy, dx, n * c, h, w, oh, ow, (float)h / oh, (float)w / ow);
-	LAUNCH_CHECK("upsample_backward_kernel");
+	LAUNCH_ELEMENTS(upsample_backward_kernel, total, dy, dx, divider_make(h), divider_make(w), oh, ow,
+			(float)h / oh, (float)w / ow);
 }
