@@ -2,16 +2,47 @@
    A chunk's columns are laid out [c*k*k, nb*oh*ow] (the samples side by side)
    so that the weight gradient of the whole chunk is one GEMM with K = nb*oh*ow;
    chunks are as large as a fixed workspace budget allows. The input gradient
-   is gathered back (col2im) without atomics, so results are deterministic. */
+   is gathered back (col2im) without atomics, so results are deterministic.
+
+   Thin convolutions (a few output channels from many, stride 1, such as a
+   segmentation network's classifier at full resolution) would spend nearly
+   all their time writing and reading columns c*k*k rows tall. They run
+   forward as a direct kernel, and backward on the columns of dy instead
+   (oc*k*k rows): dx is then the transposed convolution, one GEMM with the
+   flipped weights, and dw a GEMM of x against the same columns. */
 #include "cuda_common.cuh"
 
 /* scratch for the columns of one chunk, and dy transposed to [oc, nb*ohw] */
 static const size_t CONV_BUDGET_FLOATS = (size_t)64 << 20;   /* 256 MiB */
 
+enum {
+	THIN_OC = 8,           /* at most this many output channels */
+	THIN_WFLOATS = 4096,   /* shared weights of the direct kernel: [channels, k, k, THIN_OC] */
+	THIN_MIN_PIXELS = 4096 /* fewer output pixels than this: too little parallelism */
+};
+
+static int conv_is_thin(const conv_desc *d)
+{
+	return d->oc <= THIN_OC && 2 * d->oc <= d->c && d->stride == 1 && d->pad <= d->k - 1 &&
+	       d->k * d->k * THIN_OC <= THIN_WFLOATS;
+}
+
+/* Per sample: columns and transposed dy; thin: the columns of dy and x transposed */
 static size_t sample_floats(const conv_desc *d)
 {
 	size_t ckk = (size_t)d->c * d->k * d->k, ohw = (size_t)d->oh * d->ow;
-	return (ckk + d->oc) * ohw;
+	size_t f = (ckk + d->oc) * ohw;
+	if (conv_is_thin(d)) {
+		size_t hw = (size_t)d->h * d->w, thin = ((size_t)d->oc * d->k * d->k + d->c) * hw;
+		f = thin > f ? thin : f;
+	}
+	return f;
+}
+
+/* thin: the flipped weights and their gradient, [c, oc*k*k] each */
+static size_t thin_weight_floats(const conv_desc *d)
+{
+	return conv_is_thin(d) ? 2 * (size_t)d->c * d->oc * d->k * d->k : 0;
 }
 
 /* Samples per chunk: the same for every batch size up to d->n, so a
@@ -26,7 +57,7 @@ static int chunk_samples(const conv_desc *d)
 
 size_t cuda_conv_workspace(const conv_desc *d)
 {
-	return (size_t)chunk_samples(d) * sample_floats(d) * sizeof(float);
+	return ((size_t)chunk_samples(d) * sample_floats(d) + thin_weight_floats(d)) * sizeof(float);
 }
 
 /* col [rows = c*k*k, nb*ohw] from x [nb, c, h, w]; a row per blockIdx.y */
@@ -112,6 +143,97 @@ static __global__ void bias_grad_kernel(const float *dy, float *db, int n, int o
 		db[o] += s;
 }
 
+/* y [n, oc, oh, ow] for oc <= THIN_OC: a thread per output pixel keeps the
+   oc sums; the weights of a chunk of cc input channels wait in shared
+   memory as [channel, ky, kx, THIN_OC] (zero past oc), two float4 reads a
+   position. Every thread of a block loads weights, so the loop runs whole
+   blocks and threads past the end only help. */
+template <typename I>
+static __global__ void thin_forward_kernel(I total, const float *x, const float *w, const float *b, float *y,
+					   int c, int h, int wd, int oc, int k, int stride, int pad, divider ohd,
+					   divider owd, int cc)
+{
+	__shared__ float4 ws[THIN_WFLOATS / 4];
+	float *wsf = (float *)ws;
+	int kk = k * k;
+	size_t ohw = ohd.d * owd.d;
+	for (I base = blockIdx.x * (I)blockDim.x; base < total; base += (I)gridDim.x * blockDim.x) {
+		I t = base + threadIdx.x;
+		bool live = t < total;
+		if (!live)
+			t = 0;
+		int ox = (int)divmod(t, owd), oy = (int)divmod(t, ohd);
+		size_t s = t;
+		float acc[THIN_OC];
+#pragma unroll
+		for (int o = 0; o < THIN_OC; o++)
+			acc[o] = 0;
+		for (int c0 = 0; c0 < c; c0 += cc) {
+			int cn = c - c0 < cc ? c - c0 : cc;
+			__syncthreads();
+			for (int i = threadIdx.x; i < cn * kk * THIN_OC; i += blockDim.x) {
+				int o = i % THIN_OC, q = i / THIN_OC;
+				wsf[i] = o < oc ? w[((size_t)o * c + c0) * kk + q] : 0.0f;
+			}
+			__syncthreads();
+			if (!live)
+				continue;
+			for (int cl = 0; cl < cn; cl++) {
+				const float *xp = x + (s * c + c0 + cl) * h * wd;
+				for (int ky = 0; ky < k; ky++) {
+					int iy = oy * stride - pad + ky;
+					if (iy < 0 || iy >= h)
+						continue;
+					for (int kx = 0; kx < k; kx++) {
+						int ix = ox * stride - pad + kx;
+						if (ix < 0 || ix >= wd)
+							continue;
+						float v = xp[iy * wd + ix];
+						const float4 *wv = ws + ((cl * k + ky) * k + kx) * (THIN_OC / 4);
+						float4 a = wv[0], z = wv[1];
+						acc[0] += a.x * v;
+						acc[1] += a.y * v;
+						acc[2] += a.z * v;
+						acc[3] += a.w * v;
+						acc[4] += z.x * v;
+						acc[5] += z.y * v;
+						acc[6] += z.z * v;
+						acc[7] += z.w * v;
+					}
+				}
+			}
+		}
+		if (live) {
+#pragma unroll
+			for (int o = 0; o < THIN_OC; o++)
+				if (o < oc)
+					y[(s * oc + o) * ohw + (size_t)oy * owd.d + ox] = acc[o] + (b ? b[o] : 0.0f);
+		}
+	}
+}
+
+/* w2 [c, oc*k*k] = w [oc, c, k, k] with the kernel turned half round:
+   w2[ch][(o, ky, kx)] = w[o][ch][k-1-ky][k-1-kx] */
+static __global__ void flip_weights_kernel(size_t n, const float *w, float *w2, int c, int oc, int k)
+{
+	int kk = k * k, r = oc * kk;
+	GRID_LOOP(e, n) {
+		int ch = (int)(e / r), j = (int)(e % r);
+		int o = j / kk, ky = j / k % k, kx = j % k;
+		w2[e] = w[(((size_t)o * c + ch) * k + k - 1 - ky) * k + k - 1 - kx];
+	}
+}
+
+/* dw [oc, c, k, k] += dw2 [c, oc*k*k], the inverse arrangement */
+static __global__ void unflip_add_kernel(size_t n, const float *dw2, float *dw, int c, int oc, int k)
+{
+	int kk = k * k;
+	GRID_LOOP(e, n) {
+		int kx = (int)(e % k), ky = (int)(e / k % k), ch = (int)(e / kk % c), o = (int)(e / kk / c);
+		dw[e] += dw2[(size_t)ch * oc * kk + (o * k + k - 1 - ky) * k + k - 1 - kx];
+	}
+}
+
 static void im2col(const conv_desc *d, const float *x, float *col, int nb)
 {
 	size_t cols = (size_t)nb * d->oh * d->ow;
@@ -125,6 +247,48 @@ static void im2col(const conv_desc *d, const float *x, float *col, int nb)
 	LAUNCH_CHECK("im2col_kernel");
 }
 
+static void thin_forward(const conv_desc *d, const float *x, const float *w, const float *b, float *y)
+{
+	int cc = THIN_WFLOATS / (d->k * d->k * THIN_OC);
+	LAUNCH_ELEMENTS(thin_forward_kernel, (size_t)d->n * d->oh * d->ow, x, w, b, y, d->c, d->h, d->w, d->oc,
+			d->k, d->stride, d->pad, divider_make(d->oh), divider_make(d->ow), cc);
+}
+
+/* backward of a thin convolution, in chunks of nb samples; see the top */
+static void thin_backward(const conv_desc *d, const float *x, const float *w, const float *dy, float *dx,
+			  float *dw, float *work, int nb)
+{
+	int kk = d->k * d->k, r = d->oc * kk, hw = d->h * d->w;
+	size_t xs = (size_t)d->c * hw, ys = (size_t)d->oc * d->oh * d->ow, nw = (size_t)d->c * r;
+	/* dy's columns: the convolution of dy with stride 1 and pad k-1-pad
+	   over an output grid of the input's size */
+	conv_desc t = {d->n, d->oc, d->oh, d->ow, d->c, d->k, 1, d->k - 1 - d->pad, d->h, d->w};
+	float *w2 = work, *dw2 = w2 + nw, *dcol = dw2 + nw;
+	float *xt = dcol + (size_t)nb * r * hw;
+	flip_weights_kernel<<<cu_blocks(nw), CU_THREADS, 0, cu_stream()>>>(nw, w, w2, d->c, d->oc, d->k);
+	LAUNCH_CHECK("flip_weights_kernel");
+	for (int s0 = 0; s0 < d->n; s0 += nb) {
+		int m = d->n - s0 < nb ? d->n - s0 : nb, cols = m * hw;
+		im2col(&t, dy + s0 * ys, dcol, m);
+		LAUNCH_ELEMENTS(transpose_dy_kernel, (size_t)m * xs, x + s0 * xs, xt, divider_make(m), d->c,
+				divider_make(hw));
+		/* dw2 [c, r] (+)= xt [c, cols] dcol^T [cols, r] */
+		gemm_rm(false, true, d->c, r, cols, 1.0f, xt, cols, dcol, cols, s0 ? 1.0f : 0.0f, dw2, r);
+		/* dx_s [c, hw] += w2 [c, r] dcol_s [r, hw] */
+		if (dx)
+			gemm_rm_batched(false, false, d->c, hw, r, 1.0f, w2, r, 0, dcol, cols, hw, 1.0f, dx + s0 * xs,
+					hw, (long long)xs, m);
+	}
+	size_t n = (size_t)d->oc * d->c * kk;
+	unflip_add_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, dw2, dw, d->c, d->oc, d->k);
+	LAUNCH_CHECK("unflip_add_kernel");
+}
+
+static int thin_pays(const conv_desc *d)
+{
+	return conv_is_thin(d) && (size_t)d->n * d->oh * d->ow >= THIN_MIN_PIXELS;
+}
+
 void cuda_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b, float *y,
 		       void *work)
 {
@@ -133,6 +297,10 @@ void cuda_conv_forward(const conv_desc *d, const float *x, const float *w, const
 	float *col = (float *)work;
 	if (d->n <= 0)
 		return;
+	if (thin_pays(d)) {
+		thin_forward(d, x, w, b, y);
+		return;
+	}
 	if (b)
 		cu_fill_bias((size_t)d->n * ys, d->oc, ohw, b, y);
 	for (int s0 = 0; s0 < d->n; s0 += nb) {
@@ -154,6 +322,10 @@ void cuda_conv_backward(const conv_desc *d, const float *x, const float *w, cons
 	if (db) {
 		bias_grad_kernel<<<d->oc, CU_THREADS, 0, cu_stream()>>>(dy, db, d->n, d->oc, ohw);
 		LAUNCH_CHECK("bias_grad_kernel");
+	}
+	if (thin_pays(d)) {
+		thin_backward(d, x, w, dy, dx, dw, (float *)work, nb);
+		return;
 	}
 	float *col = (float *)work, *dyt = col + (size_t)nb * ckk * ohw;
 	for (int s0 = 0; s0 < d->n; s0 += nb) {

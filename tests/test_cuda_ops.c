@@ -700,7 +700,13 @@ int main(void)
 	test_conv(2, 3, 6, 9, 4, 1, 2, 1, 1, 1);
 	test_conv(64, 32, 14, 14, 32, 3, 1, 1, 1, 1);
 	/* larger than one chunk of the workspace: three samples in two chunks */
-	test_conv(3, 64, 128, 128, 8, 5, 1, 2, 1, 1);
+	test_conv(3, 64, 128, 128, 40, 5, 1, 2, 1, 1);
+	/* thin: a few output channels from many, stride 1, 4096 pixels or more */
+	test_conv(2, 16, 48, 48, 5, 3, 1, 1, 1, 1);
+	test_conv(4, 12, 33, 35, 3, 5, 1, 2, 1, 1);
+	test_conv(3, 8, 40, 40, 2, 3, 1, 0, 0, 1);
+	test_conv(2, 16, 50, 50, 8, 1, 1, 0, 1, 0);
+	test_conv(3, 64, 128, 128, 4, 5, 1, 2, 1, 1);
 	/* tf32 tensor cores: 10-bit mantissas, so a looser tolerance */
 	G->set_precision(1);
 	test_conv_tol(8, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1e-2, ",tf32");
