@@ -55,9 +55,15 @@ static int chunk_samples(const conv_desc *d)
 	return nb < (size_t)d->n ? (int)nb : d->n;
 }
 
+/* Offsets of the workspace's parts are rounded up to 256 bytes, which
+   cuBLAS's fastest kernels want. */
+static size_t align64(size_t floats) { return (floats + 63) / 64 * 64; }
+enum { WORK_PARTS = 4 };
+
 size_t cuda_conv_workspace(const conv_desc *d)
 {
-	return ((size_t)chunk_samples(d) * sample_floats(d) + thin_weight_floats(d)) * sizeof(float);
+	return ((size_t)chunk_samples(d) * sample_floats(d) + thin_weight_floats(d) + 64 * WORK_PARTS) *
+	       sizeof(float);
 }
 
 /* col [rows = c*k*k, nb*ohw] from x [nb, c, h, w]; a row per blockIdx.y */
@@ -117,14 +123,14 @@ static __global__ void col2im_add_kernel(I total, const float *col, float *dx, i
 	}
 }
 
-/* dyt [oc, nb*ohw] from dy [nb, oc, ohw] */
+/* out [c, nb*p] from in [nb, c, p]: dy or x with the samples side by side */
 template <typename I>
-static __global__ void transpose_dy_kernel(I total, const float *dy, float *dyt, divider nbd, int oc, divider ohwd)
+static __global__ void transpose_kernel(I total, const float *in, float *out, divider nbd, int c, divider pd)
 {
 	INDEX_LOOP(I, e, total) {
 		I t = e;
-		size_t j = divmod(t, ohwd), s = divmod(t, nbd), o = t;
-		dyt[e] = dy[(s * oc + o) * ohwd.d + j];
+		size_t j = divmod(t, pd), s = divmod(t, nbd), ch = t;
+		out[e] = in[(s * c + ch) * pd.d + j];
 	}
 }
 
@@ -263,14 +269,14 @@ static void thin_backward(const conv_desc *d, const float *x, const float *w, co
 	/* dy's columns: the convolution of dy with stride 1 and pad k-1-pad
 	   over an output grid of the input's size */
 	conv_desc t = {d->n, d->oc, d->oh, d->ow, d->c, d->k, 1, d->k - 1 - d->pad, d->h, d->w};
-	float *w2 = work, *dw2 = w2 + nw, *dcol = dw2 + nw;
-	float *xt = dcol + (size_t)nb * r * hw;
+	float *w2 = work, *dw2 = w2 + align64(nw), *dcol = dw2 + align64(nw);
+	float *xt = dcol + align64((size_t)nb * r * hw);
 	flip_weights_kernel<<<cu_blocks(nw), CU_THREADS, 0, cu_stream()>>>(nw, w, w2, d->c, d->oc, d->k);
 	LAUNCH_CHECK("flip_weights_kernel");
 	for (int s0 = 0; s0 < d->n; s0 += nb) {
 		int m = d->n - s0 < nb ? d->n - s0 : nb, cols = m * hw;
 		im2col(&t, dy + s0 * ys, dcol, m);
-		LAUNCH_ELEMENTS(transpose_dy_kernel, (size_t)m * xs, x + s0 * xs, xt, divider_make(m), d->c,
+		LAUNCH_ELEMENTS(transpose_kernel, (size_t)m * xs, x + s0 * xs, xt, divider_make(m), d->c,
 				divider_make(hw));
 		/* dw2 [c, r] (+)= xt [c, cols] dcol^T [cols, r] */
 		gemm_rm(false, true, d->c, r, cols, 1.0f, xt, cols, dcol, cols, s0 ? 1.0f : 0.0f, dw2, r);
@@ -327,11 +333,11 @@ void cuda_conv_backward(const conv_desc *d, const float *x, const float *w, cons
 		thin_backward(d, x, w, dy, dx, dw, (float *)work, nb);
 		return;
 	}
-	float *col = (float *)work, *dyt = col + (size_t)nb * ckk * ohw;
+	float *col = (float *)work, *dyt = col + align64((size_t)nb * ckk * ohw);
 	for (int s0 = 0; s0 < d->n; s0 += nb) {
 		int m = d->n - s0 < nb ? d->n - s0 : nb, cols = m * ohw;
 		im2col(d, x + s0 * xs, col, m);
-		LAUNCH_ELEMENTS(transpose_dy_kernel, (size_t)m * ys, dy + s0 * ys, dyt, divider_make(m), d->oc,
+		LAUNCH_ELEMENTS(transpose_kernel, (size_t)m * ys, dy + s0 * ys, dyt, divider_make(m), d->oc,
 				divider_make(ohw));
 		/* dw [oc, ckk] += dyt [oc, cols] col^T [cols, ckk] */
 		gemm_rm(false, true, d->oc, ckk, cols, 1.0f, dyt, cols, col, cols, 1.0f, dw, ckk);
