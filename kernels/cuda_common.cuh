@@ -36,7 +36,8 @@ static inline unsigned cu_blocks(size_t n)
    instructions, which would dominate the memory-bound kernels; so indices
    below 2^31 use 32 bits and divide by a multiply-high with a magic number
    (n < 2^31, d < 2^31: (umulhi(n, m) + n) >> s, m = 2^32 (2^s - d) / d + 1,
-   2^s >= d). 64-bit indices divide plainly. */
+   2^s >= d; a divisor is a dimension, never more than the count). 64-bit
+   indices divide plainly. */
 struct divider {
 	uint64_t d;
 	uint32_t m, s;
