@@ -36,7 +36,9 @@ TESTS     := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/*.c))
 ifneq ($(NVCC),)
 NN_CFLAGS += -DNN_CUDA -I$(CUDA_HOME)/include
 NN_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
-NVFLAGS   := -O3 -std=c++17 $(CUDA_ARCH) -DNN_CUDA -Ilib -Werror all-warnings -Xcompiler -Wall
+# -fmad=false: no fused multiply-add contraction, as the CPU build (ISO C) does
+# not contract either, so element-wise results are the CPU's to the bit
+NVFLAGS   := -O3 -std=c++17 -fmad=false $(CUDA_ARCH) -DNN_CUDA -Ilib -Werror all-warnings -Xcompiler -Wall
 LIB_ALL   := $(LIB_OBJ) $(CU_OBJ)
 else
 LIB_ALL   := $(LIB_OBJ)

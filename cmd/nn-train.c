@@ -543,6 +543,8 @@ int main(int argc, char **argv)
 			double h[STAT_N];
 			be->download(h, stats, sizeof h);
 			be->zero(stats, STAT_N * sizeof(double));
+			/* the download waited for the device: only now are its steps done */
+			now = now_seconds();
 			double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
 			double ips = seen_since / (now - t_last);
 			double ep = (double)step / spe;

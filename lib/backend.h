@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct conv_desc {
 	int n, c, h, w;      /* input */
 	int oc, k, stride, pad;
@@ -136,5 +140,9 @@ int cuda_device_count(void);
 /* "auto" (CUDA when built in and a device is present), "cpu" or "cuda".
    Dies with a clear message when the backend cannot be had. */
 const backend *backend_get(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

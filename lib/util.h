@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Program name used as the prefix of every message ("nn-train: ..."). */
 extern const char *nn_prog;
 
@@ -69,5 +73,9 @@ double rng_uniform(rng *r);              /* [0,1) */
 float rng_uniform_range(rng *r, float lo, float hi);
 uint32_t rng_below(rng *r, uint32_t n);  /* [0,n) without modulo bias */
 void rng_shuffle(rng *r, int *idx, int n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,774 @@
+/* test_cuda_ops: every op of the CUDA backend against the CPU backend on
+   random inputs (odd sizes, strides, padding, k=1 and k=5), forward and
+   backward, one "op(params)" line per case with the largest error normalised
+   by the reference's largest magnitude; then a few training steps of small
+   networks on both backends (losses must agree) and a save/resume on CUDA
+   that must continue the same. Without a CUDA device every group is
+   reported as skipped. */
+#include "backend.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static const char *groups[] = {"gather", "conv", "linear", "elementwise", "pool", "batchnorm",
+			       "upsample", "concat", "loss", "optim", "training", "resume"};
+
+static int skip_all(const char *why)
+{
+	for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)
+		printf("SKIP: cuda %s: NOT TESTABLE: %s\n", groups[i], why);
+	return 0;
+}
+
+#ifndef NN_CUDA
+int main(void)
+{
+	nn_prog = "test_cuda_ops";
+	return skip_all("this build has no CUDA support");
+}
+#else
+
+#include "model.h"
+#include "net.h"
+#include "optim.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const backend *C = &backend_cpu, *G;
+static int failures;
+static rng R;
+
+/* ---- buffers held on both backends ---- */
+
+typedef struct buf {
+	size_t bytes;
+	void *c, *g;
+} buf;
+
+static buf buf_new(size_t bytes)
+{
+	buf b = {bytes, C->alloc(bytes, "test"), G->alloc(bytes, "test")};
+	return b;
+}
+
+static buf buf_from(const void *host, size_t bytes)
+{
+	buf b = buf_new(bytes);
+	C->upload(b.c, host, bytes);
+	G->upload(b.g, host, bytes);
+	return b;
+}
+
+static buf buf_rand(size_t n, float lo, float hi)
+{
+	float *h = xmalloc((n ? n : 1) * sizeof *h);
+	for (size_t i = 0; i < n; i++)
+		h[i] = rng_uniform_range(&R, lo, hi);
+	buf b = buf_from(h, n * sizeof *h);
+	free(h);
+	return b;
+}
+
+static buf buf_ints(size_t n, int below)
+{
+	int32_t *h = xmalloc((n ? n : 1) * sizeof *h);
+	for (size_t i = 0; i < n; i++)
+		h[i] = (int32_t)rng_below(&R, below);
+	buf b = buf_from(h, n * sizeof *h);
+	free(h);
+	return b;
+}
+
+static void buf_free(buf *b)
+{
+	C->free(b->c);
+	G->free(b->g);
+}
+
+/* ---- comparison ---- */
+
+/* max |gpu - cpu| / max |cpu| (1 where the reference is all zero); a NaN
+   anywhere but in the same place of both is infinite */
+static double nerr(const float *gpu, const float *cpu, size_t n)
+{
+	double d = 0, m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(cpu[i]) && isnan(gpu[i]))
+			continue;
+		double e = fabs((double)gpu[i] - cpu[i]);
+		if (!(e <= d))
+			d = e;
+		if (fabs(cpu[i]) > m)
+			m = fabs(cpu[i]);
+	}
+	return d / (m > 0 ? m : 1);
+}
+
+/* error of a float buffer; downloads the device copy */
+static double buf_err(const buf *b)
+{
+	size_t n = b->bytes / sizeof(float);
+	float *h = xmalloc(b->bytes ? b->bytes : 1);
+	G->download(h, b->g, b->bytes);
+	double e = nerr(h, b->c, n);
+	free(h);
+	return e;
+}
+
+/* 0 when the bytes are equal, else infinite (indices, masks, labels) */
+static double buf_diff(const buf *b)
+{
+	unsigned char *h = xmalloc(b->bytes ? b->bytes : 1);
+	G->download(h, b->g, b->bytes);
+	double e = memcmp(h, b->c, b->bytes) ? INFINITY : 0;
+	free(h);
+	return e;
+}
+
+/* One case: the worst of its outputs against tol. */
+typedef struct result {
+	double err;
+	const char *worst;
+} result;
+
+static void out_err(result *r, const char *what, double e)
+{
+	if (!(e <= r->err)) {
+		r->err = e;
+		r->worst = what;
+	}
+}
+
+static void report(result r, double tol, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(result r, double tol, const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	if (r.err <= tol) {
+		printf("PASS: %s: OK (max normalised error %.2g)\n", name, r.err);
+	} else {
+		failures++;
+		printf("FAIL: %s: %s max normalised error %.3g > %.2g\n", name, r.worst ? r.worst : "output", r.err,
+		       tol);
+	}
+}
+
+static const double TOL_GEMM = 2e-5;   /* fp32 sums in another order */
+static const double TOL_EW = 1e-6;     /* element-wise maths */
+
+/* ---- gather ---- */
+
+static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float crop)
+{
+	for (int i = 0; i < n; i++) {
+		sample_xform t = {0, 0, 0, (float)w, (float)h};
+		if (flip)
+			t.flip = rng_below(&R, 2);
+		if (crop < 1) {
+			float s = rng_uniform_range(&R, crop, 1);
+			t.sw = s * w;
+			t.sh = s * h;
+			t.x0 = rng_uniform_range(&R, 0, w - t.sw);
+			t.y0 = rng_uniform_range(&R, 0, h - t.sh);
+		}
+		xf[i] = t;
+	}
+}
+
+static void test_gather_images(int is_u8, int n, int c, int h, int w, int flip, float crop)
+{
+	int N = 10;
+	size_t plane = (size_t)h * w, nx = (size_t)N * c * plane;
+	unsigned char *hx = xmalloc(nx * (is_u8 ? 1 : 4));
+	for (size_t i = 0; i < nx; i++) {
+		if (is_u8)
+			hx[i] = (unsigned char)rng_below(&R, 256);
+		else
+			((float *)hx)[i] = rng_uniform_range(&R, -2, 2);
+	}
+	buf x = buf_from(hx, nx * (is_u8 ? 1 : 4));
+	buf idx = buf_ints(n, N);
+	sample_xform xf[64];
+	random_xforms(xf, n, h, w, flip, crop);
+	buf bxf = buf_from(xf, n * sizeof *xf);
+	float mean[4], inv[4];
+	for (int i = 0; i < c; i++)
+		mean[i] = rng_uniform_range(&R, 0.2f, 0.6f), inv[i] = rng_uniform_range(&R, 2, 5);
+	buf bm = buf_from(mean, c * sizeof(float)), bi = buf_from(inv, c * sizeof(float));
+	buf out = buf_new((size_t)n * c * plane * sizeof(float));
+	C->gather_images(out.c, x.c, is_u8, idx.c, bxf.c, n, c, h, w, bm.c, bi.c);
+	G->gather_images(out.g, x.g, is_u8, idx.g, bxf.g, n, c, h, w, bm.g, bi.g);
+	result r = {0, NULL};
+	out_err(&r, "images", buf_err(&out));
+	report(r, TOL_EW, "gather_images(%s,n=%d,c=%d,h=%d,w=%d,flip=%d,crop=%g)", is_u8 ? "u8" : "f32", n, c,
+	       h, w, flip, crop);
+	free(hx);
+	buf_free(&x), buf_free(&idx), buf_free(&bxf), buf_free(&bm), buf_free(&bi), buf_free(&out);
+}
+
+static void test_gather_labels(int seg, int n, int h, int w, int flip, float crop)
+{
+	int N = 10;
+	size_t per = seg ? (size_t)h * w : 1;
+	buf y = buf_ints(N * per, 5);
+	buf idx = buf_ints(n, N);
+	sample_xform xf[64];
+	random_xforms(xf, n, h, w, flip, crop);
+	buf bxf = buf_from(xf, n * sizeof *xf);
+	buf out = buf_new(n * per * sizeof(int32_t));
+	C->gather_labels(out.c, y.c, idx.c, bxf.c, n, h, w, seg);
+	G->gather_labels(out.g, y.g, idx.g, bxf.g, n, h, w, seg);
+	result r = {0, NULL};
+	out_err(&r, "labels", buf_diff(&out));
+	report(r, 0, "gather_labels(seg=%d,n=%d,h=%d,w=%d,flip=%d,crop=%g)", seg, n, h, w, flip, crop);
+	buf_free(&y), buf_free(&idx), buf_free(&bxf), buf_free(&out);
+}
+
+/* ---- convolution ---- */
+
+static void test_conv_tol(int n, int c, int h, int w, int oc, int k, int s, int p, int bias, int with_dx,
+			  double tol, const char *mode)
+{
+	conv_desc d = {n, c, h, w, oc, k, s, p, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1};
+	size_t nx = (size_t)n * c * h * w, nw = (size_t)oc * c * k * k, ny = (size_t)n * oc * d.oh * d.ow;
+	buf x = buf_rand(nx, -1, 1), wt = buf_rand(nw, -0.5f, 0.5f), b = buf_rand(oc, -1, 1);
+	buf y = buf_new(ny * sizeof(float));
+	void *wc = C->alloc(C->conv_workspace(&d), "work"), *wg = G->alloc(G->conv_workspace(&d), "work");
+	C->conv_forward(&d, x.c, wt.c, bias ? b.c : NULL, y.c, wc);
+	G->conv_forward(&d, x.g, wt.g, bias ? b.g : NULL, y.g, wg);
+	result r = {0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	report(r, tol, "conv_forward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s)", n, c, h, w, oc, k, s, p,
+	       bias ? "" : ",nobias", mode);
+
+	/* backward accumulates: start from non-zero gradients */
+	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1), dw = buf_rand(nw, -1, 1), db = buf_rand(oc, -1, 1);
+	C->conv_backward(&d, x.c, wt.c, dy.c, with_dx ? dx.c : NULL, dw.c, bias ? db.c : NULL, wc);
+	G->conv_backward(&d, x.g, wt.g, dy.g, with_dx ? dx.g : NULL, dw.g, bias ? db.g : NULL, wg);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	out_err(&r, "dw", buf_err(&dw));
+	out_err(&r, "db", buf_err(&db));
+	report(r, tol, "conv_backward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s%s)", n, c, h, w, oc, k, s,
+	       p, bias ? "" : ",nobias", with_dx ? "" : ",no dx", mode);
+	C->free(wc);
+	G->free(wg);
+	buf_free(&x), buf_free(&wt), buf_free(&b), buf_free(&y);
+	buf_free(&dy), buf_free(&dx), buf_free(&dw), buf_free(&db);
+}
+
+static void test_conv(int n, int c, int h, int w, int oc, int k, int s, int p, int bias, int with_dx)
+{
+	test_conv_tol(n, c, h, w, oc, k, s, p, bias, with_dx, TOL_GEMM, "");
+}
+
+/* ---- linear ---- */
+
+static void test_linear(int n, int in, int out, int bias, int with_dx)
+{
+	buf x = buf_rand((size_t)n * in, -1, 1), wt = buf_rand((size_t)out * in, -0.5f, 0.5f);
+	buf b = buf_rand(out, -1, 1), y = buf_new((size_t)n * out * sizeof(float));
+	C->linear_forward(n, in, out, x.c, wt.c, bias ? b.c : NULL, y.c);
+	G->linear_forward(n, in, out, x.g, wt.g, bias ? b.g : NULL, y.g);
+	result r = {0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	report(r, TOL_GEMM, "linear_forward(n=%d,in=%d,out=%d%s)", n, in, out, bias ? "" : ",nobias");
+	buf dy = buf_rand((size_t)n * out, -1, 1), dx = buf_rand((size_t)n * in, -1, 1);
+	buf dw = buf_rand((size_t)out * in, -1, 1), db = buf_rand(out, -1, 1);
+	C->linear_backward(n, in, out, x.c, wt.c, dy.c, with_dx ? dx.c : NULL, dw.c, bias ? db.c : NULL);
+	G->linear_backward(n, in, out, x.g, wt.g, dy.g, with_dx ? dx.g : NULL, dw.g, bias ? db.g : NULL);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	out_err(&r, "dw", buf_err(&dw));
+	out_err(&r, "db", buf_err(&db));
+	report(r, TOL_GEMM, "linear_backward(n=%d,in=%d,out=%d%s%s)", n, in, out, bias ? "" : ",nobias",
+	       with_dx ? "" : ",no dx");
+	buf_free(&x), buf_free(&wt), buf_free(&b), buf_free(&y);
+	buf_free(&dy), buf_free(&dx), buf_free(&dw), buf_free(&db);
+}
+
+/* ---- element-wise ---- */
+
+static void test_elementwise(size_t n)
+{
+	buf x = buf_rand(n, -1, 1), a = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float));
+	buf dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
+	result r = {0, NULL};
+	C->relu_forward(n, x.c, y.c);
+	G->relu_forward(n, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, 0, "relu_forward(n=%zu)", n);
+	r = (result){0, NULL};
+	C->relu_backward(n, y.c, dy.c, dx.c);
+	G->relu_backward(n, y.g, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, 0, "relu_backward(n=%zu)", n);
+	r = (result){0, NULL};
+	C->add(n, x.c, a.c, y.c);
+	G->add(n, x.g, a.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, 0, "add(n=%zu)", n);
+	r = (result){0, NULL};
+	C->axpy(n, -0.7f, x.c, dx.c);
+	G->axpy(n, -0.7f, x.g, dx.g);
+	out_err(&r, "y", buf_err(&dx));
+	report(r, TOL_EW, "axpy(n=%zu,alpha=-0.7)", n);
+	buf_free(&x), buf_free(&a), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+static void test_dropout(size_t n, float p, uint64_t seed)
+{
+	buf x = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float)), mask = buf_new(n);
+	buf dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
+	C->dropout_forward(n, p, seed, x.c, y.c, mask.c);
+	G->dropout_forward(n, p, seed, x.g, y.g, mask.g);
+	result r = {0, NULL};
+	out_err(&r, "mask", buf_diff(&mask));
+	out_err(&r, "y", buf_err(&y));
+	report(r, 0, "dropout_forward(n=%zu,p=%g)", n, p);
+	C->dropout_backward(n, p, mask.c, dy.c, dx.c);
+	G->dropout_backward(n, p, mask.g, dy.g, dx.g);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW, "dropout_backward(n=%zu,p=%g)", n, p);
+	buf_free(&x), buf_free(&y), buf_free(&mask), buf_free(&dy), buf_free(&dx);
+}
+
+/* ---- max-pool ---- */
+
+static void test_pool(int n, int c, int h, int w, int k, int s)
+{
+	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
+	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float)), arg = buf_new(ny * sizeof(int32_t));
+	C->maxpool_forward(&d, x.c, y.c, arg.c);
+	G->maxpool_forward(&d, x.g, y.g, arg.g);
+	result r = {0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	out_err(&r, "argmax", buf_diff(&arg));
+	report(r, 0, "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
+	C->maxpool_backward(&d, dy.c, arg.c, dx.c);
+	G->maxpool_backward(&d, dy.g, arg.g, dx.g);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW, "maxpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	buf_free(&x), buf_free(&y), buf_free(&arg), buf_free(&dy), buf_free(&dx);
+}
+
+/* ---- batch-norm ---- */
+
+static void test_batchnorm(int n, int c, int hw, int with_dx)
+{
+	size_t nx = (size_t)n * c * hw;
+	buf x = buf_rand(nx, 0.5f, 3), gamma = buf_rand(c, 0.5f, 1.5f), beta = buf_rand(c, -1, 1);
+	buf rm = buf_rand(c, -0.2f, 0.2f), rv = buf_rand(c, 0.5f, 2), y = buf_new(nx * sizeof(float));
+	buf save = buf_new(2 * c * sizeof(float));
+	result r = {0, NULL};
+	C->batchnorm_forward(n, c, hw, x.c, gamma.c, beta.c, rm.c, rv.c, 0.1f, 1e-5f, 1, y.c, save.c,
+			     (float *)save.c + c);
+	G->batchnorm_forward(n, c, hw, x.g, gamma.g, beta.g, rm.g, rv.g, 0.1f, 1e-5f, 1, y.g, save.g,
+			     (float *)save.g + c);
+	out_err(&r, "y", buf_err(&y));
+	out_err(&r, "saved mean/invstd", buf_err(&save));
+	out_err(&r, "running mean", buf_err(&rm));
+	out_err(&r, "running var", buf_err(&rv));
+	report(r, 1e-5, "batchnorm_forward(train,n=%d,c=%d,hw=%d)", n, c, hw);
+
+	buf dy = buf_rand(nx, -1, 1), dx = buf_rand(nx, -1, 1), dg = buf_rand(c, -1, 1), dbt = buf_rand(c, -1, 1);
+	C->batchnorm_backward(n, c, hw, x.c, gamma.c, dy.c, save.c, (float *)save.c + c, with_dx ? dx.c : NULL,
+			      dg.c, dbt.c);
+	G->batchnorm_backward(n, c, hw, x.g, gamma.g, dy.g, save.g, (float *)save.g + c, with_dx ? dx.g : NULL,
+			      dg.g, dbt.g);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	out_err(&r, "dgamma", buf_err(&dg));
+	out_err(&r, "dbeta", buf_err(&dbt));
+	report(r, 1e-5, "batchnorm_backward(n=%d,c=%d,hw=%d%s)", n, c, hw, with_dx ? "" : ",no dx");
+
+	C->batchnorm_forward(n, c, hw, x.c, gamma.c, beta.c, rm.c, rv.c, 0.1f, 1e-5f, 0, y.c, save.c,
+			     (float *)save.c + c);
+	G->batchnorm_forward(n, c, hw, x.g, gamma.g, beta.g, rm.g, rv.g, 0.1f, 1e-5f, 0, y.g, save.g,
+			     (float *)save.g + c);
+	r = (result){0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	report(r, TOL_EW, "batchnorm_forward(eval,n=%d,c=%d,hw=%d)", n, c, hw);
+	buf_free(&x), buf_free(&gamma), buf_free(&beta), buf_free(&rm), buf_free(&rv), buf_free(&y);
+	buf_free(&save), buf_free(&dy), buf_free(&dx), buf_free(&dg), buf_free(&dbt);
+}
+
+/* ---- upsample, concat ---- */
+
+static void test_upsample(int n, int c, int h, int w, int oh, int ow)
+{
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
+	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float));
+	C->upsample_forward(n, c, h, w, oh, ow, x.c, y.c);
+	G->upsample_forward(n, c, h, w, oh, ow, x.g, y.g);
+	result r = {0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	report(r, TOL_EW, "upsample_forward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
+	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
+	C->upsample_backward(n, c, h, w, oh, ow, dy.c, dx.c);
+	G->upsample_backward(n, c, h, w, oh, ow, dy.g, dx.g);
+	r = (result){0, NULL};
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW * 4, "upsample_backward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+static void test_concat(int n, int ca, int cb, int hw)
+{
+	buf a = buf_rand((size_t)n * ca * hw, -1, 1), b = buf_rand((size_t)n * cb * hw, -1, 1);
+	buf y = buf_new((size_t)n * (ca + cb) * hw * sizeof(float));
+	C->concat_forward(n, ca, cb, hw, a.c, b.c, y.c);
+	G->concat_forward(n, ca, cb, hw, a.g, b.g, y.g);
+	result r = {0, NULL};
+	out_err(&r, "y", buf_err(&y));
+	report(r, 0, "concat_forward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
+	buf dy = buf_rand((size_t)n * (ca + cb) * hw, -1, 1);
+	C->concat_backward(n, ca, cb, hw, dy.c, a.c, b.c);
+	G->concat_backward(n, ca, cb, hw, dy.g, a.g, b.g);
+	r = (result){0, NULL};
+	out_err(&r, "da", buf_err(&a));
+	out_err(&r, "db", buf_err(&b));
+	report(r, 0, "concat_backward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
+	buf_free(&a), buf_free(&b), buf_free(&y), buf_free(&dy);
+}
+
+/* ---- loss ---- */
+
+static void test_xent(int n, int k, int s, int weighted, int with_grad)
+{
+	size_t nz = (size_t)n * k * s;
+	buf z = buf_rand(nz, -4, 4), y = buf_ints((size_t)n * s, k), g = buf_new(nz * sizeof(float));
+	float cw[16];
+	for (int i = 0; i < k; i++)
+		cw[i] = rng_uniform_range(&R, 0.5f, 5);
+	buf w = buf_from(cw, k * sizeof(float));
+	buf stats = buf_new(STAT_N * sizeof(double));
+	C->zero(stats.c, stats.bytes);
+	G->zero(stats.g, stats.bytes);
+	/* twice: the statistics accumulate */
+	for (int rep = 0; rep < 2; rep++) {
+		C->softmax_xent(n, k, s, z.c, y.c, weighted ? w.c : NULL, with_grad ? g.c : NULL, stats.c);
+		G->softmax_xent(n, k, s, z.g, y.g, weighted ? w.g : NULL, with_grad ? g.g : NULL, stats.g);
+	}
+	result r = {0, NULL};
+	if (with_grad)
+		out_err(&r, "dlogits", buf_err(&g));
+	double hs[STAT_N], *cs = stats.c;
+	G->download(hs, stats.g, sizeof hs);
+	for (int i = 0; i < STAT_N; i++)
+		out_err(&r, "statistics", fabs(hs[i] - cs[i]) / (fabs(cs[i]) > 1 ? fabs(cs[i]) : 1));
+	report(r, TOL_EW, "softmax_xent(n=%d,k=%d,s=%d%s%s)", n, k, s, weighted ? ",weights" : "",
+	       with_grad ? "" : ",no grad");
+	buf_free(&z), buf_free(&y), buf_free(&g), buf_free(&w), buf_free(&stats);
+}
+
+static void test_softmax(int n, int k, int s)
+{
+	size_t nz = (size_t)n * k * s;
+	buf z = buf_rand(nz, -6, 6), p = buf_new(nz * sizeof(float));
+	C->softmax(n, k, s, z.c, p.c);
+	G->softmax(n, k, s, z.g, p.g);
+	result r = {0, NULL};
+	out_err(&r, "probabilities", buf_err(&p));
+	report(r, TOL_EW, "softmax(n=%d,k=%d,s=%d)", n, k, s);
+	buf_free(&z), buf_free(&p);
+}
+
+/* ---- optimisers ---- */
+
+static void test_adam(size_t n, int decoupled, float wd, int steps)
+{
+	buf p = buf_rand(n, -1, 1), m = buf_new(n * sizeof(float)), v = buf_new(n * sizeof(float));
+	C->zero(m.c, m.bytes), G->zero(m.g, m.bytes), C->zero(v.c, v.bytes), G->zero(v.g, v.bytes);
+	for (int t = 1; t <= steps; t++) {
+		buf g = buf_rand(n, -1, 1);
+		C->adam_step(n, p.c, g.c, m.c, v.c, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
+		G->adam_step(n, p.g, g.g, m.g, v.g, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
+		buf_free(&g);
+	}
+	result r = {0, NULL};
+	out_err(&r, "parameters", buf_err(&p));
+	out_err(&r, "m", buf_err(&m));
+	out_err(&r, "v", buf_err(&v));
+	report(r, TOL_EW, "%s_step(n=%zu,wd=%g,steps=%d)", decoupled ? "adamw" : "adam", n, wd, steps);
+	buf_free(&p), buf_free(&m), buf_free(&v);
+}
+
+static void test_sgd(size_t n, float momentum, float wd, int nesterov, int steps)
+{
+	buf p = buf_rand(n, -1, 1), b = buf_new(n * sizeof(float));
+	C->zero(b.c, b.bytes), G->zero(b.g, b.bytes);
+	for (int t = 1; t <= steps; t++) {
+		buf g = buf_rand(n, -1, 1);
+		C->sgd_step(n, p.c, g.c, b.c, 0.05f, momentum, wd, nesterov);
+		G->sgd_step(n, p.g, g.g, b.g, 0.05f, momentum, wd, nesterov);
+		buf_free(&g);
+	}
+	result r = {0, NULL};
+	out_err(&r, "parameters", buf_err(&p));
+	out_err(&r, "momentum buffer", buf_err(&b));
+	report(r, TOL_EW, "sgd_step(n=%zu,momentum=%g,wd=%g,nesterov=%d,steps=%d)", n, momentum, wd, nesterov,
+	       steps);
+	buf_free(&p), buf_free(&b);
+}
+
+/* ---- training ---- */
+
+/* a classifier with batch-norm and dropout, and a small U-Net-like
+   segmenter with a skip connection, upsampling and class weights */
+static const char *NET_CLS = "input 1 12 12\n"
+			     "conv 6 3 pad=1 bias=0\nbatchnorm\nrelu\nmaxpool 2\n"
+			     "conv 8 5 pad=2 label=a\nrelu\nconv 8 1\nadd a\n"
+			     "dropout 0.25\nflatten\nlinear 16\nrelu\nlinear 10\n";
+static const char *NET_SEG = "input 3 16 16\n"
+			     "conv 8 3 pad=1 label=skip\nrelu\nmaxpool 2\n"
+			     "conv 16 3 pad=1 bias=0\nbatchnorm\nrelu\nconv 16 3 stride=2 pad=1\nrelu\n"
+			     "upsample 4\nconcat skip\nconv 8 3 pad=1\nrelu\nconv 5 1\n";
+
+typedef struct trainer {
+	net *n;
+	optim *o;
+	const backend *be;
+	float *x, *dlogits, *cw;
+	int32_t *y;
+	double *stats;
+	int batch, spatial;
+} trainer;
+
+/* Random data drawn from seed, so every trainer of a net sees the same. */
+static void trainer_setup(trainer *t, net *n, optim *o, int batch, uint64_t seed, int weighted)
+{
+	const backend *be = n->be;
+	t->n = n, t->o = o, t->be = be, t->batch = batch;
+	t->spatial = n->dense ? n->out_h * n->out_w : 1;
+	net_set_batch(n, batch);
+	rng r;
+	rng_seed(&r, seed, 7);
+	size_t nx = (size_t)batch * n->in_c * n->in_h * n->in_w, ny = (size_t)batch * t->spatial;
+	float *hx = xmalloc(nx * sizeof *hx);
+	int32_t *hy = xmalloc(ny * sizeof *hy);
+	for (size_t i = 0; i < nx; i++)
+		hx[i] = rng_uniform_range(&r, -1, 1);
+	for (size_t i = 0; i < ny; i++)
+		hy[i] = (int32_t)rng_below(&r, n->nclass);
+	t->x = be->alloc(nx * sizeof *hx, "x");
+	t->y = be->alloc(ny * sizeof *hy, "y");
+	be->upload(t->x, hx, nx * sizeof *hx);
+	be->upload(t->y, hy, ny * sizeof *hy);
+	free(hx), free(hy);
+	t->cw = NULL;
+	if (weighted) {
+		float cw[5] = {1, 1, 5, 1, 1};
+		t->cw = be->alloc(sizeof cw, "class weights");
+		be->upload(t->cw, cw, sizeof cw);
+	}
+	t->dlogits = be->alloc((size_t)batch * net_output_size(n) * sizeof(float), "dlogits");
+	t->stats = be->alloc(STAT_N * sizeof(double), "stats");
+}
+
+/* One training step (step numbers the dropout seed); returns its loss. */
+static double trainer_step(trainer *t, long step)
+{
+	const backend *be = t->be;
+	be->zero(t->stats, STAT_N * sizeof(double));
+	net_zero_grad(t->n);
+	net_forward(t->n, t->x, t->batch, 1, 1234 + step);
+	be->softmax_xent(t->batch, t->n->nclass, t->spatial, net_output(t->n), t->y, t->cw, t->dlogits, t->stats);
+	net_backward(t->n, t->dlogits);
+	optim_step(t->o, t->n, 1e-3f);
+	double h[STAT_N];
+	be->download(h, t->stats, sizeof h);
+	return h[STAT_LOSS] / h[STAT_WEIGHT];
+}
+
+static void trainer_free(trainer *t)
+{
+	const backend *be = t->be;
+	be->free(t->x), be->free(t->y), be->free(t->dlogits), be->free(t->stats);
+	if (t->cw)
+		be->free(t->cw);
+	optim_free(t->o);
+	net_free(t->n);
+}
+
+static trainer new_trainer(const char *text, const backend *be, optim_kind kind, int batch, int weighted)
+{
+	net *n = net_parse(text, "test.net");
+	net_init(n, be, 42);
+	optim *o = optim_new(kind, n);
+	if (kind == OPT_SGD)
+		o->momentum = 0.9f;
+	trainer t;
+	trainer_setup(&t, n, o, batch, 99, weighted);
+	return t;
+}
+
+static void test_training(const char *name, const char *text, optim_kind kind, int batch, int weighted)
+{
+	enum { STEPS = 6 };
+	trainer tc = new_trainer(text, C, kind, batch, weighted), tg = new_trainer(text, G, kind, batch, weighted);
+	result r = {0, NULL};
+	char what[32];
+	for (int s = 0; s < STEPS; s++) {
+		double lc = trainer_step(&tc, s), lg = trainer_step(&tg, s);
+		snprintf(what, sizeof what, "loss at step %d", s + 1);
+		out_err(&r, what, fabs(lg - lc) / fabs(lc));
+	}
+	report(r, 1e-4, "training(%s,%s,batch=%d,steps=%d)", name, optim_kind_name(kind), batch, STEPS);
+	trainer_free(&tc);
+	trainer_free(&tg);
+}
+
+/* Train 3 steps on CUDA, checkpoint, 3 more; resume the checkpoint in a
+   fresh net: its 3 steps must give the same losses. */
+static void test_resume(const char *name, const char *text, optim_kind kind, int batch, int weighted)
+{
+	char path[] = "/tmp/test_cuda_ops.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		fatal("mkstemp: cannot create a temporary file");
+	close(fd);
+	trainer a = new_trainer(text, G, kind, batch, weighted);
+	for (int s = 0; s < 3; s++)
+		trainer_step(&a, s);
+	model_info mi;
+	memset(&mi, 0, sizeof mi);
+	mi.nchan = a.n->in_c;
+	for (int c = 0; c < mi.nchan; c++)
+		mi.mean[c] = 0, mi.std[c] = 1;
+	mi.step = 3;
+	model_save(path, a.n, &mi, a.o);
+	double want[3];
+	for (int s = 0; s < 3; s++)
+		want[s] = trainer_step(&a, 3 + s);
+
+	model_info mi2;
+	optim *o = NULL;
+	net *n = model_load(path, G, &mi2, &o);
+	trainer b;
+	trainer_setup(&b, n, o, batch, 99, weighted);
+	result r = {0, NULL};
+	char what[32];
+	for (int s = 0; s < 3; s++) {
+		double got = trainer_step(&b, 3 + s);
+		snprintf(what, sizeof what, "loss at step %d", 4 + s);
+		out_err(&r, what, fabs(got - want[s]) / fabs(want[s]));
+	}
+	report(r, 1e-6, "resume(%s,%s,batch=%d,at step %ld)", name, optim_kind_name(kind), batch, mi2.step);
+	model_info_free(&mi2);
+	trainer_free(&a);
+	trainer_free(&b);
+	unlink(path);
+}
+
+int main(void)
+{
+	nn_prog = "test_cuda_ops";
+	if (cuda_device_count() <= 0)
+		return skip_all("no CUDA device");
+	G = &backend_cuda;
+	C->set_threads(0);
+	G->set_threads(0);
+	G->set_precision(0);
+	rng_seed(&R, 2024, 1);
+
+	test_gather_images(1, 5, 1, 28, 28, 0, 1);
+	test_gather_images(1, 4, 3, 13, 11, 1, 0.6f);
+	test_gather_images(0, 3, 2, 9, 16, 0, 0.8f);
+	test_gather_labels(0, 7, 1, 1, 0, 1);
+	test_gather_labels(1, 4, 13, 11, 1, 0.6f);
+	test_gather_labels(1, 3, 8, 8, 0, 1);
+
+	test_conv(2, 3, 9, 7, 5, 3, 2, 1, 1, 1);
+	test_conv(3, 4, 8, 8, 6, 1, 1, 0, 1, 1);
+	test_conv(2, 2, 11, 13, 3, 5, 1, 2, 1, 1);
+	test_conv(1, 5, 6, 5, 4, 3, 1, 0, 0, 1);
+	test_conv(4, 3, 10, 10, 8, 5, 2, 2, 1, 1);
+	test_conv(2, 3, 7, 7, 4, 3, 1, 1, 1, 0);
+	test_conv(3, 2, 9, 9, 3, 2, 2, 0, 1, 1);
+	test_conv(2, 3, 6, 9, 4, 1, 2, 1, 1, 1);
+	test_conv(64, 32, 14, 14, 32, 3, 1, 1, 1, 1);
+	/* larger than one chunk of the workspace: three samples in two chunks */
+	test_conv(3, 64, 128, 128, 40, 5, 1, 2, 1, 1);
+	/* thin: a few output channels from many, stride 1, 4096 pixels or more */
+	test_conv(2, 16, 48, 48, 5, 3, 1, 1, 1, 1);
+	test_conv(4, 12, 33, 35, 3, 5, 1, 2, 1, 1);
+	test_conv(3, 8, 40, 40, 2, 3, 1, 0, 0, 1);
+	test_conv(2, 16, 50, 50, 8, 1, 1, 0, 1, 0);
+	test_conv(3, 64, 128, 128, 4, 5, 1, 2, 1, 1);
+	/* tf32 tensor cores: 10-bit mantissas, so a looser tolerance */
+	G->set_precision(1);
+	test_conv_tol(8, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1e-2, ",tf32");
+	G->set_precision(0);
+
+	test_linear(5, 7, 3, 1, 1);
+	test_linear(64, 1568, 120, 1, 1);
+	test_linear(3, 10, 4, 0, 1);
+	test_linear(2, 5, 6, 1, 0);
+
+	test_elementwise(1);
+	test_elementwise(1001);
+	test_elementwise(1 << 20);
+	test_dropout(4099, 0.3f, 77);
+	test_dropout(1000, 0, 5);
+	test_dropout(100003, 0.5f, 0x123456789abcULL);
+
+	test_pool(2, 3, 9, 7, 2, 2);
+	test_pool(2, 2, 9, 9, 3, 2);
+	test_pool(1, 4, 8, 6, 3, 1);
+	test_pool(3, 2, 5, 5, 5, 5);
+	test_pool(64, 32, 28, 28, 2, 2);
+
+	test_batchnorm(4, 3, 25, 1);
+	test_batchnorm(2, 5, 49, 1);
+	test_batchnorm(16, 2, 1, 1);
+	test_batchnorm(3, 7, 1000, 0);
+	test_batchnorm(8, 16, 4096, 1);
+
+	test_upsample(2, 3, 5, 4, 10, 8);
+	test_upsample(1, 2, 7, 9, 21, 27);
+	test_upsample(2, 1, 5, 7, 9, 11);
+	test_upsample(1, 2, 9, 9, 4, 5);
+	test_upsample(2, 8, 32, 32, 64, 64);
+
+	test_concat(2, 3, 5, 35);
+	test_concat(3, 1, 1, 1);
+	test_concat(2, 16, 8, 4096);
+
+	test_xent(64, 10, 1, 0, 1);
+	test_xent(64, 10, 1, 1, 1);
+	test_xent(3, 5, 37, 1, 1);
+	test_xent(2, 5, 4096, 1, 1);
+	test_xent(5, 7, 9, 0, 0);
+	test_softmax(3, 5, 37);
+	test_softmax(17, 10, 1);
+
+	test_adam(1000, 0, 0, 1);
+	test_adam(1001, 0, 1e-4f, 5);
+	test_adam(4097, 1, 1e-2f, 5);
+	test_sgd(1000, 0, 0, 0, 3);
+	test_sgd(1003, 0.9f, 1e-4f, 0, 5);
+	test_sgd(1003, 0.9f, 0, 1, 5);
+
+	test_training("classifier", NET_CLS, OPT_ADAM, 16, 0);
+	test_training("segmenter", NET_SEG, OPT_ADAMW, 4, 1);
+	test_training("segmenter", NET_SEG, OPT_SGD, 4, 1);
+
+	test_resume("classifier", NET_CLS, OPT_ADAM, 16, 0);
+	test_resume("segmenter", NET_SEG, OPT_ADAMW, 4, 1);
+
+	G->sync();
+	return failures ? 1 : 0;
+}
+#endif
