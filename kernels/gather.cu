@@ -25,8 +25,9 @@ static __global__ void gather_images_kernel(I total, float *out, const void *x, 
 		} else {
 			float sy = xform_coord(oy, h, 0, T.y0, T.sh);
 			float sx = xform_coord(ox, w, T.flip, T.x0, T.sw);
-			v = is_u8 ? bilinear_read_u8((const uint8_t *)x + src, h, w, sy, sx)
-				  : bilinear_read_f32((const float *)x + src, h, w, sy, sx);
+			const void *plane_p = is_u8 ? (const void *)((const uint8_t *)x + src)
+						    : (const void *)((const float *)x + src);
+			v = bilinear_read(plane_p, is_u8, h, w, sy, sx);
 		}
 		out[e] = v * s - m;
 	}
