@@ -5,7 +5,8 @@
 #   2. Fashion-MNIST course recipe (Adam, lr 1e-3, batch 64): seconds per epoch
 #      and test accuracy after one epoch, nnpipe against bench/torch_train.py;
 #   3. the course facade network at 256x256, batch 16: training and inference
-#      images/s in fp32 and tf32, nnpipe against PyTorch with cuDNN.
+#      images/s in fp32 and tf32, nnpipe against PyTorch with cuDNN;
+#   4. a short run of the facade U-Net recipe (examples/facade-unet.net): test mAP.
 # Prints a table last (ratios are nnpipe's speed over PyTorch's). Full logs go
 # to $OUT when it is set (else a temporary folder, named at the end). Missing
 # pieces (no GPU, no PyTorch, no data) are reported in the table, not fatal.
@@ -239,12 +240,33 @@ for prec in fp32 tf32; do
 	fi
 done
 
+# ---------------------------------------------------------------- facade U-Net
+
+# a short run of the U-Net recipe (examples/facade-unet.net) on the same data:
+# it must train and score on the GPU; the full recipe is examples/facade.sh
+UNET_MAP=$NOCUDA
+if [ "$HAVE_CUDA" = 1 ] && [ -s "$W/fa-train.npy" ]; then
+	say "nnpipe facade U-Net, 3 epochs (log: $L/facade-unet.log)"
+	if timeout 150 nn-train --device cuda examples/facade-unet.net --epochs 3 --batch 16 --opt adam \
+		--lr 1e-3 --wd 1e-5 --augment flip,crop=0.7 --log-every 15 --log "$L/facade-unet.tsv" \
+		-o "$W/unet.safetensors" "$W/fa-train.npy" >"$L/facade-unet.log" 2>&1 &&
+		nn-predict --device cuda "$W/unet.safetensors" "$W/fa-val.npy" 2>>"$L/facade-unet.log" |
+		ap-score --tsv >"$L/facade-unet-score.tsv" 2>>"$L/facade-unet.log"; then
+		UNET_MAP=$(awk -F'\t' '$1 == "mean" { print $5 }' "$L/facade-unet-score.tsv")
+	else
+		UNET_MAP="failed (see facade-unet.log)"
+	fi
+elif [ "$HAVE_CUDA" = 1 ]; then
+	UNET_MAP="n/a (no data)"
+fi
+
 # ---------------------------------------------------------------- table
 
 row "workload" "nnpipe" "PyTorch" "speed ratio" "goal"
 row "fmnist s/epoch (steady)" "$FM_NN_S" "$FM_PT_S" "$(ratio "$FM_PT_S" "$FM_NN_S")" ">= 3x"
 row "fmnist s/epoch (epoch 1, cold)" "$FM_NN_S1" "-" "-" "-"
 row "fmnist test accuracy, 1 epoch" "$FM_NN_ACC" "-" "-" "-"
+row "facade U-Net, 3 short epochs: test mAP" "$UNET_MAP" "-" "-" "-"
 for prec in fp32 tf32; do
 	goal=">= 0.8x"
 	[ "$prec" = tf32 ] && goal=">= 1.0x"

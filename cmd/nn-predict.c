@@ -24,6 +24,7 @@ static void usage(void)
 	       "  --batch N              samples per forward pass (default 256)\n"
 	       "  --threads N            CPU threads (default: all cores)\n"
 	       "  --device auto|cpu|cuda\n"
+	       "  --precision fp32|tf32  matrix maths on the GPU (default fp32)\n"
 	       "  -q, --quiet            no summary on stderr\n"
 	       "  --help                 this help\n");
 }
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 {
 	nn_prog = "nn-predict";
 	const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *device = "auto";
+	const char *precision = "fp32";
 	long batch = 256, threads = 0;
 	int logits = 0, quiet = 0;
 	for (int i = 1; i < argc; i++) {
@@ -50,6 +52,10 @@ int main(int argc, char **argv)
 				usage_error("--threads: bad value '%s'", v);
 		} else if (opt_value(argv, argc, &i, "--device", &v)) {
 			device = v;
+		} else if (opt_value(argv, argc, &i, "--precision", &v)) {
+			if (strcmp(v, "fp32") && strcmp(v, "tf32"))
+				usage_error("--precision: 'fp32' or 'tf32'");
+			precision = v;
 		} else if (opt_flag(argv, &i, "--logits")) {
 			logits = 1;
 		} else if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
@@ -68,6 +74,7 @@ int main(int argc, char **argv)
 		usage_error("no model given");
 	const backend *be = backend_get(device);
 	be->set_threads((int)threads);
+	be->set_precision(!strcmp(precision, "tf32"));
 	model_info mi;
 	net *n = model_load(model_path, be, &mi, NULL);
 	dataset *d = dataset_read(data_path, "dataset");
