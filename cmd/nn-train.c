@@ -23,7 +23,7 @@ static void usage(void)
 	       "       nn-train [options] --resume CHECKPOINT [TRAIN]\n"
 	       "Train the network described in NET.net on the dataset stream TRAIN\n"
 	       "(default: standard input) and write the model.\n\n"
-	       "  -o FILE               model file (default model.safetensors)\n"
+	       "  -o FILE               model file (default model.safetensors; NAME when resuming NAME.ckpt)\n"
 	       "  --checkpoint FILE     checkpoint for --resume (default: the model file + .ckpt)\n"
 	       "  --checkpoint-every N  also write the checkpoint every N steps (default: each epoch)\n"
 	       "  --resume FILE         continue a checkpoint where it stopped\n"
@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
 	const char *precision = "fp32";
 	long threads = 0;
-	int quiet = 0, wd_given = 0;
+	int quiet = 0, wd_given = 0, out_given = 0;
 	char given[512] = " ";
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 		}
 		if (opt_value(argv, argc, &i, "-o", &v)) {
 			out = v;
+			out_given = 1;
 			continue;
 		}
 		if (opt_value(argv, argc, &i, "--checkpoint", &v)) {
@@ -363,6 +364,14 @@ int main(int argc, char **argv)
 		usage_error("no network description given");
 	if (train_path && val_path && !strcmp(train_path, val_path) && strcmp(train_path, "-"))
 		note("warning: validating on the training data");
+	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
+	   interrupted run would have */
+	size_t rl = resume ? strlen(resume) : 0;
+	if (resume && !out_given && rl > 5 && !strcmp(resume + rl - 5, ".ckpt")) {
+		char *s = xstrdup(resume);
+		s[rl - 5] = 0;
+		out = s;
+	}
 	if (!ckpt) {
 		char *s = xmalloc(strlen(out) + 8);
 		sprintf(s, "%s.ckpt", out);
@@ -382,7 +391,7 @@ int main(int argc, char **argv)
 		n = model_load(resume, be, &mi, &o);
 		config_restore(&c, mi.config, resume, given);
 		step = mi.step;
-		if (!strstr(given, " lr ") && o->kind != optim_kind_parse(c.opt))
+		if (!strstr(given, " opt ") && o->kind != optim_kind_parse(c.opt))
 			fatal("%s: optimiser mismatch", resume);
 		if (optim_kind_parse(c.opt) != (int)o->kind)
 			usage_error("--opt: the checkpoint was trained with %s", optim_kind_name(o->kind));
