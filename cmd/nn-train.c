@@ -62,10 +62,14 @@ typedef struct config {
 
 static volatile sig_atomic_t interrupted;
 
+/* The first signal stops training after the current step; a second one ends
+   the program at once. */
 static void on_signal(int sig)
 {
-	if (interrupted)
+	if (interrupted) {
 		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	interrupted = 1;
 }
 
