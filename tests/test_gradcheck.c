@@ -5,7 +5,8 @@
    softmax cross-entropy. The backend computes in float32; the loss is summed
    in double, the step actually taken is measured as float(v+h) - float(v-h),
    and a point where the step changes the sign of a relu input or the argmax
-   of a max-pool window (a kink) is skipped. */
+   of a max-pool window (a kink) is skipped; a tensor with more than half its
+   points skipped fails, as its check would say nothing. */
 #include "backend.h"
 #include "net.h"
 #include "util.h"

@@ -284,6 +284,19 @@ import sys, numpy as np
 a, b = (np.load(open(f, "rb")) for f in sys.argv[1:])
 sys.exit(not (a.shape == b.shape == (200, 10) and np.abs(a - b).max() <= 1e-6))' "$T/b256.npy" "$T/b7.npy"
 
+# ---- man pages: render without warnings, name every option of --help ------
+if command -v groff >/dev/null; then
+	for tool in nn-train nn-predict; do
+		check "man-$tool-renders" sh -c '[ -z "$(groff -man -ww -z "$1" 2>&1)" ]' sh "$NN_ROOT/man/$tool.1"
+		groff -man -Tutf8 "$NN_ROOT/man/$tool.1" 2>/dev/null | sed 's/.\x08//g; s/\xe2\x80\x90/-/g' >"$T/man.txt"
+		missing=$("$tool" --help | grep -oE '(^| )(-[a-z]|--[a-z-]+)' | sort -u |
+			while read -r o; do grep -qe "$o" "$T/man.txt" || echo "$o"; done)
+		check "man-$tool-has-every-option" [ -z "$missing" ]
+	done
+else
+	skip "man pages: NOT TESTABLE: no groff (Debian groff-base)"
+fi
+
 # ---- PyTorch reads the model and agrees with nn-predict -------------------
 if ! have_py torch; then
 	skip "train-pytorch: NOT TESTABLE: $PY has no torch (Debian python3-torch)"
