@@ -23,7 +23,7 @@ static void usage(void)
 	       "       nn-train [options] --resume CHECKPOINT [TRAIN]\n"
 	       "Train the network described in NET.net on the dataset stream TRAIN\n"
 	       "(default: standard input) and write the model.\n\n"
-	       "  -o FILE               model file (default model.safetensors)\n"
+	       "  -o FILE               model file (default model.safetensors; NAME when resuming NAME.ckpt)\n"
 	       "  --checkpoint FILE     checkpoint for --resume (default: the model file + .ckpt)\n"
 	       "  --checkpoint-every N  also write the checkpoint every N steps (default: each epoch)\n"
 	       "  --resume FILE         continue a checkpoint where it stopped\n"
@@ -62,10 +62,14 @@ typedef struct config {
 
 static volatile sig_atomic_t interrupted;
 
+/* The first signal stops training after the current step; a second one ends
+   the program at once. */
 static void on_signal(int sig)
 {
-	if (interrupted)
+	if (interrupted) {
 		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	interrupted = 1;
 }
 
@@ -222,7 +226,7 @@ int main(int argc, char **argv)
 	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
 	const char *precision = "fp32";
 	long threads = 0;
-	int quiet = 0, wd_given = 0;
+	int quiet = 0, wd_given = 0, out_given = 0;
 	char given[512] = " ";
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -252,6 +256,7 @@ int main(int argc, char **argv)
 		}
 		if (opt_value(argv, argc, &i, "-o", &v)) {
 			out = v;
+			out_given = 1;
 			continue;
 		}
 		if (opt_value(argv, argc, &i, "--checkpoint", &v)) {
@@ -365,6 +370,14 @@ int main(int argc, char **argv)
 		usage_error("no network description given");
 	if (train_path && val_path && !strcmp(train_path, val_path) && strcmp(train_path, "-"))
 		note("warning: validating on the training data");
+	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
+	   interrupted run would have */
+	size_t rl = resume ? strlen(resume) : 0;
+	if (resume && !out_given && rl > 5 && !strcmp(resume + rl - 5, ".ckpt")) {
+		char *s = xstrdup(resume);
+		s[rl - 5] = 0;
+		out = s;
+	}
 	if (!ckpt) {
 		char *s = xmalloc(strlen(out) + 8);
 		sprintf(s, "%s.ckpt", out);
