@@ -384,6 +384,16 @@ int main(int argc, char **argv)
 		ckpt = s;
 	}
 
+	/* fail now, not after an epoch, when the outputs cannot be written */
+	const char *outs[2] = {out, ckpt};
+	for (int k = 0; k < 2; k++) {
+		char *dir = xstrdup(outs[k]), *slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir] = 0;
+		if (access(slash ? dir : ".", W_OK) != 0)
+			fatal("%s: cannot write there: %s", outs[k], strerror(errno));
+		free(dir);
+	}
 	const backend *be = backend_get(device);
 	be->set_threads((int)threads);
 	be->set_precision(!strcmp(precision, "tf32"));
