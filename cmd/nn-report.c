@@ -198,10 +198,11 @@ static scores *score(const char *pred_path)
 	int cap = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[6], *fs = NULL;
+		/* strsep, not strtok: an empty field is a field */
+		char *f[6], *rest = line;
 		int nf = 0;
-		for (char *t = strtok_r(line, "\t", &fs); t && nf < 6; t = strtok_r(NULL, "\t", &fs))
-			f[nf++] = t;
+		while (rest && nf < 6)
+			f[nf++] = strsep(&rest, "\t");
 		if (nf < 6)
 			fatal("%s: ap-score wrote a line of %d fields", pred_path, nf);
 		if (!strcmp(f[0], "class"))

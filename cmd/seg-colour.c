@@ -30,10 +30,10 @@ static void usage(void)
 	       "                (repeatable; default all)\n"
 	       "  --scale N     enlarge N times, nearest neighbour (default 1)\n"
 	       "  --gap N       pixels between the parts of a triplet (default 4)\n"
-	       "  -o OUT        a folder (existing, or a name ending in /): one file per image,\n"
-	       "                NNNN-KIND.png; a pattern with one %%d (such as out/%%03d.png)\n"
-	       "                replaced by the index; or one file (default stdout) when one\n"
-	       "                image is drawn\n"
+	       "  -o OUT        a folder (existing, ending in /, or not ending in .png when\n"
+	       "                several images are drawn): one file per image, NNNN-KIND.png;\n"
+	       "                a pattern with one %%d (such as out/%%03d.png) replaced by the\n"
+	       "                index; or one file (default stdout) when one image is drawn\n"
 	       "  --help        show this help\n");
 }
 
@@ -73,8 +73,8 @@ static void parse_index_list(picker *p, const char *s)
 	free(copy);
 }
 
-/* A pattern must hold exactly one %d (with an optional 0 flag and width)
-   and otherwise only %% . */
+/* A pattern must hold exactly one %d (with an optional 0 flag and a width
+   of at most two digits) and otherwise only %% . */
 static int valid_pattern(const char *s)
 {
 	int conversions = 0;
@@ -86,8 +86,9 @@ static int valid_pattern(const char *s)
 			continue;
 		}
 		s++;
-		while (*s >= '0' && *s <= '9')
-			s++;
+		for (int digits = 0; *s >= '0' && *s <= '9'; s++)
+			if (++digits > 2)
+				return 0;
 		if (*s != 'd')
 			return 0;
 		conversions++;
@@ -223,12 +224,17 @@ int main(int argc, char **argv)
 	/* where the files go */
 	struct stat st;
 	size_t olen = out ? strlen(out) : 0;
+	/* a folder: named so, existing, or the only place several images can go */
+	int is_png = olen > 4 && !strcmp(out + olen - 4, ".png");
 	int folder = out && ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)));
 	int pattern = out && !folder && strchr(out, '%');
 	if (pattern && !valid_pattern(out))
 		usage_error("-o: a pattern needs exactly one %%d (and %%%% for a %%), got '%s'", out);
-	if (!folder && !pattern && sel.n > 1)
-		usage_error("%d images to draw: give -o FOLDER/ or -o PATTERN with %%d", sel.n);
+	if (!folder && !pattern && sel.n > 1) {
+		if (!out || !strcmp(out, "-") || is_png)
+			usage_error("%d images to draw: give -o FOLDER or -o PATTERN with %%d", sel.n);
+		folder = 1;
+	}
 	if (folder && mkdir(out, 0777) && errno != EEXIST)
 		fatal("%s: cannot make the folder: %s", out, strerror(errno));
 

@@ -33,8 +33,8 @@ np.save(f"{t}/want-argmax.npy", p.argmax(1))
 EOF
 
 O=$T/pics
-seg-colour --data "$T/data.npy" --label -o "$O/" &&
-	seg-colour --pred "$T/pred.npy" -o "$O" &&
+seg-colour --data "$T/data.npy" --label -o "$O" &&
+	seg-colour --pred "$T/pred.npy" -o "$O/" &&
 	seg-colour --data "$T/data.npy" --photo -o "$O" &&
 	seg-colour --data "$T/grey.npy" --photo --index 1 -o "$O/grey.png" &&
 	seg-colour --data "$T/data.npy" --pred "$T/pred.npy" --triplet --scale 2 --gap 3 -o "$O" &&
@@ -117,7 +117,8 @@ expect_usage() {
 	"${@:2}" >/dev/null 2>&1
 	check "$1: usage error" [ $? -eq 2 ]
 }
-expect_usage "seg-several-no-folder" seg-colour --data "$T/data.npy" -o "$T/one.png"
+expect_usage "seg-several-one-png" seg-colour --data "$T/data.npy" -o "$T/one.png"
+expect_usage "seg-several-stdout" seg-colour --data "$T/data.npy"
 expect_usage "seg-two-conversions" seg-colour --data "$T/data.npy" -o "$T/%d-%d.png"
 expect_usage "seg-bad-conversion" seg-colour --data "$T/data.npy" -o "$T/%s.png"
 expect_usage "seg-triplet-needs-pred" seg-colour --data "$T/data.npy" --triplet -o "$T/bad/"
