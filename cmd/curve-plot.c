@@ -1,0 +1,330 @@
+/* curve-plot: plots the loss and accuracy of one or more nn-train metrics
+   logs against the step, training and validation, through gnuplot: a PNG,
+   an SVG or a plot in the terminal. No text from the command line or the
+   logs reaches the gnuplot script except as a quoted, escaped string. */
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	printf("usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--label NAME]...\n"
+	       "                  [--title TEXT] [--print-script] LOG...\n"
+	       "Plots loss and accuracy against the step of nn-train metrics logs (TSV with\n"
+	       "columns step, split, loss, accuracy), training and validation, through gnuplot:\n"
+	       "two panels, loss then accuracy. Several logs overlay with a legend.\n"
+	       "  -o FILE          output file (default stdout); its name ending .png or .svg\n"
+	       "                   chooses the terminal\n"
+	       "  --term T         png (pngcairo), svg or dumb (text for the terminal)\n"
+	       "  --size W,H       pixels (default 1000,400), characters for dumb (80,40)\n"
+	       "  --label NAME     legend name of the next log, in order (default: its file\n"
+	       "                   name; none for a single log)\n"
+	       "  --title TEXT     title above the plot\n"
+	       "  --print-script   write the gnuplot script to stdout instead of running it\n"
+	       "  --help           show this help\n");
+}
+
+typedef struct point { long step; double loss, acc; } point;
+
+typedef struct series {
+	point *p;
+	int n, cap;
+} series;
+
+typedef struct runlog {
+	const char *path;
+	const char *label;
+	series split[2]; /* train, val */
+} runlog;
+
+static const char *split_names[2] = {"train", "val"};
+
+/* Field i (0-based) of a tab-separated line, copied into buf. */
+static int tsv_field(const char *line, int i, char *buf, size_t n)
+{
+	for (; i > 0; i--) {
+		line = strchr(line, '\t');
+		if (!line)
+			return 0;
+		line++;
+	}
+	size_t len = strcspn(line, "\t\r\n");
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, line, len);
+	buf[len] = 0;
+	return 1;
+}
+
+static int column_of(const char *header, const char *name)
+{
+	char f[64];
+	for (int i = 0; tsv_field(header, i, f, sizeof f); i++)
+		if (!strcmp(f, name))
+			return i;
+	return -1;
+}
+
+/* A number of the log: "nan" (a diverged run, or an accuracy not computed)
+   and an empty accuracy are allowed and become a gap in the curve. */
+static double log_number(const char *s, const char *path, long line, const char *what)
+{
+	double v;
+	if ((!*s && !strcmp(what, "accuracy")) || !strcasecmp(s, "nan"))
+		return NAN;
+	if (!parse_float(s, &v))
+		fatal("%s:%ld: bad %s '%s'", path, line, what, s);
+	return v;
+}
+
+static void log_read(runlog *r)
+{
+	FILE *f = xfopen_read(r->path);
+	const char *name = path_name(r->path);
+	char *line = NULL;
+	size_t cap = 0;
+	if (getline(&line, &cap, f) < 0)
+		fatal("%s: empty file, expected a metrics log", name);
+	int cstep = column_of(line, "step"), csplit = column_of(line, "split");
+	int closs = column_of(line, "loss"), cacc = column_of(line, "accuracy");
+	if (cstep < 0 || csplit < 0 || closs < 0)
+		fatal("%s: not a metrics log (the header needs columns step, split and loss)", name);
+	long ln = 1;
+	int rows = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		ln++;
+		if (line[strspn(line, "\r\n")] == 0)
+			continue;
+		char fs[64], fsp[64], fl[64], fa[64] = "";
+		if (!tsv_field(line, cstep, fs, sizeof fs) || !tsv_field(line, csplit, fsp, sizeof fsp) ||
+		    !tsv_field(line, closs, fl, sizeof fl) || (cacc >= 0 && !tsv_field(line, cacc, fa, sizeof fa)))
+			fatal("%s:%ld: fewer fields than the header", name, ln);
+		int s = !strcmp(fsp, "train") ? 0 : !strcmp(fsp, "val") ? 1 : -1;
+		if (s < 0)
+			continue; /* a split this plot does not show */
+		long step;
+		if (!parse_int(fs, &step))
+			fatal("%s:%ld: bad step '%s'", name, ln, fs);
+		series *se = &r->split[s];
+		if (se->n == se->cap) {
+			se->cap = se->cap ? 2 * se->cap : 64;
+			se->p = xrealloc(se->p, se->cap * sizeof *se->p);
+		}
+		se->p[se->n++] = (point){step, log_number(fl, name, ln, "loss"),
+					 cacc >= 0 ? log_number(fa, name, ln, "accuracy") : NAN};
+		rows++;
+	}
+	if (ferror(f))
+		fatal("%s: read error: %s", name, strerror(errno));
+	if (!rows)
+		fatal("%s: no train or val rows", name);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+/* s as a gnuplot single-quoted string: inside one, only the quote itself
+   is special (written twice); backquotes, @ and $ are plain text there. A
+   line break would end the command, so control characters become spaces. */
+static void gp_quote(FILE *o, const char *s)
+{
+	putc('\'', o);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\'')
+			fputs("''", o);
+		else
+			putc(ch < ' ' || ch == 0x7f ? ' ' : ch, o);
+	}
+	putc('\'', o);
+}
+
+static void gp_number(FILE *o, double v)
+{
+	if (isfinite(v))
+		fprintf(o, " %.9g", v);
+	else
+		fputs(" NaN", o);
+}
+
+/* Does any series have a finite value in column col (0 loss, 1 accuracy)? */
+static int have_values(const runlog *r, int nlog, int col)
+{
+	for (int i = 0; i < nlog; i++)
+		for (int s = 0; s < 2; s++)
+			for (int j = 0; j < r[i].split[s].n; j++)
+				if (isfinite(col ? r[i].split[s].p[j].acc : r[i].split[s].p[j].loss))
+					return 1;
+	return 0;
+}
+
+static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *ylabel)
+{
+	fputs("set ylabel ", o);
+	gp_quote(o, ylabel);
+	fprintf(o, "\nset key %s right\nplot", col ? "bottom" : "top");
+	const char *sep = "";
+	for (int i = 0; i < nlog; i++)
+		for (int s = 0; s < 2; s++) {
+			if (!r[i].split[s].n)
+				continue;
+			fprintf(o, "%s \\\n  $log%d_%s using 1:%d with %s lt %d title ", sep, i, split_names[s],
+				col + 2, s ? "linespoints pt 7 ps 0.6" : "lines", 2 * i + s + 1);
+			if (r[i].label) {
+				size_t n = strlen(r[i].label) + 8;
+				char *t = xmalloc(n);
+				snprintf(t, n, "%s %s", r[i].label, split_names[s]);
+				gp_quote(o, t);
+				free(t);
+			} else {
+				gp_quote(o, split_names[s]);
+			}
+			sep = ",";
+		}
+	fputc('\n', o);
+}
+
+static void write_script(FILE *o, const runlog *r, int nlog, const char *term, int w, int h,
+			 const char *title)
+{
+	int dumb = !strcmp(term, "dumb");
+	fprintf(o, "# curve-plot: %d metrics log%s\n", nlog, nlog > 1 ? "s" : "");
+	fprintf(o, "set terminal %s size %d,%d noenhanced\n",
+		!strcmp(term, "png") ? "pngcairo" : term, w, h);
+	for (int i = 0; i < nlog; i++)
+		for (int s = 0; s < 2; s++) {
+			if (!r[i].split[s].n)
+				continue;
+			fprintf(o, "$log%d_%s << EOD\n", i, split_names[s]);
+			for (int j = 0; j < r[i].split[s].n; j++) {
+				const point *p = &r[i].split[s].p[j];
+				fprintf(o, "%ld", p->step);
+				gp_number(o, p->loss);
+				gp_number(o, p->acc);
+				fputc('\n', o);
+			}
+			fputs("EOD\n", o);
+		}
+	int panels[2] = {have_values(r, nlog, 0), have_values(r, nlog, 1)};
+	int np = panels[0] + panels[1];
+	/* side by side in a picture, one above the other in a terminal */
+	fprintf(o, "set multiplot layout %d,%d", dumb ? np : 1, dumb ? 1 : np);
+	if (title) {
+		fputs(" title ", o);
+		gp_quote(o, title);
+	}
+	fputs("\nset xlabel 'step'\nset grid\n", o);
+	if (panels[0])
+		plot_panel(o, r, nlog, 0, "loss");
+	if (panels[1])
+		plot_panel(o, r, nlog, 1, "accuracy");
+	fputs("unset multiplot\n", o);
+}
+
+int main(int argc, char **argv)
+{
+	nn_prog = "curve-plot";
+	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL, *v;
+	int print_script = 0, nlog = 0, nlabel = 0;
+	runlog *logs = xcalloc(argc, sizeof *logs);
+	const char **labels = xcalloc(argc, sizeof *labels);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help")) {
+			usage();
+			return 0;
+		} else if (opt_value(argv, argc, &i, "-o", &v)) {
+			out = v;
+		} else if (opt_value(argv, argc, &i, "--term", &v)) {
+			term = v;
+		} else if (opt_value(argv, argc, &i, "--size", &v)) {
+			size = v;
+		} else if (opt_value(argv, argc, &i, "--label", &v)) {
+			labels[nlabel++] = v;
+		} else if (opt_value(argv, argc, &i, "--title", &v)) {
+			title = v;
+		} else if (opt_flag(argv, &i, "--print-script")) {
+			print_script = 1;
+		} else if (a[0] == '-' && a[1]) {
+			usage_error("unknown option '%s'", a);
+		} else {
+			logs[nlog++].path = a;
+		}
+	}
+	if (!nlog)
+		usage_error("no metrics log given");
+	if (nlabel > nlog)
+		usage_error("%d labels for %d logs", nlabel, nlog);
+	if (!term) {
+		const char *dot = out ? strrchr(out, '.') : NULL;
+		if (dot && !strcmp(dot, ".png"))
+			term = "png";
+		else if (dot && !strcmp(dot, ".svg"))
+			term = "svg";
+		else
+			usage_error("give -o FILE.png, -o FILE.svg or --term png|svg|dumb");
+	}
+	if (strcmp(term, "png") && strcmp(term, "svg") && strcmp(term, "dumb"))
+		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);
+	int dumb = !strcmp(term, "dumb");
+	int w = dumb ? 80 : 1000, h = dumb ? 40 : 400;
+	if (size) {
+		char *end;
+		long a = strtol(size, &end, 10), b = *end == ',' ? strtol(end + 1, &end, 10) : 0;
+		if (*end || a < 10 || b < 10 || a > 20000 || b > 20000)
+			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
+		w = (int)a;
+		h = (int)b;
+	}
+	for (int i = 0; i < nlog; i++) {
+		logs[i].label = i < nlabel ? labels[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
+		log_read(&logs[i]);
+	}
+	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
+		fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
+
+	if (print_script) {
+		write_script(stdout, logs, nlog, term, w, h, title);
+		stdout_check();
+		return 0;
+	}
+	char *gnuplot = spawn_find("gnuplot", 0);
+	if (!gnuplot)
+		fatal("gnuplot not found: install the gnuplot-nox package");
+	/* gnuplot writes the picture to its stdout, which is our output file:
+	   no file name has to pass through the script */
+	outfile *o = out_open(out);
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC))
+		fatal("cannot make a pipe: %s", strerror(errno));
+	/* a gnuplot that stops early must not kill us before we report it */
+	signal(SIGPIPE, SIG_IGN);
+	char *gargv[] = {"gnuplot", "--default-settings", NULL};
+	pid_t pid = spawn_start(gnuplot, gargv, fd[0], fileno(o->f));
+	close(fd[0]);
+	FILE *script = fdopen(fd[1], "w");
+	if (!script)
+		fatal("cannot write to gnuplot: %s", strerror(errno));
+	write_script(script, logs, nlog, term, w, h, title);
+	int werr = fclose(script);
+	spawn_wait(pid, gnuplot);
+	if (werr)
+		fatal("cannot write to gnuplot: %s", strerror(errno));
+	out_commit(o);
+	for (int i = 0; i < nlog; i++)
+		for (int s = 0; s < 2; s++)
+			free(logs[i].split[s].p);
+	free(logs);
+	free(labels);
+	free(gnuplot);
+	return 0;
+}

@@ -1,0 +1,511 @@
+/* nn-report: the write-up of a classification and a segmentation run as one
+   static HTML page in a folder (index.html and its PNGs, nothing fetched
+   from the network): network descriptions, hyperparameters, curves, filters,
+   per-class accuracy and AP, examples and segmentation triplets. The
+   pictures and scores come from the other tools, run as programs. */
+#include "json.h"
+#include "npy.h"
+#include "safetensors.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	printf("usage: nn-report -o DIR [--title TEXT] [classification options] [segmentation options]\n"
+	       "Writes DIR/index.html and its pictures: a page like the course write-up. Each\n"
+	       "part appears when one of its options is given, each section when its inputs are.\n"
+	       "Classification:\n"
+	       "  --cls-model FILE      model: network description and hyperparameters, filters\n"
+	       "  --cls-log FILE        metrics log of nn-train: loss and accuracy curves\n"
+	       "  --cls-val FILE        predictions on the validation set (nn-predict)\n"
+	       "  --cls-val-data FILE   the validation dataset stream: examples\n"
+	       "  --cls-test FILE       predictions on the test set\n"
+	       "  --cls-data FILE       the test dataset stream: examples\n"
+	       "  -k K                  examples of each kind per class (default 4)\n"
+	       "Segmentation:\n"
+	       "  --seg-model FILE      model\n"
+	       "  --seg-log FILE        metrics log\n"
+	       "  --seg-test FILE       predictions on the test set: per-class AP\n"
+	       "  --seg-data FILE       the test dataset stream: triplets\n"
+	       "  --seg-index LIST      test images shown as triplets, numbers from 0 as 0,5,7\n"
+	       "                        (default the first four)\n"
+	       "  --help                show this help\n");
+}
+
+typedef struct opts {
+	const char *dir, *title;
+	const char *cls_model, *cls_log, *cls_val, *cls_val_data, *cls_test, *cls_data, *k;
+	const char *seg_model, *seg_log, *seg_test, *seg_data, *seg_index;
+} opts;
+
+/* Text as HTML: every character with a meaning in markup is escaped. */
+static void html(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: putc(*s, f);
+		}
+}
+
+/* Runs tool (beside this program, else on PATH) with args; with capture,
+   returns what it wrote on stdout. */
+static char *run_tool(const char *tool, const char **args, int capture)
+{
+	char *path = spawn_find(tool, 1);
+	if (!path)
+		fatal("%s not found beside nn-report or on PATH", tool);
+	int n = 0;
+	while (args[n])
+		n++;
+	char **argv = xcalloc(n + 2, sizeof *argv);
+	argv[0] = (char *)tool;
+	memcpy(argv + 1, args, n * sizeof *args);
+	FILE *tmp = capture ? tmpfile() : NULL;
+	if (capture && !tmp)
+		fatal("cannot make a temporary file: %s", strerror(errno));
+	spawn_wait(spawn_start(path, argv, -1, tmp ? fileno(tmp) : -1), tool);
+	char *text = NULL;
+	if (tmp) {
+		long len;
+		if (fseek(tmp, 0, SEEK_END) || (len = ftell(tmp)) < 0 || fseek(tmp, 0, SEEK_SET))
+			fatal("%s: cannot read its output: %s", tool, strerror(errno));
+		text = xmalloc(len + 1);
+		xfread(text, len, tmp, tool);
+		text[len] = 0;
+		fclose(tmp);
+	}
+	free(argv);
+	free(path);
+	return text;
+}
+
+/* DIR/name in new memory. */
+static char *in_dir(const opts *o, const char *name)
+{
+	size_t n = strlen(o->dir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+	snprintf(p, n, "%s/%s", o->dir, name);
+	return p;
+}
+
+static void figure(FILE *f, const char *src, const char *caption)
+{
+	fputs("<figure><img src=\"", f);
+	html(f, src);
+	fputs("\" alt=\"", f);
+	html(f, caption);
+	fputs("\"><figcaption>", f);
+	html(f, caption);
+	fputs("</figcaption></figure>\n", f);
+}
+
+/* A JSON value as text (HTML-escaped): strings bare, lists and objects in
+   JSON's own notation. */
+static void json_html(FILE *f, const json *j)
+{
+	switch (j->kind) {
+	case JSON_NULL: fputs("null", f); break;
+	case JSON_BOOL: fputs(j->boolean ? "true" : "false", f); break;
+	case JSON_NUMBER:
+		if (j->is_int)
+			fprintf(f, "%lld", (long long)j->integer);
+		else
+			fprintf(f, "%.9g", j->number);
+		break;
+	case JSON_STRING: html(f, j->str); break;
+	case JSON_ARRAY:
+	case JSON_OBJECT:
+		putc(j->kind == JSON_ARRAY ? '[' : '{', f);
+		for (int i = 0; i < j->n; i++) {
+			if (i)
+				fputs(", ", f);
+			if (j->kind == JSON_OBJECT) {
+				html(f, j->keys[i]);
+				fputs(": ", f);
+			}
+			json_html(f, j->items[i]);
+		}
+		putc(j->kind == JSON_ARRAY ? ']' : '}', f);
+		break;
+	}
+}
+
+/* The network description and the training configuration of a model. */
+static void model_section(FILE *f, const char *path)
+{
+	st_file *st = st_read(path);
+	const char *net = st_meta(st, "net"), *cfg = st_meta(st, "config");
+	if (!net)
+		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
+	fputs("<h3>Network</h3>\n<pre>", f);
+	html(f, net);
+	fputs("</pre>\n", f);
+	if (cfg) {
+		const char *err;
+		json *j = json_parse(cfg, strlen(cfg), &err);
+		if (!j || j->kind != JSON_OBJECT)
+			fatal("%s: metadata config is not a JSON object", path);
+		fputs("<h3>Hyperparameters</h3>\n<table>\n", f);
+		for (int i = 0; i < j->n; i++) {
+			fputs("<tr><th>", f);
+			html(f, j->keys[i]);
+			fputs("</th><td>", f);
+			json_html(f, j->items[i]);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</table>\n", f);
+		json_free(j);
+	}
+	st_free(st);
+}
+
+/* What ap-score --tsv says: a row per class, then the mean and overall rows. */
+typedef struct scores {
+	int n;                        /* classes */
+	char **name;
+	double *count, *acc, *ap, *iou;
+	double mean_acc, mean_ap, mean_iou, all_acc;
+} scores;
+
+static double tsv_number(const char *s, const char *path)
+{
+	double v;
+	if (!strcmp(s, "nan"))
+		return NAN;
+	if (!parse_float(s, &v))
+		fatal("%s: ap-score wrote '%s' where a number belongs", path, s);
+	return v;
+}
+
+static scores *score(const char *pred_path)
+{
+	const char *args[] = {"--tsv", pred_path, NULL};
+	char *text = run_tool("ap-score", args, 1);
+	scores *s = xcalloc(1, sizeof *s);
+	int cap = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* strsep, not strtok: an empty field is a field */
+		char *f[6], *rest = line;
+		int nf = 0;
+		while (rest && nf < 6)
+			f[nf++] = strsep(&rest, "\t");
+		if (nf < 6)
+			fatal("%s: ap-score wrote a line of %d fields", pred_path, nf);
+		if (!strcmp(f[0], "class"))
+			continue;
+		if (!strcmp(f[0], "mean")) {
+			s->mean_acc = tsv_number(f[3], pred_path);
+			s->mean_ap = tsv_number(f[4], pred_path);
+			s->mean_iou = tsv_number(f[5], pred_path);
+			continue;
+		}
+		if (!strcmp(f[0], "all")) {
+			s->all_acc = tsv_number(f[3], pred_path);
+			continue;
+		}
+		if (s->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			s->name = xrealloc(s->name, cap * sizeof *s->name);
+			s->count = xrealloc(s->count, cap * sizeof *s->count);
+			s->acc = xrealloc(s->acc, cap * sizeof *s->acc);
+			s->ap = xrealloc(s->ap, cap * sizeof *s->ap);
+			s->iou = xrealloc(s->iou, cap * sizeof *s->iou);
+		}
+		s->name[s->n] = xstrdup(f[1]);
+		s->count[s->n] = tsv_number(f[2], pred_path);
+		s->acc[s->n] = tsv_number(f[3], pred_path);
+		s->ap[s->n] = tsv_number(f[4], pred_path);
+		s->iou[s->n] = tsv_number(f[5], pred_path);
+		s->n++;
+	}
+	free(text);
+	return s;
+}
+
+static void scores_free(scores *s)
+{
+	if (!s)
+		return;
+	names_free(s->name, s->n);
+	free(s->count);
+	free(s->acc);
+	free(s->ap);
+	free(s->iou);
+	free(s);
+}
+
+static void cell(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("<td>n/a</td>", f);
+	else
+		fprintf(f, "<td>%.3f</td>", v);
+}
+
+/* Per-class accuracy of the validation and the test predictions side by side. */
+static void accuracy_table(FILE *f, const scores *val, const scores *test)
+{
+	const scores *first = val ? val : test;
+	if (val && test && val->n != test->n)
+		fatal("validation predictions have %d classes, test predictions %d", val->n, test->n);
+	fputs("<h3>Per-class accuracy</h3>\n<table>\n<tr><th>class</th><th>name</th>", f);
+	if (val)
+		fputs("<th>validation</th>", f);
+	if (test)
+		fputs("<th>test</th>", f);
+	fputs("</tr>\n", f);
+	for (int c = 0; c < first->n; c++) {
+		fprintf(f, "<tr><td>%d</td><td>", c);
+		html(f, first->name[c]);
+		fputs("</td>", f);
+		if (val)
+			cell(f, val->acc[c]);
+		if (test)
+			cell(f, test->acc[c]);
+		fputs("</tr>\n", f);
+	}
+	fputs("<tr><th></th><th>mean of classes</th>", f);
+	if (val)
+		cell(f, val->mean_acc);
+	if (test)
+		cell(f, test->mean_acc);
+	fputs("</tr>\n<tr><th></th><th>accuracy</th>", f);
+	if (val)
+		cell(f, val->all_acc);
+	if (test)
+		cell(f, test->all_acc);
+	fputs("</tr>\n</table>\n", f);
+}
+
+static void ap_table(FILE *f, const scores *s)
+{
+	fputs("<h3>Per-class average precision</h3>\n<table>\n"
+	      "<tr><th>class</th><th>name</th><th>pixels</th><th>AP</th><th>IoU</th><th>accuracy</th></tr>\n", f);
+	for (int c = 0; c < s->n; c++) {
+		fprintf(f, "<tr><td>%d</td><td>", c);
+		html(f, s->name[c]);
+		fprintf(f, "</td><td>%.0f</td>", s->count[c]);
+		cell(f, s->ap[c]);
+		cell(f, s->iou[c]);
+		cell(f, s->acc[c]);
+		fputs("</tr>\n", f);
+	}
+	fputs("<tr><th></th><th>mean</th><th></th>", f);
+	cell(f, s->mean_ap);
+	cell(f, s->mean_iou);
+	cell(f, s->mean_acc);
+	fputs("</tr>\n</table>\n", f);
+	fprintf(f, "<p>Pixel accuracy %.4f.</p>\n", s->all_acc);
+}
+
+static void curves(FILE *f, const opts *o, const char *log, const char *png, const char *caption)
+{
+	char *out = in_dir(o, png);
+	const char *args[] = {"-o", out, log, NULL};
+	run_tool("curve-plot", args, 0);
+	fputs("<h3>Training curves</h3>\n", f);
+	figure(f, png, caption);
+	free(out);
+}
+
+static void filters(FILE *f, const opts *o, const char *model, const char *png)
+{
+	char *out = in_dir(o, png);
+	/* 16 pixels a weight: a 3x3 filter is a tile of 48 */
+	const char *args[] = {"--scale", "16", "-o", out, model, NULL};
+	run_tool("filters-dump", args, 0);
+	fputs("<h3>First-layer filters</h3>\n", f);
+	figure(f, png, "filters of the first convolution, each scaled to its own range");
+	free(out);
+}
+
+static void examples(FILE *f, const opts *o, const char *data, const char *pred, const char *png,
+		     const char *caption)
+{
+	char *out = in_dir(o, png);
+	const char *args[] = {"--data", data, "--pred", pred, "-k", o->k, "--seed", "1", "-o", out, NULL};
+	run_tool("sample-grid", args, 0);
+	figure(f, png, caption);
+	free(out);
+}
+
+/* What both parts show first: network, hyperparameters, curves, filters;
+   pictures named PREFIX-curves.png and PREFIX-filters.png. */
+static void model_and_log(FILE *f, const opts *o, const char *model, const char *log, const char *prefix,
+			  const char *curve_caption)
+{
+	char png[64];
+	if (model)
+		model_section(f, model);
+	if (log) {
+		snprintf(png, sizeof png, "%s-curves.png", prefix);
+		curves(f, o, log, png, curve_caption);
+	}
+	if (model) {
+		snprintf(png, sizeof png, "%s-filters.png", prefix);
+		filters(f, o, model, png);
+	}
+}
+
+static void classification(FILE *f, const opts *o)
+{
+	fputs("<h2>Classification</h2>\n", f);
+	model_and_log(f, o, o->cls_model, o->cls_log, "cls", "loss and accuracy against the step");
+	scores *val = o->cls_val ? score(o->cls_val) : NULL;
+	scores *test = o->cls_test ? score(o->cls_test) : NULL;
+	if (val || test)
+		accuracy_table(f, val, test);
+	if ((o->cls_val && o->cls_val_data) || (o->cls_test && o->cls_data))
+		fputs("<h3>Correct and incorrect examples</h3>\n", f);
+	if (o->cls_val && o->cls_val_data)
+		examples(f, o, o->cls_val_data, o->cls_val, "cls-val-examples.png",
+			 "validation: correctly (left) and wrongly (right) classified, a row per true class");
+	if (o->cls_test && o->cls_data)
+		examples(f, o, o->cls_data, o->cls_test, "cls-test-examples.png",
+			 "test: correctly (left) and wrongly (right) classified, a row per true class");
+	scores_free(val);
+	scores_free(test);
+}
+
+/* Shape of the first array of a stream (x of a dataset stream). */
+static void stream_shape(const char *path, tensor *t)
+{
+	FILE *in = xfopen_read(path);
+	if (!npy_read_header(in, path, t) || t->ndim != 4)
+		fatal("%s: not a dataset stream of images [N,C,H,W]", path);
+	if (in != stdin)
+		fclose(in);
+}
+
+static void triplets(FILE *f, const opts *o)
+{
+	/* the images: --seg-index, or the first four; small ones enlarged to
+	   about 256 pixels */
+	tensor x = {0};
+	stream_shape(o->seg_data, &x);
+	char list[64], scale[16];
+	const char *index = o->seg_index;
+	if (!index) {
+		int64_t n = x.shape[0];
+		if (n < 1)
+			fatal("%s: no images", o->seg_data);
+		snprintf(list, sizeof list, "0%s%s%s", n > 1 ? ",1" : "", n > 2 ? ",2" : "", n > 3 ? ",3" : "");
+		index = list;
+	}
+	snprintf(scale, sizeof scale, "%d", x.shape[2] >= 256 ? 1 : (int)(256 / x.shape[2]));
+	char *pattern = in_dir(o, "seg-triplet-%d.png");
+	const char *args[] = {"--data", o->seg_data, "--pred", o->seg_test, "--triplet", "--index", index,
+			      "--scale", scale, "-o", pattern, NULL};
+	run_tool("seg-colour", args, 0);
+	fputs("<h3>Input, output and ground truth</h3>\n", f);
+	char *copy = xstrdup(index), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long i;
+		char src[64], caption[96];
+		if (!parse_int(tok, &i))
+			fatal("--seg-index: '%s' is not a number", tok);
+		snprintf(src, sizeof src, "seg-triplet-%ld.png", i);
+		snprintf(caption, sizeof caption, "test image %ld: input | output | ground truth", i);
+		figure(f, src, caption);
+	}
+	free(copy);
+	free(pattern);
+}
+
+static void segmentation(FILE *f, const opts *o)
+{
+	fputs("<h2>Segmentation</h2>\n", f);
+	model_and_log(f, o, o->seg_model, o->seg_log, "seg", "loss and pixel accuracy against the step");
+	if (o->seg_test) {
+		scores *s = score(o->seg_test);
+		ap_table(f, s);
+		scores_free(s);
+	}
+	if (o->seg_test && o->seg_data)
+		triplets(f, o);
+}
+
+static const char *style =
+	"body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
+	"pre{background:#f4f4f4;padding:.6em;overflow-x:auto}\n"
+	"table{border-collapse:collapse;margin:.5em 0}\n"
+	"td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}\n"
+	"td{font-variant-numeric:tabular-nums}\n"
+	"figure{margin:1em 0}img{max-width:100%;image-rendering:pixelated}\n"
+	"figcaption{font-size:90%;color:#555}\n";
+
+int main(int argc, char **argv)
+{
+	nn_prog = "nn-report";
+	opts o = {0};
+	o.title = "nnpipe report";
+	o.k = "4";
+	struct { const char *name; const char **val; } table[] = {
+		{"-o", &o.dir}, {"--title", &o.title}, {"-k", &o.k},
+		{"--cls-model", &o.cls_model}, {"--cls-log", &o.cls_log}, {"--cls-val", &o.cls_val},
+		{"--cls-val-data", &o.cls_val_data}, {"--cls-test", &o.cls_test}, {"--cls-data", &o.cls_data},
+		{"--seg-model", &o.seg_model}, {"--seg-log", &o.seg_log}, {"--seg-test", &o.seg_test},
+		{"--seg-data", &o.seg_data}, {"--seg-index", &o.seg_index},
+	};
+	int ntable = sizeof table / sizeof table[0];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			usage();
+			return 0;
+		}
+		int known = 0;
+		for (int t = 0; t < ntable && !known; t++)
+			known = opt_value(argv, argc, &i, table[t].name, table[t].val);
+		if (!known)
+			usage_error("unexpected argument '%s'", argv[i]);
+	}
+	if (!o.dir)
+		usage_error("no output folder (-o DIR)");
+	long k;
+	if (!parse_int(o.k, &k) || k < 1 || k > 1000)
+		usage_error("-k: expected 1 to 1000, got '%s'", o.k);
+	int cls = o.cls_model || o.cls_log || o.cls_val || o.cls_test;
+	int seg = o.seg_model || o.seg_log || o.seg_test;
+	if (!cls && !seg)
+		usage_error("nothing to report: give --cls-... or --seg-... inputs");
+	if ((o.cls_val_data && !o.cls_val) || (o.cls_data && !o.cls_test))
+		usage_error("examples need predictions: --cls-val-data with --cls-val, --cls-data with --cls-test");
+	if ((o.seg_data || o.seg_index) && !o.seg_test)
+		usage_error("triplets need --seg-test and --seg-data");
+	if (o.seg_index && strspn(o.seg_index, "0123456789,") != strlen(o.seg_index))
+		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o.seg_index);
+	if (mkdir(o.dir, 0777) && errno != EEXIST)
+		fatal("%s: cannot make the folder: %s", o.dir, strerror(errno));
+
+	char *index = in_dir(&o, "index.html");
+	outfile *out = out_open(index);
+	FILE *f = out->f;
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
+	html(f, o.title);
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", style);
+	html(f, o.title);
+	fputs("</h1>\n", f);
+	if (cls)
+		classification(f, &o);
+	if (seg)
+		segmentation(f, &o);
+	fputs("</body>\n</html>\n", f);
+	out_commit(out);
+	note("wrote %s", index);
+	free(index);
+	return 0;
+}
