@@ -4,6 +4,7 @@
    loss and gradient; the statistics add up in backend memory (double) and
    are read only at log points. */
 #include "cuda_common.cuh"
+#include "elementwise.h"
 
 enum { LOSS_THREADS = 1024 };
 
@@ -31,29 +32,11 @@ static __global__ void xent_kernel(int n, int k, int s, const float *logits, con
 	double loss = 0, correct = 0;
 	GRID_LOOP(i, m) {
 		size_t b = i / s, j = i % s;
-		const float *z = logits + b * k * s + j;
-		int y = labels[i], arg = 0;
-		float mx = z[0];
-		for (int c = 1; c < k; c++)
-			if (z[(size_t)c * s] > mx) {
-				mx = z[(size_t)c * s];
-				arg = c;
-			}
-		double se = 0;
-		for (int c = 0; c < k; c++)
-			se += exp((double)z[(size_t)c * s] - mx);
-		double lse = mx + log(se);
+		int y = labels[i], arg;
 		double wy = class_w ? class_w[y] : 1.0;
-		loss += wy * (lse - z[(size_t)y * s]);
+		float *g = dlogits ? dlogits + b * k * s + j : NULL;
+		loss += wy * xent_position(logits + b * k * s + j, k, s, y, (float)(wy / wsum), g, &arg);
 		correct += arg == y;
-		if (dlogits) {
-			float *g = dlogits + b * k * s + j;
-			float scale = (float)(wy / wsum);
-			for (int c = 0; c < k; c++) {
-				float p = (float)exp((double)z[(size_t)c * s] - lse);
-				g[(size_t)c * s] = scale * (p - (c == y));
-			}
-		}
 	}
 	loss = block_sum(loss);
 	correct = block_sum(correct);
@@ -73,16 +56,7 @@ static __global__ void softmax_kernel(int n, int k, int s, const float *logits, 
 	size_t m = (size_t)n * s;
 	GRID_LOOP(i, m) {
 		size_t b = i / s, j = i % s;
-		const float *z = logits + b * k * s + j;
-		float *p = probs + b * k * s + j;
-		float mx = z[0];
-		for (int c = 1; c < k; c++)
-			mx = z[(size_t)c * s] > mx ? z[(size_t)c * s] : mx;
-		double se = 0;
-		for (int c = 0; c < k; c++)
-			se += exp((double)z[(size_t)c * s] - mx);
-		for (int c = 0; c < k; c++)
-			p[(size_t)c * s] = (float)(exp((double)z[(size_t)c * s] - mx) / se);
+		softmax_position(logits + b * k * s + j, k, s, probs + b * k * s + j);
 	}
 }
 

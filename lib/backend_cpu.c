@@ -592,29 +592,11 @@ static void cpu_softmax_xent(int n, int k, int s, const float *logits, const int
 #pragma omp parallel for schedule(static) reduction(+ : loss, correct)
 	for (long i = 0; i < (long)n * s; i++) {
 		long b = i / s, j = i % s;
-		const float *z = logits + b * k * s + j;
-		int y = labels[i], arg = 0;
-		float m = z[0];
-		for (int c = 1; c < k; c++)
-			if (z[(long)c * s] > m) {
-				m = z[(long)c * s];
-				arg = c;
-			}
-		double se = 0;
-		for (int c = 0; c < k; c++)
-			se += exp((double)z[(long)c * s] - m);
-		double lse = m + log(se);
+		int y = labels[i], arg;
 		double wy = class_w ? class_w[y] : 1.0;
-		loss += wy * (lse - z[(long)y * s]);
+		float *g = dlogits ? dlogits + b * k * s + j : NULL;
+		loss += wy * xent_position(logits + b * k * s + j, k, s, y, (float)(wy / wsum), g, &arg);
 		correct += arg == y;
-		if (dlogits) {
-			float *g = dlogits + b * k * s + j;
-			float scale = (float)(wy / wsum);
-			for (int c = 0; c < k; c++) {
-				float p = (float)exp((double)z[(long)c * s] - lse);
-				g[(long)c * s] = scale * (p - (c == y));
-			}
-		}
 	}
 	stats[STAT_LOSS] += loss;
 	stats[STAT_WEIGHT] += wsum;
@@ -627,16 +609,7 @@ static void cpu_softmax(int n, int k, int s, const float *logits, float *probs)
 #pragma omp parallel for schedule(static)
 	for (long i = 0; i < (long)n * s; i++) {
 		long b = i / s, j = i % s;
-		const float *z = logits + b * k * s + j;
-		float *p = probs + b * k * s + j;
-		float m = z[0];
-		for (int c = 1; c < k; c++)
-			m = z[(long)c * s] > m ? z[(long)c * s] : m;
-		double se = 0;
-		for (int c = 0; c < k; c++)
-			se += exp((double)z[(long)c * s] - m);
-		for (int c = 0; c < k; c++)
-			p[(long)c * s] = (float)(exp((double)z[(long)c * s] - m) / se);
+		softmax_position(logits + b * k * s + j, k, s, probs + b * k * s + j);
 	}
 }
 

@@ -77,6 +77,44 @@ NN_HD static inline int dropout_keep(uint64_t seed, uint64_t i, float p)
 	return u >= p;
 }
 
+/* Softmax cross-entropy at one position of the logits z (k classes, stride
+   s between classes), computed in double: returns -log softmax(z)[y] and sets
+   *arg to the first largest class. With g, writes scale * (softmax(z) -
+   onehot(y)) at the same stride: the gradient of a weighted mean. */
+NN_HD static inline double xent_position(const float *z, int k, long s, int y, float scale, float *g,
+					 int *arg)
+{
+	float m = z[0];
+	int a = 0;
+	for (int c = 1; c < k; c++)
+		if (z[c * s] > m) {
+			m = z[c * s];
+			a = c;
+		}
+	double se = 0;
+	for (int c = 0; c < k; c++)
+		se += exp((double)z[c * s] - m);
+	double lse = m + log(se);
+	if (g)
+		for (int c = 0; c < k; c++)
+			g[c * s] = scale * ((float)exp((double)z[c * s] - lse) - (c == y));
+	*arg = a;
+	return lse - z[y * s];
+}
+
+/* Softmax at one position: p[c*s] = softmax(z)[c]. */
+NN_HD static inline void softmax_position(const float *z, int k, long s, float *p)
+{
+	float m = z[0];
+	for (int c = 1; c < k; c++)
+		m = z[c * s] > m ? z[c * s] : m;
+	double se = 0;
+	for (int c = 0; c < k; c++)
+		se += exp((double)z[c * s] - m);
+	for (int c = 0; c < k; c++)
+		p[c * s] = (float)(exp((double)z[c * s] - m) / se);
+}
+
 /* Adam / AdamW update of one element as torch.optim.Adam(W) (1.13, single
    tensor): step_size = lr / (1 - b1^t), bc2_sqrt = sqrt(1 - b2^t). */
 NN_HD static inline void adam_element(float *p, float g, float *m, float *v, float lr, float beta1,
