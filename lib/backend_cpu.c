@@ -262,6 +262,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 				    ci, ohw, 1.0f, pdw, ckk);
 			for (int o = 0; o < d->oc; o++) {
 				float s = 0;
+#pragma omp simd reduction(+ : s)
 				for (int j = 0; j < ohw; j++)
 					s += dyi[(size_t)o * ohw + j];
 				pdb[o] += s;
@@ -397,6 +398,31 @@ static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, in
 		const float *xp = x + (size_t)p * d->h * d->w;
 		float *yp = y + (size_t)p * d->oh * d->ow;
 		int32_t *ap = arg + (size_t)p * d->oh * d->ow;
+		if (d->k == 2 && d->stride == 2) {
+			/* the common case, without the general loop's index arithmetic */
+			for (int oy = 0; oy < d->oh; oy++) {
+				const float *r0 = xp + (size_t)(2 * oy) * d->w, *r1 = r0 + d->w;
+				int base = 2 * oy * d->w;
+				for (int ox = 0; ox < d->ow; ox++) {
+					/* selects, not branches: which element wins is data */
+					float a = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
+					int ja = base + 2 * ox, jb = ja + 1, je = ja + d->w, jf = je + 1;
+					int c1 = b > a, c2 = f > e;
+					float m1 = b > a ? b : a, m2 = f > e ? f : e;
+					int j1 = ja + c1, j2 = je + c2, c3 = m2 > m1;
+					float m = m2 > m1 ? m2 : m1;
+					int j = j1 + c3 * (j2 - j1);
+					if ((a != a) | (b != b) | (e != e) | (f != f)) {
+						/* a NaN wins, the first one, as in PyTorch */
+						j = isnan(a) ? ja : isnan(b) ? jb : isnan(e) ? je : jf;
+						m = NAN;
+					}
+					yp[oy * d->ow + ox] = m;
+					ap[oy * d->ow + ox] = j;
+				}
+			}
+			continue;
+		}
 		for (int oy = 0; oy < d->oh; oy++)
 			for (int ox = 0; ox < d->ow; ox++) {
 				int best = (oy * d->stride) * d->w + ox * d->stride;
