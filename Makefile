@@ -16,10 +16,13 @@ NN_LIBS   := -lpng -ljpeg -lz -lm
 # OpenBLAS (Debian: libopenblas-dev) and OpenMP
 BLAS_INC  := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include/x86_64-linux-gnu/openblas-openmp))
 ifeq ($(BLAS_INC),)
-$(error OpenBLAS headers not found: install libopenblas-dev)
-endif
+BLAS_INFO := no (built-in C GEMM, slow: install libopenblas-dev)
+NN_CFLAGS += -DNN_NO_OPENBLAS
+else
+BLAS_INFO := $(BLAS_INC)
 NN_CFLAGS += -I$(BLAS_INC)
 NN_LIBS   += -lopenblas
+endif
 OPENMP    := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo yes)
 ifeq ($(OPENMP),yes)
 NN_CFLAGS += -fopenmp
@@ -47,7 +50,7 @@ endif
 all: info $(TOOLS) $(TESTS)
 
 info:
-	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INC); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))"
+	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))"
 
 build/libnnpipe.a: $(LIB_ALL)
 	@mkdir -p $(@D)

@@ -2,9 +2,9 @@
    channels, GEMM through OpenBLAS (kept at one thread; we parallelise). */
 #include "backend.h"
 #include "elementwise.h"
+#include "gemm.h"
 #include "util.h"
 
-#include <cblas.h>
 #include <float.h>
 #include <stdlib.h>
 #include <math.h>
@@ -12,8 +12,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-void openblas_set_num_threads(int num_threads);
 
 static int nthreads(void)
 {
@@ -39,7 +37,7 @@ static void cpu_set_threads(int n)
 	if (n > 0)
 		omp_set_num_threads(n);
 #endif
-	openblas_set_num_threads(1);
+	gemm_set_threads(1);
 }
 
 static void cpu_set_precision(int tf32) { (void)tf32; }
