@@ -26,10 +26,12 @@ static __global__ void concat_backward_kernel(I total, int ca, int cb, divider h
 		size_t j = divmod(t, hwd);
 		int ch = (int)divmod(t, cyd);
 		size_t i = t;
-		if (ch < ca)
-			da[(i * ca + ch) * hw + j] += dy[e];
-		else
+		if (ch < ca) {
+			if (da)
+				da[(i * ca + ch) * hw + j] += dy[e];
+		} else if (db) {
 			db[(i * cb + ch - ca) * hw + j] += dy[e];
+		}
 	}
 }
 

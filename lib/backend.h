@@ -99,7 +99,8 @@ typedef struct backend {
 	void (*upsample_forward)(int n, int c, int h, int w, int oh, int ow, const float *x, float *y);
 	void (*upsample_backward)(int n, int c, int h, int w, int oh, int ow, const float *dy, float *dx);
 
-	/* y [n, ca+cb, hw] = cat(a [n,ca,hw], b [n,cb,hw]) along channels */
+	/* y [n, ca+cb, hw] = cat(a [n,ca,hw], b [n,cb,hw]) along channels; in
+	   backward da or db may be NULL (the network input, which has no gradient) */
 	void (*concat_forward)(int n, int ca, int cb, int hw, const float *a, const float *b, float *y);
 	void (*concat_backward)(int n, int ca, int cb, int hw, const float *dy, float *da, float *db);
 

@@ -596,11 +596,16 @@ static void cpu_concat_backward(int n, int ca, int cb, int hw, const float *dy, 
 {
 	for (int i = 0; i < n; i++) {
 		const float *g = dy + (size_t)i * (ca + cb) * hw;
-		float *pa = da + (size_t)i * ca * hw, *pb = db + (size_t)i * cb * hw;
-		for (size_t j = 0; j < (size_t)ca * hw; j++)
-			pa[j] += g[j];
-		for (size_t j = 0; j < (size_t)cb * hw; j++)
-			pb[j] += g[(size_t)ca * hw + j];
+		if (da) {
+			float *pa = da + (size_t)i * ca * hw;
+			for (size_t j = 0; j < (size_t)ca * hw; j++)
+				pa[j] += g[j];
+		}
+		if (db) {
+			float *pb = db + (size_t)i * cb * hw;
+			for (size_t j = 0; j < (size_t)cb * hw; j++)
+				pb[j] += g[(size_t)ca * hw + j];
+		}
 	}
 }
 

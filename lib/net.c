@@ -70,12 +70,15 @@ static int tokenize(char *s, char **tok)
 	return n;
 }
 
+/* The layer with label name before layer upto; -1 for the network input,
+   LABEL_NONE when there is none. */
+#define LABEL_NONE (-2)
 static int find_label(const net *n, int upto, const char *name)
 {
 	for (int i = upto - 1; i >= 0; i--)
 		if (!strcmp(n->l[i].label, name))
 			return i;
-	return -1;
+	return strcmp(n->input_label, name) ? LABEL_NONE : -1;
 }
 
 /* Reads key=value options after the positional words of a layer. */
@@ -143,8 +146,18 @@ net *net_parse(const char *text, const char *path)
 		if (!strcmp(word, "input")) {
 			if (have_input)
 				perr(&ps, "input given twice");
+			if (ntok == 5 && !strncmp(tok[4], "label=", 6)) {
+				const char *v = tok[4] + 6;
+				if (!*v || strlen(v) >= sizeof n->input_label)
+					perr(&ps, "label: bad name '%s'", v);
+				for (const char *q = v; *q; q++)
+					if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
+						perr(&ps, "label: bad name '%s' (letters, digits, _ and -)", v);
+				strcpy(n->input_label, v);
+				ntok = 4;
+			}
 			if (ntok != 4)
-				perr(&ps, "input: expected 'input C H W'");
+				perr(&ps, "input: expected 'input C H W [label=NAME]'");
 			n->in_c = c = need_int(&ps, "input channels", tok[1], 1, 4096);
 			n->in_h = h = need_int(&ps, "input height", tok[2], 1, 65536);
 			n->in_w = w = need_int(&ps, "input width", tok[3], 1, 65536);
@@ -206,13 +219,13 @@ net *net_parse(const char *text, const char *path)
 		case L_ADD:
 			need_args(&ps, word, ntok, 1, 1);
 			L->other = find_label(n, n->nl, tok[1]);
-			if (L->other < 0)
+			if (L->other == LABEL_NONE)
 				perr(&ps, "%s: no earlier layer has label=%s", word, tok[1]);
 			npos = 2;
 			break;
 		}
 		parse_options(&ps, L, tok, ntok, npos);
-		if (L->label[0] && find_label(n, n->nl, L->label) >= 0)
+		if (L->label[0] && find_label(n, n->nl, L->label) != LABEL_NONE)
 			perr(&ps, "label=%s used twice", L->label);
 		/* shape inference; flat: the input is a vector (after flatten or linear) */
 		switch (kind) {
@@ -253,13 +266,15 @@ net *net_parse(const char *text, const char *path)
 			break;
 		case L_CONCAT:
 		case L_ADD: {
-			const layer *O = &n->l[L->other];
-			if (O->oh != h || O->ow != w)
-				perr(&ps, "%s: %s is %dx%d but the input here is %dx%d", word, O->label, O->oh, O->ow, h, w);
+			int oc = L->other >= 0 ? n->l[L->other].oc : n->in_c;
+			int oh = L->other >= 0 ? n->l[L->other].oh : n->in_h;
+			int ow = L->other >= 0 ? n->l[L->other].ow : n->in_w;
+			if (oh != h || ow != w)
+				perr(&ps, "%s: %s is %dx%d but the input here is %dx%d", word, tok[1], oh, ow, h, w);
 			if (kind == L_CONCAT)
-				L->oc = c + O->oc;
-			else if (O->oc != c)
-				perr(&ps, "add: %s has %d channels but the input here has %d", O->label, O->oc, c);
+				L->oc = c + oc;
+			else if (oc != c)
+				perr(&ps, "add: %s has %d channels but the input here has %d", tok[1], oc, c);
 			break;
 		}
 		default:
@@ -329,6 +344,11 @@ net *net_parse(const char *text, const char *path)
 	return n;
 }
 
+static const char *other_label(const net *n, const layer *L)
+{
+	return L->other >= 0 ? n->l[L->other].label : n->input_label;
+}
+
 void net_print(const net *n, FILE *f)
 {
 	fprintf(f, "  #  layer       output         params  line\n");
@@ -346,8 +366,8 @@ void net_print(const net *n, FILE *f)
 		case L_CONV: snprintf(desc, sizeof desc, "conv %dx%d/%d", L->k, L->k, L->stride); break;
 		case L_MAXPOOL: snprintf(desc, sizeof desc, "maxpool %d/%d", L->k, L->stride); break;
 		case L_UPSAMPLE: snprintf(desc, sizeof desc, "upsample x%d", L->scale); break;
-		case L_CONCAT: snprintf(desc, sizeof desc, "concat %s", n->l[L->other].label); break;
-		case L_ADD: snprintf(desc, sizeof desc, "add %s", n->l[L->other].label); break;
+		case L_CONCAT: snprintf(desc, sizeof desc, "concat %s", other_label(n, L)); break;
+		case L_ADD: snprintf(desc, sizeof desc, "add %s", other_label(n, L)); break;
 		case L_DROPOUT: snprintf(desc, sizeof desc, "dropout %g", L->p); break;
 		default: snprintf(desc, sizeof desc, "%s", kind_names[L->kind]);
 		}
@@ -485,6 +505,12 @@ static const float *layer_input(const net *n, const layer *L)
 	return L->src >= 0 ? n->l[L->src].y : n->x;
 }
 
+/* The output of a concat's or add's labelled layer: -1 is the network input. */
+static const float *other_output(const net *n, const layer *L)
+{
+	return L->other >= 0 ? n->l[L->other].y : n->x;
+}
+
 static float *layer_dinput(const net *n, const layer *L)
 {
 	return L->src >= 0 ? n->l[L->src].dy : NULL;
@@ -536,10 +562,10 @@ void net_forward(net *n, const float *x, int count, int train, uint64_t seed)
 			be->dropout_forward(insz, train ? L->p : 0.0f, seed ^ (0x9e37ULL * (i + 1)), in, L->y, L->aux);
 			break;
 		case L_CONCAT:
-			be->concat_forward(count, L->c, n->l[L->other].oc, L->h * L->w, in, n->l[L->other].y, L->y);
+			be->concat_forward(count, L->c, L->oc - L->c, L->h * L->w, in, other_output(n, L), L->y);
 			break;
 		case L_ADD:
-			be->add(insz, in, n->l[L->other].y, L->y);
+			be->add(insz, in, other_output(n, L), L->y);
 			break;
 		}
 	}
@@ -598,17 +624,16 @@ void net_backward(net *n, const float *dlogits)
 				be->dropout_backward(insz, L->p, L->aux, L->dy, din);
 			break;
 		case L_CONCAT: {
-			const layer *O = &n->l[L->other];
-			if (din)
-				be->concat_backward(count, L->c, O->oc, L->h * L->w, L->dy, din, O->dy);
-			else
-				fatal("internal: concat of the raw input");
+			float *dother = L->other >= 0 ? n->l[L->other].dy : NULL;
+			if (din || dother)
+				be->concat_backward(count, L->c, L->oc - L->c, L->h * L->w, L->dy, din, dother);
 			break;
 		}
 		case L_ADD:
 			if (din)
 				be->axpy(insz, 1.0f, L->dy, din);
-			be->axpy(insz, 1.0f, L->dy, n->l[L->other].dy);
+			if (L->other >= 0)
+				be->axpy(insz, 1.0f, L->dy, n->l[L->other].dy);
 			break;
 		}
 	}

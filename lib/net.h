@@ -17,7 +17,7 @@ typedef struct layer {
 	int line;             /* line in the description, for messages */
 	char label[32];       /* label=NAME, "" when none */
 	int src;              /* layer whose output is this one's input; -1: the network input */
-	int other;            /* concat/add: the labelled layer */
+	int other;            /* concat/add: the labelled layer; -1: the network input */
 	int c, h, w;          /* input shape of one sample */
 	int oc, oh, ow;       /* output shape of one sample */
 	int k, stride, pad, has_bias, scale;
@@ -47,6 +47,7 @@ typedef struct net {
 	const backend *be;
 	char *text;           /* the description it was built from */
 	int in_c, in_h, in_w;
+	char input_label[32]; /* label=NAME on the input line, "" when none */
 	int nl;
 	layer *l;
 	int nclass;           /* output channels */

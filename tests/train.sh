@@ -304,7 +304,21 @@ if ! have_py torch; then
 fi
 nn-train -q --epochs 1 --threads 1 -o "$T/fm.safetensors" "$NN_ROOT/tests/golden/fmnist.net" "$T/train.npy"
 check "train-course-network-exit" [ $? -eq 0 ]
-for m in fm straight; do
+# skip connections from a labelled input: concat and add of the raw input
+cat >"$T/skip.net" <<'EOF'
+input 1 28 28 label=img
+conv 4 3 pad=1
+relu
+concat img
+conv 1 3 pad=1
+add img
+maxpool 2
+flatten
+linear 10
+EOF
+nn-train -q --epochs 1 --threads 1 -o "$T/skip.safetensors" "$T/skip.net" "$T/train.npy"
+check "train-input-label-network-exit" [ $? -eq 0 ]
+for m in fm straight skip; do
 	nn-predict -q "$T/$m.safetensors" <"$T/test.npy" >"$T/$m-p.npy"
 	nn-predict -q --logits -o "$T/$m-z.npy" "$T/$m.safetensors" "$T/test.npy"
 	"$PY" - "$NN_ROOT/tests" "$T/$m.safetensors" "$T/$m-p.npy" "$T/$m-z.npy" "$T/test.npy" "$m" <<'EOF'
