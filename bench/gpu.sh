@@ -11,6 +11,9 @@
 # to $OUT when it is set (else a temporary folder, named at the end). Missing
 # pieces (no GPU, no PyTorch, no data) are reported in the table, not fatal.
 # Environment: NN_DATA (data folder, as for the tests), PY (python with torch).
+# Building needs the headers of libpng, libjpeg and zlib (Debian libpng-dev,
+# libjpeg-dev, zlib1g-dev); without OpenBLAS the CPU reference uses a plain C
+# GEMM (make says so), which is enough for the CUDA-against-CPU tests.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -158,33 +161,6 @@ fi
 # ---------------------------------------------------------------- facade
 
 FA_NET=examples/facade.net
-if [ ! -f "$FA_NET" ]; then
-	# tests/golden/facade.net with the course's channel counts, at 256x256
-	FA_NET=$W/facade.net
-	cat >"$FA_NET" <<'EOF'
-input 3 256 256
-conv 64 5 pad=2
-relu
-maxpool 2
-batchnorm
-conv 128 5 pad=2
-relu
-maxpool 2
-batchnorm
-conv 256 5 pad=2
-relu
-batchnorm
-conv 512 5 pad=2
-relu
-upsample 2
-batchnorm
-conv 512 5 pad=2
-relu
-upsample 2
-batchnorm
-conv 5 3 pad=1
-EOF
-fi
 FA_DIR=
 for d in "${NN_DATA:-}/mini-facade" "$ROOT/../shared/data/mini-facade" "$ROOT/shared/data/mini-facade"; do
 	for e in "$d" "$d/starter_set"; do
