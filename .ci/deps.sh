@@ -10,4 +10,4 @@ sudo=
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # shellcheck disable=SC2086
-$sudo apt-get install -y -q --no-install-recommends $pkgs
+$sudo apt-get install -y -q $pkgs
