@@ -97,12 +97,15 @@ static double nerr(const float *gpu, const float *cpu, size_t n)
 {
 	double d = 0, m = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (isnan(cpu[i]) && isnan(gpu[i]))
-			continue;
-		double e = fabs((double)gpu[i] - cpu[i]);
-		if (!(e <= d))
+		if (isnan(cpu[i]) || isnan(gpu[i])) {
+			if (isnan(cpu[i]) && isnan(gpu[i]))
+				continue;
+			return INFINITY;
+		}
+		double e = gpu[i] == cpu[i] ? 0 : fabs((double)gpu[i] - cpu[i]);
+		if (e > d)
 			d = e;
-		if (fabs(cpu[i]) > m)
+		if (isfinite(cpu[i]) && fabs(cpu[i]) > m)
 			m = fabs(cpu[i]);
 	}
 	return d / (m > 0 ? m : 1);
@@ -137,7 +140,9 @@ typedef struct result {
 
 static void out_err(result *r, const char *what, double e)
 {
-	if (!(e <= r->err)) {
+	if (isnan(e))   /* else a later finite error would replace it */
+		e = INFINITY;
+	if (e > r->err) {
 		r->err = e;
 		r->worst = what;
 	}
