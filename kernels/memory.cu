@@ -69,9 +69,13 @@ void cuda_set_precision(int tf32)
 		CUBLAS_CHECK(cublasSetMathMode(g.blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
 }
 
-/* Returns every cached block that is not in use to the driver. */
+/* Returns every cached block that is not in use to the driver. A block
+   freed here may still be read or written by work queued on the stream
+   (cuda_free only marks it), and cudaFree is documented as "may"
+   synchronise, not as waiting for it: so wait first. */
 static void release_cached(void)
 {
+	CUDA_CHECK(cudaStreamSynchronize(g.stream));
 	int k = 0;
 	for (int i = 0; i < g.nblocks; i++) {
 		if (g.blocks[i].used)

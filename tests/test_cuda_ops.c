@@ -97,12 +97,15 @@ static double nerr(const float *gpu, const float *cpu, size_t n)
 {
 	double d = 0, m = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (isnan(cpu[i]) && isnan(gpu[i]))
-			continue;
-		double e = fabs((double)gpu[i] - cpu[i]);
-		if (!(e <= d))
+		if (isnan(cpu[i]) || isnan(gpu[i])) {
+			if (isnan(cpu[i]) && isnan(gpu[i]))
+				continue;
+			return INFINITY;
+		}
+		double e = gpu[i] == cpu[i] ? 0 : fabs((double)gpu[i] - cpu[i]);
+		if (e > d)
 			d = e;
-		if (fabs(cpu[i]) > m)
+		if (isfinite(cpu[i]) && fabs(cpu[i]) > m)
 			m = fabs(cpu[i]);
 	}
 	return d / (m > 0 ? m : 1);
@@ -137,7 +140,9 @@ typedef struct result {
 
 static void out_err(result *r, const char *what, double e)
 {
-	if (!(e <= r->err)) {
+	if (isnan(e))   /* else a later finite error would replace it */
+		e = INFINITY;
+	if (e > r->err) {
 		r->err = e;
 		r->worst = what;
 	}
@@ -343,23 +348,32 @@ static void test_dropout(size_t n, float p, uint64_t seed)
 
 /* ---- max-pool ---- */
 
-static void test_pool(int n, int c, int h, int w, int k, int s)
+/* ties: inputs from a few values with some NaNs, so that which maximum
+   wins (the first; a NaN, the first NaN) decides the indices */
+static void test_pool(int n, int c, int h, int w, int k, int s, int ties)
 {
 	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
-	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float)), arg = buf_new(ny * sizeof(int32_t));
+	float *hx = xmalloc(nx * sizeof *hx);
+	for (size_t i = 0; i < nx; i++) {
+		static const float few[] = {-1, 0, 0.5f, 1};
+		hx[i] = !ties ? rng_uniform_range(&R, -1, 1) : rng_below(&R, 16) ? few[rng_below(&R, 4)] : NAN;
+	}
+	buf x = buf_from(hx, nx * sizeof *hx), y = buf_new(ny * sizeof(float)), arg = buf_new(ny * sizeof(int32_t));
+	free(hx);
 	C->maxpool_forward(&d, x.c, y.c, arg.c);
 	G->maxpool_forward(&d, x.g, y.g, arg.g);
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
 	out_err(&r, "argmax", buf_diff(&arg));
-	report(r, 0, "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	report(r, 0, "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s, ties ? ",ties,NaN" : "");
 	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
 	C->maxpool_backward(&d, dy.c, arg.c, dx.c);
 	G->maxpool_backward(&d, dy.g, arg.g, dx.g);
 	r = (result){0, NULL};
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "maxpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	report(r, TOL_EW, "maxpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s,
+	       ties ? ",ties,NaN" : "");
 	buf_free(&x), buf_free(&y), buf_free(&arg), buf_free(&dy), buf_free(&dx);
 }
 
@@ -424,7 +438,8 @@ static void test_upsample(int n, int c, int h, int w, int oh, int ow)
 	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
 }
 
-static void test_concat(int n, int ca, int cb, int hw)
+/* nulls: 0 both gradients, 1 no da, 2 no db (a network input's side) */
+static void test_concat(int n, int ca, int cb, int hw, int nulls)
 {
 	buf a = buf_rand((size_t)n * ca * hw, -1, 1), b = buf_rand((size_t)n * cb * hw, -1, 1);
 	buf y = buf_new((size_t)n * (ca + cb) * hw * sizeof(float));
@@ -434,12 +449,13 @@ static void test_concat(int n, int ca, int cb, int hw)
 	out_err(&r, "y", buf_err(&y));
 	report(r, 0, "concat_forward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
 	buf dy = buf_rand((size_t)n * (ca + cb) * hw, -1, 1);
-	C->concat_backward(n, ca, cb, hw, dy.c, a.c, b.c);
-	G->concat_backward(n, ca, cb, hw, dy.g, a.g, b.g);
+	C->concat_backward(n, ca, cb, hw, dy.c, nulls == 1 ? NULL : a.c, nulls == 2 ? NULL : b.c);
+	G->concat_backward(n, ca, cb, hw, dy.g, nulls == 1 ? NULL : a.g, nulls == 2 ? NULL : b.g);
 	r = (result){0, NULL};
 	out_err(&r, "da", buf_err(&a));
 	out_err(&r, "db", buf_err(&b));
-	report(r, 0, "concat_backward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
+	report(r, 0, "concat_backward(n=%d,ca=%d,cb=%d,hw=%d%s)", n, ca, cb, hw,
+	       nulls == 1 ? ",no da" : nulls == 2 ? ",no db" : "");
 	buf_free(&a), buf_free(&b), buf_free(&y), buf_free(&dy);
 }
 
@@ -724,11 +740,14 @@ int main(void)
 	test_dropout(1000, 0, 5);
 	test_dropout(100003, 0.5f, 0x123456789abcULL);
 
-	test_pool(2, 3, 9, 7, 2, 2);
-	test_pool(2, 2, 9, 9, 3, 2);
-	test_pool(1, 4, 8, 6, 3, 1);
-	test_pool(3, 2, 5, 5, 5, 5);
-	test_pool(64, 32, 28, 28, 2, 2);
+	test_pool(2, 3, 9, 7, 2, 2, 0);
+	test_pool(2, 2, 9, 9, 3, 2, 0);
+	test_pool(1, 4, 8, 6, 3, 1, 0);
+	test_pool(3, 2, 5, 5, 5, 5, 0);
+	test_pool(64, 32, 28, 28, 2, 2, 0);
+	test_pool(4, 3, 12, 10, 2, 2, 1);
+	test_pool(4, 3, 11, 9, 3, 2, 1);
+	test_pool(2, 2, 8, 8, 3, 1, 1);
 
 	test_batchnorm(4, 3, 25, 1);
 	test_batchnorm(2, 5, 49, 1);
@@ -742,9 +761,11 @@ int main(void)
 	test_upsample(1, 2, 9, 9, 4, 5);
 	test_upsample(2, 8, 32, 32, 64, 64);
 
-	test_concat(2, 3, 5, 35);
-	test_concat(3, 1, 1, 1);
-	test_concat(2, 16, 8, 4096);
+	test_concat(2, 3, 5, 35, 0);
+	test_concat(3, 1, 1, 1, 0);
+	test_concat(2, 16, 8, 4096, 0);
+	test_concat(2, 3, 5, 35, 1);
+	test_concat(2, 3, 5, 35, 2);
 
 	test_xent(64, 10, 1, 0, 1);
 	test_xent(64, 10, 1, 1, 1);
