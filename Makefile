@@ -49,6 +49,13 @@ endif
 
 all: info $(TOOLS) $(TESTS)
 
+# Objects depend on the configuration too, so that switching NVCC, OpenBLAS
+# or the flags rebuilds them.
+BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP)
+build/config: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
+
 info:
 	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))"
 
@@ -57,22 +64,22 @@ build/libnnpipe.a: $(LIB_ALL)
 	@echo '  AR   $@'
 	@rm -f $@ && ar rcs $@ $^
 
-build/lib/%.o: lib/%.c $(wildcard lib/*.h)
+build/lib/%.o: lib/%.c $(wildcard lib/*.h) build/config
 	@mkdir -p $(@D)
 	@echo '  CC   $<'
 	@$(CC) $(CFLAGS) $(NN_CFLAGS) -c $< -o $@
 
-build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh)
+build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh) build/config
 	@mkdir -p $(@D)
 	@echo '  NVCC $<'
 	@$(NVCC) $(NVFLAGS) -c $< -o $@
 
-bin/%: cmd/%.c build/libnnpipe.a
+bin/%: cmd/%.c build/libnnpipe.a build/config
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
 	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
 
-build/tests/%: tests/%.c build/libnnpipe.a
+build/tests/%: tests/%.c build/libnnpipe.a build/config
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
 	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
@@ -92,5 +99,5 @@ install: all
 clean:
 	rm -rf bin build
 
-.PHONY: all info test test-gpu install clean
+.PHONY: all info test test-gpu install clean FORCE
 .SECONDARY: $(LIB_OBJ) $(CU_OBJ)
