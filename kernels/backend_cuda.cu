@@ -1,6 +1,9 @@
 /* backend_cuda.cu: the CUDA backend's table (backend.h) and the device
    probe that --device auto uses: no driver or no device means 0 devices. */
 #include "cuda_common.cuh"
+#include "util.h"
+
+static __global__ void probe_kernel(void) {}
 
 extern "C" int cuda_device_count(void)
 {
@@ -9,6 +12,14 @@ extern "C" int cuda_device_count(void)
 		int n = 0;
 		count = cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
 		(void)cudaGetLastError();   /* a failed probe is an answer, not an error */
+		cudaFuncAttributes attr;
+		if (count > 0 && cudaFuncGetAttributes(&attr, probe_kernel) != cudaSuccess) {
+			/* a GPU this build has no code for: the CPU it is */
+			note("a CUDA device is present but this build has no code for it "
+			     "(rebuild with CUDA_ARCH=... for its architecture); using the CPU");
+			(void)cudaGetLastError();
+			count = 0;
+		}
 	}
 	return count;
 }
