@@ -244,6 +244,24 @@ static void data_stats(const tensor *x, float *mean, float *std)
 	}
 }
 
+/* The loss can stay finite while the weights are not (relu turns NaN into 0
+   on the way forward), so the state is checked before it is written: a
+   diverged run keeps its last good checkpoint. */
+static void check_finite(const net *n, long step)
+{
+	size_t count[2] = {n->nparams, n->nbuffers};
+	const float *src[2] = {n->params, n->buffers};
+	for (int k = 0; k < 2; k++) {
+		float *h = xmalloc((count[k] ? count[k] : 1) * sizeof *h);
+		n->be->download(h, src[k], count[k] * sizeof *h);
+		for (size_t i = 0; i < count[k]; i++)
+			if (!isfinite(h[i]))
+				fatal("training diverged: %s not finite at step %ld (try a smaller --lr)",
+				      k ? "batch-norm statistics are" : "a weight is", step);
+		free(h);
+	}
+}
+
 static void fmt_time(double s, char *buf, size_t n)
 {
 	long t = (long)(s + 0.5);
@@ -641,10 +659,12 @@ int main(int argc, char **argv)
 		}
 		if (epoch_end || (c.ckpt_every && step % c.ckpt_every == 0)) {
 			mi.step = step;
+			check_finite(n, step);
 			model_save(ckpt, n, &mi, o);
 		}
 	}
 	mi.step = step;
+	check_finite(n, step);
 	if (interrupted) {
 		model_save(ckpt, n, &mi, o);
 		if (tty)
