@@ -249,8 +249,10 @@ int main(int argc, char **argv)
 	int64_t s = p->ndim == 4 ? p->shape[2] * p->shape[3] : 1;
 	if (n == 0 || s == 0)
 		fatal("%s: prediction stream has no samples", path_name(path));
-	if (k64 < 1 || k64 > 1 << 16)
-		fatal("%s: %lld classes (1 to 65536 supported)", path_name(path), (long long)k64);
+	/* the confusion matrix is K x K counts, and each thread keeps one:
+	   a few hundred bytes of scores must not ask for gigabytes */
+	if (k64 < 1 || k64 > 4096)
+		fatal("%s: %lld classes (1 to 4096 supported)", path_name(path), (long long)k64);
 	int k = (int)k64;
 
 	dataset *lab = NULL;

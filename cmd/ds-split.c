@@ -30,15 +30,22 @@ static void usage(void)
 	       "  -h, --help       show this help\n");
 }
 
+/* Most classes counted: the tables below are per class, and a stray huge
+   label without names must not ask for gigabytes. As ap-score. */
+#define MAX_CLASSES 65536
+
 /* Class id range of labels: number of classes is max id + 1 (or the names). */
-static int class_count(const dataset *d)
+static int class_count(const dataset *d, const char *path)
 {
-	int k = d->nclass;
+	int64_t k = d->nclass;
 	const int32_t *y = d->y->data;
 	for (int64_t i = 0, n = tensor_numel(d->y); i < n; i++)
 		if (y[i] >= k)
-			k = y[i] + 1;
-	return k;
+			k = (int64_t)y[i] + 1;
+	if (k > MAX_CLASSES)
+		fatal("%s: label %lld: more than %d classes", path_name(path), (long long)k - 1,
+		      MAX_CLASSES);
+	return (int)k;
 }
 
 static void info(const char *path)
@@ -52,6 +59,7 @@ static void info(const char *path)
 	if (!m)
 		fatal("%s: cannot read from memory", path_name(path));
 	dataset *d = dataset_read_stream(m, path, "dataset");
+	int k = d->y ? class_count(d, path) : 0;
 	rewind(m);
 	char s[128];
 	long n = dataset_len(d);
@@ -98,7 +106,7 @@ static void info(const char *path)
 	free(sq);
 
 	if (d->y) {
-		int k = class_count(d), seg = d->y->ndim == 3;
+		int seg = d->y->ndim == 3;
 		int64_t per = seg ? d->y->shape[1] * d->y->shape[2] : 1, total = n * per;
 		int64_t *count = xcalloc(k ? k : 1, sizeof *count);
 		int64_t *images = xcalloc(k ? k : 1, sizeof *images);
@@ -152,9 +160,9 @@ static void gather(const dataset *d, const int *idx, long n, tensor **x, tensor 
 /* Reorders the shuffled idx so that its first take entries hold, from each
    class c, round(take * n_c / N) samples (largest remainders break the
    rounding so the total is take), both parts keeping the shuffled order. */
-static void stratify(const dataset *d, int *idx, long n, long take)
+static void stratify(const dataset *d, const char *path, int *idx, long n, long take)
 {
-	int k = class_count(d);
+	int k = class_count(d, path);
 	const int32_t *y = d->y->data;
 	long *have = xcalloc(k, sizeof *have), *quota = xcalloc(k, sizeof *quota);
 	double *frac = xcalloc(k, sizeof *frac);
@@ -162,7 +170,7 @@ static void stratify(const dataset *d, int *idx, long n, long take)
 		have[y[i]]++;
 	long given = 0;
 	for (int c = 0; c < k; c++) {
-		double q = (double)take * have[c] / n;
+		double q = n ? (double)take * have[c] / n : 0;
 		quota[c] = (long)floor(q);
 		frac[c] = q - quota[c];
 		given += quota[c];
@@ -281,7 +289,7 @@ int main(int argc, char **argv)
 	rng_seed(&r, (uint64_t)seed, 0);
 	rng_shuffle(&r, idx, (int)n);
 	if (strat)
-		stratify(d, idx, n, take);
+		stratify(d, in, idx, n, take);
 
 	/* both files are complete before either is renamed into place */
 	outfile *o1 = out_open(out), *o2 = out_open(rest);

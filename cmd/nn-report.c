@@ -406,7 +406,10 @@ static void triplets(FILE *f, const opts *o)
 		snprintf(list, sizeof list, "0%s%s%s", n > 1 ? ",1" : "", n > 2 ? ",2" : "", n > 3 ? ",3" : "");
 		index = list;
 	}
-	snprintf(scale, sizeof scale, "%d", x.shape[2] >= 256 ? 1 : (int)(256 / x.shape[2]));
+	/* at most 64, the largest --scale seg-colour takes; images of no
+	   height are left for seg-colour to refuse */
+	int64_t h = x.shape[2];
+	snprintf(scale, sizeof scale, "%d", h >= 256 ? 1 : h > 4 ? (int)(256 / h) : 64);
 	char *pattern = in_dir(o, "seg-triplet-%d.png");
 	const char *args[] = {"--data", o->seg_data, "--pred", o->seg_test, "--triplet", "--index", index,
 			      "--scale", scale, "-o", pattern, NULL};

@@ -12,7 +12,9 @@
 
 #include <math.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,47 +94,81 @@ static char *config_json(const config *c, long train_n)
 }
 
 /* Restores the configuration saved in a checkpoint; options given on the
-   command line (set[] flags) win. */
+   command line (set[] flags) win. A restored number must pass the checks of
+   its option: a damaged file must not bring a batch of 0 (a division by zero)
+   or an epoch count whose steps overflow. */
 static void config_restore(config *c, const char *cfg, const char *path, const char *given)
 {
 	const char *err;
 	json *j = cfg ? json_parse(cfg, strlen(cfg), &err) : NULL;
 	if (!j || j->kind != JSON_OBJECT)
 		fatal("%s: checkpoint has no readable training configuration", path);
-#define NUM(key, field)                                                        \
+#define RESTORE(key, type)                                                     \
+	json *v = json_get(j, key);                                            \
+	if (v && v->kind == (type) && !strstr(given, " " key " "))
+#define NUM(key, field, ok)                                                    \
 	do {                                                                   \
-		json *v = json_get(j, key);                                    \
-		if (v && v->kind == JSON_NUMBER && !strstr(given, " " key " ")) \
-			c->field = v->number;                                  \
+		RESTORE(key, JSON_NUMBER) {                                    \
+			double x = v->number;                                  \
+			if (!(ok))                                             \
+				fatal("%s: training configuration: bad %s", path, key); \
+			c->field = x;                                          \
+		}                                                              \
+	} while (0)
+#define INT(key, field, lo, hi)                                                \
+	do {                                                                   \
+		RESTORE(key, JSON_NUMBER) {                                    \
+			if (!v->is_int || v->integer < (lo) || v->integer > (hi)) \
+				fatal("%s: training configuration: bad %s", path, key); \
+			c->field = v->integer;                                 \
+		}                                                              \
 	} while (0)
 #define STR(key, field)                                                        \
 	do {                                                                   \
-		json *v = json_get(j, key);                                    \
-		if (v && v->kind == JSON_STRING && !strstr(given, " " key " ")) \
+		RESTORE(key, JSON_STRING)                                      \
 			c->field = xstrdup(v->str);                            \
 	} while (0)
 	STR("opt", opt);
-	NUM("lr", lr);
-	NUM("momentum", momentum);
-	NUM("nesterov", nesterov);
-	NUM("wd", wd);
-	NUM("beta1", beta1);
-	NUM("beta2", beta2);
-	NUM("eps", eps);
-	NUM("batch", batch);
-	NUM("epochs", epochs);
-	NUM("seed", seed);
+	NUM("lr", lr, x >= 0);
+	NUM("momentum", momentum, x >= 0);
+	INT("nesterov", nesterov, 0, 1);
+	NUM("wd", wd, x >= 0);
+	NUM("beta1", beta1, x >= 0 && x < 1);
+	NUM("beta2", beta2, x >= 0 && x < 1);
+	NUM("eps", eps, x >= 0);
+	INT("batch", batch, 1, INT_MAX);
+	INT("epochs", epochs, 1, INT_MAX);
+	INT("seed", seed, 0, LONG_MAX);
 	STR("sched", sched);
-	NUM("warmup", warmup);
+	INT("warmup", warmup, 0, LONG_MAX);
 	STR("class_weights", class_weights);
 	STR("augment", augment);
 	STR("normalize", normalize);
-	NUM("log_every", log_every);
-	NUM("val_every", val_every);
-	NUM("checkpoint_every", ckpt_every);
+	INT("log_every", log_every, 1, LONG_MAX);
+	INT("val_every", val_every, 0, LONG_MAX);
+	INT("checkpoint_every", ckpt_every, 0, LONG_MAX);
+#undef RESTORE
 #undef NUM
+#undef INT
 #undef STR
 	json_free(j);
+}
+
+/* A bad setting is bad usage when it was given on the command line, and bad
+   input when it came from the checkpoint being resumed. */
+static void setting_error(const char *resume, const char *given, const char *key, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+static void setting_error(const char *resume, const char *given, const char *key, const char *fmt, ...)
+{
+	char msg[256], k[40];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(k, sizeof k, " %s ", key);
+	if (resume && !strstr(given, k))
+		fatal("%s: training configuration: %s", resume, msg);
+	usage_error("%s", msg);
 }
 
 typedef struct augment {
@@ -208,6 +244,24 @@ static void data_stats(const tensor *x, float *mean, float *std)
 	}
 }
 
+/* The loss can stay finite while the weights are not (relu turns NaN into 0
+   on the way forward), so the state is checked before it is written: a
+   diverged run keeps its last good checkpoint. */
+static void check_finite(const net *n, long step)
+{
+	size_t count[2] = {n->nparams, n->nbuffers};
+	const float *src[2] = {n->params, n->buffers};
+	for (int k = 0; k < 2; k++) {
+		float *h = xmalloc((count[k] ? count[k] : 1) * sizeof *h);
+		n->be->download(h, src[k], count[k] * sizeof *h);
+		for (size_t i = 0; i < count[k]; i++)
+			if (!isfinite(h[i]))
+				fatal("training diverged: %s not finite at step %ld (try a smaller --lr)",
+				      k ? "batch-norm statistics are" : "a weight is", step);
+		free(h);
+	}
+}
+
 static void fmt_time(double s, char *buf, size_t n)
 {
 	long t = (long)(s + 0.5);
@@ -234,9 +288,9 @@ int main(int argc, char **argv)
 		long iv;
 		double fv;
 #define MARK(key) strncat(given, key " ", sizeof given - strlen(given) - 1)
-#define INTOPT(name, key, field, lo)                                                          \
+#define INTOPT(name, key, field, lo, hi)                                                      \
 	if (opt_value(argv, argc, &i, name, &v)) {                                            \
-		if (!parse_int(v, &iv) || iv < (lo))                                          \
+		if (!parse_int(v, &iv) || iv < (lo) || iv > (hi))                             \
 			usage_error("%s: bad value '%s'", name, v);                           \
 		c.field = iv;                                                                 \
 		MARK(key);                                                                    \
@@ -267,13 +321,14 @@ int main(int argc, char **argv)
 			resume = v;
 			continue;
 		}
-		INTOPT("--epochs", "epochs", epochs, 1)
-		INTOPT("--batch", "batch", batch, 1)
-		INTOPT("--seed", "seed", seed, 0)
-		INTOPT("--warmup", "warmup", warmup, 0)
-		INTOPT("--log-every", "log_every", log_every, 1)
-		INTOPT("--val-every", "val_every", val_every, 1)
-		INTOPT("--checkpoint-every", "checkpoint_every", ckpt_every, 1)
+		/* epochs and steps fit in int and their product in long */
+		INTOPT("--epochs", "epochs", epochs, 1, INT_MAX)
+		INTOPT("--batch", "batch", batch, 1, INT_MAX)
+		INTOPT("--seed", "seed", seed, 0, LONG_MAX)
+		INTOPT("--warmup", "warmup", warmup, 0, LONG_MAX)
+		INTOPT("--log-every", "log_every", log_every, 1, LONG_MAX)
+		INTOPT("--val-every", "val_every", val_every, 1, LONG_MAX)
+		INTOPT("--checkpoint-every", "checkpoint_every", ckpt_every, 1, LONG_MAX)
 		FLOATOPT("--lr", "lr", lr, 0)
 		FLOATOPT("--momentum", "momentum", momentum, 0)
 		FLOATOPT("--eps", "eps", eps, 0)
@@ -408,7 +463,8 @@ int main(int argc, char **argv)
 		config_restore(&c, mi.config, resume, given);
 		step = mi.step;
 		if (optim_kind_parse(c.opt) != (int)o->kind)
-			usage_error("--opt: the checkpoint was trained with %s", optim_kind_name(o->kind));
+			setting_error(resume, given, "opt", "--opt: the checkpoint was trained with %s",
+				      optim_kind_name(o->kind));
 	} else {
 		char *text = read_file(net_path, NULL);
 		n = net_parse(text, net_path);
@@ -423,20 +479,23 @@ int main(int argc, char **argv)
 
 	sched sc;
 	if (!sched_parse(c.sched, &sc))
-		usage_error("--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])", c.sched);
+		setting_error(resume, given, "sched",
+			      "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])", c.sched);
 	sc.warmup = c.warmup;
 	augment aug;
 	if (!augment_parse(c.augment, &aug))
-		usage_error("--augment: bad spec '%s' (none, flip, crop=S)", c.augment);
+		setting_error(resume, given, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", c.augment);
 	float cw[256];
 	float *class_w = NULL;
 	if (c.class_weights[0]) {
 		int k = parse_float_list(c.class_weights, cw, 256);
 		if (k != n->nclass)
-			usage_error("--class-weights: %d weights for %d classes", k < 0 ? 0 : k, n->nclass);
+			setting_error(resume, given, "class_weights", "--class-weights: %d weights for %d classes",
+				      k < 0 ? 0 : k, n->nclass);
 		for (int i = 0; i < k; i++)
 			if (cw[i] < 0)
-				usage_error("--class-weights: weights must not be negative");
+				setting_error(resume, given, "class_weights",
+					      "--class-weights: weights must not be negative");
 		class_w = be->alloc(k * sizeof(float), "class weights");
 		be->upload(class_w, cw, k * sizeof(float));
 	}
@@ -600,10 +659,12 @@ int main(int argc, char **argv)
 		}
 		if (epoch_end || (c.ckpt_every && step % c.ckpt_every == 0)) {
 			mi.step = step;
+			check_finite(n, step);
 			model_save(ckpt, n, &mi, o);
 		}
 	}
 	mi.step = step;
+	check_finite(n, step);
 	if (interrupted) {
 		model_save(ckpt, n, &mi, o);
 		if (tty)

@@ -103,6 +103,9 @@ int main(int argc, char **argv)
 	if (p->ndim != 2)
 		fatal("%s: scores of %d dimensions; sample-grid needs a classifier's p [N,K]", pname, p->ndim);
 	int64_t n = p->shape[0];
+	/* a row per class; an empty stream may claim any number of them */
+	if (p->shape[1] < 1 || p->shape[1] > 4096)
+		fatal("%s: %lld classes (1 to 4096 can be drawn)", pname, (long long)p->shape[1]);
 	int k = (int)p->shape[1];
 	if (x->shape[0] != n)
 		fatal("%s: %lld samples, but %s has %lld", dname, (long long)x->shape[0], pname, (long long)n);

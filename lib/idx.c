@@ -48,12 +48,15 @@ tensor *idx_read(const char *path, int ndim)
 		      0x800 | ndim);
 	if (gz_read_full(g, head + 4, 4 * ndim, path) < (size_t)4 * ndim)
 		fatal("%s: truncated IDX header", path);
-	int64_t shape[4], bytes = 1;
+	/* the bound leaves zeros out, as the NPY reader's: no empty [0,2^32,2^32]
+	   that ds-load would write and no other tool read */
+	int64_t shape[4], bytes = 1, bound = 1;
 	for (int i = 0; i < ndim; i++) {
 		const unsigned char *d = head + 4 + 4 * i;
 		shape[i] = (int64_t)d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3];
-		if (shape[i] && bytes > IDX_MAX_BYTES / shape[i])
+		if (shape[i] && bound > IDX_MAX_BYTES / shape[i])
 			fatal("%s: IDX dimensions too large", path);
+		bound *= shape[i] ? shape[i] : 1;
 		bytes *= shape[i];
 	}
 	/* Grow the buffer as data arrives, so that a header claiming an absurd

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
@@ -161,6 +162,10 @@ net *net_parse(const char *text, const char *path)
 			n->in_c = c = need_int(&ps, "input channels", tok[1], 1, 4096);
 			n->in_h = h = need_int(&ps, "input height", tok[2], 1, 65536);
 			n->in_w = w = need_int(&ps, "input width", tok[3], 1, 65536);
+			/* every shape below has at most INT_MAX elements, so that
+			   flatten's C*H*W fits in an int */
+			if ((long)c * h * w > INT_MAX)
+				perr(&ps, "input too large");
 			have_input = 1;
 			continue;
 		}
@@ -271,6 +276,8 @@ net *net_parse(const char *text, const char *path)
 			int ow = L->other >= 0 ? n->l[L->other].ow : n->in_w;
 			if (oh != h || ow != w)
 				perr(&ps, "%s: %s is %dx%d but the input here is %dx%d", word, tok[1], oh, ow, h, w);
+			if (kind == L_CONCAT && (long)c + oc > INT_MAX)
+				perr(&ps, "layer output too large");
 			if (kind == L_CONCAT)
 				L->oc = c + oc;
 			else if (oc != c)
@@ -280,7 +287,7 @@ net *net_parse(const char *text, const char *path)
 		default:
 			break;
 		}
-		if ((long)L->oc * L->oh * L->ow > (1L << 31))
+		if ((long)L->oc * L->oh * L->ow > INT_MAX)
 			perr(&ps, "layer output too large");
 		if (kind == L_FLATTEN || kind == L_LINEAR)
 			flat = 1;

@@ -129,9 +129,13 @@ static const char *parse_dict(char *h, tensor *t)
 	}
 	if (!seen_descr || !seen_order || !seen_shape)
 		return "header lacks descr, fortran_order or shape";
+	/* As numpy, the product leaves zeros out: an empty [0,2^40,2^40] holds
+	   no data, yet H*W of it would overflow in whatever reads it. */
 	int64_t bytes = t->itemsize;
 	for (int i = 0; i < t->ndim; i++) {
-		if (t->shape[i] && bytes > NPY_MAX_BYTES / t->shape[i])
+		if (!t->shape[i])
+			continue;
+		if (bytes > NPY_MAX_BYTES / t->shape[i])
 			return "array too large";
 		bytes *= t->shape[i];
 	}

@@ -26,11 +26,24 @@ static void remove_pending(void)
 		}
 }
 
+/* One line whatever the message quotes: a file name or a string read from
+   a file may hold line breaks or terminal escapes, shown as '?'. */
 static void vmessage(const char *fmt, va_list ap)
 {
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	fflush(stdout);
 	fprintf(stderr, "%s: ", nn_prog);
-	vfprintf(stderr, fmt, ap);
+	if (msg) {
+		for (char *c = msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		fputs(msg, stderr);
+		free(msg);
+	} else {
+		fputs(fmt, stderr);
+	}
 	fputc('\n', stderr);
 }
 
