@@ -10,11 +10,16 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror=implicit-function-declaration
-NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) $(WARN) -Ilib
-NN_LIBS   := -lpng -ljpeg -lz -lm
+# libpng, libjpeg and zlib: the system's, or IMG_CFLAGS=-I... IMG_LIBS='.../libpng16.a ...'
+# for headers and static libraries kept elsewhere (bench/gpu-run.sh does that)
+IMG_CFLAGS ?=
+IMG_LIBS  ?= -lpng -ljpeg -lz
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) $(WARN) $(IMG_CFLAGS) -Ilib
+NN_LIBS   := $(IMG_LIBS) -lm
 
 # OpenBLAS (Debian: libopenblas-dev) and OpenMP
-BLAS_INC  := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include/x86_64-linux-gnu/openblas-openmp))
+BLAS_INC  := $(patsubst %/cblas.h,%,$(firstword $(wildcard $(addsuffix /cblas.h,\
+             /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include/x86_64-linux-gnu/openblas-openmp))))
 ifeq ($(BLAS_INC),)
 BLAS_INFO := no (built-in C GEMM, slow: install libopenblas-dev)
 NN_CFLAGS += -DNN_NO_OPENBLAS
@@ -51,13 +56,13 @@ all: info $(TOOLS) $(TESTS)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP)
+BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS)
 build/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
 
 info:
-	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))"
+	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only)); images $(IMG_LIBS)"
 
 build/libnnpipe.a: $(LIB_ALL)
 	@mkdir -p $(@D)

@@ -10,7 +10,9 @@ prints one TSV line with images/s over --steps steps after --warmup steps.
 --facade: times the facade network (the course's, or --net) on random data
 [B,3,S,S]: one TSV line for training (Adam lr 1e-3 wd 1e-5, per-pixel cross
 entropy with class weights 1,1,5,1,1) and one for inference (eval mode, no grad).
---device cuda runs on the GPU with cudnn.benchmark on; TF32 is off unless --tf32.
+--device cuda runs on the GPU with cudnn.benchmark on, in --precision fp32 (the
+default: IEEE single precision) or tf32 (TensorFloat-32 in matmul and cuDNN);
+what PyTorch then uses is read back and printed as a "precision: " line.
 
 TSV columns (--header prints them): impl mode net device threads batch steps
 seconds images_per_s. What PyTorch was built with and which BLAS it uses go to
@@ -60,7 +62,8 @@ def parse_args():
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--tf32", action="store_true", help="allow TF32 in matmul and cuDNN (cuda)")
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "tf32"),
+                    help="float32 maths on the GPU: fp32 (IEEE) or tf32 (TensorFloat-32)")
     ap.add_argument("--facade", action="store_true", help="time the facade network on random data")
     ap.add_argument("--size", type=int, default=256,
                     help="facade image size, a multiple of 4 (default 256; ignored with --net)")
@@ -211,6 +214,25 @@ def bench_facade(dev):
     print_row("infer", name, dev, timed(infer, a.warmup, a.steps, dev))
 
 
+def set_precision(prec):
+    """float32 maths in matmul and cuDNN convolution: "fp32" (IEEE) or "tf32".
+    PyTorch 2.9 and newer take the fp32_precision settings (the allow_tf32 flags
+    are deprecated there); older ones the allow_tf32 flags. Prints what it then
+    reads back as one "precision: " line."""
+    tf32 = prec == "tf32"
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision") and hasattr(getattr(conv, "conv", None), "fp32_precision"):
+        matmul.fp32_precision = "tf32" if tf32 else "ieee"
+        conv.conv.fp32_precision = "tf32" if tf32 else "ieee"
+        say(f"precision: torch {torch.__version__}: cuda.matmul.fp32_precision={matmul.fp32_precision}, "
+            f"cudnn.conv.fp32_precision={conv.conv.fp32_precision}")
+    else:
+        matmul.allow_tf32 = tf32
+        conv.allow_tf32 = tf32
+        say(f"precision: torch {torch.__version__}: cuda.matmul.allow_tf32={matmul.allow_tf32}, "
+            f"cudnn.allow_tf32={conv.allow_tf32}")
+
+
 def main():
     a = ARGS
     torch.manual_seed(a.seed)
@@ -219,10 +241,10 @@ def main():
         if not torch.cuda.is_available():
             sys.exit("torch_train.py: --device cuda: no CUDA device available to PyTorch")
         torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = a.tf32
-        torch.backends.cudnn.allow_tf32 = a.tf32
-        say(f"cuda: {torch.cuda.get_device_name(0)}, cudnn {torch.backends.cudnn.version()}, "
-            f"tf32 {'on' if a.tf32 else 'off'}")
+        set_precision(a.precision)
+        say(f"cuda: {torch.cuda.get_device_name(0)}, cudnn {torch.backends.cudnn.version()}")
+    else:
+        say(f"precision: torch {torch.__version__}: cpu, IEEE float32 (--precision {a.precision} applies to cuda)")
     report_build()
     if a.header:
         print("\t".join(COLUMNS), flush=True)
