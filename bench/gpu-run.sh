@@ -15,7 +15,7 @@
 #   tests       60 s  make test-gpu (the CUDA ops against the CPU backend)
 #   benchmarks 180 s  bench/gpu.sh: nnpipe against PyTorch on the data in NN_DATA
 #                     (default .gpu/data)
-#   sanitizer   rest  compute-sanitizer memcheck on the CUDA op tests, with what
+#   sanitizer  ≤90 s  compute-sanitizer memcheck on the CUDA op tests, with what
 #                     is left after 15 s kept to pack up
 # Back in $OUT (2 files): gpu-table.txt, the table, also printed last, and
 # gpu-logs.tar.gz, every log. Status 0 when every stage passed.
@@ -115,13 +115,24 @@ else
 	stop gpu "nvidia-smi finds no GPU"
 fi
 
-NVCC=${NVCC:-$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null)}
-[ -n "$NVCC" ] || stop nvcc "not on PATH nor in /usr/local/cuda/bin (set NVCC=...)"
+# nvcc: $NVCC, else the first on PATH or in /usr/local/cuda whose toolkit has cuBLAS
+NVCC_FOUND=
+for n in ${NVCC:-} $(command -v nvcc) /usr/local/cuda/bin/nvcc; do
+	[ -x "$n" ] || continue
+	NVCC_FOUND="$NVCC_FOUND $n"
+	n=$(readlink -f "$n")
+	if [ -f "${n%/bin/nvcc}/include/cublas_v2.h" ]; then
+		NVCC=$n
+		break
+	fi
+done
+[ -n "$NVCC_FOUND" ] || stop nvcc "not on PATH nor in /usr/local/cuda/bin (set NVCC=...)"
+[ -n "${NVCC:-}" ] && [ -f "${NVCC%/bin/nvcc}/include/cublas_v2.h" ] ||
+	stop cublas "no include/cublas_v2.h beside any nvcc found:$NVCC_FOUND"
 v=$(timeout 10 "$NVCC" --version 2>/dev/null | grep -o 'release [0-9.]*')
 [ -n "$v" ] || stop nvcc "$NVCC does not run"
 note nvcc "$NVCC, $v"
 CUDA_HOME=${NVCC%/bin/nvcc}
-[ -f "$CUDA_HOME/include/cublas_v2.h" ] || stop cublas "no $CUDA_HOME/include/cublas_v2.h"
 ls "$CUDA_HOME"/lib64/libcublas.so* >/dev/null 2>&1 || stop cublas "no $CUDA_HOME/lib64/libcublas.so"
 ls "$CUDA_HOME"/lib64/libcudart.so* >/dev/null 2>&1 || stop cublas "no $CUDA_HOME/lib64/libcudart.so"
 note cublas "$CUDA_HOME/include/cublas_v2.h, $(basename "$(ls "$CUDA_HOME"/lib64/libcublas.so.* | head -1)")"
@@ -183,7 +194,7 @@ stage_row probes "ok"
 
 STAGE_T0=$SECONDS
 say "build: $MAKE -j$(nproc) (log build.log)"
-budget_run $CAP_BUILD $((CAP_TEST + CAP_BENCH + PACK)) "$L/build.log" "$MAKE" -j"$(nproc)" NVCC="$NVCC" CC="$CC" "${IMG[@]}"
+budget_run $CAP_BUILD $((CAP_TEST + CAP_BENCH + PACK)) "$L/build.log" "$MAKE" -j"$(nproc)" NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
 rc=$?
 grep '^nnpipe:' "$L/build.log" | head -1 >&2
 if [ "$rc" -ne 0 ]; then
@@ -208,7 +219,7 @@ stage_row build "ok, with CUDA"
 
 STAGE_T0=$SECONDS
 say "tests: make test-gpu (log test-gpu.log)"
-budget_run $CAP_TEST $((CAP_BENCH + PACK)) "$L/test-gpu.log" "$MAKE" test-gpu NVCC="$NVCC" CC="$CC" "${IMG[@]}"
+budget_run $CAP_TEST $((CAP_BENCH + PACK)) "$L/test-gpu.log" "$MAKE" test-gpu NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
 rc=$?
 grep -E '^(FAIL|SKIP):' "$L/test-gpu.log" | head -20 >&2
 tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$L/test-gpu.log" | tail -1)
@@ -249,7 +260,7 @@ elif [ "$(budget_left)" -lt 45 ]; then
 	stage_row sanitizer "not run: $(budget_left) s left"
 else
 	say "sanitizer: memcheck on build/tests/test_cuda_ops (log sanitizer.log)"
-	budget_run 600 $PACK "$L/sanitizer.log" "$SANITIZER" --tool memcheck --error-exitcode 99 build/tests/test_cuda_ops
+	budget_run 90 $PACK "$L/sanitizer.log" "$SANITIZER" --tool memcheck --error-exitcode 99 build/tests/test_cuda_ops
 	rc=$?
 	summary=$(grep -E 'ERROR SUMMARY' "$L/sanitizer.log" | tail -1 | sed 's/^=* *//')
 	case $rc in
