@@ -3,6 +3,7 @@
    segmentation also IoU and pixel accuracy; as aligned text or as TSV. */
 #include "dataset.h"
 #include "metrics.h"
+#include "output.h"
 #include "util.h"
 
 #include <math.h>
@@ -213,7 +214,7 @@ static void print_text(const metrics *m, char **names, int segmentation, int con
 
 int main(int argc, char **argv)
 {
-	nn_prog = "ap-score";
+	tool_start("ap-score");
 	const char *path = NULL, *labels_path = NULL, *classes = NULL;
 	int tsv = 0, confusion = 0;
 	for (int i = 1; i < argc; i++) {
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 			path = a;
 		}
 	}
+	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-"));
 	int nclass_opt = 0;
 	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;
 

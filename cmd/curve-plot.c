@@ -3,6 +3,7 @@
    an SVG or a plot in the terminal. No text from the command line or the
    logs reaches the gnuplot script except as a quoted, escaped string. */
 #include "spawn.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -238,7 +239,7 @@ static void write_script(FILE *o, const runlog *r, int nlog, const char *term, i
 
 int main(int argc, char **argv)
 {
-	nn_prog = "curve-plot";
+	tool_start("curve-plot");
 	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL, *v;
 	int print_script = 0, nlog = 0, nlabel = 0;
 	runlog *logs = xcalloc(argc, sizeof *logs);
@@ -268,6 +269,13 @@ int main(int argc, char **argv)
 	}
 	if (!nlog)
 		usage_error("no metrics log given");
+	{
+		const char **in = xcalloc(nlog, sizeof *in);
+		for (int i = 0; i < nlog; i++)
+			in[i] = logs[i].path;
+		io_check(nlog, in, IO_LIST(out ? out : "-"));
+		free(in);
+	}
 	if (nlabel > nlog)
 		usage_error("%d labels for %d logs", nlabel, nlog);
 	if (!term) {

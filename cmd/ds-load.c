@@ -4,6 +4,7 @@
 #include "dataset.h"
 #include "idx.h"
 #include "image.h"
+#include "output.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -48,7 +49,7 @@ static void stream_write(const opts *o, const tensor *x, const tensor *y, char *
 {
 	char s[128];
 	outfile *f = out_open(o->out);
-	dataset_write(f->f, o->out, x, y, names, k);
+	dataset_write(f->f, out_name(o->out), x, y, names, k);
 	out_commit(f);
 	note("%lld samples %s from %s", (long long)x->shape[0], shape_str(x, s, sizeof s), from);
 }
@@ -57,6 +58,7 @@ static void stream_write(const opts *o, const tensor *x, const tensor *y, char *
 static void idx_convert(const opts *o, const char *images, const char *labels, char **names,
 			int k, const char *from)
 {
+	io_check(IO_LIST(images, labels), IO_LIST(o->out ? o->out : "-"));
 	tensor *x = idx_read(images, 3);
 	tensor *y = labels ? idx_read(labels, 1) : NULL;
 	if (y && y->shape[0] != x->shape[0])
@@ -261,6 +263,18 @@ static void load_facade(const opts *o, int argc, char **argv)
 	int total;
 	char **bases = facade_list(dir, &total);
 	int n = (o->limit >= 0 && o->limit < total) ? (int)o->limit : total;
+	{
+		const char **in = xmalloc(sizeof *in * 2 * (n ? n : 1));
+		for (int i = 0; i < 2 * n; i++) {
+			char *p = xmalloc(strlen(dir) + strlen(bases[i / 2]) + 6);
+			sprintf(p, "%s/%s.%s", dir, bases[i / 2], i % 2 ? "png" : "jpg");
+			in[i] = p;
+		}
+		io_check(2 * n, in, IO_LIST(o->out ? o->out : "-"));
+		for (int i = 0; i < 2 * n; i++)
+			free((char *)in[i]);
+		free(in);
+	}
 	int progress = isatty(2);
 	tensor *x = NULL, *y = NULL;
 	int W = 0, H = 0;
@@ -313,7 +327,7 @@ static void load_facade(const opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "ds-load";
+	tool_start("ds-load");
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'}, {"split", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},

@@ -2,6 +2,7 @@
    (training / validation), or describes a dataset stream (--info). */
 #include "dataset.h"
 #include "npy.h"
+#include "output.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -207,14 +208,14 @@ static void part_write(outfile *o, const char *path, const dataset *d, const int
 {
 	tensor *x, *y;
 	gather(d, idx, n, &x, &y);
-	dataset_write(o->f, path, x, y, d->names, d->nclass);
+	dataset_write(o->f, out_name(path), x, y, d->names, d->nclass);
 	tensor_free(x);
 	tensor_free(y);
 }
 
 int main(int argc, char **argv)
 {
-	nn_prog = "ds-split";
+	tool_start("ds-split");
 	static const struct option longopts[] = {
 		{"take", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 's'},
 		{"stratify", no_argument, NULL, 'S'},    {"output", required_argument, NULL, 'o'},
@@ -256,10 +257,7 @@ int main(int argc, char **argv)
 		usage_error("--take is required (a count or a fraction)");
 	if (!rest)
 		usage_error("-r REST is required (where the other samples go)");
-	if (!strcmp(rest, "-") && (!out || !strcmp(out, "-")))
-		usage_error("-o and -r cannot both be stdout");
-	if (out && !strcmp(out, rest))
-		usage_error("-o and -r name the same file");
+	io_check(IO_LIST(in), IO_LIST(out ? out : "-", rest));
 	if ((!out || !strcmp(out, "-") || !strcmp(rest, "-")) && isatty(1))
 		usage_error("will not write binary data to a terminal: use a file or a pipe");
 	long take = -1;
@@ -297,8 +295,8 @@ int main(int argc, char **argv)
 	part_write(o2, rest, d, idx + take, n - take);
 	out_commit(o1);
 	out_commit(o2);
-	note("%ld samples: %ld to %s, %ld to %s (seed %ld%s)", n, take, out ? out : "<stdout>",
-	     n - take, rest, seed, strat ? ", stratified" : "");
+	note("%ld samples: %ld to %s, %ld to %s (seed %ld%s)", n, take, out_name(out),
+	     n - take, out_name(rest), seed, strat ? ", stratified" : "");
 	free(idx);
 	dataset_free(d);
 	return 0;

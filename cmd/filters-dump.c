@@ -6,6 +6,7 @@
 #include "image.h"
 #include "net.h"
 #include "safetensors.h"
+#include "output.h"
 #include "util.h"
 
 #include <math.h>
@@ -62,7 +63,7 @@ static uint8_t grey_level(float v, double lo, double hi)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "filters-dump";
+	tool_start("filters-dump");
 	const char *path = NULL, *out = NULL, *v;
 	long layer_opt = -1, scale = 8, gap = 2, cols = 0;
 	int shared = 0;
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		usage_error("no model given");
+	io_check(IO_LIST(path), IO_LIST(out ? out : "-"));
 
 	const char *name = path_name(path);
 	st_file *st = st_read(path);

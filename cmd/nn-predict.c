@@ -7,6 +7,7 @@
 #include "model.h"
 #include "net.h"
 #include "npy.h"
+#include "output.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "nn-predict";
+	tool_start("nn-predict");
 	const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *device = "auto";
 	const char *precision = "fp32";
 	long batch = 256, threads = 0;
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 	}
 	if (!model_path)
 		usage_error("no model given");
+	io_check(IO_LIST(model_path, data_path ? data_path : "-"), IO_LIST(out_path ? out_path : "-"));
 	const backend *be = backend_get(device);
 	be->set_threads((int)threads);
 	be->set_precision(!strcmp(precision, "tf32"));

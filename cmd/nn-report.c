@@ -7,6 +7,7 @@
 #include "npy.h"
 #include "safetensors.h"
 #include "spawn.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -453,7 +454,7 @@ static const char *style =
 
 int main(int argc, char **argv)
 {
-	nn_prog = "nn-report";
+	tool_start("nn-report");
 	opts o = {0};
 	o.title = "nnpipe report";
 	o.k = "4";
@@ -491,6 +492,17 @@ int main(int argc, char **argv)
 		usage_error("triplets need --seg-test and --seg-data");
 	if (o.seg_index && strspn(o.seg_index, "0123456789,") != strlen(o.seg_index))
 		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o.seg_index);
+	/* the files the report writes (the tools it runs check their own) */
+	static const char *names[] = {"index.html", "cls-curves.png", "cls-filters.png", "seg-curves.png",
+				      "seg-filters.png", "cls-val-examples.png", "cls-test-examples.png"};
+	const char *outs[sizeof names / sizeof *names];
+	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
+		outs[j] = in_dir(&o, names[j]);
+	io_check(IO_LIST(o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
+			 o.seg_model, o.seg_log, o.seg_test, o.seg_data),
+		 (int)(sizeof outs / sizeof *outs), outs);
+	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
+		free((char *)outs[j]);
 	if (mkdir(o.dir, 0777) && errno != EEXIST)
 		fatal("%s: cannot make the folder: %s", o.dir, strerror(errno));
 

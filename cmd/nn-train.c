@@ -8,6 +8,7 @@
 #include "model.h"
 #include "net.h"
 #include "optim.h"
+#include "output.h"
 #include "util.h"
 
 #include <math.h>
@@ -273,7 +274,7 @@ static void fmt_time(double s, char *buf, size_t n)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "nn-train";
+	tool_start("nn-train");
 	config c = {"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
 		    "const", "none", "", "data"};
 	const char *net_path = NULL, *train_path = NULL, *out = "model.safetensors", *ckpt = NULL;
@@ -438,6 +439,13 @@ int main(int argc, char **argv)
 		sprintf(s, "%s.ckpt", out);
 		ckpt = s;
 	}
+
+	/* no output may be an input; the checkpoint that --resume continues
+	   into is the exception: it is read whole first, replaced atomically */
+	const char *model_in = resume ? resume : net_path, *train_in = train_path ? train_path : "-";
+	int into_resumed = resume && same_file(ckpt, resume);
+	io_check(IO_LIST(model_in, train_in, val_path), IO_LIST(out, log_path, into_resumed ? NULL : ckpt));
+	io_check(IO_LIST(train_in, val_path), IO_LIST(out, log_path, ckpt));
 
 	/* fail now, not after an epoch, when the outputs cannot be written */
 	const char *outs[2] = {out, ckpt};

@@ -6,6 +6,7 @@
 #include "draw.h"
 #include "image.h"
 #include "metrics.h"
+#include "output.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -63,7 +64,7 @@ static int argmax(const float *p, int k)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "sample-grid";
+	tool_start("sample-grid");
 	const char *data_path = NULL, *pred_path = NULL, *out = NULL, *tsv_path = NULL, *v;
 	long per = 4, seed = 1, scale = 3, gap = 4;
 	for (int i = 1; i < argc; i++) {
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 		usage_error("need --data FILE and --pred FILE");
 	if (!strcmp(data_path, "-") && !strcmp(pred_path, "-"))
 		usage_error("--data and --pred cannot both be stdin");
+	io_check(IO_LIST(data_path, pred_path), IO_LIST(out ? out : "-", tsv_path));
 
 	dataset *d = dataset_read(data_path, "dataset");
 	dataset *pr = dataset_read(pred_path, "prediction");

@@ -5,6 +5,7 @@
 #include "draw.h"
 #include "image.h"
 #include "metrics.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>
@@ -120,7 +121,7 @@ static void argmax_map(const tensor *p, int i, int32_t *out)
 
 int main(int argc, char **argv)
 {
-	nn_prog = "seg-colour";
+	tool_start("seg-colour");
 	const char *data_path = NULL, *pred_path = NULL, *out = NULL, *v;
 	int photo = 0, label = 0, triplet = 0;
 	long scale = 1, gap = 4;
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
 		usage_error("%s needs --data FILE (the photos)", photo ? "--photo" : "--triplet");
 	if (triplet && !pred_path)
 		usage_error("--triplet needs --pred FILE");
+	io_check(IO_LIST(data_path, pred_path), IO_LIST(out ? out : "-"));
 	int want_pred = triplet || (!photo && !label && pred_path);
 	int want_label = triplet || label || (!photo && !pred_path);
 	const char *kind = triplet ? "triplet" : photo ? "photo" : want_pred ? "pred" : "label";
@@ -249,6 +251,8 @@ int main(int argc, char **argv)
 	image *part = image_new((int)w, (int)h, 3);
 	size_t pathcap = olen + 64;
 	char *path = xmalloc(pathcap);
+	/* every file's name, checked against the inputs before any is written */
+	for (int pass = 0; pass < 2; pass++)
 	for (int j = 0; j < sel.n; j++) {
 		int i = sel.idx[j], tx, ty, col = 0;
 		if (folder)
@@ -257,6 +261,10 @@ int main(int argc, char **argv)
 			snprintf(path, pathcap, out, i);
 		else
 			snprintf(path, pathcap, "%s", out ? out : "-");
+		if (pass == 0) {
+			io_check(IO_LIST(data_path, pred_path), IO_LIST(path));
+			continue;
+		}
 		image *im = grid_image(&g, c, white, path);
 		if (photo || triplet) {
 			image *s = draw_sample(x, i);

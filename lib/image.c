@@ -1,6 +1,7 @@
 /* image.c: JPEG photos through libjpeg(-turbo), PNG through libpng, and the
    two resizes the data loaders need, computed as PyTorch computes them. */
 #include "image.h"
+#include "output.h"
 #include "util.h"
 
 #include <math.h>

@@ -4,6 +4,7 @@
    no size is trusted before it is checked against the bytes present. */
 #include "safetensors.h"
 #include "json.h"
+#include "output.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* util.c: errors, checked allocation and I/O, atomic output files, seeded RNG. */
+/* util.c: errors, checked allocation and I/O, option and number parsing, seeded RNG. */
 #include "util.h"
 
 #include <errno.h>
@@ -12,19 +12,7 @@
 
 const char *nn_prog = "nnpipe";
 
-/* Temporary output files not yet committed; removed at exit. */
-#define MAX_PENDING 16
-static outfile *pending[MAX_PENDING];
-static int cleanup_registered;
-
-static void remove_pending(void)
-{
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (pending[i]) {
-			unlink(pending[i]->tmp);
-			pending[i] = NULL;
-		}
-}
+volatile int nn_failing;
 
 /* One line whatever the message quotes: a file name or a string read from
    a file may hold line breaks or terminal escapes, shown as '?'. */
@@ -51,6 +39,7 @@ void fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	nn_failing = 1;
 	vmessage(fmt, ap);
 	va_end(ap);
 	exit(1);
@@ -60,9 +49,20 @@ void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	nn_failing = 1;
 	vmessage(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", nn_prog);
+	exit(2);
+}
+
+void refuse(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	nn_failing = 1;
+	vmessage(fmt, ap);
+	va_end(ap);
 	exit(2);
 }
 
@@ -158,58 +158,6 @@ char *read_file(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
-}
-
-outfile *out_open(const char *path)
-{
-	outfile *o = xcalloc(1, sizeof *o);
-	if (!path || !strcmp(path, "-")) {
-		o->f = stdout;
-		return o;
-	}
-	o->path = xstrdup(path);
-	o->tmp = xmalloc(strlen(path) + 32);
-	sprintf(o->tmp, "%s.tmp.%ld", path, (long)getpid());
-	o->f = fopen(o->tmp, "wb");
-	if (!o->f)
-		fatal("%s: %s", path, strerror(errno));
-	if (!cleanup_registered) {
-		atexit(remove_pending);
-		cleanup_registered = 1;
-	}
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (!pending[i]) {
-			pending[i] = o;
-			break;
-		}
-	return o;
-}
-
-void out_commit(outfile *o)
-{
-	if (!o->path) {
-		stdout_check();
-		free(o);
-		return;
-	}
-	if (fflush(o->f) || ferror(o->f) || fsync(fileno(o->f)))
-		fatal("%s: write error: %s", o->path, strerror(errno));
-	if (fclose(o->f))
-		fatal("%s: write error: %s", o->path, strerror(errno));
-	if (rename(o->tmp, o->path))
-		fatal("%s: cannot rename from %s: %s", o->path, o->tmp, strerror(errno));
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (pending[i] == o)
-			pending[i] = NULL;
-	free(o->path);
-	free(o->tmp);
-	free(o);
-}
-
-void stdout_check(void)
-{
-	if (fflush(stdout) || ferror(stdout))
-		fatal("<stdout>: write error: %s", strerror(errno ? errno : EIO));
 }
 
 int parse_int(const char *s, long *out)

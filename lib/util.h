@@ -1,4 +1,4 @@
-/* util.h: errors, checked allocation and I/O, atomic output files, seeded RNG. */
+/* util.h: errors, checked allocation and I/O, option and number parsing, seeded RNG. */
 #ifndef NN_UTIL_H
 #define NN_UTIL_H
 
@@ -12,11 +12,17 @@ extern "C" {
 
 /* Program name used as the prefix of every message ("nn-train: ..."). */
 extern const char *nn_prog;
+/* Set by fatal() and usage_error(): the program is ending on an error that
+   it has already reported. */
+extern volatile int nn_failing;
 
 /* Print "prog: msg" to stderr and exit 1 (bad input or failure). */
 void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Print "prog: msg" and a hint to run --help, exit 2 (bad usage). */
 void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Print "prog: msg" and exit 2, on one line: a request refused before
+   anything was read or written (an output that is an input). */
+void refuse(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Print "prog: msg" to stderr and return (warnings, progress). */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -34,19 +40,6 @@ void xfwrite(const void *buf, size_t n, FILE *f, const char *path);
 char *read_file(const char *path, size_t *len);
 /* Display name of a path for messages: "<stdin>" for "-" or NULL. */
 const char *path_name(const char *path);
-
-/* Atomic output: writes go to PATH.tmp.PID, renamed to PATH by out_commit().
-   "-" or NULL is stdout (nothing to rename). A temporary file that was never
-   committed is removed when the program exits, also through fatal(). */
-typedef struct outfile {
-	FILE *f;
-	char *path;   /* final name, NULL for stdout */
-	char *tmp;    /* temporary name */
-} outfile;
-outfile *out_open(const char *path);
-void out_commit(outfile *o);   /* flush, fsync, close, rename; dies on error */
-/* Flush stdout and die if it failed (e.g. disk full, closed pipe). */
-void stdout_check(void);
 
 /* Strict number parsing for options and files: the whole string must parse. */
 int parse_int(const char *s, long *out);

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "npy.h"
 #include "safetensors.h"
+#include "output.h"
 #include "util.h"
 
 #include <dirent.h>
