@@ -276,6 +276,13 @@ int main(int argc, char **argv)
 		io_check(nlog, in, IO_LIST(out ? out : "-"));
 		free(in);
 	}
+	{
+		const char **in = xcalloc(nlog, sizeof *in);
+		for (int i = 0; i < nlog; i++)
+			in[i] = logs[i].path;
+		io_check(nlog, in, IO_LIST(out ? out : "-"));
+		free(in);
+	}
 	if (nlabel > nlog)
 		usage_error("%d labels for %d logs", nlabel, nlog);
 	if (!term) {
@@ -314,25 +321,47 @@ int main(int argc, char **argv)
 	char *gnuplot = spawn_find("gnuplot", 0);
 	if (!gnuplot)
 		fatal("gnuplot not found: install the gnuplot-nox package");
-	/* gnuplot writes the picture to its stdout, which is our output file:
-	   no file name has to pass through the script */
+	/* gnuplot reads the script from a temporary file and writes the picture
+	   to a pipe that this program copies to the output: every write is then
+	   checked here (gnuplot itself exits 0 after a failed write), and no file
+	   name has to pass through the script */
 	outfile *o = out_open(out);
+	FILE *script = tmpfile();
+	if (!script)
+		fatal("cannot make a temporary file for the script: %s", strerror(errno));
+	write_script(script, logs, nlog, term, w, h, title);
+	if (fflush(script) || ferror(script) || fseek(script, 0, SEEK_SET))
+		fatal("cannot write the script to a temporary file: %s", strerror(errno));
 	int fd[2];
 	if (pipe2(fd, O_CLOEXEC))
 		fatal("cannot make a pipe: %s", strerror(errno));
-	/* a gnuplot that stops early must not kill us before we report it */
-	signal(SIGPIPE, SIG_IGN);
 	char *gargv[] = {"gnuplot", "--default-settings", NULL};
-	pid_t pid = spawn_start(gnuplot, gargv, fd[0], fileno(o->f));
+	pid_t pid = spawn_start(gnuplot, gargv, fileno(script), fd[1]);
+	close(fd[1]);
+	fclose(script);
+	char buf[1 << 16], head[8] = {0};
+	size_t total = 0;
+	for (;;) {
+		ssize_t got = read(fd[0], buf, sizeof buf);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			fatal("cannot read gnuplot's output: %s", strerror(errno));
+		if (got == 0)
+			break;
+		for (ssize_t b = 0; b < got && total + b < sizeof head; b++)
+			head[total + b] = buf[b];
+		total += (size_t)got;
+		xfwrite(buf, (size_t)got, o->f, out_name(out));
+	}
 	close(fd[0]);
-	FILE *script = fdopen(fd[1], "w");
-	if (!script)
-		fatal("cannot write to gnuplot: %s", strerror(errno));
-	write_script(script, logs, nlog, term, w, h, title);
-	int werr = fclose(script);
 	spawn_wait(pid, gnuplot);
-	if (werr)
-		fatal("cannot write to gnuplot: %s", strerror(errno));
+	if (!total)
+		fatal("gnuplot wrote no picture");
+	if (!strcmp(term, "png") && memcmp(head, "\x89PNG\r\n\x1a\n", 8))
+		fatal("gnuplot's output is not a PNG picture");
+	if (!strcmp(term, "svg") && memcmp(head, "<?xml", 5) && memcmp(head, "<svg", 4))
+		fatal("gnuplot's output is not an SVG picture");
 	out_commit(o);
 	for (int i = 0; i < nlog; i++)
 		for (int s = 0; s < 2; s++)

@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	shape.shape[1] = n->nclass;
 	shape.shape[2] = n->out_h;
 	shape.shape[3] = n->out_w;
-	npy_write_header(o->f, out_path, &shape);
+	npy_write_header(o->f, out_name(out_path), &shape);
 	size_t per = net_output_size(n);
 	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
 	float *host = xmalloc((size_t)b * per * sizeof(float));
@@ -110,11 +110,11 @@ int main(int argc, char **argv)
 			src = probs;
 		}
 		be->download(host, src, (size_t)count * per * sizeof(float));
-		xfwrite(host, (size_t)count * per * sizeof(float), o->f, out_path);
+		xfwrite(host, (size_t)count * per * sizeof(float), o->f, out_name(out_path));
 	}
 	char **names = d->names ? d->names : mi.names;
 	int nclass = d->names ? d->nclass : mi.nclass;
-	dataset_write_tail(o->f, out_path, d->y, names, nclass);
+	dataset_write_tail(o->f, out_name(out_path), d->y, names, nclass);
 	out_commit(o);
 	if (!quiet)
 		note("%ld samples in %.2f s on %s", N, now_seconds() - t0, be->name);

@@ -636,12 +636,15 @@ void net_backward(net *n, const float *dlogits)
 				be->concat_backward(count, L->c, L->oc - L->c, L->h * L->w, L->dy, din, dother);
 			break;
 		}
-		case L_ADD:
+		case L_ADD: {
+			/* a flatten of the network input has no gradient (dy NULL) */
+			float *dother = L->other >= 0 ? n->l[L->other].dy : NULL;
 			if (din)
 				be->axpy(insz, 1.0f, L->dy, din);
-			if (L->other >= 0)
-				be->axpy(insz, 1.0f, L->dy, n->l[L->other].dy);
+			if (dother)
+				be->axpy(insz, 1.0f, L->dy, dother);
 			break;
+		}
 		}
 	}
 }

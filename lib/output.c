@@ -97,6 +97,19 @@ static void remove_stale(const char *target)
 	free(dir);
 }
 
+/* The descriptor a name stands for: /dev/stdout, /dev/stderr, /dev/fd/N,
+   /proc/self/fd/N; -1 for any other name. */
+static int std_fd(const char *path)
+{
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	const char *n = !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14 : NULL;
+	long fd;
+	return n && parse_int(n, &fd) && fd >= 0 && fd < 1024 ? (int)fd : -1;
+}
+
 outfile *out_open(const char *path)
 {
 	outfile *o = xcalloc(1, sizeof *o);
@@ -109,6 +122,15 @@ outfile *out_open(const char *path)
 	int exists = !stat(path, &st);
 	if (exists && S_ISDIR(st.st_mode))
 		fatal("%s: is a folder", path);
+	/* /dev/stdout and its kin: the descriptor this program already has,
+	   so that its offset and mode (>> appends) are the shell's */
+	int fd = std_fd(path);
+	if (fd >= 0) {
+		int dfd = dup(fd);
+		if (dfd < 0 || !(o->f = fdopen(dfd, "w")))
+			fatal("%s: %s", path, strerror(errno));
+		return o;
+	}
 	if (exists && !S_ISREG(st.st_mode)) {
 		/* a device, FIFO or terminal: written in place, never replaced */
 		o->f = fopen(path, "w");
@@ -133,7 +155,7 @@ outfile *out_open(const char *path)
 		fatal("%s: too many output files open at once", path);
 	pending[slot] = o;
 	unlink(o->tmp);
-	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		int e = errno;
 		pending[slot] = NULL;

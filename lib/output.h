@@ -24,9 +24,10 @@ typedef struct outfile {
 	char *target; /* the file replaced: path, or the file its link points to */
 	char *tmp;    /* temporary name beside target; NULL when written in place */
 } outfile;
-/* "-" or NULL is stdout. A path that exists and is not a regular file (a
-   device, a FIFO, a link to one) is opened and written in place; a folder is
-   an error. A link to a regular file replaces the file it points to. */
+/* "-" or NULL is stdout; /dev/stdout, /dev/stderr and /dev/fd/N are the
+   descriptors this program has. A path that exists and is not a regular file
+   (a device, a FIFO, a link to one) is opened and written in place; a folder
+   is an error. A link to a regular file replaces the file it points to. */
 outfile *out_open(const char *path);
 /* Flush, sync, close and rename into place; dies naming the file on any
    error, the temporary file removed. */

@@ -113,6 +113,51 @@ dropout 0                      # 8
 linear 5 bias=0                # 9
 """
 
+# Every kind of layer as the target of add or concat, read again after the
+# layers that follow it: the input, conv, relu, batchnorm, maxpool, upsample,
+# dropout, concat, add, flatten and linear.
+SKIPS = """\
+# Every kind of layer as the target of a later add or concat.
+input 2 8 8 label=in               # 0  [2,8,8]
+conv 2 3 pad=1 label=c             # 1  [2,8,8]
+add in label=a                     # 2
+relu label=r                       # 3
+concat c label=k                   # 4  [4,8,8]
+batchnorm label=b                  # 5
+maxpool 2 label=m                  # 6  [4,4,4]
+upsample 2 label=u                 # 7  [4,8,8]
+add b                              # 8
+dropout 0 label=d                  # 9
+concat a                           # 10 [6,8,8]
+conv 4 3 pad=1                     # 11 [4,8,8]
+add u                              # 12
+add k                              # 13
+add d                              # 14
+concat r                           # 15 [6,8,8]
+conv 4 1                           # 16 [4,8,8]
+maxpool 2                          # 17 [4,4,4]
+add m                              # 18
+flatten label=f                    # 19 [64]
+linear 64 label=l                  # 20
+add f                              # 21
+relu                               # 22
+add l                              # 23
+linear 5                           # 24
+"""
+
+# A flatten of the network input as the target of add: it has no gradient
+# (this crashed nn-train once).
+FLATIN = """\
+# A flatten of the network input as the target of add.
+input 1 4 4
+flatten label=f                    # 0  [16]
+linear 16                          # 1
+add f                              # 2
+relu                               # 3
+add f                              # 4
+linear 3                           # 5
+"""
+
 # name, net, seed, batch, classes, segmentation, class weights, optimiser
 CASES = [
     ("fmnist", FMNIST, 1, 4, 10, False, None,
@@ -125,6 +170,10 @@ CASES = [
      dict(opt="sgd", lr=0.1, wd=1e-4, momentum=0.9, nesterov=True)),
     ("sgdm", SMALL, 5, 4, 5, False, None,
      dict(opt="sgd", lr=0.05, wd=5e-4, momentum=0.9, nesterov=False)),
+    ("skips", SKIPS, 6, 3, 5, False, None,
+     dict(opt="adam", lr=1e-2, wd=0.0)),
+    ("flatin", FLATIN, 7, 4, 3, False, None,
+     dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
 ]
 
 BETAS = (0.9, 0.999)

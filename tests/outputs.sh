@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# tests/outputs.sh: no tool loses work through its outputs. An output that is
+# one of the inputs (by name, through a link, or as stdin or stdout) is
+# refused before anything is read; devices and FIFOs are written in place and
+# never replaced; every write error is reported (stdout, --help, a full file
+# system); temporary files go away on signals and stale ones of dead processes
+# are removed. All on data the suite makes itself.
+. "$(dirname "$0")/lib.sh"
+if ! have_py numpy; then
+	skip "outputs: NOT TESTABLE: $PY has no numpy"
+	exit 0
+fi
+cd "$T" || exit 1
+
+"$PY" - <<'EOF'
+import struct
+import numpy as np
+r = np.random.default_rng(1)
+def stream(path, x, y, names=None):
+    with open(path, "wb") as f:
+        np.save(f, x)
+        np.save(f, y)
+        if names is not None:
+            np.save(f, np.array(names, dtype="S"))
+stream("d.npy", r.integers(0, 256, (300, 1, 28, 28), dtype=np.uint8), r.integers(0, 10, 300).astype(np.int32))
+stream("v.npy", r.integers(0, 256, (50, 1, 28, 28), dtype=np.uint8), r.integers(0, 10, 50).astype(np.int32))
+stream("big.npy", r.integers(0, 256, (20000, 1, 28, 28), dtype=np.uint8), r.integers(0, 10, 20000).astype(np.int32))
+stream("seg.npy", r.integers(0, 256, (4, 3, 8, 8), dtype=np.uint8), r.integers(0, 5, (4, 8, 8)).astype(np.int32),
+       ["others", "facade", "pillar", "window", "balcony"])
+p = r.random((4, 5, 8, 8)).astype(np.float32)
+stream("segp.npy", p / p.sum(axis=1, keepdims=True), r.integers(0, 5, (4, 8, 8)).astype(np.int32))
+with open("img.idx", "wb") as f:
+    f.write(struct.pack(">IIII", 0x803, 20, 28, 28) + r.integers(0, 256, 20 * 784, dtype=np.uint8).tobytes())
+with open("lab.idx", "wb") as f:
+    f.write(struct.pack(">II", 0x801, 20) + r.integers(0, 10, 20, dtype=np.uint8).tobytes())
+EOF
+printf 'input 1 28 28\nconv 8 3 pad=1\nrelu\nmaxpool 2\nflatten\nlinear 10\n' >f.net
+nn-train -q --epochs 1 --batch 50 --log run.tsv --log-every 2 -o m.st f.net d.npy 2>/dev/null || fail "outputs: setup: nn-train"
+nn-predict -q m.st d.npy >p.npy || fail "outputs: setup: nn-predict"
+mkdir rep && cp run.tsv rep/index.html
+ln -s d.npy dlink
+ln d.npy dhard
+cp seg.npy seg1.npy
+
+# refused NAME COMMAND...: status 2, one line on stderr naming the clash,
+# nothing on stdout, and no file in the folder created, changed or removed
+refused() {
+	local name=$1; shift
+	local before
+	before=$(ls -A)
+	"$@" >"$T.out" 2>"$T.err" </dev/null
+	local rc=$?
+	if [ "$rc" -ne 2 ]; then
+		fail "$name: status $rc, expected 2 ($(head -c 200 "$T.err"))"
+	elif [ "$(wc -l <"$T.err")" -ne 1 ] || ! grep -Eq 'would be destroyed|two outputs' "$T.err"; then
+		fail "$name: message '$(head -c 300 "$T.err")'"
+	elif [ -s "$T.out" ]; then
+		fail "$name: wrote to stdout"
+	elif [ "$(ls -A)" != "$before" ]; then
+		fail "$name: files made or removed"
+	else
+		pass "$name"
+	fi
+}
+# the checksums of every file, to compare before and after the refusals
+sums() { find . -maxdepth 2 -type f -exec md5sum {} + | sort; }
+sums >"$T.sums"
+
+refused "ds-split: -o is the input" ds-split --take 5 -o d.npy -r r.npy d.npy
+refused "ds-split: -r is the input" ds-split --take 5 -o o.npy -r d.npy d.npy
+refused "ds-split: -o is stdin's file" sh -c 'ds-split --take 5 -o d.npy -r r.npy <d.npy'
+refused "ds-split: stdout is the input" sh -c 'ds-split --take 5 -o - -r r.npy d.npy >>d.npy'
+refused "ds-split: -o through a symbolic link" ds-split --take 5 -o dlink -r r.npy d.npy
+refused "ds-split: -o through a hard link" ds-split --take 5 -o dhard -r r.npy d.npy
+refused "ds-split: -o the input by another path" ds-split --take 5 -o ./rep/../d.npy -r r.npy d.npy
+refused "ds-split: -o and -r one new file" ds-split --take 5 -o new.npy -r ./new.npy d.npy
+refused "ds-split: -o and -r both stdout" ds-split --take 5 -o - -r - d.npy
+refused "nn-predict: -o is the data" nn-predict -o d.npy m.st d.npy
+refused "nn-predict: -o is the model" nn-predict -o m.st m.st d.npy
+refused "nn-predict: -o is stdin's file" sh -c 'nn-predict -o d.npy m.st <d.npy'
+refused "nn-train: -o is the training data" nn-train -q -o d.npy f.net d.npy
+refused "nn-train: -o is the description" nn-train -q -o f.net f.net d.npy
+refused "nn-train: --log is the training data" nn-train -q --log d.npy -o n.st f.net d.npy
+refused "nn-train: --log is the validation data" nn-train -q --val v.npy --log v.npy -o n.st f.net d.npy
+refused "nn-train: --checkpoint is the training data" nn-train -q --checkpoint dlink -o n.st f.net d.npy
+refused "nn-train: --checkpoint is the model" nn-train -q --checkpoint n.st -o n.st f.net d.npy
+refused "nn-train: --resume C -o C" nn-train -q --resume m.st.ckpt -o m.st.ckpt d.npy
+refused "nn-train: --resume's model as --log" nn-train -q --resume m.st.ckpt --log m.st.ckpt d.npy
+refused "ap-score: stdout is the input" sh -c 'ap-score p.npy >>p.npy'
+refused "curve-plot: -o is the log" curve-plot -o run.tsv run.tsv
+refused "filters-dump: -o is the model" filters-dump -o m.st m.st
+refused "sample-grid: --tsv is the data" sample-grid --data d.npy --pred p.npy --tsv d.npy -o g.png
+refused "sample-grid: -o is the predictions" sample-grid --data d.npy --pred p.npy -o p.npy
+refused "seg-colour: -o is the predictions" seg-colour --pred segp.npy --index 0 -o segp.npy
+refused "seg-colour: a pattern's file is the data" seg-colour --data seg1.npy --label -o 'seg%d.npy' --index 0,1
+refused "ds-load: -o is the image file" ds-load idx img.idx lab.idx -o img.idx
+refused "ds-load: -o is the label file" ds-load idx img.idx lab.idx -o lab.idx
+refused "nn-report: index.html is an input" nn-report -o rep --cls-log rep/index.html
+sums >"$T.sums2"
+check "the refused commands changed no file" cmp -s "$T.sums" "$T.sums2"
+
+# overwriting on purpose: the checkpoint --resume continues into
+check "nn-train --resume writes into the checkpoint it resumed" \
+	nn-train -q --resume m.st.ckpt --epochs 2 d.npy
+check "and the model beside it" test -s m.st -a -s m.st.ckpt
+
+# ---------------------------------------------------------------- special files
+
+if [ "$(id -u)" -eq 0 ] && mkdir dev && mknod dev/null c 1 3 && mknod dev/full c 1 7; then
+	chardev() { [ -c "$1" ]; }
+	check "ds-split -o NULL-DEVICE" ds-split --take 5 -o dev/null -r r.npy d.npy
+	check "the device node is still one" chardev dev/null
+	ln -s dev/null lnull
+	check "ds-split -r LINK-TO-NULL" ds-split --take 5 -o o.npy -r lnull d.npy
+	check "the link and the node are still there" sh -c '[ -L lnull ] && [ -c dev/null ]'
+	expect_error "nn-predict -o FULL-DEVICE" '^nn-predict: dev/full: write error: No space left on device$' \
+		nn-predict -q -o dev/full m.st d.npy
+	check "the full device node is still one" chardev dev/full
+	expect_error "sample-grid --tsv FULL-DEVICE" 'dev/full: write error' \
+		sample-grid --data d.npy --pred p.npy --tsv dev/full -o g.png
+	expect_error "curve-plot -o FULL-DEVICE" 'dev/full: write error' curve-plot --term dumb -o dev/full run.tsv
+	expect_error "ds-load -o FULL-DEVICE" 'dev/full: write error' ds-load idx img.idx lab.idx -o dev/full
+	expect_error "filters-dump -o FULL-DEVICE" 'dev/full: write error' filters-dump -o dev/full m.st
+	check "no temporary file was left in dev/" sh -c '[ "$(ls dev | wc -l)" -eq 2 ]'
+else
+	skip "outputs: device nodes: NOT TESTABLE: needs root for mknod"
+fi
+mkfifo fifo
+nn-predict -q m.st d.npy >want.npy
+cat fifo >got.npy &
+check "nn-predict -o FIFO" nn-predict -q -o fifo m.st d.npy
+wait
+check "the FIFO got the predictions" cmp -s want.npy got.npy
+check "the FIFO is still a FIFO" test -p fifo
+check "sample-grid --tsv /dev/stdout into a pipe" \
+	sh -c 'sample-grid --data d.npy --pred p.npy --tsv /dev/stdout -o g.png | grep -q .'
+: >appended
+sample-grid --data d.npy --pred p.npy --tsv /dev/stdout -o g.png >>appended
+sample-grid --data d.npy --pred p.npy --tsv /dev/stdout -o g.png >>appended
+check "--tsv /dev/stdout appended twice to a file keeps both" \
+	sh -c '[ "$(grep -c "^row" appended)" -eq 2 ]'
+
+# ---------------------------------------------------------------- write errors
+
+for tool in ds-load ds-split nn-train nn-predict ap-score curve-plot filters-dump sample-grid seg-colour nn-report; do
+	expect_error "$tool --help >/dev/full" "^$tool: <stdout>: write error: No space left on device" \
+		sh -c '"$1" --help >/dev/full' - "$tool"
+	"$tool" --help >&- 2>"$T.err"
+	rc=$?
+	check "$tool --help into a closed stdout fails" test "$rc" -eq 1 -a -s "$T.err"
+done
+expect_error "curve-plot --term dumb >/dev/full" 'curve-plot: <stdout>: write error' \
+	sh -c 'curve-plot --term dumb run.tsv >/dev/full'
+expect_error "curve-plot --term svg into a closed stdout" 'curve-plot: <stdout>: write error' \
+	sh -c 'curve-plot --term svg run.tsv >&-'
+expect_error "ap-score >/dev/full" 'ap-score: <stdout>: write error' sh -c 'ap-score p.npy >/dev/full'
+expect_error "ds-split -o - >/dev/full" 'ds-split: <stdout>: write error' \
+	sh -c 'ds-split --take 5 -r r.npy d.npy >/dev/full'
+if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
+	mkdir small
+	# a file system of 64 KiB: the outputs below do not fit
+	unshare --mount sh -c '
+		mount -t tmpfs -o size=64k none small || exit 9
+		curve-plot --size 3000,3000 -o small/c.png run.tsv 2>err1.txt; echo $? >rc1
+		nn-predict -q -o small/p.npy m.st big.npy 2>err2.txt; echo $? >rc2
+		ls -A small >left' 2>/dev/null
+	check "curve-plot -o on a full file system fails" sh -c '[ "$(cat rc1)" = 1 ] && grep -q "small/c.png: write error: No space" err1.txt'
+	check "nn-predict -o on a full file system fails" sh -c '[ "$(cat rc2)" = 1 ] && grep -q "small/p.npy: write error: No space" err2.txt'
+	check "and leave nothing there" test ! -s left
+else
+	skip "outputs: full file system: NOT TESTABLE: needs root and mount namespaces"
+fi
+
+# ---------------------------------------------------------------- temporary files
+
+tmps() { ls | grep -c '\.tmp\.[0-9]*$'; }
+for sig in INT TERM HUP; do
+	rm -f out.npy
+	env --default-signal="$sig" nn-predict -q -o out.npy m.st big.npy &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(tmps)" -gt 0 ] && break
+		sleep 0.05
+	done
+	seen=$(tmps)
+	kill -"$sig" "$pid"
+	wait "$pid" 2>/dev/null
+	rc=$?
+	if [ "$seen" -eq 0 ]; then
+		skip "outputs: SIG$sig during nn-predict -o: the run ended before its temporary file was seen"
+	else
+		check "SIG$sig during nn-predict -o ends it (status $rc) leaving no file" \
+			sh -c "[ $rc -gt 128 ] && [ ! -e out.npy ] && [ \$(ls | grep -c '\\.tmp\\.') -eq 0 ]"
+	fi
+done
+ds-split --take 20000 -o out.npy -r - big.npy 2>/dev/null | head -c100 >/dev/null
+check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq 0
+sh -c 'exit 0' &
+dead=$!
+wait
+touch "out.npy.tmp.$dead" "out.npy.tmp.$$" "out.npyXtmp.$dead"
+check "ds-split -o OUT with stale temporary files beside it" ds-split --take 5 -o out.npy -r r.npy d.npy
+check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead"
+check "a live process's temporary file is kept" test -e "out.npy.tmp.$$"
+check "other names are left alone" test -e "out.npyXtmp.$dead"
+rm -f "$T.sums" "$T.sums2" "$T.out" "$T.err"
