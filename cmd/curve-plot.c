@@ -99,16 +99,21 @@ static void log_read(runlog *r)
 	const char *name = path_name(r->path);
 	char *line = NULL;
 	size_t cap = 0;
-	if (getline(&line, &cap, f) < 0)
+	ssize_t got = getline(&line, &cap, f);
+	if (got < 0)
 		fatal("%s: empty file, expected a metrics log", name);
+	if (memchr(line, 0, (size_t)got))
+		fatal("%s:1: a NUL byte: not a metrics log", name);
 	int cstep = column_of(line, "step"), csplit = column_of(line, "split");
 	int closs = column_of(line, "loss"), cacc = column_of(line, "accuracy");
 	if (cstep < 0 || csplit < 0 || closs < 0)
 		fatal("%s: not a metrics log (the header needs columns step, split and loss)", name);
 	long ln = 1;
 	int rows = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	while ((got = getline(&line, &cap, f)) >= 0) {
 		ln++;
+		if (memchr(line, 0, (size_t)got))
+			fatal("%s:%ld: a NUL byte: not a metrics log", name, ln);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
 		char fs[64], fsp[64], fl[64], fa[64] = "";

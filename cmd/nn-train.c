@@ -474,7 +474,7 @@ int main(int argc, char **argv)
 			setting_error(resume, given, "opt", "--opt: the checkpoint was trained with %s",
 				      optim_kind_name(o->kind));
 	} else {
-		char *text = read_file(net_path, NULL);
+		char *text = read_text(net_path);
 		n = net_parse(text, net_path);
 		free(text);
 		net_init(n, be, (uint64_t)c.seed);

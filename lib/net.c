@@ -71,15 +71,58 @@ static int tokenize(char *s, char **tok)
 	return n;
 }
 
-/* The layer with label name before layer upto; -1 for the network input,
-   LABEL_NONE when there is none. */
+/* The labels seen so far while parsing, to layer indices (-1: the network
+   input): open addressing on a hash of the name, so that a description with
+   many labelled layers parses in linear time. A slot holds index + 2, 0 when
+   empty; the names stay in the layers (which move as n->l grows). */
 #define LABEL_NONE (-2)
-static int find_label(const net *n, int upto, const char *name)
+typedef struct labels {
+	int *slot;
+	size_t cap, n;
+} labels;
+
+static const char *label_of(const net *n, int i)
 {
-	for (int i = upto - 1; i >= 0; i--)
-		if (!strcmp(n->l[i].label, name))
-			return i;
-	return strcmp(n->input_label, name) ? LABEL_NONE : -1;
+	return i >= 0 ? n->l[i].label : n->input_label;
+}
+
+static size_t label_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The layer labelled name (all labels seen so far come before the layer
+   being parsed), or LABEL_NONE. */
+static int find_label(const net *n, const labels *t, const char *name)
+{
+	if (!t->cap)
+		return LABEL_NONE;
+	for (size_t i = label_hash(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		if (!t->slot[i])
+			return LABEL_NONE;
+		if (!strcmp(label_of(n, t->slot[i] - 2), name))
+			return t->slot[i] - 2;
+	}
+}
+
+static void add_label(const net *n, labels *t, int layer)
+{
+	if (2 * (t->n + 1) > t->cap) {
+		labels bigger = {xcalloc(t->cap ? 2 * t->cap : 64, sizeof *t->slot), t->cap ? 2 * t->cap : 64, 0};
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slot[i])
+				add_label(n, &bigger, t->slot[i] - 2);
+		free(t->slot);
+		*t = bigger;
+	}
+	size_t i = label_hash(label_of(n, layer)) & (t->cap - 1);
+	while (t->slot[i])
+		i = (i + 1) & (t->cap - 1);
+	t->slot[i] = layer + 2;
+	t->n++;
 }
 
 /* Reads key=value options after the positional words of a layer. */
@@ -129,6 +172,7 @@ net *net_parse(const char *text, const char *path)
 	char *copy = xstrdup(text), *save = NULL;
 	int have_input = 0, cap = 0;
 	int c = 0, h = 0, w = 0, prev = -1, flat = 0;
+	labels lt = {0};
 	/* strtok_r over lines, keeping line numbers for blank lines too */
 	char *p = copy;
 	while (p) {
@@ -155,6 +199,7 @@ net *net_parse(const char *text, const char *path)
 					if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
 						perr(&ps, "label: bad name '%s' (letters, digits, _ and -)", v);
 				strcpy(n->input_label, v);
+				add_label(n, &lt, -1);
 				ntok = 4;
 			}
 			if (ntok != 4)
@@ -223,15 +268,17 @@ net *net_parse(const char *text, const char *path)
 		case L_CONCAT:
 		case L_ADD:
 			need_args(&ps, word, ntok, 1, 1);
-			L->other = find_label(n, n->nl, tok[1]);
+			L->other = find_label(n, &lt, tok[1]);
 			if (L->other == LABEL_NONE)
 				perr(&ps, "%s: no earlier layer has label=%s", word, tok[1]);
 			npos = 2;
 			break;
 		}
 		parse_options(&ps, L, tok, ntok, npos);
-		if (L->label[0] && find_label(n, n->nl, L->label) != LABEL_NONE)
+		if (L->label[0] && find_label(n, &lt, L->label) != LABEL_NONE)
 			perr(&ps, "label=%s used twice", L->label);
+		if (L->label[0])
+			add_label(n, &lt, n->nl);
 		/* shape inference; flat: the input is a vector (after flatten or linear) */
 		switch (kind) {
 		case L_CONV:
@@ -297,6 +344,7 @@ net *net_parse(const char *text, const char *path)
 		prev = n->nl++;
 	}
 	free(copy);
+	free(lt.slot);
 	(void)save;
 	if (!have_input)
 		fatal("%s: no 'input C H W' line", ps.path);

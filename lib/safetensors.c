@@ -298,10 +298,16 @@ st_file *st_read(const char *path)
 		}
 		if (v->kind != JSON_OBJECT)
 			fatal("%s: __metadata__ is not a map of strings", name);
+		/* keys are distinct (the JSON parser refuses duplicates): filled
+		   directly, not through st_set_meta's search */
+		sf->meta_keys = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_keys);
+		sf->meta_vals = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_vals);
 		for (int k = 0; k < v->n; k++) {
 			if (v->items[k]->kind != JSON_STRING)
 				fatal("%s: __metadata__ '%s' is not a string", name, shown_name(v->keys[k]));
-			st_set_meta(sf, v->keys[k], v->items[k]->str);
+			sf->meta_keys[k] = xstrdup(v->keys[k]);
+			sf->meta_vals[k] = xstrdup(v->items[k]->str);
+			sf->nmeta = k + 1;
 		}
 	}
 
@@ -329,9 +335,14 @@ st_file *st_read(const char *path)
 	if (fsize >= 0 && at < data_len)
 		fatal("%s: %lld bytes after the last tensor", name, (long long)(data_len - at));
 
+	/* names are distinct too: filled directly, not through st_add's search */
+	sf->names = xcalloc(ne ? ne : 1, sizeof *sf->names);
+	sf->tensors = xcalloc(ne ? ne : 1, sizeof *sf->tensors);
 	for (int i = 0; i < ne; i++) {
 		ents[i].t = tensor_new(ents[i].dt, ents[i].ndim, ents[i].shape, 0);
-		st_add(sf, ents[i].name, ents[i].t);
+		sf->names[i] = xstrdup(ents[i].name);
+		sf->tensors[i] = ents[i].t;
+		sf->n = i + 1;
 	}
 	for (int i = 0; i < ne; i++) {
 		size_t n = tensor_bytes(order[i]->t);

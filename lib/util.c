@@ -160,6 +160,16 @@ char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+char *read_text(const char *path)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	const char *nul = memchr(text, 0, len);
+	if (nul)
+		fatal("%s: a NUL byte at byte %zu: not a text file", path_name(path), (size_t)(nul - text));
+	return text;
+}
+
 int parse_int(const char *s, long *out)
 {
 	char *end;

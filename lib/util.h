@@ -38,6 +38,9 @@ void xfread(void *buf, size_t n, FILE *f, const char *path);
 void xfwrite(const void *buf, size_t n, FILE *f, const char *path);
 /* Whole file into memory (NUL-terminated); *len gets the size. */
 char *read_file(const char *path, size_t *len);
+/* A whole text file: as read_file, but a NUL byte in it is an error (a C
+   string would silently end there). */
+char *read_text(const char *path);
 /* Display name of a path for messages: "<stdin>" for "-" or NULL. */
 const char *path_name(const char *path);
 
