@@ -211,6 +211,10 @@ static char **facade_list(const char *dir, int *count)
 		int photo = !strcmp(ext, ".jpg");
 		if (!photo && strcmp(ext, ".png"))
 			continue;
+		/* a FIFO or device named like a photo would block or never end */
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) || !S_ISREG(st.st_mode))
+			fatal("%s/%s: not a regular file", dir, de->d_name);
 		if (n == cap)
 			e = xrealloc(e, sizeof *e * (cap = cap ? 2 * cap : 1024));
 		e[n].base = xstrdup(de->d_name);
@@ -220,7 +224,8 @@ static char **facade_list(const char *dir, int *count)
 	if (errno)
 		fatal("%s: %s", dir, strerror(errno));
 	closedir(d);
-	qsort(e, n, sizeof *e, entry_cmp);
+	if (n)
+		qsort(e, n, sizeof *e, entry_cmp);
 	char **bases = xmalloc(sizeof *bases * (n ? n : 1));
 	int k = 0;
 	for (int i = 0; i < n; i++) {

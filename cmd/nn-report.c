@@ -492,6 +492,20 @@ int main(int argc, char **argv)
 		usage_error("triplets need --seg-test and --seg-data");
 	if (o.seg_index && strspn(o.seg_index, "0123456789,") != strlen(o.seg_index))
 		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o.seg_index);
+	/* the report and the tools it runs each read an input, some more than
+	   once: a pipe would be empty the second time, a FIFO block forever */
+	const char *ins[] = {o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
+			     o.seg_model, o.seg_log, o.seg_test, o.seg_data};
+	for (size_t j = 0; j < sizeof ins / sizeof *ins; j++) {
+		struct stat st;
+		if (!ins[j])
+			continue;
+		if (stat(ins[j], &st))
+			fatal("%s: %s", ins[j], strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			fatal("%s: not a regular file: the report reads its inputs more than once (save it to a file)",
+			      ins[j]);
+	}
 	/* the files the report writes (the tools it runs check their own) */
 	static const char *names[] = {"index.html", "cls-curves.png", "cls-filters.png", "seg-curves.png",
 				      "seg-filters.png", "cls-val-examples.png", "cls-test-examples.png"};

@@ -500,10 +500,16 @@ int main(int argc, char **argv)
 		if (k != n->nclass)
 			setting_error(resume, given, "class_weights", "--class-weights: %d weights for %d classes",
 				      k < 0 ? 0 : k, n->nclass);
-		for (int i = 0; i < k; i++)
-			if (cw[i] < 0)
+		float sum = 0;
+		for (int i = 0; i < k; i++) {
+			if (!(cw[i] >= 0) || !isfinite(cw[i]))
 				setting_error(resume, given, "class_weights",
-					      "--class-weights: weights must not be negative");
+					      "--class-weights: weights must be finite and not negative");
+			sum += cw[i];
+		}
+		/* the loss is a weighted mean: no weight at all is 0/0 */
+		if (!(sum > 0))
+			setting_error(resume, given, "class_weights", "--class-weights: at least one must be positive");
 		class_w = be->alloc(k * sizeof(float), "class weights");
 		be->upload(class_w, cw, k * sizeof(float));
 	}
@@ -585,6 +591,11 @@ int main(int argc, char **argv)
 	double t0 = now_seconds(), t_last = t0, t_bar = 0;
 	long seen_since = 0, step0 = step;
 	double last_val_loss = NAN, last_val_acc = NAN;
+	/* the loss is checked between log points too: on the CPU at every step,
+	   on a GPU every 16 (each check waits for the device); the sum since the
+	   last log point is not finite as soon as one step's loss is not */
+	int check_every = strcmp(be->name, "cpu") ? 16 : 1;
+	double last_loss = NAN;
 	float lr = (float)c.lr;
 
 	while (step < total && !interrupted) {
@@ -619,6 +630,12 @@ int main(int argc, char **argv)
 
 		int epoch_end = step % spe == 0;
 		int log_now = step % c.log_every == 0 || epoch_end || step == total;
+		if (!log_now && step % check_every == 0) {
+			double h[STAT_N];
+			be->download(h, stats, sizeof h);
+			if (!isfinite(h[STAT_LOSS]))
+				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
+		}
 		double now = now_seconds();
 		if (tty && (now - t_bar > 0.25 || log_now)) {
 			double ips = (step - step0) * (double)batch / (now - t0), h[STAT_N];
@@ -661,7 +678,8 @@ int main(int argc, char **argv)
 						step, total, ep, loss, acc, ips);
 			}
 			if (!isfinite(loss))
-				fatal("training diverged: loss is %g at step %ld (try a smaller --lr)", loss, step);
+				fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
+			last_loss = loss;
 			seen_since = 0;
 			t_last = now_seconds();
 		}
@@ -683,6 +701,13 @@ int main(int argc, char **argv)
 	}
 	model_save(ckpt, n, &mi, o);
 	model_save(out, n, &mi, NULL);
+	/* finite but useless: say so, whatever --quiet says. Training starts
+	   near the loss of guessing every class equally, log K; ending at
+	   twice that is worse than where it began */
+	if (last_loss > 2 * logf((float)n->nclass))
+		note("warning: training ended worse than it began: loss %.4g in the last log interval, more than "
+		     "twice the %.4g of guessing every class equally (try a smaller --lr)", last_loss,
+		     logf((float)n->nclass));
 	if (!quiet)
 		note("wrote %s after %ld steps in %.1f s%s", out, step, now_seconds() - t0,
 		     isnan(last_val_acc) ? "" : "");

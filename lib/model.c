@@ -4,6 +4,7 @@
 #include "safetensors.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,8 +88,10 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 	st_free(f);
 }
 
-static void load_entry(const char *path, net *n, const st_file *f, const char *name,
-		       const state_entry *e, float *dst_base)
+/* The file's tensor for a state entry, checked against the description:
+   done for every entry before anything is allocated, so that a small file
+   whose description asks for gigabytes is refused at once. */
+static const tensor *entry_tensor(const char *path, const st_file *f, const char *name, const state_entry *e)
 {
 	tensor *t = st_get(f, name);
 	if (!t)
@@ -101,7 +104,17 @@ static void load_entry(const char *path, net *n, const st_file *f, const char *n
 		fatal("%s: tensor '%s' is %s %s, the description needs float32 of %zu elements", path, name,
 		      dtype_name(t->dtype), shape_str(t, a, sizeof a), e->count);
 	}
-	n->be->upload(dst_base + e->offset, t->data, e->count * sizeof(float));
+	return t;
+}
+
+/* An optimiser's saved state: finite, and a second moment not negative
+   (else the first steps after a resume fail and blame the learning rate). */
+static void optim_check(const char *path, const char *name, const float *x, size_t n, int second_moment)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]) || (second_moment && x[i] < 0))
+			fatal("%s: tensor '%s': element %zu is %g: not a valid optimiser state", path, name, i,
+			      (double)x[i]);
 }
 
 static int parse_floats_meta(const char *path, const char *key, const char *s, float *out)
@@ -121,10 +134,13 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	char where[512];
 	snprintf(where, sizeof where, "%s (net)", path);
 	net *n = net_parse(text, where);
+	for (int s = 0; s < n->nstate; s++)
+		entry_tensor(path, f, n->state[s].name, &n->state[s]);
 	net_init(n, be, 0);
 	for (int s = 0; s < n->nstate; s++) {
 		const state_entry *e = &n->state[s];
-		load_entry(path, n, f, e->name, e, e->trainable ? n->params : n->buffers);
+		const tensor *t = entry_tensor(path, f, e->name, e);
+		be->upload((e->trainable ? n->params : n->buffers) + e->offset, t->data, e->count * sizeof(float));
 	}
 	for (int i = 0; i < n->nl; i++) {
 		if (n->l[i].kind != L_BATCHNORM)
@@ -173,12 +189,19 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	mi->config = cfg ? xstrdup(cfg) : NULL;
 	const char *step = st_meta(f, "step");
 	long v;
-	if (step && parse_int(step, &v) && v >= 0)
+	if (step) {
+		if (!parse_int(step, &v) || v < 0)
+			fatal("%s: metadata step: '%.40s' is not a step count", path, step);
 		mi->step = v;
+	}
 	if (o) {
 		const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
-		if (!kind || !ts || optim_kind_parse(kind) < 0 || !parse_int(ts, &v) || !step)
+		if (!kind || !ts || optim_kind_parse(kind) < 0 || !step)
 			fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
+		/* the optimiser has taken one step per training step, no more */
+		if (!parse_int(ts, &v) || v < 0 || v > mi->step)
+			fatal("%s: metadata optim_t: '%.40s' is not a count of 0 to %ld optimiser steps", path, ts,
+			      mi->step);
 		*o = optim_new(optim_kind_parse(kind), n);
 		(*o)->t = v;
 		for (int s = 0; s < n->nstate; s++) {
@@ -187,11 +210,15 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 				continue;
 			char name[80];
 			snprintf(name, sizeof name, "optim.%s.%s", (*o)->kind == OPT_SGD ? "buf" : "m", e->name);
-			load_entry(path, n, f, name, e, (*o)->m);
+			const tensor *t = entry_tensor(path, f, name, e);
+			optim_check(path, name, t->data, e->count, 0);
+			be->upload((*o)->m + e->offset, t->data, e->count * sizeof(float));
 			if ((*o)->v) {
 				snprintf(name, sizeof name, "optim.v.%s", e->name);
-				load_entry(path, n, f, name, e, (*o)->v);
-				}
+				t = entry_tensor(path, f, name, e);
+				optim_check(path, name, t->data, e->count, 1);
+				be->upload((*o)->v + e->offset, t->data, e->count * sizeof(float));
+			}
 		}
 	}
 	for (int i = 0; i < f->n; i++) {

@@ -23,6 +23,11 @@ r = np.random.default_rng(1)
 with open("d.npy", "wb") as f:
     np.save(f, r.integers(0, 256, (20, 1, 4, 4), dtype=np.uint8))
     np.save(f, r.integers(0, 3, 20).astype(np.int32))
+# random labels that a linear layer on 16 pixels cannot learn: the loss
+# stays near log 10 unless the learning rate is absurd
+with open("d16.npy", "wb") as f:
+    np.save(f, r.integers(0, 256, (2000, 1, 4, 4), dtype=np.uint8))
+    np.save(f, r.integers(0, 10, 2000).astype(np.int32))
 PYEOF
 expect_error "200,000 tensors and 100,000 metadata keys parse" 'many\.st: not an nnpipe model' \
 	timeout 30 filters-dump -o f.png many.st
@@ -33,3 +38,73 @@ expect_error "a NUL byte in a .net file" 'nul\.net: a NUL byte at byte 29: not a
 	nn-train -q -o n.st nul.net d.npy
 printf 'step\tepoch\tsplit\tloss\n1\t1\ttrain\t0.5\n2\t1\ttr\0ain\t0.4\n' >nul.tsv
 expect_error "a NUL byte in a metrics log" 'nul\.tsv:3: a NUL byte' curve-plot --term dumb nul.tsv
+
+# training that goes wrong says so
+printf 'input 1 4 4\nflatten\nlinear 3\n' >lin.net
+printf 'input 1 4 4\nflatten\nlinear 10\n' >lin16.net
+nn-train -q --epochs 2 --batch 50 --opt adam --lr 1e3 --log-every 10 -o big-lr.st lin16.net d16.npy 2>err.txt
+rc=$?
+check "Adam at --lr 1e3: diverged (status 1) or warned (status $rc)" \
+	sh -c '{ [ '$rc' -eq 1 ] && grep -q "training diverged: the loss is not finite at step" err.txt; } ||
+		{ [ '$rc' -eq 0 ] && grep -q "warning: training ended worse than it began" err.txt; }'
+nn-train -q --epochs 2 --batch 50 --opt adam --lr 1e-3 --log-every 10 -o ok-lr.st lin16.net d16.npy 2>err.txt
+check "Adam at --lr 1e-3 on the same data: no warning" test $? -eq 0 -a ! -s err.txt
+expect_error "all-zero --class-weights" 'class-weights: at least one must be positive' \
+	sh -c 'nn-train -q --class-weights 0,0,0 -o z.st lin.net d.npy; [ $? -eq 2 ] && exit 1'
+
+# inputs that would block: a FIFO among the photos, pipes a report reads twice
+mkdir -p fac/train
+mkfifo fac/train/a.jpg
+: >fac/train/a.png
+expect_error "a FIFO among the facade photos" 'fac/train/a\.jpg: not a regular file' \
+	timeout 10 ds-load facade fac --split train -o f.npy
+nn-train -q --epochs 1 --batch 10 -o ok.st lin.net d.npy
+expect_error "nn-report --cls-model from a pipe" 'not a regular file: the report reads its inputs more than once' \
+	timeout 10 bash -c 'nn-report -o rep --cls-model <(cat ok.st)'
+
+# model and checkpoint files are checked before they are trusted
+nn-train -q --epochs 1 --batch 50 --opt adam -o ck.st lin16.net d16.npy
+if have_py torch; then
+	"$PY" - "$NN_ROOT/tests" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import nnpipe_torch as nt
+t, meta = nt.st_read("ck.st.ckpt")
+def variant(name, meta_changes=None, tensor_changes=None):
+    m = dict(meta, **(meta_changes or {}))
+    tt = {k: v.copy() for k, v in t.items()}
+    for k, f in (tensor_changes or {}).items():
+        tt[k] = f(tt[k])
+    nt.st_write(name, tt, m)
+# a description of 446 M parameters in a file of a few kilobytes
+variant("huge.ckpt", {"net": "input 3 256 256\nconv 512 5 pad=2\nconv 512 5 pad=2\nflatten\nlinear 4096\nlinear 10\n"})
+variant("step-word.ckpt", {"step": "four"})
+variant("t-huge.ckpt", {"optim_t": str(2**63 - 1)})
+variant("t-negative.ckpt", {"optim_t": "-3"})
+def poke(value):
+    def f(a):
+        a = a.copy()
+        a.flat[0] = value
+        return a
+    return f
+variant("v-nan.ckpt", tensor_changes={"optim.v.1.weight": poke(np.nan)})
+variant("v-negative.ckpt", tensor_changes={"optim.v.1.weight": poke(-1.0)})
+variant("m-inf.ckpt", tensor_changes={"optim.m.1.bias": poke(np.inf)})
+PYEOF
+	expect_error "a small file describing 446 M parameters" "huge\.ckpt: missing tensor '0\.weight'|huge\.ckpt: tensor '[0-9.a-z]+' is float32" \
+		timeout 10 nn-train -q --resume huge.ckpt -o x.st d16.npy
+	expect_error "checkpoint step 'four'" "step-word\.ckpt: metadata step: 'four' is not a step count" \
+		nn-train -q --resume step-word.ckpt -o x.st d16.npy
+	expect_error "checkpoint optim_t 2^63-1" 't-huge\.ckpt: metadata optim_t: .* is not a count of 0 to 40 optimiser steps' \
+		nn-train -q --resume t-huge.ckpt -o x.st d16.npy
+	expect_error "checkpoint optim_t -3" 't-negative\.ckpt: metadata optim_t' nn-train -q --resume t-negative.ckpt -o x.st d16.npy
+	expect_error "Adam's second moment NaN" "v-nan\.ckpt: tensor 'optim\.v\.1\.weight': element 0 is nan" \
+		nn-train -q --resume v-nan.ckpt -o x.st d16.npy
+	expect_error "Adam's second moment negative" "v-negative\.ckpt: tensor 'optim\.v\.1\.weight': element 0 is -1" \
+		nn-train -q --resume v-negative.ckpt -o x.st d16.npy
+	expect_error "Adam's first moment infinite" "m-inf\.ckpt: tensor 'optim\.m\.1\.bias': element 0 is inf" \
+		nn-train -q --resume m-inf.ckpt -o x.st d16.npy
+else
+	skip "bounds: checkpoints: NOT TESTABLE: $PY has no torch"
+fi
