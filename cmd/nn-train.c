@@ -30,7 +30,7 @@ static void usage(void)
 	       "  --checkpoint FILE     checkpoint for --resume (default: the model file + .ckpt)\n"
 	       "  --checkpoint-every N  also write the checkpoint every N steps (default: each epoch)\n"
 	       "  --resume FILE         continue a checkpoint where it stopped\n"
-	       "  --epochs N            passes over the training data (default 3)\n"
+	       "  --other-data          resume on a training stream other than the checkpoint's\n"	       "  --epochs N            passes over the training data (default 3)\n"
 	       "  --batch N             samples per step (default 64)\n"
 	       "  --opt sgd|adam|adamw  optimiser (default adam)\n"
 	       "  --lr X                learning rate (default 1e-3)\n"
@@ -76,7 +76,7 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static char *config_json(const config *c, long train_n)
+static char *config_json(const config *c, long train_n, uint64_t train_fp)
 {
 	char *s = xmalloc(2048);
 	char *cw = json_quote(c->class_weights), *au = json_quote(c->augment), *sc = json_quote(c->sched);
@@ -86,10 +86,10 @@ static char *config_json(const config *c, long train_n)
 		 "\"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, \"batch\": %ld, \"epochs\": %ld, "
 		 "\"seed\": %ld, \"sched\": %s, \"warmup\": %ld, \"class_weights\": %s, \"augment\": %s, "
 		 "\"normalize\": %s, \"log_every\": %ld, \"val_every\": %ld, \"checkpoint_every\": %ld, "
-		 "\"train_samples\": %ld}",
+		 "\"train_samples\": %ld, \"train_fingerprint\": \"%016llx\"}",
 		 c->opt, c->lr, c->momentum, c->nesterov, c->wd, c->beta1, c->beta2, c->eps, c->batch,
 		 c->epochs, c->seed, sc, c->warmup, cw, au, no, c->log_every, c->val_every, c->ckpt_every,
-		 train_n);
+		 train_n, (unsigned long long)train_fp);
 	free(cw), free(au), free(sc), free(no);
 	return s;
 }
@@ -152,6 +152,25 @@ static void config_restore(config *c, const char *cfg, const char *path, const c
 #undef NUM
 #undef INT
 #undef STR
+	json_free(j);
+}
+
+/* A resumed run continues on the data it was trained on: the checkpoint's
+   sample count and fingerprint against the stream's (a checkpoint written
+   before fingerprints were kept is compared by count alone). */
+static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, const char *name)
+{
+	const char *err;
+	json *j = json_parse(cfg, strlen(cfg), &err);
+	const json *jn = j ? json_get(j, "train_samples") : NULL, *jf = j ? json_get(j, "train_fingerprint") : NULL;
+	char have[20];
+	snprintf(have, sizeof have, "%016llx", (unsigned long long)fp);
+	if (jn && jn->kind == JSON_NUMBER && jn->is_int && jn->integer != n)
+		fatal("%s: trained on %lld samples, but %s has %ld: resuming on other data changes the run "
+		      "(--other-data to do it anyway)", resume, (long long)jn->integer, name, n);
+	if (jf && jf->kind == JSON_STRING && strcmp(jf->str, have))
+		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
+		      "other data changes the run (--other-data to do it anyway)", resume, name, jf->str, have);
 	json_free(j);
 }
 
@@ -281,7 +300,7 @@ int main(int argc, char **argv)
 	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
 	const char *precision = "fp32";
 	long threads = 0;
-	int quiet = 0, wd_given = 0, out_given = 0;
+	int quiet = 0, wd_given = 0, out_given = 0, other_data = 0;
 	char given[512] = " ";
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -409,6 +428,10 @@ int main(int argc, char **argv)
 		}
 		if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
 			quiet = 1;
+			continue;
+		}
+		if (opt_flag(argv, &i, "--other-data")) {
+			other_data = 1;
 			continue;
 		}
 		if (a[0] == '-' && a[1])
@@ -546,8 +569,11 @@ int main(int argc, char **argv)
 	long N = dataset_len(train);
 	if (N == 0)
 		fatal("%s: no samples", path_name(train_path));
+	uint64_t fp = dataset_fingerprint(train);
+	if (resume && !other_data)
+		same_data(resume, mi.config, N, fp, path_name(train_path));
 	free(mi.config);
-	mi.config = config_json(&c, N);
+	mi.config = config_json(&c, N, fp);
 	int batch = c.batch < N ? (int)c.batch : (int)N;
 	devdata *dd = devdata_new(be, train, n, &mi, batch, path_name(train_path));
 	devdata *vd = NULL;

@@ -164,3 +164,25 @@ long dataset_len(const dataset *d)
 {
 	return (long)d->x->shape[0];
 }
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t dataset_fingerprint(const dataset *d)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const tensor *t[2] = {d->x, d->y};
+	for (int k = 0; k < 2; k++) {
+		if (!t[k])
+			continue;
+		h = fnv1a(h, &t[k]->dtype, sizeof t[k]->dtype);
+		h = fnv1a(h, t[k]->shape, sizeof t[k]->shape[0] * t[k]->ndim);
+		h = fnv1a(h, t[k]->data, tensor_bytes(t[k]));
+	}
+	return h;
+}

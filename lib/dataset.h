@@ -8,6 +8,7 @@
 #ifndef NN_DATASET_H
 #define NN_DATASET_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "tensor.h"
 
@@ -35,5 +36,8 @@ void dataset_write_tail(FILE *f, const char *path, const tensor *y, char **names
 void dataset_free(dataset *d);
 /* Number of samples (x->shape[0]). */
 long dataset_len(const dataset *d);
+/* A cheap fingerprint of the samples and labels (FNV-1a over their shapes
+   and bytes): equal for the same data, all but surely different otherwise. */
+uint64_t dataset_fingerprint(const dataset *d);
 
 #endif

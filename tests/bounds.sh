@@ -108,3 +108,23 @@ PYEOF
 else
 	skip "bounds: checkpoints: NOT TESTABLE: $PY has no torch"
 fi
+
+# a resume continues on the data it was trained on
+"$PY" - <<'PYEOF'
+import numpy as np
+r = np.random.default_rng(3)
+x = np.load(open("d16.npy", "rb"))
+with open("d16-other.npy", "wb") as f:
+    np.save(f, x)
+    np.save(f, r.integers(0, 10, len(x)).astype(np.int32))   # same images, other labels
+with open("d16-short.npy", "wb") as f:
+    np.save(f, x[:64])
+    np.save(f, r.integers(0, 10, 64).astype(np.int32))
+PYEOF
+nn-train -q --epochs 1 --batch 50 -o fp.st lin16.net d16.npy
+expect_error "resume on a stream of another length" 'fp\.st\.ckpt: trained on 2000 samples, but d16-short\.npy has 64' \
+	nn-train -q --epochs 2 --resume fp.st.ckpt d16-short.npy
+expect_error "resume on the same images with other labels" \
+	'fp\.st\.ckpt: trained on other samples than those of d16-other\.npy .*--other-data' \
+	nn-train -q --epochs 2 --resume fp.st.ckpt d16-other.npy
+check "resume on other data with --other-data" nn-train -q --epochs 2 --resume fp.st.ckpt --other-data d16-other.npy
