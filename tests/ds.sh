@@ -312,3 +312,43 @@ if command -v man >/dev/null; then
 else
 	skip "man pages: NOT TESTABLE: man is not installed"
 fi
+
+# ---- ds-split on the suite's own data: every sample lands in one part -----
+"$PY" - "$T" <<'EOF2'
+import sys
+import numpy as np
+t = sys.argv[1]
+n = 1001
+x = np.zeros((n, 1, 2, 2), np.uint8)
+x[:, 0, 0, 0], x[:, 0, 0, 1] = np.arange(n) % 256, np.arange(n) // 256   # each sample its own
+y = (np.arange(n) * 7 % 3).astype(np.int32)
+with open(f"{t}/own.npy", "wb") as f:
+    np.save(f, x)
+    np.save(f, y)
+EOF2
+for take in 0 1 500 0.3 1000 1001; do
+	for strat in "" --stratify; do
+		ds-split --take "$take" $strat --seed 4 -o "$T/oa.npy" -r "$T/ob.npy" "$T/own.npy" 2>/dev/null ||
+			fail "own-split $take $strat: ds-split failed"
+		"$PY" - "$T" "$take" "$strat" <<'EOF2'
+import sys
+import numpy as np
+t, take, strat = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(path):
+    with open(path, "rb") as f:
+        out = []
+        while f.peek(1):
+            out.append(np.load(f))
+    return out
+x, y = load(f"{t}/own.npy")
+(xa, ya), (xb, yb) = load(f"{t}/oa.npy"), load(f"{t}/ob.npy")
+ids = lambda x: list(x[:, 0, 0, 0].astype(int) + 256 * x[:, 0, 0, 1].astype(int))
+want = int(take) if "." not in take else int(round(float(take) * len(x)))
+ia, ib = ids(xa), ids(xb)
+ok = len(ia) == want and sorted(ia + ib) == list(range(len(x)))
+ok = ok and all(y[i] == v for i, v in zip(ia + ib, list(ya) + list(yb)))
+print(("PASS" if ok else "FAIL") + f": own-split --take {take} {strat}: every sample once, with its label"
+      + ("" if ok else f": {len(ia)}+{len(ib)} samples, {len(set(ia + ib))} distinct"))
+EOF2
+	done
+done

@@ -156,3 +156,38 @@ expect_error "grid-channels" 'two-channel.npy: images of 2 channels' \
 check "grid-no-output-left" [ ! -e "$T/x.png" ]
 sample-grid --data "$T/data.npy" >/dev/null 2>&1
 check "grid-usage: --pred missing is a usage error" [ $? -eq 2 ]
+
+# every candidate can be drawn: over 60 seeds with k=2, each sample of each
+# class and kind with more than 2 candidates is chosen at least once (a
+# sample left out by a faulty shuffle would never be), and never twice in one grid
+for s in $(seq 1 60); do
+	sample-grid --data "$T/data.npy" --pred "$T/pred.npy" -k 2 --seed "$s" --tsv "$T/s$s.tsv" -o "$T/s.png" ||
+		fail "grid-every-candidate: seed $s failed"
+done
+"$PY" - "$T" <<'EOF'
+import sys, glob
+import numpy as np
+t = sys.argv[1]
+def stream(path):
+    f = open(path, "rb")
+    size, out = len(f.read()), []
+    f.seek(0)
+    while f.tell() < size:
+        out.append(np.load(f, allow_pickle=False))
+    return out
+y = stream(f"{t}/data.npy")[1].astype(int)
+p = stream(f"{t}/pred.npy")[0]
+pred = p.argmax(1)
+seen, dup = set(), []
+for path in glob.glob(f"{t}/s*.tsv"):
+    rows = [l.split("\t") for l in open(path).read().splitlines()[1:]]
+    idx = [int(r[2]) for r in rows]
+    if len(idx) != len(set(idx)):
+        dup.append(path)
+    seen.update(idx)
+missed = [i for i in range(len(y))
+          if ((pred == y) == (pred[i] == y[i]))[y == y[i]].sum() > 2 and i not in seen]
+ok = not missed and not dup
+print(("PASS" if ok else "FAIL") + ": grid-every-candidate: 60 seeds draw every candidate"
+      + ("" if ok else f": never drawn {missed[:10]}, duplicates in {dup[:3]}"))
+EOF
