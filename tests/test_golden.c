@@ -9,6 +9,8 @@
 #include "check.h"
 
 #include <glob.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,8 +164,25 @@ int main(int argc, char **argv)
 	}
 	const backend *be = &backend_cpu;
 	be->set_threads(0);
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		run_case(g.gl_pathv[i], be);
+	/* each case in a process of its own: one that crashes or stops on a
+	   bad fixture is reported, and the others still run */
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			check_failures = 0;
+			run_case(g.gl_pathv[i], be);
+			fflush(stdout);
+			_exit(check_failures ? 1 : 0);
+		}
+		int st;
+		if (pid < 0 || waitpid(pid, &st, 0) < 0)
+			FAIL("%s: cannot run the case", g.gl_pathv[i]);
+		else if (WIFSIGNALED(st))
+			FAIL("%s: killed by signal %d", g.gl_pathv[i], WTERMSIG(st));
+		else if (WEXITSTATUS(st))
+			FAIL("%s: the case ended with status %d", g.gl_pathv[i], WEXITSTATUS(st));
+	}
 	globfree(&g);
 	return check_failures ? 1 : 0;
 }
