@@ -61,6 +61,8 @@ typedef struct config {
 	int nesterov;
 	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
 	const char *sched, *augment, *class_weights, *normalize;
+	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
+	int nowned;
 } config;
 
 static volatile sig_atomic_t interrupted;
@@ -127,7 +129,7 @@ static void config_restore(config *c, const char *cfg, const char *path, const c
 #define STR(key, field)                                                        \
 	do {                                                                   \
 		RESTORE(key, JSON_STRING)                                      \
-			c->field = xstrdup(v->str);                            \
+			c->field = c->owned[c->nowned++] = xstrdup(v->str);   \
 	} while (0)
 	STR("opt", opt);
 	NUM("lr", lr, x >= 0);
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 {
 	tool_start("nn-train");
 	config c = {"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-		    "const", "none", "", "data"};
+		    "const", "none", "", "data", {0}, 0};
 	const char *net_path = NULL, *train_path = NULL, *out = "model.safetensors", *ckpt = NULL;
 	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
 	const char *precision = "fp32";
@@ -452,15 +454,14 @@ int main(int argc, char **argv)
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
 	   interrupted run would have */
 	size_t rl = resume ? strlen(resume) : 0;
+	char *own_out = NULL, *own_ckpt = NULL;
 	if (resume && !out_given && rl > 5 && !strcmp(resume + rl - 5, ".ckpt")) {
-		char *s = xstrdup(resume);
-		s[rl - 5] = 0;
-		out = s;
+		out = own_out = xstrdup(resume);
+		own_out[rl - 5] = 0;
 	}
 	if (!ckpt) {
-		char *s = xmalloc(strlen(out) + 8);
-		sprintf(s, "%s.ckpt", out);
-		ckpt = s;
+		ckpt = own_ckpt = xmalloc(strlen(out) + 8);
+		sprintf(own_ckpt, "%s.ckpt", out);
 	}
 
 	/* no output may be an input; the checkpoint that --resume continues
@@ -717,29 +718,45 @@ int main(int argc, char **argv)
 	}
 	mi.step = step;
 	check_finite(n, step);
+	int status = 0;
 	if (interrupted) {
 		model_save(ckpt, n, &mi, o);
 		if (tty)
 			fprintf(stderr, "\r\033[K");
 		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", step,
 		     total, ckpt, ckpt);
-		return 130;
+		status = 130;
+	} else {
+		model_save(ckpt, n, &mi, o);
+		model_save(out, n, &mi, NULL);
+		/* finite but useless: say so, whatever --quiet says. Training
+		   starts near the loss of guessing every class equally, log K;
+		   ending at twice that is worse than where it began */
+		if (last_loss > 2 * logf((float)n->nclass))
+			note("warning: training ended worse than it began: loss %.4g in the last log interval, "
+			     "more than twice the %.4g of guessing every class equally (try a smaller --lr)",
+			     last_loss, logf((float)n->nclass));
+		if (!quiet)
+			note("wrote %s after %ld steps in %.1f s", out, step, now_seconds() - t0);
 	}
-	model_save(ckpt, n, &mi, o);
-	model_save(out, n, &mi, NULL);
-	/* finite but useless: say so, whatever --quiet says. Training starts
-	   near the loss of guessing every class equally, log K; ending at
-	   twice that is worse than where it began */
-	if (last_loss > 2 * logf((float)n->nclass))
-		note("warning: training ended worse than it began: loss %.4g in the last log interval, more than "
-		     "twice the %.4g of guessing every class equally (try a smaller --lr)", last_loss,
-		     logf((float)n->nclass));
-	if (!quiet)
-		note("wrote %s after %ld steps in %.1f s%s", out, step, now_seconds() - t0,
-		     isnan(last_val_acc) ? "" : "");
 	if (log && fclose(log))
-		fatal("%s: write error", log_path);
+		fatal("%s: write error: %s", log_path, strerror(errno));
 	free(perm);
 	free(xf);
-	return 0;
+	be->free(dlogits);
+	be->free(stats);
+	if (class_w)
+		be->free(class_w);
+	devdata_free(dd);
+	devdata_free(vd);
+	dataset_free(train);
+	dataset_free(val);
+	optim_free(o);
+	net_free(n);
+	model_info_free(&mi);
+	free(own_out);
+	free(own_ckpt);
+	for (int i = 0; i < c.nowned; i++)
+		free(c.owned[i]);
+	return status;
 }
