@@ -23,7 +23,7 @@ static void usage(void)
 	       "  -o FILE                write to FILE (atomically) instead of standard output\n"
 	       "  --logits               raw scores instead of softmax probabilities\n"
 	       "  --batch N              samples per forward pass (default 256)\n"
-	       "  --threads N            CPU threads (default: all cores)\n"
+	       "  --threads N            CPU threads, 1 to 1024 (default: all cores)\n"
 	       "  --device auto|cpu|cuda\n"
 	       "  --precision fp32|tf32  matrix maths on the GPU (default fp32)\n"
 	       "  -q, --quiet            no summary on stderr\n"
@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 			if (!parse_int(v, &batch) || batch < 1)
 				usage_error("--batch: bad value '%s'", v);
 		} else if (opt_value(argv, argc, &i, "--threads", &v)) {
-			if (!parse_int(v, &threads) || threads < 0)
-				usage_error("--threads: bad value '%s'", v);
+			if (!parse_int(v, &threads) || threads < 0 || threads > 1024)
+				usage_error("--threads: expected 0 (every core) to 1024, got '%s'", v);
 		} else if (opt_value(argv, argc, &i, "--device", &v)) {
 			device = v;
 		} else if (opt_value(argv, argc, &i, "--precision", &v)) {

@@ -44,7 +44,7 @@ static void usage(void)
 	       "  --augment SPEC        none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7\n"
 	       "  --normalize data|none per-channel input normalisation from the training data (default data)\n"
 	       "  --seed N              data order, initialisation and augmentation (default 1)\n"
-	       "  --threads N           CPU threads (default: all cores)\n"
+	       "  --threads N           CPU threads, 1 to 1024 (default: all cores)\n"
 	       "  --device auto|cpu|cuda\n"
 	       "  --precision fp32|tf32 matrix maths on the GPU (default fp32)\n"
 	       "  --val FILE            validation dataset stream\n"
@@ -406,8 +406,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (opt_value(argv, argc, &i, "--threads", &v)) {
-			if (!parse_int(v, &threads) || threads < 0)
-				usage_error("--threads: bad value '%s'", v);
+			if (!parse_int(v, &threads) || threads < 0 || threads > 1024)
+				usage_error("--threads: expected 0 (every core) to 1024, got '%s'", v);
 			continue;
 		}
 		if (opt_value(argv, argc, &i, "--device", &v)) {

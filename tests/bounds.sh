@@ -128,3 +128,16 @@ expect_error "resume on the same images with other labels" \
 	'fp\.st\.ckpt: trained on other samples than those of d16-other\.npy .*--other-data' \
 	nn-train -q --epochs 2 --resume fp.st.ckpt d16-other.npy
 check "resume on other data with --other-data" nn-train -q --epochs 2 --resume fp.st.ckpt --other-data d16-other.npy
+
+# messages that are the tools' own, on one line
+expect_error "--threads 10000" "threads: expected 0 \(every core\) to 1024, got '10000'" \
+	sh -c 'nn-train -q --threads 10000 -o t.st lin16.net d16.npy; [ $? -eq 2 ] && exit 1'
+"$PY" - <<'PYEOF'
+import numpy as np
+with open("ctl.npy", "wb") as f:
+    np.save(f, np.zeros((2, 1, 4, 4), np.uint8))
+    np.save(f, np.array([0, 1], np.int32))
+    np.save(f, np.array([b"ok", b"bad\x1b[2Jname"]))
+PYEOF
+expect_error "a class name with a terminal escape" 'ctl\.npy: class name 1 holds the control byte 0x1b' \
+	ds-split --info ctl.npy
