@@ -95,6 +95,29 @@ test: all
 test-gpu: all
 	@NN_TEST_ONLY=gpu tests/run.sh
 
+# Coverage-guided fuzzing of each parser (tests/fuzz/fuzz_*.c) with libFuzzer,
+# AddressSanitizer and UBSan: Debian's clang and libclang-rt-14-dev.
+# `make fuzz FUZZ_TIME=600` runs each harness for FUZZ_TIME seconds, from its
+# seeds in tests/fuzz/seeds/NAME, keeping what it finds in build/fuzz/.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/harness.h $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	@echo '  FUZZ $@'
+	@$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -DNN_NO_OPENBLAS \
+		$(IMG_CFLAGS) -Ilib -Wno-unknown-pragmas $< $(LIB_SRC) -o $@ $(IMG_LIBS) -lm
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n build/fuzz/found-$$n; \
+		echo "== $$n: $(FUZZ_TIME) s"; \
+		ASAN_OPTIONS=detect_leaks=0 $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=4096 -timeout=20 \
+			-artifact_prefix=build/fuzz/found-$$n/ -print_final_stats=1 \
+			build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | \
+			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|peak_rss)|INFO: Loaded|==[0-9]+==ERROR|SUMMARY|artifact_prefix)'; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
@@ -104,5 +127,5 @@ install: all
 clean:
 	rm -rf bin build
 
-.PHONY: all info test test-gpu install clean FORCE
+.PHONY: all info test test-gpu fuzz install clean FORCE
 .SECONDARY: $(LIB_OBJ) $(CU_OBJ)

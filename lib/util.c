@@ -13,6 +13,7 @@
 const char *nn_prog = "nnpipe";
 
 volatile int nn_failing;
+jmp_buf *nn_error_jump;
 
 /* One line whatever the message quotes: a file name or a string read from
    a file may hold line breaks or terminal escapes, shown as '?'. */
@@ -37,6 +38,8 @@ static void vmessage(const char *fmt, va_list ap)
 
 void fatal(const char *fmt, ...)
 {
+	if (nn_error_jump)
+		longjmp(*nn_error_jump, 1);
 	va_list ap;
 	va_start(ap, fmt);
 	nn_failing = 1;
@@ -47,6 +50,8 @@ void fatal(const char *fmt, ...)
 
 void usage_error(const char *fmt, ...)
 {
+	if (nn_error_jump)
+		longjmp(*nn_error_jump, 1);
 	va_list ap;
 	va_start(ap, fmt);
 	nn_failing = 1;
@@ -58,6 +63,8 @@ void usage_error(const char *fmt, ...)
 
 void refuse(const char *fmt, ...)
 {
+	if (nn_error_jump)
+		longjmp(*nn_error_jump, 1);
 	va_list ap;
 	va_start(ap, fmt);
 	nn_failing = 1;

@@ -16,6 +16,10 @@ extern const char *nn_prog;
    it has already reported. */
 extern volatile int nn_failing;
 
+/* For fuzzing harnesses (tests/fuzz/): when set, fatal(), usage_error() and
+   refuse() print nothing and jump here instead of ending the program. */
+#include <setjmp.h>
+extern jmp_buf *nn_error_jump;
 /* Print "prog: msg" to stderr and exit 1 (bad input or failure). */
 void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Print "prog: msg" and a hint to run --help, exit 2 (bad usage). */

@@ -1,0 +1,33 @@
+/* harness.h: what the libFuzzer harnesses share. An error in the code under
+   test (fatal() and the like) jumps back to the harness instead of ending
+   the process; an input a reader wants as a file is put in a memory file
+   and given as /proc/self/fd/N. Run with -detect_leaks=0: what an error
+   path leaves allocated when it jumps is not a leak of the tools, which end
+   there. */
+#ifndef NN_HARNESS_H
+#define NN_HARNESS_H
+
+#include "util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input as a file: its path, valid until the next call. */
+static const char *as_file(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+	if (fd < 0) {
+		fd = memfd_create("fuzz-input", 0);
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
+		return NULL;
+	return path;
+}
+
+#endif
