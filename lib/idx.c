@@ -20,6 +20,10 @@ static size_t gz_read_full(gzFile g, void *buf, size_t n, const char *path)
 		if (r < 0) {
 			int err;
 			const char *msg = gzerror(g, &err);
+			/* zlib's message begins with the path it was given */
+			size_t pl = strlen(path);
+			if (!strncmp(msg, path, pl) && !strncmp(msg + pl, ": ", 2))
+				msg += pl + 2;
 			fatal("%s: %s", path, err == Z_ERRNO ? strerror(errno) : msg);
 		}
 		if (r == 0)

@@ -28,6 +28,9 @@ static void vmessage(const char *fmt, va_list ap)
 		for (char *c = msg; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';
+		/* bounded: a message quoting a long value from a file stays a line */
+		if (strlen(msg) > 1000)
+			strcpy(msg + 990, " [...]");
 		fputs(msg, stderr);
 		free(msg);
 	} else {

@@ -91,6 +91,7 @@ def poke(value):
 variant("v-nan.ckpt", tensor_changes={"optim.v.1.weight": poke(np.nan)})
 variant("v-negative.ckpt", tensor_changes={"optim.v.1.weight": poke(-1.0)})
 variant("m-inf.ckpt", tensor_changes={"optim.m.1.bias": poke(np.inf)})
+variant("long-mean.ckpt", {"input_mean": ",".join(["0.5"] * 100000)})
 PYEOF
 	expect_error "a small file describing 446 M parameters" "huge\.ckpt: missing tensor '0\.weight'|huge\.ckpt: tensor '[0-9.a-z]+' is float32" \
 		timeout 10 nn-train -q --resume huge.ckpt -o x.st d16.npy
@@ -105,6 +106,9 @@ PYEOF
 		nn-train -q --resume v-negative.ckpt -o x.st d16.npy
 	expect_error "Adam's first moment infinite" "m-inf\.ckpt: tensor 'optim\.m\.1\.bias': element 0 is inf" \
 		nn-train -q --resume m-inf.ckpt -o x.st d16.npy
+	nn-predict -q long-mean.ckpt d16.npy >/dev/null 2>err.txt
+	check "a 400 KB input_mean makes a message of one bounded line ($(wc -c <err.txt) bytes)" \
+		sh -c '[ "$(wc -l <err.txt)" -eq 1 ] && [ "$(wc -c <err.txt)" -le 1100 ]'
 else
 	skip "bounds: checkpoints: NOT TESTABLE: $PY has no torch"
 fi
