@@ -4,6 +4,7 @@
 #include "output.h"
 #include "util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <stdlib.h>
@@ -108,7 +109,10 @@ static FILE *png_open(const char *name, const char *path, png_structp *png, png_
 {
 	FILE *f = xfopen_read(path);
 	unsigned char sig[8];
-	if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8))
+	size_t got = fread(sig, 1, 8, f);
+	if (ferror(f))
+		fatal("%s: read error: %s", name, strerror(errno));
+	if (got != 8 || png_sig_cmp(sig, 0, 8))
 		fatal("%s: not a PNG file", name);
 	*png = png_create_read_struct(PNG_LIBPNG_VER_STRING, (void *)name, png_fail, png_warn);
 	if (!*png)

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 static const char magic[6] = "\x93NUMPY";
@@ -146,6 +147,8 @@ int npy_read_header(FILE *f, const char *path, tensor *t)
 {
 	unsigned char pre[10];
 	size_t got = fread(pre, 1, 8, f);
+	if (ferror(f))
+		fatal("%s: read error: %s", path_name(path), strerror(errno));
 	if (got == 0 && feof(f))
 		return 0;
 	if (got < 6 || memcmp(pre, magic, 6))
@@ -167,8 +170,16 @@ int npy_read_header(FILE *f, const char *path, tensor *t)
 		fatal("%s: unsupported NPY format version %d.%d", path_name(path), pre[6], pre[7]);
 	}
 	char *h = xmalloc(hlen + 1);
-	if (fread(h, 1, hlen, f) != hlen)
+	if (fread(h, 1, hlen, f) != hlen) {
+		if (ferror(f))
+			fatal("%s: read error: %s", path_name(path), strerror(errno));
 		fatal("%s: truncated NPY header", path_name(path));
+	}
+	/* the format ends the header with a newline: without one, the length
+	   field is wrong, and the data would be read from the wrong place */
+	if (!hlen || h[hlen - 1] != '\n')
+		fatal("%s: NPY header of %zu bytes does not end in a newline: its length field is wrong",
+		      path_name(path), hlen);
 	h[hlen] = 0;
 	memset(t, 0, sizeof *t);
 	const char *err = parse_dict(h, t);
@@ -191,6 +202,8 @@ tensor *npy_read(FILE *f, const char *path)
 		fatal("%s: out of memory for an array of %zu bytes", path_name(path), n);
 	if (fread(t->data, 1, n, f) != n) {
 		char s[128];
+		if (ferror(f))
+			fatal("%s: read error: %s", path_name(path), strerror(errno));
 		fatal("%s: truncated array %s (%zu bytes expected)", path_name(path), shape_str(t, s, sizeof s), n);
 	}
 	return t;

@@ -145,3 +145,22 @@ with open("ctl.npy", "wb") as f:
 PYEOF
 expect_error "a class name with a terminal escape" 'ctl\.npy: class name 1 holds the control byte 0x1b' \
 	ds-split --info ctl.npy
+
+# a header length that lies is named as such, not as the next array's magic
+"$PY" - <<'PYEOF'
+import io
+import numpy as np
+b = io.BytesIO()
+np.save(b, np.zeros((2, 1, 4, 4), np.uint8))
+np.save(b, np.array([0, 1], np.int32))
+d = bytearray(b.getvalue())
+n = d[8] | d[9] << 8
+for name, delta in (("lie-long.npy", 16), ("lie-short.npy", -16)):
+    e = bytearray(d)
+    e[8], e[9] = (n + delta) & 255, (n + delta) >> 8
+    open(name, "wb").write(bytes(e))
+PYEOF
+expect_error "an NPY header length too long" 'lie-long\.npy: NPY header of [0-9]+ bytes does not end in a newline' \
+	ds-split --info lie-long.npy
+expect_error "an NPY header length too short" 'lie-short\.npy: NPY header of [0-9]+ bytes does not end in a newline' \
+	ds-split --info lie-short.npy
