@@ -253,6 +253,8 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--help")) {
 			usage();
+			free(logs);
+			free(labels);
 			return 0;
 		} else if (opt_value(argv, argc, &i, "-o", &v)) {
 			out = v;
@@ -318,12 +320,13 @@ int main(int argc, char **argv)
 	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
 		fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
 
+	char *gnuplot = NULL;
 	if (print_script) {
 		write_script(stdout, logs, nlog, term, w, h, title);
 		stdout_check();
-		return 0;
+		goto done;
 	}
-	char *gnuplot = spawn_find("gnuplot", 0);
+	gnuplot = spawn_find("gnuplot", 0);
 	if (!gnuplot)
 		fatal("gnuplot not found: install the gnuplot-nox package");
 	/* gnuplot reads the script from a temporary file and writes the picture
@@ -368,6 +371,7 @@ int main(int argc, char **argv)
 	if (!strcmp(term, "svg") && memcmp(head, "<?xml", 5) && memcmp(head, "<svg", 4))
 		fatal("gnuplot's output is not an SVG picture");
 	out_commit(o);
+done:
 	for (int i = 0; i < nlog; i++)
 		for (int s = 0; s < 2; s++)
 			free(logs[i].split[s].p);
