@@ -48,41 +48,36 @@ static void vmessage(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* The end of fatal(), usage_error() and refuse(): the message, a hint to
+   read --help for bad usage, the exit status; or, in a fuzzing harness, the
+   jump back to it. */
+#define DIE(status, hint)                                                                   \
+	do {                                                                                \
+		if (nn_error_jump)                                                          \
+			longjmp(*nn_error_jump, 1);                                         \
+		va_list ap;                                                                 \
+		va_start(ap, fmt);                                                          \
+		nn_failing = 1;                                                             \
+		vmessage(fmt, ap);                                                          \
+		va_end(ap);                                                                 \
+		if (hint)                                                                   \
+			fprintf(stderr, "Try '%s --help' for more information.\n", nn_prog); \
+		exit(status);                                                               \
+	} while (0)
+
 void fatal(const char *fmt, ...)
 {
-	if (nn_error_jump)
-		longjmp(*nn_error_jump, 1);
-	va_list ap;
-	va_start(ap, fmt);
-	nn_failing = 1;
-	vmessage(fmt, ap);
-	va_end(ap);
-	exit(1);
+	DIE(1, 0);
 }
 
 void usage_error(const char *fmt, ...)
 {
-	if (nn_error_jump)
-		longjmp(*nn_error_jump, 1);
-	va_list ap;
-	va_start(ap, fmt);
-	nn_failing = 1;
-	vmessage(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", nn_prog);
-	exit(2);
+	DIE(2, 1);
 }
 
 void refuse(const char *fmt, ...)
 {
-	if (nn_error_jump)
-		longjmp(*nn_error_jump, 1);
-	va_list ap;
-	va_start(ap, fmt);
-	nn_failing = 1;
-	vmessage(fmt, ap);
-	va_end(ap);
-	exit(2);
+	DIE(2, 0);
 }
 
 void note(const char *fmt, ...)
