@@ -500,6 +500,8 @@ int main(int argc, char **argv)
 		struct stat st;
 		if (!ins[j])
 			continue;
+		if (!strcmp(ins[j], "-"))
+			fatal("<stdin>: not a regular file: the report reads its inputs more than once (save it to a file)");
 		if (stat(ins[j], &st))
 			fatal("%s: %s", ins[j], strerror(errno));
 		if (!S_ISREG(st.st_mode))
