@@ -8,6 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *path = as_file(data, size);
 	if (!path)
 		return 0;
+	fdmark m = fd_mark();
 	nn_error_jump = &jb;
 	if (!setjmp(jb))
 		image_free(png_read_indices(path));
@@ -16,5 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!setjmp(jb))
 		image_free(jpeg_read(path));
 	nn_error_jump = NULL;
+	fd_release(m);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -28,6 +29,31 @@ static const char *as_file(const uint8_t *data, size_t size)
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		return NULL;
 	return path;
+}
+
+/* The descriptors a reader leaves open when an error jumps out of it (a
+   tool would end there): marked before the call, closed after it. */
+typedef struct fdmark {
+	int low;
+	uint64_t open;
+} fdmark;
+
+static fdmark fd_mark(void)
+{
+	fdmark m = {dup(0), 0};
+	if (m.low >= 0)
+		close(m.low);
+	for (int i = 0; i < 64 && m.low >= 0; i++)
+		if (fcntl(m.low + i, F_GETFD) != -1)
+			m.open |= 1ULL << i;
+	return m;
+}
+
+static void fd_release(fdmark m)
+{
+	for (int i = 0; i < 64 && m.low >= 0; i++)
+		if (!(m.open >> i & 1) && fcntl(m.low + i, F_GETFD) != -1)
+			close(m.low + i);
 }
 
 #endif
