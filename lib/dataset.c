@@ -75,10 +75,11 @@ dataset *dataset_read_stream(FILE *f, const char *path, const char *kind)
 	tensor_free(names);
 	/* names reach terminals and TSV files: no control bytes (a tab or a
 	   newline would break a table, an escape sequence a terminal) */
-	for (int k = 0; k < d->nclass; k++)
-		for (const char *c = d->names[k]; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				fatal("%s: class name %d holds the control byte 0x%02x", name, k, (unsigned char)*c);
+	for (int k = 0; k < d->nclass; k++) {
+		const char *c = control_byte(d->names[k]);
+		if (c)
+			fatal("%s: class name %d holds the control byte 0x%02x", name, k, (unsigned char)*c);
+	}
 	if (pred && d->names && d->nclass != x->shape[1])
 		fatal("%s: %d class names but p has %lld classes", name, d->nclass, (long long)x->shape[1]);
 	if (y) {

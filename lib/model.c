@@ -179,10 +179,10 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 		for (int i = 0; i < j->n; i++) {
 			if (j->items[i]->kind != JSON_STRING)
 				fatal("%s: metadata classes: not a JSON array of names", path);
-			for (const char *c = j->items[i]->str; *c; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
-					fatal("%s: metadata classes: name %d holds the control byte 0x%02x", path, i,
-					      (unsigned char)*c);
+			const char *c = control_byte(j->items[i]->str);
+			if (c)
+				fatal("%s: metadata classes: name %d holds the control byte 0x%02x", path, i,
+				      (unsigned char)*c);
 			mi->names[i] = xstrdup(j->items[i]->str);
 		}
 		json_free(j);

@@ -118,6 +118,14 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
+const char *control_byte(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return s;
+	return NULL;
+}
+
 const char *path_name(const char *path)
 {
 	return (!path || !strcmp(path, "-")) ? "<stdin>" : path;

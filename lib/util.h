@@ -45,6 +45,9 @@ char *read_file(const char *path, size_t *len);
 /* A whole text file: as read_file, but a NUL byte in it is an error (a C
    string would silently end there). */
 char *read_text(const char *path);
+/* The first control byte (below 0x20, or 0x7f) of s, or NULL: names that
+   reach terminals and TSV files must have none. */
+const char *control_byte(const char *s);
 /* Display name of a path for messages: "<stdin>" for "-" or NULL. */
 const char *path_name(const char *path);
 
