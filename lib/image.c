@@ -43,13 +43,19 @@ void image_free(image *im)
 struct jpeg_fail_mgr {
 	struct jpeg_error_mgr mgr;
 	const char *path;
+	FILE *f;
 };
 
+/* libjpeg's stdio source takes a read error for the end of the file; the
+   stream's error flag tells them apart. */
 static void jpeg_fail(j_common_ptr c)
 {
+	const struct jpeg_fail_mgr *e = (const struct jpeg_fail_mgr *)c->err;
+	if (ferror(e->f))
+		fatal("%s: read error: %s", e->path, strerror(errno));
 	char msg[JMSG_LENGTH_MAX];
 	c->err->format_message(c, msg);
-	fatal("%s: corrupt JPEG: %s", ((struct jpeg_fail_mgr *)c->err)->path, msg);
+	fatal("%s: corrupt JPEG: %s", e->path, msg);
 }
 
 /* libjpeg reports damaged data, a truncated file included, as a warning
@@ -71,6 +77,7 @@ image *jpeg_read(const char *path)
 	err.mgr.error_exit = jpeg_fail;
 	err.mgr.emit_message = jpeg_message;
 	err.path = name;
+	err.f = f;
 	jpeg_create_decompress(&cinfo);
 	jpeg_stdio_src(&cinfo, f);
 	jpeg_read_header(&cinfo, TRUE);
@@ -104,6 +111,18 @@ static void png_warn(png_structp png, png_const_charp msg)
 {
 }
 
+/* libpng's own reader reports a read error and the end of the file alike,
+   as "Read Error"; this one says which. */
+static void png_read_bytes(png_structp png, png_bytep buf, size_t n)
+{
+	FILE *f = png_get_io_ptr(png);
+	if (fread(buf, 1, n, f) == n)
+		return;
+	if (ferror(f))
+		fatal("%s: read error: %s", (const char *)png_get_error_ptr(png), strerror(errno));
+	png_error(png, "truncated file");
+}
+
 /* Opens a PNG and reads its header; the caller sets transformations next. */
 static FILE *png_open(const char *name, const char *path, png_structp *png, png_infop *info)
 {
@@ -120,7 +139,7 @@ static FILE *png_open(const char *name, const char *path, png_structp *png, png_
 	*info = png_create_info_struct(*png);
 	if (!*info)
 		fatal("%s: cannot initialise libpng", name);
-	png_init_io(*png, f);
+	png_set_read_fn(*png, f, png_read_bytes);
 	png_set_sig_bytes(*png, 8);
 	png_read_info(*png, *info);
 	image_check_size(name, png_get_image_width(*png, *info), png_get_image_height(*png, *info));

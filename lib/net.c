@@ -168,7 +168,7 @@ net *net_parse(const char *text, const char *path)
 {
 	net *n = xcalloc(1, sizeof *n);
 	n->text = xstrdup(text);
-	parser ps = {path ? path : "<net>", 0};
+	parser ps = {path ? path_name(path) : "<net>", 0};
 	char *copy = xstrdup(text), *save = NULL;
 	int have_input = 0, cap = 0;
 	int c = 0, h = 0, w = 0, prev = -1, flat = 0;

@@ -197,36 +197,10 @@ tensor *npy_read(FILE *f, const char *path)
 		return NULL;
 	tensor *t = xmalloc(sizeof *t);
 	*t = hdr;
-	size_t n = tensor_bytes(t), have = 0, cap;
-	char s[128];
-	/* memory only for bytes that are there: a file's size is checked first;
-	   a pipe's data is read in pieces of growing size, so that a header
-	   that claims gigabytes costs no more than the bytes that follow it */
-	struct stat st;
-	off_t pos = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? ftello(f) : -1;
-	if (pos >= 0 && (uint64_t)(st.st_size - pos) < n)
-		fatal("%s: truncated array %s (%zu bytes expected, %lld left in the file)", path_name(path),
-		      shape_str(t, s, sizeof s), n, (long long)(st.st_size - pos));
-	cap = pos >= 0 || n < (1 << 26) ? n : (1 << 26);
-	t->data = malloc(cap ? cap : 1);
-	if (!t->data)
-		fatal("%s: out of memory for an array of %zu bytes", path_name(path), n);
-	for (;;) {
-		have += fread((char *)t->data + have, 1, cap - have, f);
-		if (have < cap) {
-			if (ferror(f))
-				fatal("%s: read error: %s", path_name(path), strerror(errno));
-			fatal("%s: truncated array %s (%zu bytes expected)", path_name(path),
-			      shape_str(t, s, sizeof s), n);
-		}
-		if (have == n)
-			break;
-		cap = n - cap < cap ? n : 2 * cap;
-		void *grown = realloc(t->data, cap);
-		if (!grown)
-			fatal("%s: out of memory for an array of %zu bytes", path_name(path), n);
-		t->data = grown;
-	}
+	size_t n = tensor_bytes(t);
+	char s[128], why[200];
+	snprintf(why, sizeof why, "truncated array %s (%zu bytes expected)", shape_str(t, s, sizeof s), n);
+	t->data = read_payload(f, n, path, why);
 	return t;
 }
 

@@ -335,22 +335,21 @@ st_file *st_read(const char *path)
 	if (fsize >= 0 && at < data_len)
 		fatal("%s: %lld bytes after the last tensor", name, (long long)(data_len - at));
 
-	/* names are distinct too: filled directly, not through st_add's search */
+	/* names are distinct too: filled directly, not through st_add's search.
+	   Tensors get memory as their bytes are read, in file order, so a
+	   pipe that ends early costs no more than what it held. */
 	sf->names = xcalloc(ne ? ne : 1, sizeof *sf->names);
 	sf->tensors = xcalloc(ne ? ne : 1, sizeof *sf->tensors);
 	for (int i = 0; i < ne; i++) {
-		ents[i].t = tensor_new(ents[i].dt, ents[i].ndim, ents[i].shape, 0);
+		ents[i].t = tensor_header(ents[i].dt, ents[i].ndim, ents[i].shape, 0);
 		sf->names[i] = xstrdup(ents[i].name);
 		sf->tensors[i] = ents[i].t;
 		sf->n = i + 1;
 	}
 	for (int i = 0; i < ne; i++) {
-		size_t n = tensor_bytes(order[i]->t);
-		if (fread(order[i]->t->data, 1, n, fp) != n) {
-			if (ferror(fp))
-				fatal("%s: read error: %s", name, strerror(errno));
-			fatal("%s: truncated file (in tensor '%s')", name, shown_name(order[i]->name));
-		}
+		char why[400];
+		snprintf(why, sizeof why, "truncated file (in tensor '%s')", shown_name(order[i]->name));
+		order[i]->t->data = read_payload(fp, tensor_bytes(order[i]->t), path, why);
 	}
 	if (fsize < 0 && fgetc(fp) != EOF)
 		fatal("%s: bytes after the last tensor", name);

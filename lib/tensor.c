@@ -30,7 +30,7 @@ const char *dtype_name(dtype t)
 	return "?";
 }
 
-tensor *tensor_new(dtype t, int ndim, const int64_t *shape, size_t itemsize)
+tensor *tensor_header(dtype t, int ndim, const int64_t *shape, size_t itemsize)
 {
 	if (ndim < 0 || ndim > TENSOR_MAXDIM)
 		fatal("tensor with %d dimensions (at most %d supported)", ndim, TENSOR_MAXDIM);
@@ -40,6 +40,12 @@ tensor *tensor_new(dtype t, int ndim, const int64_t *shape, size_t itemsize)
 	x->itemsize = t == DT_STR ? itemsize : dtype_size(t);
 	for (int i = 0; i < ndim; i++)
 		x->shape[i] = shape[i];
+	return x;
+}
+
+tensor *tensor_new(dtype t, int ndim, const int64_t *shape, size_t itemsize)
+{
+	tensor *x = tensor_header(t, ndim, shape, itemsize);
 	x->data = xcalloc(tensor_bytes(x), 1);
 	return x;
 }

@@ -28,6 +28,8 @@ const char *dtype_name(dtype t);   /* "uint8", "int32", "int64", "float32", "byt
 
 /* Allocates zeroed data. itemsize is used only for DT_STR. */
 tensor *tensor_new(dtype t, int ndim, const int64_t *shape, size_t itemsize);
+/* The shape alone, data NULL: for readers that fill data as bytes arrive. */
+tensor *tensor_header(dtype t, int ndim, const int64_t *shape, size_t itemsize);
 tensor *tensor_new4(dtype t, int64_t a, int64_t b, int64_t c, int64_t d, int ndim);
 void tensor_free(tensor *t);
 int64_t tensor_numel(const tensor *t);

@@ -182,6 +182,36 @@ char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+void *read_payload(FILE *f, size_t n, const char *path, const char *truncated)
+{
+	if (!n)
+		return xmalloc(1);
+	struct stat st;
+	off_t pos = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? ftello(f) : -1;
+	if (pos >= 0 && (uint64_t)(st.st_size - pos) < n)
+		fatal("%s: %s; %lld bytes left in the file", path_name(path), truncated,
+		      (long long)(st.st_size - pos));
+	size_t have = 0, cap = pos >= 0 || n < (1 << 26) ? n : (1 << 26);
+	char *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		fatal("%s: out of memory for %zu bytes", path_name(path), n);
+	for (;;) {
+		have += fread(buf + have, 1, cap - have, f);
+		if (have < cap) {
+			if (ferror(f))
+				fatal("%s: read error: %s", path_name(path), strerror(errno));
+			fatal("%s: %s", path_name(path), truncated);
+		}
+		if (have == n)
+			return buf;
+		cap = n - cap < cap ? n : 2 * cap;
+		char *grown = realloc(buf, cap);
+		if (!grown)
+			fatal("%s: out of memory for %zu bytes", path_name(path), n);
+		buf = grown;
+	}
+}
+
 char *read_text(const char *path)
 {
 	size_t len;

@@ -40,6 +40,12 @@ FILE *xfopen_read(const char *path);
 /* Reads exactly n bytes or dies naming path ("truncated" on early EOF). */
 void xfread(void *buf, size_t n, FILE *f, const char *path);
 void xfwrite(const void *buf, size_t n, FILE *f, const char *path);
+/* Reads exactly n bytes into new memory, or dies: "path: read error" or
+   "path: <truncated>" on early EOF. Memory only for bytes that are there:
+   a regular file's remaining size is checked first; a pipe's bytes are
+   read in pieces of growing size, so that a header that claims gigabytes
+   costs no more than the bytes that follow it. */
+void *read_payload(FILE *f, size_t n, const char *path, const char *truncated);
 /* Whole file into memory (NUL-terminated); *len gets the size. */
 char *read_file(const char *path, size_t *len);
 /* A whole text file: as read_file, but a NUL byte in it is an error (a C

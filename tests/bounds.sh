@@ -58,6 +58,17 @@ mkfifo fac/train/a.jpg
 : >fac/train/a.png
 expect_error "a FIFO among the facade photos" 'fac/train/a\.jpg: not a regular file' \
 	timeout 10 ds-load facade fac --split train -o f.npy
+# read errors are read errors, not damaged data (reading /proc/self/mem at 0
+# fails with EIO): a photo, a label picture, an IDX file
+mkdir -p eio/train
+ln -s /proc/self/mem eio/train/a.jpg
+ln -s /proc/self/mem eio/train/a.png
+expect_error "a read error in a facade photo" 'eio/train/a\.jpg: read error: Input/output error' \
+	ds-load facade eio --split train -o f.npy
+expect_error "a read error in IDX images" '/proc/self/mem: .*Input/output error' ds-load idx /proc/self/mem -o f.npy
+expect_error "a read error in a stream" '/proc/self/mem: read error: Input/output error' ap-score /proc/self/mem
+expect_error "a read error in a model" '/proc/self/mem: read error: Input/output error' filters-dump -o f.png /proc/self/mem
+check "no output after the read errors" test ! -e f.npy -a ! -e f.png
 nn-train -q --epochs 1 --batch 10 -o ok.st lin.net d.npy
 expect_error "nn-report --cls-model from a pipe" 'not a regular file: the report reads its inputs more than once' \
 	timeout 10 bash -c 'nn-report -o rep --cls-model <(cat ok.st)'

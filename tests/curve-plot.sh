@@ -91,6 +91,11 @@ expect_error "curve-not-a-log" 'nosplit.tsv: not a metrics log' curve-plot --ter
 printf 'step\tsplit\tloss\n' >"$T/empty.tsv"
 expect_error "curve-no-rows" 'empty.tsv: no train or val rows' curve-plot --term dumb "$T/empty.tsv"
 expect_error "curve-missing" 'nothere.tsv: ' curve-plot --term dumb "$T/nothere.tsv"
+# A loss written with 70 digits would read as another number if cut short.
+printf 'step\tsplit\tloss\n1\ttrain\t0.%070d1e5\n' 0 >"$T/long.tsv"
+expect_error "curve-long-field" 'long.tsv:2: a field of 64 bytes or more' curve-plot --term dumb "$T/long.tsv"
+# A read error (reading /proc/self/mem at 0 fails with EIO) is not an empty file.
+expect_error "curve-read-error" '/proc/self/mem: read error: Input/output error' curve-plot --term dumb /proc/self/mem
 curve-plot "$LOG" >/dev/null 2>&1
 check "curve-no-terminal: usage error without -o or --term" [ $? -eq 2 ]
 curve-plot --term jpeg "$LOG" >/dev/null 2>&1

@@ -305,6 +305,28 @@ check "safetensors errors leave no output file" no_result
 expect_error "safetensors error: directory" "$T: is a directory" "$TF" --copy-st "$T" "$T/result"
 expect_error "safetensors error: truncated pipe" "<stdin>: truncated file \\(in tensor 'a'\\)" \
 	sh -c 'head -c -1 "$1" | "$2" --copy-st - -' sh "$T/good.st" "$TF"
+# Headers that claim gigabytes, followed by a few bytes, from a pipe: the
+# readers hold memory only for bytes that arrive, so under a 1 GB limit they
+# report the truncation, not an allocation failure. (Sanitizer builds reserve
+# terabytes of address space and cannot run under a limit.)
+"$PY" - "$T" <<'EOF2' || fail "formats: could not write the claiming headers"
+import json, struct, sys
+d = sys.argv[1]
+h = json.dumps({"a": {"dtype": "F32", "shape": [1 << 30], "data_offsets": [0, 1 << 32]},
+                "b": {"dtype": "F32", "shape": [1 << 30], "data_offsets": [1 << 32, 1 << 33]}}).encode()
+open(d + "/claims.st", "wb").write(struct.pack("<Q", len(h)) + h + bytes(100))
+hd = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2147483647,), }"
+hd += b" " * (63 - (10 + len(hd)) % 64) + b"\n"
+open(d + "/claims.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hd)) + hd + bytes(100))
+EOF2
+LIM=1000000
+ldd "$TF" 2>/dev/null | grep -q -e libasan -e libubsan && LIM=unlimited
+expect_error "safetensors error: a pipe that claims 8 GB holds 100 bytes" "<stdin>: truncated file \\(in tensor 'a'\\)" \
+	sh -c 'ulimit -v "$3"; cat "$1" | "$2" --copy-st - -' sh "$T/claims.st" "$TF" "$LIM"
+expect_error "npy error: a pipe that claims 8 GB holds 100 bytes" '<stdin>: truncated array \[2147483647\]' \
+	sh -c 'ulimit -v "$3"; cat "$1" | "$2" --copy-npy - -' sh "$T/claims.npy" "$TF" "$LIM"
+expect_error "npy error: a file that claims 8 GB holds 100 bytes" 'claims\.npy: truncated array \[2147483647\] \(8589934588 bytes expected\); 100 bytes left' \
+	sh -c 'ulimit -v "$3"; "$2" --copy-npy "$1" -' sh "$T/claims.npy" "$TF" "$LIM"
 expect_error "safetensors error: trailing bytes in a pipe" '<stdin>: bytes after the last tensor' \
 	sh -c 'cat "$1" "$1" | "$2" --copy-st - -' sh "$T/good.st" "$TF"
 

@@ -158,6 +158,20 @@ add f                              # 4
 linear 3                           # 5
 """
 
+# Batch statistics over few values per channel (a batch of 2 of 2x2: 8
+# each), where the unbiased variance PyTorch keeps differs from the biased
+# one by 8/7, and momentum 0.5, so that every step moves the running
+# statistics far: a wrong estimate or momentum fails by a wide margin.
+BNSTATS = """\
+# Batch norm's running statistics over few values per channel.
+input 3 2 2
+conv 4 1 bias=0                    # 0  [4,2,2]
+batchnorm momentum=0.5             # 1
+relu                               # 2
+flatten                            # 3  [16]
+linear 3                           # 4
+"""
+
 # name, net, seed, batch, classes, segmentation, class weights, optimiser
 CASES = [
     ("fmnist", FMNIST, 1, 4, 10, False, None,
@@ -173,6 +187,8 @@ CASES = [
     ("skips", SKIPS, 6, 3, 5, False, None,
      dict(opt="adam", lr=1e-2, wd=0.0)),
     ("flatin", FLATIN, 7, 4, 3, False, None,
+     dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
+    ("bnstats", BNSTATS, 8, 2, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
 ]
 
