@@ -4,6 +4,7 @@
    channel, colour for three, otherwise one grey tile per input channel. */
 #include "draw.h"
 #include "image.h"
+#include "layers.h"
 #include "net.h"
 #include "safetensors.h"
 #include "output.h"
@@ -114,13 +115,13 @@ int main(int argc, char **argv)
 	if (layer_opt >= 0) {
 		if (layer_opt >= n->nl)
 			fatal("%s: no layer %ld (the network has %d)", name, layer_opt, n->nl);
-		if (n->l[layer_opt].kind != L_CONV)
+		if (!n->l[layer_opt].def->filters)
 			fatal("%s: layer %ld (line %d) is not a convolution", name, layer_opt,
 			      n->l[layer_opt].line);
 		li = (int)layer_opt;
 	} else {
 		for (int i = 0; i < n->nl && li < 0; i++)
-			if (n->l[i].kind == L_CONV)
+			if (n->l[i].def->filters)
 				li = i;
 		if (li < 0)
 			fatal("%s: the network has no convolution", name);

@@ -318,6 +318,14 @@ void cuda_conv_forward(const conv_desc *d, const float *x, const float *w, const
 	}
 }
 
+void cuda_bias_backward(int n, int c, int hw, const float *dy, float *db)
+{
+	if (!n || !c)
+		return;
+	bias_grad_kernel<<<c, CU_THREADS, 0, cu_stream()>>>(dy, db, n, c, hw);
+	LAUNCH_CHECK("bias_grad_kernel");
+}
+
 void cuda_conv_backward(const conv_desc *d, const float *x, const float *w, const float *dy, float *dx,
 			float *dw, float *db, void *work)
 {
@@ -329,18 +337,20 @@ void cuda_conv_backward(const conv_desc *d, const float *x, const float *w, cons
 		bias_grad_kernel<<<d->oc, CU_THREADS, 0, cu_stream()>>>(dy, db, d->n, d->oc, ohw);
 		LAUNCH_CHECK("bias_grad_kernel");
 	}
-	if (thin_pays(d)) {
+	if (thin_pays(d) && dw) {
 		thin_backward(d, x, w, dy, dx, dw, (float *)work, nb);
 		return;
 	}
 	float *col = (float *)work, *dyt = col + align64((size_t)nb * ckk * ohw);
 	for (int s0 = 0; s0 < d->n; s0 += nb) {
 		int m = d->n - s0 < nb ? d->n - s0 : nb, cols = m * ohw;
-		im2col(d, x + s0 * xs, col, m);
 		LAUNCH_ELEMENTS(transpose_kernel, (size_t)m * ys, dy + s0 * ys, dyt, divider_make(m), d->oc,
 				divider_make(ohw));
-		/* dw [oc, ckk] += dyt [oc, cols] col^T [cols, ckk] */
-		gemm_rm(false, true, d->oc, ckk, cols, 1.0f, dyt, cols, col, cols, 1.0f, dw, ckk);
+		if (dw) {
+			im2col(d, x + s0 * xs, col, m);
+			/* dw [oc, ckk] += dyt [oc, cols] col^T [cols, ckk] */
+			gemm_rm(false, true, d->oc, ckk, cols, 1.0f, dyt, cols, col, cols, 1.0f, dw, ckk);
+		}
 		if (!dx)
 			continue;
 		/* dcol [ckk, cols] = w^T [ckk, oc] dyt [oc, cols], over the columns */

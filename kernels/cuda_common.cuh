@@ -153,6 +153,10 @@ void cuda_linear_backward(int n, int in, int out, const float *x, const float *w
 
 void cuda_relu_forward(size_t n, const float *x, float *y);
 void cuda_relu_backward(size_t n, const float *y, const float *dy, float *dx);
+void cuda_leakyrelu_forward(size_t n, float slope, const float *x, float *y);
+void cuda_leakyrelu_backward(size_t n, float slope, const float *x, const float *dy, float *dx);
+void cuda_bias_add(int n, int c, int hw, const float *b, float *y);
+void cuda_bias_backward(int n, int c, int hw, const float *dy, float *db);
 void cuda_add(size_t n, const float *a, const float *b, float *y);
 void cuda_axpy(size_t n, float alpha, const float *x, float *y);
 void cuda_dropout_forward(size_t n, float p, uint64_t seed, const float *x, float *y, uint8_t *mask);
@@ -160,6 +164,10 @@ void cuda_dropout_backward(size_t n, float p, const uint8_t *mask, const float *
 
 void cuda_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *arg);
 void cuda_maxpool_backward(const pool_desc *d, const float *dy, const int32_t *arg, float *dx);
+void cuda_avgpool_forward(const pool_desc *d, const float *x, float *y);
+void cuda_avgpool_backward(const pool_desc *d, const float *dy, float *dx);
+void cuda_plane_mean_forward(size_t planes, int hw, const float *x, float *y);
+void cuda_plane_mean_backward(size_t planes, int hw, const float *dy, float *dx);
 
 void cuda_batchnorm_forward(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
 			    float *run_mean, float *run_var, float momentum, float eps, int train, float *y,

@@ -1,4 +1,4 @@
-/* elementwise.cu: relu, add, axpy, inverted dropout (masks drawn with
+/* elementwise.cu: relu, leaky relu, add, axpy, inverted dropout (masks drawn with
    elementwise.h's dropout_keep, so they equal the CPU's) and bias broadcast. */
 #include "cuda_common.cuh"
 #include "elementwise.h"
@@ -13,6 +13,28 @@ static __global__ void relu_backward_kernel(size_t n, const float *y, const floa
 {
 	GRID_LOOP(i, n)
 		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+}
+
+static __global__ void leakyrelu_forward_kernel(size_t n, float slope, const float *x, float *y)
+{
+	GRID_LOOP(i, n)
+		y[i] = leaky_relu(x[i], slope);
+}
+
+static __global__ void leakyrelu_backward_kernel(size_t n, float slope, const float *x, const float *dy,
+						 float *dx)
+{
+	GRID_LOOP(i, n)
+		dx[i] += dy[i] * leaky_relu_grad(x[i], slope);
+}
+
+template <typename I>
+static __global__ void bias_add_kernel(I n, divider inner, divider c, const float *b, float *y)
+{
+	INDEX_LOOP(I, i, n) {
+		I t = idiv(i, inner);
+		y[i] += b[divmod(t, c)];
+	}
 }
 
 static __global__ void add_kernel(size_t n, const float *a, const float *b, float *y)
@@ -68,6 +90,30 @@ void cuda_relu_backward(size_t n, const float *y, const float *dy, float *dx)
 		return;
 	relu_backward_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, y, dy, dx);
 	LAUNCH_CHECK("relu_backward_kernel");
+}
+
+void cuda_leakyrelu_forward(size_t n, float slope, const float *x, float *y)
+{
+	if (!n)
+		return;
+	leakyrelu_forward_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, slope, x, y);
+	LAUNCH_CHECK("leakyrelu_forward_kernel");
+}
+
+void cuda_leakyrelu_backward(size_t n, float slope, const float *x, const float *dy, float *dx)
+{
+	if (!n)
+		return;
+	leakyrelu_backward_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, slope, x, dy, dx);
+	LAUNCH_CHECK("leakyrelu_backward_kernel");
+}
+
+void cuda_bias_add(int n, int c, int hw, const float *b, float *y)
+{
+	size_t total = (size_t)n * c * hw;
+	if (!total)
+		return;
+	LAUNCH_ELEMENTS(bias_add_kernel, total, divider_make(hw), divider_make(c), b, y);
 }
 
 void cuda_add(size_t n, const float *a, const float *b, float *y)

@@ -64,7 +64,9 @@ typedef struct backend {
 			      const sample_xform *xf, int n, int h, int w, int seg);
 
 	/* convolution: x [n,c,h,w], w [oc,c,k,k], b [oc] or NULL, y [n,oc,oh,ow].
-	   work is conv_workspace(d) bytes of scratch. dx may be NULL (first layer). */
+	   work is conv_workspace(d) bytes of scratch. In backward dx may be NULL
+	   (the first layer), and dw and db may be NULL (only dx wanted; x is not
+	   read then): the transposed convolution is this backward's dx. */
 	size_t (*conv_workspace)(const conv_desc *d);
 	void (*conv_forward)(const conv_desc *d, const float *x, const float *w, const float *b,
 			     float *y, void *work);
@@ -77,13 +79,26 @@ typedef struct backend {
 	void (*linear_backward)(int n, int in, int out, const float *x, const float *w,
 				const float *dy, float *dx, float *dw, float *db);
 
+	/* y [n,c,hw] += b[c]; db[c] += the sum of dy [n,c,hw] over n and hw */
+	void (*bias_add)(int n, int c, int hw, const float *b, float *y);
+	void (*bias_backward)(int n, int c, int hw, const float *dy, float *db);
+
 	/* y = max(x, 0); dx += dy * (y > 0) */
 	void (*relu_forward)(size_t n, const float *x, float *y);
 	void (*relu_backward)(size_t n, const float *y, const float *dy, float *dx);
+	/* y = x > 0 ? x : slope * x; dx += dy * (x > 0 ? 1 : slope) */
+	void (*leakyrelu_forward)(size_t n, float slope, const float *x, float *y);
+	void (*leakyrelu_backward)(size_t n, float slope, const float *x, const float *dy, float *dx);
 
 	/* max-pool; arg [n,c,oh,ow] keeps the flat input index of each maximum */
 	void (*maxpool_forward)(const pool_desc *d, const float *x, float *y, int32_t *arg);
 	void (*maxpool_backward)(const pool_desc *d, const float *dy, const int32_t *arg, float *dx);
+	/* average pool without padding: the mean of each k x k window */
+	void (*avgpool_forward)(const pool_desc *d, const float *x, float *y);
+	void (*avgpool_backward)(const pool_desc *d, const float *dy, float *dx);
+	/* y [planes] = the mean of each plane of x [planes, hw]; dx += dy / hw */
+	void (*plane_mean_forward)(size_t planes, int hw, const float *x, float *y);
+	void (*plane_mean_backward)(size_t planes, int hw, const float *dy, float *dx);
 
 	/* batch-norm over [n,c,hw] as PyTorch's BatchNorm2d. Training normalises
 	   with the biased batch variance and updates running_var with the unbiased

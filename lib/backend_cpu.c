@@ -248,17 +248,19 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 		memset(pdw, 0, (wsz + d->oc) * sizeof(float));
 #pragma omp for schedule(static)
 		for (int i = 0; i < d->n; i++) {
-			const float *xi = x + (size_t)i * d->c * d->h * d->w;
+			const float *xi = x ? x + (size_t)i * d->c * d->h * d->w : NULL;
 			const float *dyi = dy + (size_t)i * d->oc * ohw;
-			const float *ci = xi;
-			if (!conv_is_pointwise(d)) {
-				im2col(d, xi, col);
-				ci = col;
+			if (dw) {
+				const float *ci = xi;
+				if (!conv_is_pointwise(d)) {
+					im2col(d, xi, col);
+					ci = col;
+				}
+				/* dw [oc, ckk] += dy [oc, ohw] * col^T */
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi,
+					    ohw, ci, ohw, 1.0f, pdw, ckk);
 			}
-			/* dw [oc, ckk] += dy [oc, ohw] * col^T */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi, ohw,
-				    ci, ohw, 1.0f, pdw, ckk);
-			for (int o = 0; o < d->oc; o++) {
+			for (int o = 0; db && o < d->oc; o++) {
 				float s = 0;
 #pragma omp simd reduction(+ : s)
 				for (int j = 0; j < ohw; j++)
@@ -282,7 +284,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 	for (int t = 0; t < nt; t++) {
 		const float *pdw = (const float *)work + per * t + 2 * (size_t)ckk * ohw;
 		const float *pdb = pdw + wsz;
-		for (size_t j = 0; j < wsz; j++)
+		for (size_t j = 0; dw && j < wsz; j++)
 			dw[j] += pdw[j];
 		if (db)
 			for (int o = 0; o < d->oc; o++)
@@ -351,6 +353,41 @@ static void cpu_relu_backward(size_t n, const float *y, const float *dy, float *
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
 		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+}
+
+static void cpu_leakyrelu_forward(size_t n, float slope, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		y[i] = leaky_relu(x[i], slope);
+}
+
+static void cpu_leakyrelu_backward(size_t n, float slope, const float *x, const float *dy, float *dx)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		dx[i] += dy[i] * leaky_relu_grad(x[i], slope);
+}
+
+static void cpu_bias_add(int n, int c, int hw, const float *b, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < n * c; p++)
+		for (int j = 0; j < hw; j++)
+			y[(size_t)p * hw + j] += b[p % c];
+}
+
+/* per channel over samples in order: deterministic */
+static void cpu_bias_backward(int n, int c, int hw, const float *dy, float *db)
+{
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		double s = 0;
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < hw; j++)
+				s += dy[((size_t)i * c + ch) * hw + j];
+		db[ch] += (float)s;
+	}
 }
 
 static void cpu_add(size_t n, const float *a, const float *b, float *y)
@@ -448,6 +485,58 @@ static void cpu_maxpool_backward(const pool_desc *d, const float *dy, const int3
 		float *dxp = dx + (size_t)p * d->h * d->w;
 		for (size_t o = 0; o < ohw; o++)
 			dxp[arg[p * ohw + o]] += dy[p * ohw + o];
+	}
+}
+
+/* ---- average pool ---- */
+
+static void cpu_avgpool_forward(const pool_desc *d, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < d->n * d->c; p++) {
+		const float *xp = x + (size_t)p * d->h * d->w;
+		float *yp = y + (size_t)p * d->oh * d->ow;
+		for (int oy = 0; oy < d->oh; oy++)
+			for (int ox = 0; ox < d->ow; ox++)
+				yp[oy * d->ow + ox] = window_mean(xp, d->w, oy * d->stride, ox * d->stride, d->k);
+	}
+}
+
+static void cpu_avgpool_backward(const pool_desc *d, const float *dy, float *dx)
+{
+	float inv = 1.0f / (float)(d->k * d->k);
+#pragma omp parallel for schedule(static)
+	for (int p = 0; p < d->n * d->c; p++) {
+		float *dxp = dx + (size_t)p * d->h * d->w;
+		const float *g = dy + (size_t)p * d->oh * d->ow;
+		for (int oy = 0; oy < d->oh; oy++)
+			for (int ox = 0; ox < d->ow; ox++) {
+				float v = g[oy * d->ow + ox] * inv;
+				for (int ky = 0; ky < d->k; ky++)
+					for (int kx = 0; kx < d->k; kx++)
+						dxp[(oy * d->stride + ky) * d->w + ox * d->stride + kx] += v;
+			}
+	}
+}
+
+static void cpu_plane_mean_forward(size_t planes, int hw, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t p = 0; p < planes; p++) {
+		float s = 0;
+		for (int j = 0; j < hw; j++)
+			s += x[p * hw + j];
+		y[p] = s / (float)hw;
+	}
+}
+
+static void cpu_plane_mean_backward(size_t planes, int hw, const float *dy, float *dx)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t p = 0; p < planes; p++) {
+		float v = dy[p] / (float)hw;
+		for (int j = 0; j < hw; j++)
+			dx[p * hw + j] += v;
 	}
 }
 
@@ -683,8 +772,16 @@ const backend backend_cpu = {
 	.linear_backward = cpu_linear_backward,
 	.relu_forward = cpu_relu_forward,
 	.relu_backward = cpu_relu_backward,
+	.leakyrelu_forward = cpu_leakyrelu_forward,
+	.leakyrelu_backward = cpu_leakyrelu_backward,
+	.bias_add = cpu_bias_add,
+	.bias_backward = cpu_bias_backward,
 	.maxpool_forward = cpu_maxpool_forward,
 	.maxpool_backward = cpu_maxpool_backward,
+	.avgpool_forward = cpu_avgpool_forward,
+	.avgpool_backward = cpu_avgpool_backward,
+	.plane_mean_forward = cpu_plane_mean_forward,
+	.plane_mean_backward = cpu_plane_mean_backward,
 	.batchnorm_forward = cpu_batchnorm_forward,
 	.batchnorm_backward = cpu_batchnorm_backward,
 	.upsample_forward = cpu_upsample_forward,

@@ -65,6 +65,21 @@ NN_HD static inline int nearest_index(float s, int n)
 	return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
 }
 
+/* Leaky ReLU and its derivative, both from the input, as PyTorch. */
+NN_HD static inline float leaky_relu(float x, float slope) { return x > 0 ? x : slope * x; }
+NN_HD static inline float leaky_relu_grad(float x, float slope) { return x > 0 ? 1.0f : slope; }
+
+/* Mean of the k x k window of plane p (row length w) at (y0, x0); the sum
+   in float, then divided by k*k, as PyTorch's avg_pool2d. */
+NN_HD static inline float window_mean(const float *p, int w, int y0, int x0, int k)
+{
+	float s = 0;
+	for (int ky = 0; ky < k; ky++)
+		for (int kx = 0; kx < k; kx++)
+			s += p[(y0 + ky) * w + x0 + kx];
+	return s / (float)(k * k);
+}
+
 /* Keep decision of inverted dropout for element i: a counter-based hash of
    (seed, i), so every backend and every thread draws the same mask. */
 NN_HD static inline int dropout_keep(uint64_t seed, uint64_t i, float p)

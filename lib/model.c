@@ -1,5 +1,6 @@
 /* model.c: saving and loading nets (and optimiser state) as safetensors. */
 #include "model.h"
+#include "layers.h"
 #include "json.h"
 #include "safetensors.h"
 #include "util.h"
@@ -31,7 +32,7 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 		const state_entry *e = &n->state[s];
 		st_add(f, e->name, state_tensor(n, e, e->trainable ? n->params : n->buffers));
 		const layer *L = &n->l[e->layer];
-		if (L->kind == L_BATCHNORM && strstr(e->name, ".running_var")) {
+		if (L->def->tracks_batches && strstr(e->name, ".running_var")) {
 			char name[64];
 			snprintf(name, sizeof name, "%d.num_batches_tracked", e->layer);
 			tensor *t = tensor_new(DT_I64, 0, NULL, 0);
@@ -143,7 +144,7 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 		be->upload((e->trainable ? n->params : n->buffers) + e->offset, t->data, e->count * sizeof(float));
 	}
 	for (int i = 0; i < n->nl; i++) {
-		if (n->l[i].kind != L_BATCHNORM)
+		if (!n->l[i].def->tracks_batches)
 			continue;
 		char name[64];
 		snprintf(name, sizeof name, "%d.num_batches_tracked", i);

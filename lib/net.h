@@ -7,28 +7,27 @@
 #include <stdio.h>
 #include "backend.h"
 
-typedef enum {
-	L_CONV, L_RELU, L_MAXPOOL, L_FLATTEN, L_LINEAR, L_BATCHNORM,
-	L_UPSAMPLE, L_DROPOUT, L_CONCAT, L_ADD,
-} layer_kind;
+struct layer_def;
 
 typedef struct layer {
-	layer_kind kind;
+	const struct layer_def *def;   /* its kind: lib/layers.h */
 	int line;             /* line in the description, for messages */
 	char label[32];       /* label=NAME, "" when none */
 	int src;              /* layer whose output is this one's input; -1: the network input */
 	int other;            /* concat/add: the labelled layer; -1: the network input */
 	int c, h, w;          /* input shape of one sample */
 	int oc, oh, ow;       /* output shape of one sample */
-	int k, stride, pad, has_bias, scale;
-	float p, eps, momentum;
+	/* arguments and options; each kind reads its own */
+	int k, stride, pad, outpad, has_bias, scale, global;
+	float p, eps, momentum, slope;
 	/* parameters and their gradients (backend memory, inside the arenas) */
 	float *weight, *bias, *dweight, *dbias;
 	float *run_mean, *run_var;
 	int64_t batches_tracked;
 	/* activations of the current batch and their gradients */
 	float *y, *dy;
-	void *aux;            /* max-pool argmax, batch-norm saved stats, dropout mask */
+	void *aux;            /* kept from forward to backward: max-pool argmax,
+				 batch-norm saved stats, dropout mask */
 } layer;
 
 /* One named entry of the state (what a model file holds): a parameter or a
@@ -41,6 +40,8 @@ typedef struct state_entry {
 	size_t count;
 	int trainable;
 	int layer;
+	int init;             /* INIT_* of lib/layers.h */
+	double fan_in;
 } state_entry;
 
 typedef struct net {

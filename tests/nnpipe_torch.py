@@ -188,6 +188,50 @@ def build_net(text, name="<net>"):
                 raise NetError(f"{where}: kernel {k} larger than the padded input {h}x{w}")
             layers.append(nn.Conv2d(c, out, k, stride=s, padding=p, bias=bias))
             shape = (out, oh, ow)
+        elif word == "convt":
+            pos, o = _parse_opts(args, ("stride", "pad", "outpad", "bias"), where)
+            _npos(pos, 2, where, word)
+            if not spatial:
+                raise NetError(f"{where}: convt needs a [C,H,W] input, not {list(shape)}")
+            out = _int(pos[0], where, "channel count", 1)
+            k = _int(pos[1], where, "kernel size", 1)
+            s = _int(o.get("stride", "1"), where, "stride", 1)
+            p = _int(o.get("pad", "0"), where, "pad", 0)
+            op = _int(o.get("outpad", "0"), where, "outpad", 0)
+            bias = _bool(o.get("bias", "1"), where, "bias")
+            if op >= s:
+                raise NetError(f"{where}: outpad must be smaller than stride")
+            c, h, w = shape
+            oh, ow = (h - 1) * s - 2 * p + k + op, (w - 1) * s - 2 * p + k + op
+            if oh < 1 or ow < 1:
+                raise NetError(f"{where}: convt leaves no output")
+            layers.append(nn.ConvTranspose2d(c, out, k, stride=s, padding=p,
+                                             output_padding=op, bias=bias))
+            shape = (out, oh, ow)
+        elif word == "leakyrelu":
+            pos, _ = _parse_opts(args, (), where)
+            if len(pos) > 1:
+                raise NetError(f"{where}: leakyrelu takes at most one argument")
+            slope = _float(pos[0], where, "slope") if pos else 0.01
+            layers.append(nn.LeakyReLU(slope))
+        elif word == "avgpool":
+            pos, o = _parse_opts(args, ("stride",), where)
+            _npos(pos, 1, where, word)
+            if not spatial:
+                raise NetError(f"{where}: avgpool needs a [C,H,W] input")
+            c, h, w = shape
+            if pos[0] == "global":
+                if o:
+                    raise NetError(f"{where}: avgpool global takes no options")
+                layers.append(nn.AdaptiveAvgPool2d(1))
+                shape = (c, 1, 1)
+            else:
+                k = _int(pos[0], where, "pool size", 1)
+                s = _int(o.get("stride", str(k)), where, "stride", 1)
+                if h < k or w < k:
+                    raise NetError(f"{where}: pool size {k} larger than the input {h}x{w}")
+                layers.append(nn.AvgPool2d(k, s))
+                shape = (c, (h - k) // s + 1, (w - k) // s + 1)
         elif word == "relu":
             _npos(_parse_opts(args, (), where)[0], 0, where, word)
             layers.append(nn.ReLU())

@@ -328,6 +328,74 @@ static void test_elementwise(size_t n)
 	buf_free(&x), buf_free(&a), buf_free(&y), buf_free(&dy), buf_free(&dx);
 }
 
+static void test_leakyrelu(size_t n, float slope)
+{
+	buf x = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float)), dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
+	result r = {0, NULL};
+	C->leakyrelu_forward(n, slope, x.c, y.c);
+	G->leakyrelu_forward(n, slope, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, 0, "leakyrelu_forward(n=%zu,slope=%g)", n, slope);
+	r = (result){0, NULL};
+	C->leakyrelu_backward(n, slope, x.c, dy.c, dx.c);
+	G->leakyrelu_backward(n, slope, x.g, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW, "leakyrelu_backward(n=%zu,slope=%g)", n, slope);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+static void test_bias(int n, int c, int hw)
+{
+	size_t ny = (size_t)n * c * hw;
+	buf b = buf_rand(c, -1, 1), y = buf_rand(ny, -1, 1), db = buf_rand(c, -1, 1);
+	result r = {0, NULL};
+	C->bias_add(n, c, hw, b.c, y.c);
+	G->bias_add(n, c, hw, b.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, TOL_EW, "bias_add(n=%d,c=%d,hw=%d)", n, c, hw);
+	r = (result){0, NULL};
+	C->bias_backward(n, c, hw, y.c, db.c);
+	G->bias_backward(n, c, hw, y.g, db.g);
+	out_err(&r, "db", buf_err(&db));
+	report(r, 1e-5, "bias_backward(n=%d,c=%d,hw=%d)", n, c, hw);
+	buf_free(&b), buf_free(&y), buf_free(&db);
+}
+
+static void test_avgpool(int n, int c, int h, int w, int k, int s)
+{
+	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
+	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float)), dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
+	result r = {0, NULL};
+	C->avgpool_forward(&d, x.c, y.c);
+	G->avgpool_forward(&d, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, TOL_EW, "avgpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	r = (result){0, NULL};
+	C->avgpool_backward(&d, dy.c, dx.c);
+	G->avgpool_backward(&d, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW, "avgpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+static void test_plane_mean(size_t planes, int hw)
+{
+	buf x = buf_rand(planes * hw, -1, 1), y = buf_new(planes * sizeof(float));
+	buf dy = buf_rand(planes, -1, 1), dx = buf_rand(planes * hw, -1, 1);
+	result r = {0, NULL};
+	C->plane_mean_forward(planes, hw, x.c, y.c);
+	G->plane_mean_forward(planes, hw, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, 1e-5, "plane_mean_forward(planes=%zu,hw=%d)", planes, hw);
+	r = (result){0, NULL};
+	C->plane_mean_backward(planes, hw, dy.c, dx.c);
+	G->plane_mean_backward(planes, hw, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, TOL_EW, "plane_mean_backward(planes=%zu,hw=%d)", planes, hw);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
 static void test_dropout(size_t n, float p, uint64_t seed)
 {
 	buf x = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float)), mask = buf_new(n);
@@ -551,6 +619,16 @@ static const char *NET_SEG = "input 3 16 16\n"
 			     "conv 8 3 pad=1 label=skip\nrelu\nmaxpool 2\n"
 			     "conv 16 3 pad=1 bias=0\nbatchnorm\nrelu\nconv 16 3 stride=2 pad=1\nrelu\n"
 			     "upsample 4\nconcat skip\nconv 8 3 pad=1\nrelu\nconv 5 1\n";
+/* the decoder and head layers: transposed convolutions (the input
+   gradient alone, through conv_backward without dw), leaky relu,
+   average pooling */
+static const char *NET_NEW = "input 3 16 16\n"
+			     "conv 8 3 pad=1 label=skip\nleakyrelu\navgpool 2\n"
+			     "conv 16 3 pad=1\nleakyrelu 0.2\nconvt 8 3 stride=2 pad=1 outpad=1\n"
+			     "concat skip\nconvt 5 1 bias=0\n";
+static const char *NET_GAP = "input 3 12 12\n"
+			     "conv 8 3 pad=1\nleakyrelu\navgpool 3 stride=2\nconv 16 3 pad=1\n"
+			     "avgpool global\nflatten\nlinear 10\n";
 
 typedef struct trainer {
 	net *n;
@@ -736,6 +814,10 @@ int main(void)
 	test_elementwise(1);
 	test_elementwise(1001);
 	test_elementwise(1 << 20);
+	test_leakyrelu(1001, 0.01f);
+	test_leakyrelu(1 << 20, 0.2f);
+	test_bias(3, 5, 37);
+	test_bias(2, 64, 4096);
 	test_dropout(4099, 0.3f, 77);
 	test_dropout(1000, 0, 5);
 	test_dropout(100003, 0.5f, 0x123456789abcULL);
@@ -748,6 +830,13 @@ int main(void)
 	test_pool(4, 3, 12, 10, 2, 2, 1);
 	test_pool(4, 3, 11, 9, 3, 2, 1);
 	test_pool(2, 2, 8, 8, 3, 1, 1);
+
+	test_avgpool(2, 3, 9, 7, 2, 2);
+	test_avgpool(2, 2, 9, 9, 3, 2);
+	test_avgpool(1, 4, 8, 6, 3, 1);
+	test_avgpool(64, 32, 28, 28, 2, 2);
+	test_plane_mean(7, 25);
+	test_plane_mean(64 * 512, 49);
 
 	test_batchnorm(4, 3, 25, 1);
 	test_batchnorm(2, 5, 49, 1);
@@ -785,6 +874,8 @@ int main(void)
 	test_training("classifier", NET_CLS, OPT_ADAM, 16, 0);
 	test_training("segmenter", NET_SEG, OPT_ADAMW, 4, 1);
 	test_training("segmenter", NET_SEG, OPT_SGD, 4, 1);
+	test_training("convt segmenter", NET_NEW, OPT_ADAM, 4, 1);
+	test_training("global-pool classifier", NET_GAP, OPT_ADAM, 16, 0);
 
 	test_resume("classifier", NET_CLS, OPT_ADAM, 16, 0);
 	test_resume("segmenter", NET_SEG, OPT_ADAMW, 4, 1);

@@ -8,6 +8,7 @@
    of a max-pool window (a kink) is skipped; a tensor with more than half its
    points skipped fails, as its check would say nothing. */
 #include "backend.h"
+#include "layers.h"
 #include "net.h"
 #include "util.h"
 #include "check.h"
@@ -58,7 +59,7 @@ static size_t signature(const ctx *c, uint8_t *sig)
 	for (int i = 0; i < n->nl; i++) {
 		const layer *L = &n->l[i];
 		size_t m = (size_t)c->count * L->oc * L->oh * L->ow;
-		if (L->kind == L_RELU) {
+		if (!strcmp(L->def->word, "relu") || !strcmp(L->def->word, "leakyrelu")) {
 			if (sig) {
 				float *y = xmalloc(m * sizeof *y);
 				c->be->download(y, L->y, m * sizeof *y);
@@ -67,7 +68,7 @@ static size_t signature(const ctx *c, uint8_t *sig)
 				free(y);
 			}
 			off += m;
-		} else if (L->kind == L_MAXPOOL) {
+		} else if (!strcmp(L->def->word, "maxpool")) {
 			if (sig)
 				c->be->download(sig + off, L->aux, m * sizeof(int32_t));
 			off += m * sizeof(int32_t);
@@ -161,7 +162,7 @@ static void run_case(const gcase *gc, const backend *be)
 	net_init(n, be, SEED);
 	net_set_batch(n, gc->n);
 	const layer *P = &n->l[0];
-	if (P->kind != L_CONV || P->k != 1 || P->has_bias || P->oc != P->c)
+	if (strcmp(P->def->word, "conv") || P->k != 1 || P->has_bias || P->oc != P->c)
 		fatal("%s: layer 0 must be the probe 'conv C 1 bias=0'", gc->name);
 	/* the probe is the identity, so its output gradient is the input's */
 	float *eye = xcalloc((size_t)P->c * P->c, sizeof *eye);
@@ -344,6 +345,16 @@ static const gcase cases[] = {
 	{"maxpool 3 stride 2", "input 2 7 7\nconv 2 1 bias=0\nmaxpool 3 stride=2\nconv 4 1\n", 2, 1e-3f, NULL},
 	{"batchnorm train", "input 3 4 4\nconv 3 1 bias=0\nbatchnorm\nconv 4 1\n", 3, 1e-2f, NULL},
 	{"conv batchnorm relu", "input 2 5 5\nconv 2 1 bias=0\nconv 3 3 pad=1 bias=0\nbatchnorm\nrelu\nconv 4 1\n", 2, 1e-3f, NULL},
+	{"convt 3x3 stride 2 pad 1 outpad 1", "input 2 3 3\nconv 2 1 bias=0\nconvt 3 3 stride=2 pad=1 outpad=1\nconv 4 1\n",
+	 2, 1e-2f, NULL},
+	{"convt 2x2 stride 2 no bias", "input 2 3 3\nconv 2 1 bias=0\nconvt 3 2 stride=2 bias=0\nconv 4 1\n", 2, 1e-2f, NULL},
+	{"convt 3x3 pad 2", "input 3 4 5\nconv 3 1 bias=0\nconvt 2 3 pad=2\nconv 4 1\n", 2, 1e-2f, NULL},
+	{"convt 1x1", "input 2 3 3\nconv 2 1 bias=0\nconvt 3 1\nconv 4 1\n", 2, 1e-2f, NULL},
+	{"leakyrelu", "input 2 4 4\nconv 2 1 bias=0\nleakyrelu\nconv 4 1\n", 2, 1e-3f, NULL},
+	{"leakyrelu 0.3", "input 2 4 4\nconv 2 1 bias=0\nleakyrelu 0.3\nconv 4 1\n", 2, 1e-3f, NULL},
+	{"avgpool 2", "input 2 6 6\nconv 2 1 bias=0\navgpool 2\nconv 4 1\n", 2, 1e-2f, NULL},
+	{"avgpool 3 stride 2", "input 2 7 6\nconv 2 1 bias=0\navgpool 3 stride=2\nconv 4 1\n", 2, 1e-2f, NULL},
+	{"avgpool global", "input 2 3 5\nconv 2 1 bias=0\navgpool global\nflatten\nlinear 4\n", 3, 1e-2f, NULL},
 	{"upsample 2", "input 2 3 3\nconv 2 1 bias=0\nupsample 2\nconv 4 1\n", 2, 1e-2f, NULL},
 	{"upsample 3", "input 2 2 3\nconv 2 1 bias=0\nupsample 3\nconv 4 1\n", 2, 1e-2f, NULL},
 	{"dropout 0.5", "input 2 4 4\nconv 2 1 bias=0\ndropout 0.5\nconv 4 1\n", 2, 1e-2f, NULL},

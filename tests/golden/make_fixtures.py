@@ -172,6 +172,40 @@ flatten                            # 3  [16]
 linear 3                           # 4
 """
 
+# The layers of a decoder and a classifier head that the others lack: a
+# transposed convolution upsampling (strided, padded, with output padding,
+# with and without bias), a leaky relu of the default and a given slope,
+# average pooling (overlapping windows) and global average pooling.
+NEWLAYERS = """\
+# Transposed convolutions, leaky relu and average pooling.
+input 3 5 5
+conv 4 3 pad=1                     # 0  [4,5,5]
+leakyrelu                          # 1
+convt 4 3 stride=2 pad=1 outpad=1  # 2  [4,10,10]
+leakyrelu 0.2                      # 3
+avgpool 3 stride=2                 # 4  [4,4,4]
+convt 6 2 stride=2 bias=0          # 5  [6,8,8]
+avgpool 2                          # 6  [6,4,4]
+convt 5 3                          # 7  [5,6,6]
+avgpool global                     # 8  [5,1,1]
+flatten                            # 9  [5]
+"""
+
+# A U-Net whose decoder upsamples with transposed convolutions, per pixel.
+CONVT_UNET = """\
+# A small U-Net upsampling with transposed convolutions.
+input 3 8 8
+conv 4 3 pad=1 bias=0              # 0  [4,8,8]
+batchnorm                          # 1
+leakyrelu label=e1                 # 2
+maxpool 2                          # 3  [4,4,4]
+conv 8 3 pad=1                     # 4  [8,4,4]
+relu                               # 5
+convt 4 2 stride=2                 # 6  [4,8,8]
+concat e1                          # 7  [8,8,8]
+conv 3 3 pad=1                     # 8  [3,8,8]
+"""
+
 # name, net, seed, batch, classes, segmentation, class weights, optimiser
 CASES = [
     ("fmnist", FMNIST, 1, 4, 10, False, None,
@@ -190,6 +224,10 @@ CASES = [
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
     ("bnstats", BNSTATS, 8, 2, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
+    ("newlayers", NEWLAYERS, 9, 3, 5, False, None,
+     dict(opt="adam", lr=1e-2, wd=0.0)),
+    ("convtunet", CONVT_UNET, 10, 2, 3, True, None,
+     dict(opt="adam", lr=1e-2, wd=1e-4)),
 ]
 
 BETAS = (0.9, 0.999)
