@@ -1,5 +1,6 @@
 # nnpipe: one Makefile. `make`, `make test`, `make test-gpu`, `make install PREFIX=...`
-# Builds the CUDA backend when nvcc is found (NVCC=... to choose one, NVCC= to skip).
+# Builds the CUDA backend when nvcc is found (NVCC=... to choose one, NVCC= to skip):
+# bin/libnnpipe-cuda.so, which the tools open at run time (lib/backend.c).
 
 PREFIX    ?= /usr/local
 CC        ?= cc
@@ -15,7 +16,9 @@ WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror=impli
 IMG_CFLAGS ?=
 IMG_LIBS  ?= -lpng -ljpeg -lz
 NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) $(WARN) $(IMG_CFLAGS) -Ilib
-NN_LIBS   := $(IMG_LIBS) -lm
+# -rdynamic: the CUDA backend's library, opened at run time, calls the
+# program's fatal() and note(), so the program exports them
+NN_LIBS   := $(IMG_LIBS) -lm -ldl -rdynamic
 
 # OpenBLAS (Debian: libopenblas-dev) and OpenMP
 BLAS_INC  := $(patsubst %/cblas.h,%,$(firstword $(wildcard $(addsuffix /cblas.h,\
@@ -41,18 +44,21 @@ CU_OBJ    := $(CU_SRC:kernels/%.cu=build/kernels/%.o)
 TOOLS     := $(patsubst cmd/%.c,bin/%,$(wildcard cmd/*.c))
 TESTS     := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/*.c))
 
+# The CUDA backend is a shared object beside the tools; test programs
+# (build/tests/) find it through build/lib/nnpipe, as installed tools find
+# $(PREFIX)/lib/nnpipe. Only it links cuBLAS and the CUDA runtime.
+CUDA_SO   := bin/libnnpipe-cuda.so
 ifneq ($(NVCC),)
-NN_CFLAGS += -DNN_CUDA -I$(CUDA_HOME)/include
-NN_LIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
 # -fmad=false: no fused multiply-add contraction, as the CPU build (ISO C) does
-# not contract either, so element-wise results are the CPU's to the bit
-NVFLAGS   := -O3 -std=c++17 -fmad=false $(CUDA_ARCH) -DNN_CUDA -Ilib -Werror all-warnings -Xcompiler -Wall
-LIB_ALL   := $(LIB_OBJ) $(CU_OBJ)
-else
-LIB_ALL   := $(LIB_OBJ)
+# not contract either, so element-wise results are the CPU's to the bit.
+# Hidden visibility: the library exports its entry point and nothing else.
+NVFLAGS   := -O3 -std=c++17 -fmad=false $(CUDA_ARCH) -Ilib -Werror all-warnings \
+             -Xcompiler -Wall,-fPIC,-fvisibility=hidden
+CUDA_LIBS := -cudart shared -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcublas
+CUDA_ALL  := $(CUDA_SO) build/lib/nnpipe/libnnpipe-cuda.so
 endif
 
-all: info $(TOOLS) $(TESTS)
+all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
@@ -64,7 +70,7 @@ build/config: FORCE
 info:
 	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only)); images $(IMG_LIBS)"
 
-build/libnnpipe.a: $(LIB_ALL)
+build/libnnpipe.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo '  AR   $@'
 	@rm -f $@ && ar rcs $@ $^
@@ -78,6 +84,19 @@ build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh) build/config
 	@mkdir -p $(@D)
 	@echo '  NVCC $<'
 	@$(NVCC) $(NVFLAGS) -c $< -o $@
+
+$(CUDA_SO): $(CU_OBJ) build/config
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(NVCC) -shared $(CUDA_ARCH) $(CU_OBJ) -o $@ $(CUDA_LIBS)
+
+build/lib/nnpipe/libnnpipe-cuda.so: $(CUDA_SO)
+	@mkdir -p $(@D)
+	@ln -sf ../../../$(CUDA_SO) $@
+
+# a build without nvcc has no CUDA backend, not the one a previous build left
+no-cuda:
+	@rm -f $(CUDA_SO) build/lib/nnpipe/libnnpipe-cuda.so
 
 bin/%: cmd/%.c build/libnnpipe.a build/config
 	@mkdir -p $(@D)
@@ -125,11 +144,13 @@ fuzz: $(FUZZ_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	$(if $(NVCC),install -d $(DESTDIR)$(PREFIX)/lib/nnpipe)
+	$(if $(NVCC),install -m 755 $(CUDA_SO) $(DESTDIR)$(PREFIX)/lib/nnpipe)
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 
 clean:
 	rm -rf bin build
 
-.PHONY: all info test test-gpu fuzz install clean FORCE
+.PHONY: all info no-cuda test test-gpu fuzz install clean FORCE
 .SECONDARY: $(LIB_OBJ) $(CU_OBJ)

@@ -1,30 +1,38 @@
-/* backend_cuda.cu: the CUDA backend's table (backend.h) and the device
-   probe that --device auto uses: no driver or no device means 0 devices. */
+/* backend_cuda.cu: the CUDA backend's table (backend.h) and the entry point
+   of libnnpipe-cuda.so, which the tools open at run time: it answers with
+   the table and the number of devices, and says why when there is none.
+   The library's only exported symbol (the rest is built hidden). */
 #include "cuda_common.cuh"
 #include "util.h"
 
 static __global__ void probe_kernel(void) {}
 
-extern "C" int cuda_device_count(void)
+/* Usable devices: no driver or no device is 0, with the runtime's reason; a
+   device that this build has no code for is -1. */
+static int device_count(const char **why)
 {
-	static int count = -1;
-	if (count < 0) {
-		int n = 0;
-		count = cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
-		(void)cudaGetLastError();   /* a failed probe is an answer, not an error */
-		cudaFuncAttributes attr;
-		if (count > 0 && cudaFuncGetAttributes(&attr, probe_kernel) != cudaSuccess) {
-			/* a GPU this build has no code for: the CPU it is */
-			note("a CUDA device is present but this build has no code for it "
-			     "(rebuild with CUDA_ARCH=... for its architecture); using the CPU");
-			(void)cudaGetLastError();
-			count = 0;
-		}
+	int n = 0;
+	cudaError_t err = cudaGetDeviceCount(&n);
+	(void)cudaGetLastError();   /* a failed probe is an answer, not an error */
+	if (err != cudaSuccess) {
+		*why = cudaGetErrorString(err);
+		return 0;
 	}
-	return count;
+	if (n <= 0) {
+		*why = "no CUDA device";
+		return 0;
+	}
+	cudaFuncAttributes attr;
+	if (cudaFuncGetAttributes(&attr, probe_kernel) != cudaSuccess) {
+		(void)cudaGetLastError();
+		*why = "a CUDA device is present but this build has no code for it "
+		       "(rebuild with CUDA_ARCH=... for its architecture)";
+		return -1;
+	}
+	return n;
 }
 
-extern "C" const backend backend_cuda = {
+static const backend backend_cuda = {
 	.name = "cuda",
 	.is_gpu = 1,
 	.set_threads = cuda_set_threads,
@@ -69,3 +77,25 @@ extern "C" const backend backend_cuda = {
 	.adam_step = cuda_adam_step,
 	.sgd_step = cuda_sgd_step,
 };
+
+/* BACKEND_CUDA_ENTRY: the declaration checks the type that backend.c expects */
+extern "C" backend_cuda_entry nnpipe_backend_cuda __attribute__((visibility("default")));
+
+extern "C" const backend *nnpipe_backend_cuda(size_t size, int *devices, const char **why)
+{
+	*why = NULL;
+	if (size != sizeof(backend)) {
+		*devices = 0;
+		*why = BACKEND_CUDA_LIB " was built from other sources than this program (rebuild both)";
+		return NULL;
+	}
+	static int probed, count;
+	static const char *reason;
+	if (!probed) {
+		count = device_count(&reason);
+		probed = 1;
+	}
+	*devices = count;
+	*why = reason;
+	return &backend_cuda;
+}

@@ -148,12 +148,25 @@ typedef struct backend {
 } backend;
 
 extern const backend backend_cpu;
-#ifdef NN_CUDA
-extern const backend backend_cuda;
-int cuda_device_count(void);
-#endif
 
-/* "auto" (CUDA when built in and a device is present), "cpu" or "cuda".
+/* The CUDA backend is a shared object, libnnpipe-cuda.so, opened at run time
+   so that the tools neither link nor need the CUDA libraries. It exports one
+   function, named BACKEND_CUDA_ENTRY, of type backend_cuda_entry: it returns
+   its table and sets *devices to the number of usable devices, or to 0 (none;
+   *why says why) or -1 (a device this build cannot use; *why says why). size
+   is the caller's sizeof(backend): a table of another size is refused (NULL
+   and *why), since it was built from other sources. */
+#define BACKEND_CUDA_LIB "libnnpipe-cuda.so"
+#define BACKEND_CUDA_ENTRY "nnpipe_backend_cuda"
+typedef const backend *backend_cuda_entry(size_t size, int *devices, const char **why);
+
+/* The CUDA backend when it can be had: the library found (NN_CUDA_LIB, else
+   beside the program, else in ../lib/nnpipe from the program's folder) and
+   opened, and a device present. Otherwise NULL, with *why saying why in one
+   line (the loader's or the CUDA runtime's message). Opened once. */
+const backend *backend_cuda_open(const char **why);
+
+/* "auto" (CUDA when it can be had, else the CPU), "cpu" or "cuda".
    Dies with a clear message when the backend cannot be had. */
 const backend *backend_get(const char *name);
 

@@ -67,21 +67,11 @@ void tool_start(const char *prog)
 	}
 }
 
-/* The folder a path names a file in: "." for a bare name, "/" for "/x". */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = xstrdup(slash ? path : ".");
-	if (slash)
-		dir[slash - path > 0 ? slash - path : 1] = 0;
-	return dir;
-}
-
 /* Removes TARGET.tmp.PID files in TARGET's folder whose process is gone:
    left by a run that was killed (kill -9, a crash, a power cut). */
 static void remove_stale(const char *target)
 {
-	char *dir = dir_of(target);
+	char *dir = path_dir(target);
 	const char *slash = strrchr(target, '/');
 	const char *base = slash ? slash + 1 : target;
 	size_t n = strlen(base);
@@ -233,7 +223,7 @@ static char *resolve(const char *path)
 		return r;
 	/* not there yet: its folder resolved, and its name */
 	const char *slash = strrchr(path, '/');
-	char *dir = dir_of(path);
+	char *dir = path_dir(path);
 	char *rd = realpath(dir, NULL);
 	free(dir);
 	if (!rd)

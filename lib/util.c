@@ -131,6 +131,15 @@ const char *path_name(const char *path)
 	return (!path || !strcmp(path, "-")) ? "<stdin>" : path;
 }
 
+char *path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = xstrdup(slash ? path : ".");
+	if (slash)
+		dir[slash - path > 0 ? slash - path : 1] = 0;
+	return dir;
+}
+
 FILE *xfopen_read(const char *path)
 {
 	if (!path || !strcmp(path, "-"))

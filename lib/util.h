@@ -56,6 +56,9 @@ char *read_text(const char *path);
 const char *control_byte(const char *s);
 /* Display name of a path for messages: "<stdin>" for "-" or NULL. */
 const char *path_name(const char *path);
+/* The folder a path names a file in (new memory): "." for a bare name,
+   "/" for "/x". */
+char *path_dir(const char *path);
 
 /* Strict number parsing for options and files: the whole string must parse. */
 int parse_int(const char *s, long *out);
