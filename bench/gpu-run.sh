@@ -203,8 +203,8 @@ if [ "$rc" -ne 0 ]; then
 	FAILED=1
 	exit 1
 fi
-if ! ldd bin/nn-train 2>/dev/null | grep -q libcublas; then
-	stage_row build "FAILED: bin/nn-train was built without CUDA (see build.log)"
+if ! ldd bin/libnnpipe-cuda.so 2>/dev/null | grep -q libcublas; then
+	stage_row build "FAILED: no CUDA backend (bin/libnnpipe-cuda.so) was built (see build.log)"
 	FAILED=1
 	exit 1
 fi
