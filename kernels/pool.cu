@@ -1,5 +1,5 @@
 /* pool.cu: max-pool, average pool and the mean of whole planes. Forward keeps the flat input index of each maximum (a
-   NaN wins, as in PyTorch); backward gathers, for each input pixel, the
+   NaN wins, as in PyTorch: elementwise.h's maxpool_step); backward gathers, for each input pixel, the
    gradients of the outputs whose maximum it was, in the CPU's order. */
 #include "cuda_common.cuh"
 #include "elementwise.h"
@@ -17,11 +17,7 @@ static __global__ void maxpool_forward_kernel(I total, const float *x, float *y,
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
 				int j = (oy * stride + ky) * w + ox * stride + kx;
-				float v = xp[j];
-				if (!(v <= m) && !isnan(m)) {
-					m = v;
-					best = j;
-				}
+				maxpool_step(xp[j], j, &m, &best);
 			}
 		y[e] = m;
 		arg[e] = best;

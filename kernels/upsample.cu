@@ -17,8 +17,7 @@ static __global__ void upsample_forward_kernel(I total, const float *x, float *y
 		float ly, lx;
 		bilinear_coord(oy, sh, h, &y0, &y1, &ly);
 		bilinear_coord(ox, sw, w, &x0, &x1, &lx);
-		y[e] = (1 - ly) * ((1 - lx) * xp[y0 * w + x0] + lx * xp[y0 * w + x1]) +
-		       ly * ((1 - lx) * xp[y1 * w + x0] + lx * xp[y1 * w + x1]);
+		y[e] = bilinear_mix(xp[y0 * w + x0], xp[y0 * w + x1], xp[y1 * w + x0], xp[y1 * w + x1], ly, lx);
 	}
 }
 

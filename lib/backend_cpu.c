@@ -439,19 +439,13 @@ static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, in
 				const float *r0 = xp + (size_t)(2 * oy) * d->w, *r1 = r0 + d->w;
 				int base = 2 * oy * d->w;
 				for (int ox = 0; ox < d->ow; ox++) {
-					/* selects, not branches: which element wins is data */
-					float a = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
-					int ja = base + 2 * ox, jb = ja + 1, je = ja + d->w, jf = je + 1;
-					int c1 = b > a, c2 = f > e;
-					float m1 = b > a ? b : a, m2 = f > e ? f : e;
-					int j1 = ja + c1, j2 = je + c2, c3 = m2 > m1;
-					float m = m2 > m1 ? m2 : m1;
-					int j = j1 + c3 * (j2 - j1);
-					if ((a != a) | (b != b) | (e != e) | (f != f)) {
-						/* a NaN wins, the first one, as in PyTorch */
-						j = isnan(a) ? ja : isnan(b) ? jb : isnan(e) ? je : jf;
-						m = NAN;
-					}
+					/* each row's pair, then the two winners: what four
+					   steps in order give, with a shorter dependency chain */
+					int j = base + 2 * ox, j2 = j + d->w;
+					float m = r0[2 * ox], m2 = r1[2 * ox];
+					maxpool_step(r0[2 * ox + 1], j + 1, &m, &j);
+					maxpool_step(r1[2 * ox + 1], j2 + 1, &m2, &j2);
+					maxpool_step(m2, j2, &m, &j);
 					yp[oy * d->ow + ox] = m;
 					ap[oy * d->ow + ox] = j;
 				}
@@ -465,11 +459,7 @@ static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, in
 				for (int ky = 0; ky < d->k; ky++)
 					for (int kx = 0; kx < d->k; kx++) {
 						int j = (oy * d->stride + ky) * d->w + ox * d->stride + kx;
-						/* !(v <= m): a larger value or a NaN wins, as in PyTorch */
-						if (!(xp[j] <= m) && !isnan(m)) {
-							m = xp[j];
-							best = j;
-						}
+						maxpool_step(xp[j], j, &m, &best);
 					}
 				yp[oy * d->ow + ox] = m;
 				ap[oy * d->ow + ox] = best;
@@ -563,14 +553,10 @@ static void cpu_batchnorm_forward(int n, int c, int hw, const float *x, const fl
 				for (int j = 0; j < hw; j++)
 					s2 += (p[j] - mu) * (p[j] - mu);
 			}
-			double var = s2 / cnt;
-			mean = (float)mu;
-			invstd = (float)(1.0 / sqrt(var + eps));
-			save_mean[ch] = mean;
-			save_invstd[ch] = invstd;
-			run_mean[ch] = (1 - momentum) * run_mean[ch] + momentum * mean;
-			double unbiased = cnt > 1 ? s2 / (cnt - 1) : var;
-			run_var[ch] = (1 - momentum) * run_var[ch] + momentum * (float)unbiased;
+			batchnorm_stats(mu, s2, cnt, momentum, eps, &save_mean[ch], &save_invstd[ch], &run_mean[ch],
+					&run_var[ch]);
+			mean = save_mean[ch];
+			invstd = save_invstd[ch];
 		} else {
 			mean = run_mean[ch];
 			invstd = 1.0f / sqrtf(run_var[ch] + eps);
@@ -638,8 +624,8 @@ static void cpu_upsample_forward(int n, int c, int h, int w, int oh, int ow, con
 				int x0, x1;
 				float lx;
 				bilinear_coord(ox, sw, w, &x0, &x1, &lx);
-				yp[oy * ow + ox] = (1 - ly) * ((1 - lx) * xp[y0 * w + x0] + lx * xp[y0 * w + x1]) +
-						   ly * ((1 - lx) * xp[y1 * w + x0] + lx * xp[y1 * w + x1]);
+				yp[oy * ow + ox] = bilinear_mix(xp[y0 * w + x0], xp[y0 * w + x1], xp[y1 * w + x0],
+								xp[y1 * w + x1], ly, lx);
 			}
 		}
 	}

@@ -30,6 +30,49 @@ NN_HD static inline void bilinear_coord(int o, float scale, int in, int *i0, int
 		*l1 = 0;
 }
 
+/* The bilinear sum of four neighbours: v00 top left, v01 top right, v10
+   bottom left, v11 bottom right; ly and lx the weights of the bottom row and
+   the right column. */
+NN_HD static inline float bilinear_mix(float v00, float v01, float v10, float v11, float ly, float lx)
+{
+	return (1 - ly) * ((1 - lx) * v00 + lx * v01) + ly * ((1 - lx) * v10 + lx * v11);
+}
+
+/* One step of max-pool's scan of a window: v (flat input index iv) replaces
+   the running maximum m (index *im) when larger, or when a NaN: a NaN wins
+   and the first NaN stays, as in PyTorch; of equal values the first stays.
+   The 2x2 fast path of the CPU scans in a tree, which gives the same. */
+NN_HD static inline void maxpool_step(float v, int iv, float *m, int *im)
+{
+	float mm = *m;
+	/* which element wins is data: v > m as a max and an integer select,
+	   without branches; a NaN v over a number m is rare, and a branch */
+	int larger = v > mm;
+	*m = larger ? v : mm;
+	*im += larger * (iv - *im);
+	if (isnan(v) && !isnan(mm)) {
+		*m = v;
+		*im = iv;
+	}
+}
+
+/* Batch-norm training statistics of one channel from its mean mu and the
+   sum s2 of squared deviations from it over cnt values, both in double: two
+   passes, since E[x^2] - mu^2 cancels when the mean is large against the
+   spread. Sets the mean and inverse standard deviation that normalise (the
+   biased variance) and moves the running statistics towards the mean and
+   the unbiased variance, as PyTorch's BatchNorm2d. */
+NN_HD static inline void batchnorm_stats(double mu, double s2, double cnt, float momentum, float eps,
+					 float *mean, float *invstd, float *run_mean, float *run_var)
+{
+	double var = s2 / cnt;
+	*mean = (float)mu;
+	*invstd = (float)(1.0 / sqrt(var + eps));
+	*run_mean = (1 - momentum) * *run_mean + momentum * *mean;
+	double unbiased = cnt > 1 ? s2 / (cnt - 1) : var;
+	*run_var = (1 - momentum) * *run_var + momentum * (float)unbiased;
+}
+
 /* Source coordinate for the augmentation transform of backend.h's
    sample_xform: offset x0, source extent sw over out output pixels. */
 NN_HD static inline float xform_coord(int o, int out, int flip, float x0, float sw)
@@ -54,8 +97,8 @@ NN_HD static inline float bilinear_read(const void *p, int is_u8, int h, int w, 
 	int y0 = (int)sy, x0 = (int)sx;
 	int y1 = y0 + (y0 < h - 1), x1 = x0 + (x0 < w - 1);
 	float ly = sy - y0, lx = sx - x0;
-	return (1 - ly) * ((1 - lx) * pixel_at(p, is_u8, y0 * w + x0) + lx * pixel_at(p, is_u8, y0 * w + x1)) +
-	       ly * ((1 - lx) * pixel_at(p, is_u8, y1 * w + x0) + lx * pixel_at(p, is_u8, y1 * w + x1));
+	return bilinear_mix(pixel_at(p, is_u8, y0 * w + x0), pixel_at(p, is_u8, y0 * w + x1),
+			    pixel_at(p, is_u8, y1 * w + x0), pixel_at(p, is_u8, y1 * w + x1), ly, lx);
 }
 
 /* Nearest pixel index for a source coordinate, clamped. */

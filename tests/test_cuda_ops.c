@@ -438,10 +438,15 @@ static void test_pool(int n, int c, int h, int w, int k, int s, int ties)
 
 /* ---- batch-norm ---- */
 
-static void test_batchnorm(int n, int c, int hw, int with_dx)
+/* mean 0: inputs in [0.5, 3); otherwise standard deviation 1 around mean,
+   where E[x^2] - mean^2 would cancel and only the CPU's two passes agree */
+static void test_batchnorm(int n, int c, int hw, int with_dx, float mean)
 {
 	size_t nx = (size_t)n * c * hw;
-	buf x = buf_rand(nx, 0.5f, 3), gamma = buf_rand(c, 0.5f, 1.5f), beta = buf_rand(c, -1, 1);
+	char what[32] = "";
+	if (mean != 0)
+		snprintf(what, sizeof what, ",mean=%g", mean);
+	buf x = mean != 0 ? buf_rand(nx, mean - sqrtf(3), mean + sqrtf(3)) : buf_rand(nx, 0.5f, 3), gamma = buf_rand(c, 0.5f, 1.5f), beta = buf_rand(c, -1, 1);
 	buf rm = buf_rand(c, -0.2f, 0.2f), rv = buf_rand(c, 0.5f, 2), y = buf_new(nx * sizeof(float));
 	buf save = buf_new(2 * c * sizeof(float));
 	result r = {0, NULL};
@@ -453,7 +458,7 @@ static void test_batchnorm(int n, int c, int hw, int with_dx)
 	out_err(&r, "saved mean/invstd", buf_err(&save));
 	out_err(&r, "running mean", buf_err(&rm));
 	out_err(&r, "running var", buf_err(&rv));
-	report(r, 1e-5, "batchnorm_forward(train,n=%d,c=%d,hw=%d)", n, c, hw);
+	report(r, 1e-5, "batchnorm_forward(train,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
 
 	buf dy = buf_rand(nx, -1, 1), dx = buf_rand(nx, -1, 1), dg = buf_rand(c, -1, 1), dbt = buf_rand(c, -1, 1);
 	C->batchnorm_backward(n, c, hw, x.c, gamma.c, dy.c, save.c, (float *)save.c + c, with_dx ? dx.c : NULL,
@@ -464,7 +469,7 @@ static void test_batchnorm(int n, int c, int hw, int with_dx)
 	out_err(&r, "dx", buf_err(&dx));
 	out_err(&r, "dgamma", buf_err(&dg));
 	out_err(&r, "dbeta", buf_err(&dbt));
-	report(r, 1e-5, "batchnorm_backward(n=%d,c=%d,hw=%d%s)", n, c, hw, with_dx ? "" : ",no dx");
+	report(r, 1e-5, "batchnorm_backward(n=%d,c=%d,hw=%d%s%s)", n, c, hw, what, with_dx ? "" : ",no dx");
 
 	C->batchnorm_forward(n, c, hw, x.c, gamma.c, beta.c, rm.c, rv.c, 0.1f, 1e-5f, 0, y.c, save.c,
 			     (float *)save.c + c);
@@ -472,7 +477,7 @@ static void test_batchnorm(int n, int c, int hw, int with_dx)
 			     (float *)save.g + c);
 	r = (result){0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_EW, "batchnorm_forward(eval,n=%d,c=%d,hw=%d)", n, c, hw);
+	report(r, TOL_EW, "batchnorm_forward(eval,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
 	buf_free(&x), buf_free(&gamma), buf_free(&beta), buf_free(&rm), buf_free(&rv), buf_free(&y);
 	buf_free(&save), buf_free(&dy), buf_free(&dx), buf_free(&dg), buf_free(&dbt);
 }
@@ -830,11 +835,13 @@ int main(void)
 	test_plane_mean(7, 25);
 	test_plane_mean(64 * 512, 49);
 
-	test_batchnorm(4, 3, 25, 1);
-	test_batchnorm(2, 5, 49, 1);
-	test_batchnorm(16, 2, 1, 1);
-	test_batchnorm(3, 7, 1000, 0);
-	test_batchnorm(8, 16, 4096, 1);
+	test_batchnorm(4, 3, 25, 1, 0);
+	test_batchnorm(2, 5, 49, 1, 0);
+	test_batchnorm(16, 2, 1, 1, 0);
+	test_batchnorm(3, 7, 1000, 0, 0);
+	test_batchnorm(8, 16, 4096, 1, 0);
+	test_batchnorm(8, 16, 4096, 1, 1e4f);
+	test_batchnorm(4, 5, 999, 1, 1e6f);
 
 	test_upsample(2, 3, 5, 4, 10, 8);
 	test_upsample(1, 2, 7, 9, 21, 27);

@@ -206,7 +206,26 @@ concat e1                          # 7  [8,8,8]
 conv 3 3 pad=1                     # 8  [3,8,8]
 """
 
-# name, net, seed, batch, classes, segmentation, class weights, optimiser
+# A channel whose mean is large against its spread (mean 1e4, standard
+# deviation 1, as raw 0..255 pixels are to their spread) straight into batch
+# norm, beside an ordinary one: E[x^2] - mean^2 cancels there, so only a
+# variance of the deviations from the mean gives the right statistics. The
+# reference is computed in float64 (PyTorch's float32 output is itself off by
+# 2e-4 here), and the comparison is 30 times looser than the other cases':
+# in float32 a mean of 1e4 is only good to 5e-4 of the spread, an error
+# that every output and the loss sum over the 16 values of the channel. A
+# variance of E[x^2] - mean^2 in float32 is off by 5% and more.
+BNLARGE = """\
+# Batch norm of a channel with mean 1e4 and standard deviation 1.
+input 2 4 4
+batchnorm momentum=0.5             # 0  [2,4,4]
+flatten                            # 1  [32]
+linear 3                           # 2
+"""
+
+# name, net, seed, batch, classes, segmentation, class weights, optimiser,
+# and optionally: shift, a per-channel offset added to the input; double, to
+# compute in float64; tol, the scale of the C test's tolerances (metadata)
 CASES = [
     ("fmnist", FMNIST, 1, 4, 10, False, None,
      dict(opt="adam", lr=1e-3, wd=0.0)),
@@ -228,6 +247,9 @@ CASES = [
      dict(opt="adam", lr=1e-2, wd=0.0)),
     ("convtunet", CONVT_UNET, 10, 2, 3, True, None,
      dict(opt="adam", lr=1e-2, wd=1e-4)),
+    ("bnlarge", BNLARGE, 11, 4, 3, False, None,
+     dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False),
+     dict(shift=[1e4, 0.0], double=True, tol=30)),
 ]
 
 BETAS = (0.9, 0.999)
@@ -249,9 +271,9 @@ def fmt(v):
     return repr(float(v))
 
 
-def metadata(net_text, o, weights):
+def metadata(net_text, o, weights, tol):
     adam = o["opt"] in ("adam", "adamw")
-    return {
+    meta = {
         "net": net_text,
         "opt": o["opt"],
         "lr": fmt(o["lr"]),
@@ -263,14 +285,23 @@ def metadata(net_text, o, weights):
         "class_weights": ",".join(fmt(w) for w in weights) if weights else "",
         "steps": str(STEPS),
     }
+    if tol != 1:
+        meta["tol"] = fmt(tol)
+    return meta
 
 
-def make_case(name, text, seed, batch, classes, seg, weights, o):
+def make_case(name, text, seed, batch, classes, seg, weights, o, extra=None):
+    extra = extra or {}
     torch.manual_seed(seed)
     net = nt.build_net(text, name + ".net")
     net.train()
     c, h, w = net.input_shape
     x = torch.randn(batch, c, h, w)
+    if "shift" in extra:
+        x += torch.tensor(extra["shift"], dtype=torch.float32).view(1, c, 1, 1)
+    if extra.get("double"):
+        # the float32 input and initial state, exactly, computed on in float64
+        net.double()
     y = torch.randint(0, classes, (batch, h, w) if seg else (batch,))
     crit = nn.CrossEntropyLoss(
         weight=torch.tensor(weights, dtype=torch.float32) if weights else None)
@@ -280,7 +311,7 @@ def make_case(name, text, seed, batch, classes, seg, weights, o):
     t.update({k: v.clone() for k, v in net.state_dict().items()})
     for k in range(1, STEPS + 1):
         opt.zero_grad(set_to_none=True)
-        out = net(x)
+        out = net(x.double() if extra.get("double") else x)
         loss = crit(out, y)
         loss.backward()
         if k == 1:
@@ -292,7 +323,8 @@ def make_case(name, text, seed, batch, classes, seg, weights, o):
         opt.step()
         for sn, v in net.state_dict().items():
             t[f"step{k}.{sn}"] = v.clone()
-    return t, metadata(text, o, weights)
+    t = {k: v.float() if v.is_floating_point() else v for k, v in t.items()}
+    return t, metadata(text, o, weights, extra.get("tol", 1))
 
 
 def check_written(path, tensors, meta):
