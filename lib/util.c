@@ -1,4 +1,4 @@
-/* util.c: errors, checked allocation and I/O, option and number parsing, seeded RNG. */
+/* util.c: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #include "util.h"
 
 #include <errno.h>
@@ -262,29 +262,6 @@ int parse_float_list(const char *s, float *out, int max)
 	}
 	free(copy);
 	return n;
-}
-
-int opt_value(char **argv, int argc, int *i, const char *name, const char **val)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		usage_error("option %s needs a value", name);
-	*val = argv[++*i];
-	return 1;
-}
-
-int opt_flag(char **argv, int *i, const char *name)
-{
-	return !strcmp(argv[*i], name);
 }
 
 double now_seconds(void)
