@@ -1,6 +1,7 @@
 /* util.c: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -222,10 +223,17 @@ char *read_text(const char *path)
 	return text;
 }
 
+/* strtol and strtod skip leading white space; a number given must not have
+   any, as it must not have anything after it. */
+static int starts_number(const char *s)
+{
+	return s && *s && !isspace((unsigned char)*s);
+}
+
 int parse_int(const char *s, long *out)
 {
 	char *end;
-	if (!s || !*s)
+	if (!starts_number(s))
 		return 0;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -238,7 +246,7 @@ int parse_int(const char *s, long *out)
 int parse_float(const char *s, double *out)
 {
 	char *end;
-	if (!s || !*s)
+	if (!starts_number(s))
 		return 0;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -254,6 +262,9 @@ int parse_float_list(const char *s, float *out, int max)
 	char *copy = xstrdup(s), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		double v;
+		/* "1, 2, 5": a space after a comma is a separator's */
+		while (isspace((unsigned char)*tok))
+			tok++;
 		if (n == max || !parse_float(tok, &v)) {
 			free(copy);
 			return -1;

@@ -57,7 +57,8 @@ const char *control_byte(const char *s);
 /* Display name of a path for messages: "<stdin>" for "-" or NULL. */
 const char *path_name(const char *path);
 
-/* Strict number parsing for options and files: the whole string must parse. */
+/* Strict number parsing for options and files: the whole string must parse,
+   with no white space before or after. */
 int parse_int(const char *s, long *out);
 int parse_float(const char *s, double *out);
 /* Comma-separated floats ("1,1,5,1,1"); returns count or -1 on a bad number. */
