@@ -180,12 +180,15 @@ int main(int argc, char **argv)
 	int dumb = !strcmp(term, "dumb");
 	int w = dumb ? 80 : 1000, h = dumb ? 40 : 400;
 	if (size) {
-		char *end;
-		long a = strtol(size, &end, 10), b = *end == ',' ? strtol(end + 1, &end, 10) : 0;
-		if (*end || a < 10 || b < 10 || a > 20000 || b > 20000)
+		char *ws = xstrdup(size), *hs = strchr(ws, ',');
+		long a = 0, b = 0;
+		if (hs)
+			*hs++ = 0;
+		if (!hs || !parse_int(ws, &a) || !parse_int(hs, &b) || a < 10 || b < 10 || a > 20000 || b > 20000)
 			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
 		w = (int)a;
 		h = (int)b;
+		free(ws);
 	}
 	for (int i = 0; i < nlog; i++) {
 		logs[i].label = i < nlabel ? lab.v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
