@@ -3,6 +3,7 @@
    segmentation also IoU and pixel accuracy; as aligned text or as TSV. */
 #include "dataset.h"
 #include "metrics.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
@@ -11,35 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(void)
-{
-	printf("usage: ap-score [--labels FILE] [--classes A,B,...] [--confusion] [--tsv] [FILE]\n"
-	       "Scores a prediction stream (p [N,K] or [N,K,H,W] scores, then labels y) read\n"
-	       "from FILE or stdin: per-class accuracy and average precision (scikit-learn's\n"
-	       "average_precision_score), accuracy and mAP; IoU and pixel accuracy for\n"
-	       "segmentation.\n"
-	       "  --labels FILE      take the labels from this dataset stream\n"
-	       "  --classes A,B,...  class names (instead of those in the stream)\n"
-	       "  --confusion        add the confusion matrix (rows true, columns predicted)\n"
-	       "  --tsv              tab-separated output for other programs (see ap-score(1))\n"
-	       "  --help             show this help\n");
-}
-
-/* "--name value" or "--name=value": returns the value and advances *i. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc)
-		usage_error("option %s needs a value", name);
-	return argv[++*i];
-}
+static const char usage[] =
+	"usage: ap-score [--labels FILE] [--classes A,B,...] [--confusion] [--tsv] [FILE]\n"
+	"Scores a prediction stream (p [N,K] or [N,K,H,W] scores, then labels y) read\n"
+	"from FILE or stdin: per-class accuracy and average precision (scikit-learn's\n"
+	"average_precision_score), accuracy and mAP; IoU and pixel accuracy for\n"
+	"segmentation.\n";
 
 static char **split_names(const char *s, int *k)
 {
@@ -215,29 +193,21 @@ static void print_text(const metrics *m, char **names, int segmentation, int con
 int main(int argc, char **argv)
 {
 	tool_start("ap-score");
-	const char *path = NULL, *labels_path = NULL, *classes = NULL;
+	const char *labels_path = NULL, *classes = NULL;
 	int tsv = 0, confusion = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help")) {
-			usage();
-			return 0;
-		} else if ((v = option_value(argc, argv, &i, "--labels"))) {
-			labels_path = v;
-		} else if ((v = option_value(argc, argv, &i, "--classes"))) {
-			classes = v;
-		} else if (!strcmp(a, "--confusion")) {
-			confusion = 1;
-		} else if (!strcmp(a, "--tsv")) {
-			tsv = 1;
-		} else if (a[0] == '-' && a[1]) {
-			usage_error("unknown option '%s'", a);
-		} else if (path) {
-			usage_error("more than one input file ('%s' and '%s')", path, a);
-		} else {
-			path = a;
-		}
-	}
+	opt opts[] = {
+		{"labels", 0, OPT_STRING, &labels_path, .arg = "FILE", .help = "take the labels from this dataset stream"},
+		{"classes", 0, OPT_STRING, &classes, .arg = "A,B,...",
+		 .help = "class names (instead of those in the stream)"},
+		{"confusion", 0, OPT_FLAG, &confusion,
+		 .help = "add the confusion matrix (rows true, columns predicted)"},
+		{"tsv", 0, OPT_FLAG, &tsv, .help = "tab-separated output for other programs (see ap-score(1))"},
+		OPT_END,
+	};
+	int nargs = opt_parse(opts, argc, argv, usage);
+	if (nargs > 1)
+		usage_error("more than one input file ('%s' and '%s')", argv[0], argv[1]);
+	const char *path = nargs ? argv[0] : NULL;
 	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-"));
 	int nclass_opt = 0;
 	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;

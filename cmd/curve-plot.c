@@ -2,6 +2,7 @@
    logs against the step, training and validation, through gnuplot: a PNG,
    an SVG or a plot in the terminal. No text from the command line or the
    logs reaches the gnuplot script except as a quoted, escaped string. */
+#include "opt.h"
 #include "output.h"
 #include "runlog.h"
 #include "spawn.h"
@@ -17,22 +18,24 @@
 #include <strings.h>
 #include <unistd.h>
 
-static void usage(void)
+static const char usage[] =
+	"usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--label NAME]...\n"
+	"                  [--title TEXT] [--print-script] LOG...\n"
+	"Plots loss and accuracy against the step of nn-train metrics logs (TSV with\n"
+	"columns step, split, loss, accuracy), training and validation, through gnuplot:\n"
+	"two panels, loss then accuracy. Several logs overlay with a legend.\n";
+
+/* The --label options given, in order. */
+typedef struct labels {
+	const char **v;
+	int n;
+} labels;
+
+static void label_option(const opt *o, const char *v)
 {
-	printf("usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--label NAME]...\n"
-	       "                  [--title TEXT] [--print-script] LOG...\n"
-	       "Plots loss and accuracy against the step of nn-train metrics logs (TSV with\n"
-	       "columns step, split, loss, accuracy), training and validation, through gnuplot:\n"
-	       "two panels, loss then accuracy. Several logs overlay with a legend.\n"
-	       "  -o FILE          output file (default stdout); its name ending .png or .svg\n"
-	       "                   chooses the terminal\n"
-	       "  --term T         png (pngcairo), svg or dumb (text for the terminal)\n"
-	       "  --size W,H       pixels (default 1000,400), characters for dumb (80,40)\n"
-	       "  --label NAME     legend name of the next log, in order (default: its file\n"
-	       "                   name; none for a single log)\n"
-	       "  --title TEXT     title above the plot\n"
-	       "  --print-script   write the gnuplot script to stdout instead of running it\n"
-	       "  --help           show this help\n");
+	labels *l = o->dest;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = v;
 }
 
 static const char *split_names[2] = {"train", "val"};
@@ -138,51 +141,29 @@ static void write_script(FILE *o, const runlog *r, int nlog, const char *term, i
 int main(int argc, char **argv)
 {
 	tool_start("curve-plot");
-	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL, *v;
-	int print_script = 0, nlog = 0, nlabel = 0;
-	runlog *logs = xcalloc(argc, sizeof *logs);
-	const char **labels = xcalloc(argc, sizeof *labels);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help")) {
-			usage();
-			free(logs);
-			free(labels);
-			return 0;
-		} else if (opt_value(argv, argc, &i, "-o", &v)) {
-			out = v;
-		} else if (opt_value(argv, argc, &i, "--term", &v)) {
-			term = v;
-		} else if (opt_value(argv, argc, &i, "--size", &v)) {
-			size = v;
-		} else if (opt_value(argv, argc, &i, "--label", &v)) {
-			labels[nlabel++] = v;
-		} else if (opt_value(argv, argc, &i, "--title", &v)) {
-			title = v;
-		} else if (opt_flag(argv, &i, "--print-script")) {
-			print_script = 1;
-		} else if (a[0] == '-' && a[1]) {
-			usage_error("unknown option '%s'", a);
-		} else {
-			logs[nlog++].path = a;
-		}
-	}
+	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL;
+	int print_script = 0;
+	labels lab = {0};
+	opt opts[] = {
+		{NULL, 'o', OPT_STRING, &out, .arg = "FILE",
+		 .help = "output file (default stdout); its name ending .png or .svg\nchooses the terminal"},
+		{"term", 0, OPT_STRING, &term, .arg = "T", .help = "png (pngcairo), svg or dumb (text for the terminal)"},
+		{"size", 0, OPT_STRING, &size, .arg = "W,H",
+		 .help = "pixels (default 1000,400), characters for dumb (80,40)"},
+		{"label", 0, OPT_CUSTOM, &lab, .arg = "NAME", .parse = label_option,
+		 .help = "legend name of the next log, in order (default: its file\nname; none for a single log)"},
+		{"title", 0, OPT_STRING, &title, .arg = "TEXT", .help = "title above the plot"},
+		{"print-script", 0, OPT_FLAG, &print_script,
+		 .help = "write the gnuplot script to stdout instead of running it"},
+		OPT_END,
+	};
+	int nlog = opt_parse(opts, argc, argv, usage), nlabel = lab.n;
 	if (!nlog)
 		usage_error("no metrics log given");
-	{
-		const char **in = xcalloc(nlog, sizeof *in);
-		for (int i = 0; i < nlog; i++)
-			in[i] = logs[i].path;
-		io_check(nlog, in, IO_LIST(out ? out : "-"));
-		free(in);
-	}
-	{
-		const char **in = xcalloc(nlog, sizeof *in);
-		for (int i = 0; i < nlog; i++)
-			in[i] = logs[i].path;
-		io_check(nlog, in, IO_LIST(out ? out : "-"));
-		free(in);
-	}
+	runlog *logs = xcalloc(nlog, sizeof *logs);
+	for (int i = 0; i < nlog; i++)
+		logs[i].path = argv[i];
+	io_check(nlog, (const char *const *)argv, IO_LIST(out ? out : "-"));
 	if (nlabel > nlog)
 		usage_error("%d labels for %d logs", nlabel, nlog);
 	if (!term) {
@@ -199,15 +180,18 @@ int main(int argc, char **argv)
 	int dumb = !strcmp(term, "dumb");
 	int w = dumb ? 80 : 1000, h = dumb ? 40 : 400;
 	if (size) {
-		char *end;
-		long a = strtol(size, &end, 10), b = *end == ',' ? strtol(end + 1, &end, 10) : 0;
-		if (*end || a < 10 || b < 10 || a > 20000 || b > 20000)
+		char *ws = xstrdup(size), *hs = strchr(ws, ',');
+		long a = 0, b = 0;
+		if (hs)
+			*hs++ = 0;
+		if (!hs || !parse_int(ws, &a) || !parse_int(hs, &b) || a < 10 || b < 10 || a > 20000 || b > 20000)
 			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
 		w = (int)a;
 		h = (int)b;
+		free(ws);
 	}
 	for (int i = 0; i < nlog; i++) {
-		logs[i].label = i < nlabel ? labels[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
+		logs[i].label = i < nlabel ? lab.v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
 		runlog_read(&logs[i]);
 	}
 	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
@@ -268,7 +252,7 @@ done:
 	for (int i = 0; i < nlog; i++)
 		runlog_free(&logs[i]);
 	free(logs);
-	free(labels);
+	free(lab.v);
 	free(gnuplot);
 	return 0;
 }

@@ -4,12 +4,13 @@
 #include "dataset.h"
 #include "idx.h"
 #include "image.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,23 +22,15 @@ static char *fmnist_names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "C
 			       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 static char *facade_names[] = {"others", "facade", "pillar", "window", "balcony"};
 
-static void usage(void)
-{
-	printf("usage: ds-load fashion-mnist [DIR] --split train|test [-o OUT] [--limit N]\n"
-	       "       ds-load idx IMAGES [LABELS] [--names A,B,...] [-o OUT] [--limit N]\n"
-	       "       ds-load facade DIR --split NAME [--size S] [-o OUT] [--limit N]\n"
-	       "Reads a dataset in its published format and writes a dataset stream\n"
-	       "(x [N,C,H,W] uint8, y class ids, class names) to OUT or stdout.\n"
-	       "  fashion-mnist  the IDX files (.gz or not) in DIR, default " FMNIST_DIR "\n"
-	       "  idx            an IDX image file (magic 0x803) and label file (0x801)\n"
-	       "  facade         DIR/NAME/*.jpg photos with *.png palette label maps\n"
-	       "  -o, --output OUT   output file (written atomically); default stdout\n"
-	       "  --split NAME       train or test for fashion-mnist; a sub-folder for facade\n"
-	       "  --size S           facade: resize photos (bilinear) and labels (nearest) to SxS\n"
-	       "  --limit N          keep only the first N samples\n"
-	       "  --names A,B,...    idx: class names (labels are then checked against them)\n"
-	       "  -h, --help         show this help\n");
-}
+static const char usage[] =
+	"usage: ds-load fashion-mnist [DIR] --split train|test [-o OUT] [--limit N]\n"
+	"       ds-load idx IMAGES [LABELS] [--names A,B,...] [-o OUT] [--limit N]\n"
+	"       ds-load facade DIR --split NAME [--size S] [-o OUT] [--limit N]\n"
+	"Reads a dataset in its published format and writes a dataset stream\n"
+	"(x [N,C,H,W] uint8, y class ids, class names) to OUT or stdout.\n"
+	"  fashion-mnist  the IDX files (.gz or not) in DIR, default " FMNIST_DIR "\n"
+	"  idx            an IDX image file (magic 0x803) and label file (0x801)\n"
+	"  facade         DIR/NAME/*.jpg photos with *.png palette label maps\n";
 
 typedef struct opts {
 	const char *out, *split, *names;
@@ -333,42 +326,26 @@ static void load_facade(const opts *o, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_start("ds-load");
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'}, {"split", required_argument, NULL, 's'},
-		{"size", required_argument, NULL, 'S'},   {"limit", required_argument, NULL, 'l'},
-		{"names", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
 	opts o = {.size = -1, .limit = -1};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': o.out = optarg; break;
-		case 's': o.split = optarg; break;
-		case 'n': o.names = optarg; break;
-		case 'S':
-			if (!parse_int(optarg, &o.size) || o.size < 1 || o.size > 16384)
-				usage_error("--size must be a whole number from 1 to 16384, not '%s'", optarg);
-			break;
-		case 'l':
-			if (!parse_int(optarg, &o.limit) || o.limit < 1)
-				usage_error("--limit must be a positive whole number, not '%s'", optarg);
-			break;
-		case 'h': usage(); return 0;
-		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind == argc)
+	opt table[] = {
+		{"output", 'o', OPT_STRING, &o.out, .arg = "OUT", .help = "output file (written atomically); default stdout"},
+		{"split", 0, OPT_STRING, &o.split, .arg = "NAME",
+		 .help = "train or test for fashion-mnist; a sub-folder for facade"},
+		{"size", 0, OPT_INT, &o.size, 1, 16384, .arg = "S",
+		 .help = "facade: resize photos (bilinear) and labels (nearest) to SxS"},
+		{"limit", 0, OPT_INT, &o.limit, 1, LONG_MAX, .arg = "N", .help = "keep only the first N samples"},
+		{"names", 0, OPT_STRING, &o.names, .arg = "A,B,...",
+		 .help = "idx: class names (labels are then checked against them)"},
+		OPT_END,
+	};
+	argc = opt_parse(table, argc, argv, usage);
+	if (!argc)
 		usage_error("which dataset? fashion-mnist, idx or facade");
-	const char *what = argv[optind];
+	const char *what = argv[0];
 	if ((!o.out || !strcmp(o.out, "-")) && isatty(1))
 		usage_error("will not write binary data to a terminal: use -o FILE or a pipe");
-	argc -= optind + 1;
-	argv += optind + 1;
+	argc--;
+	argv++;
 	if (!strcmp(what, "fashion-mnist"))
 		load_fmnist(&o, argc, argv);
 	else if (!strcmp(what, "idx"))

@@ -2,34 +2,22 @@
    (training / validation), or describes a dataset stream (--info). */
 #include "dataset.h"
 #include "npy.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(void)
-{
-	printf("usage: ds-split --take N|F [--seed S] [--stratify] -o OUT -r REST [IN]\n"
-	       "       ds-split --info [IN]\n"
-	       "Shuffles the samples of a dataset stream with a seeded generator and writes\n"
-	       "the first N to OUT and the others to REST, keeping the class names.\n"
-	       "IN is a file or - (stdin, the default).\n"
-	       "  --take N|F       how many samples go to OUT: a count (54000) or a\n"
-	       "                   fraction with a decimal point (0.9)\n"
-	       "  --seed S         seed of the shuffle (default 0); the same seed gives the\n"
-	       "                   same split on every machine\n"
-	       "  --stratify       keep each class's share equal in both parts (labels [N])\n"
-	       "  -o, --output OUT first part (- for stdout)\n"
-	       "  -r, --rest REST  second part\n"
-	       "  --info           print samples, shapes, dtypes, pixel statistics and\n"
-	       "                   class counts to stdout instead of splitting\n"
-	       "  -h, --help       show this help\n");
-}
+static const char usage[] =
+	"usage: ds-split --take N|F [--seed S] [--stratify] -o OUT -r REST [IN]\n"
+	"       ds-split --info [IN]\n"
+	"Shuffles the samples of a dataset stream with a seeded generator and writes\n"
+	"the first N to OUT and the others to REST, keeping the class names.\n"
+	"IN is a file or - (stdin, the default).\n";
 
 /* Most classes counted: the tables below are per class, and a stray huge
    label without names must not ask for gigabytes. As ap-score. */
@@ -216,37 +204,25 @@ static void part_write(outfile *o, const char *path, const dataset *d, const int
 int main(int argc, char **argv)
 {
 	tool_start("ds-split");
-	static const struct option longopts[] = {
-		{"take", required_argument, NULL, 't'},  {"seed", required_argument, NULL, 's'},
-		{"stratify", no_argument, NULL, 'S'},    {"output", required_argument, NULL, 'o'},
-		{"rest", required_argument, NULL, 'r'},  {"info", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
 	const char *take_s = NULL, *out = NULL, *rest = NULL;
 	long seed = 0;
-	int strat = 0, want_info = 0, c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:r:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't': take_s = optarg; break;
-		case 's':
-			if (!parse_int(optarg, &seed) || seed < 0)
-				usage_error("--seed must be a whole number >= 0, not '%s'", optarg);
-			break;
-		case 'S': strat = 1; break;
-		case 'o': out = optarg; break;
-		case 'r': rest = optarg; break;
-		case 'i': want_info = 1; break;
-		case 'h': usage(); return 0;
-		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind > 1)
+	int strat = 0, want_info = 0;
+	opt opts[] = {
+		{"take", 0, OPT_STRING, &take_s, .arg = "N|F",
+		 .help = "how many samples go to OUT: a count (54000) or a\nfraction with a decimal point (0.9)"},
+		{"seed", 0, OPT_INT, &seed, 0, LONG_MAX, .arg = "S",
+		 .help = "seed of the shuffle (default 0); the same seed gives the\nsame split on every machine"},
+		{"stratify", 0, OPT_FLAG, &strat, .help = "keep each class's share equal in both parts (labels [N])"},
+		{"output", 'o', OPT_STRING, &out, .arg = "OUT", .help = "first part (- for stdout)"},
+		{"rest", 'r', OPT_STRING, &rest, .arg = "REST", .help = "second part"},
+		{"info", 0, OPT_FLAG, &want_info,
+		 .help = "print samples, shapes, dtypes, pixel statistics and\nclass counts to stdout instead of splitting"},
+		OPT_END,
+	};
+	int nargs = opt_parse(opts, argc, argv, usage);
+	if (nargs > 1)
 		usage_error("one input at most");
-	const char *in = optind < argc ? argv[optind] : "-";
+	const char *in = nargs ? argv[0] : "-";
 	if (want_info) {
 		if (take_s || out || rest || strat)
 			usage_error("--info takes no other option");

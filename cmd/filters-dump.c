@@ -6,6 +6,7 @@
 #include "image.h"
 #include "layers.h"
 #include "net.h"
+#include "opt.h"
 #include "safetensors.h"
 #include "output.h"
 #include "util.h"
@@ -15,30 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(void)
-{
-	printf("usage: filters-dump [--layer N] [--shared-range] [--scale N] [--gap N]\n"
-	       "                    [--background COLOUR] [--cols N] [-o FILE] MODEL\n"
-	       "Writes the filters of a convolution of MODEL (an nnpipe safetensors file) as\n"
-	       "one PNG grid: one tile per filter (grey for 1 input channel, RGB for 3), or for\n"
-	       "another number of input channels a row per filter and a grey tile per channel.\n"
-	       "  --layer N            the convolution at layer N of the .net numbering\n"
-	       "                       (default: the first convolution)\n"
-	       "  --shared-range       one value range for all filters (default: each its own)\n"
-	       "  --scale N            enlarge each weight to N x N pixels (default 8)\n"
-	       "  --gap N              pixels between tiles (default 2)\n"
-	       "  --background COLOUR  colour of the gaps, #RRGGBB (default #FFFFFF)\n"
-	       "  --cols N             tiles per row for 1 or 3 channels (default: a square)\n"
-	       "  -o FILE              output PNG (default stdout)\n"
-	       "  --help               show this help\n");
-}
+static const char usage[] =
+	"usage: filters-dump [--layer N] [--shared-range] [--scale N] [--gap N]\n"
+	"                    [--background COLOUR] [--cols N] [-o FILE] MODEL\n"
+	"Writes the filters of a convolution of MODEL (an nnpipe safetensors file) as\n"
+	"one PNG grid: one tile per filter (grey for 1 input channel, RGB for 3), or for\n"
+	"another number of input channels a row per filter and a grey tile per channel.\n";
 
-static long count_option(const char *name, const char *v, long max)
+static void colour_option(const opt *o, const char *v)
 {
-	long n;
-	if (!parse_int(v, &n) || n < 0 || n > max)
-		usage_error("%s: expected a whole number from 0 to %ld, got '%s'", name, max, v);
-	return n;
+	if (!parse_colour(v, o->dest))
+		usage_error("--background: expected #RRGGBB, got '%s'", v);
 }
 
 /* Value range of count weights: their own, or all of the layer's. */
@@ -65,44 +53,28 @@ static uint8_t grey_level(float v, double lo, double hi)
 int main(int argc, char **argv)
 {
 	tool_start("filters-dump");
-	const char *path = NULL, *out = NULL, *v;
+	const char *out = NULL;
 	long layer_opt = -1, scale = 8, gap = 2, cols = 0;
 	int shared = 0;
 	uint8_t bg[3] = {255, 255, 255};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help")) {
-			usage();
-			return 0;
-		} else if (opt_value(argv, argc, &i, "-o", &v)) {
-			out = v;
-		} else if (opt_value(argv, argc, &i, "--layer", &v)) {
-			layer_opt = count_option("--layer", v, 1L << 20);
-		} else if (opt_value(argv, argc, &i, "--scale", &v)) {
-			scale = count_option("--scale", v, 256);
-			if (!scale)
-				usage_error("--scale: must be at least 1");
-		} else if (opt_value(argv, argc, &i, "--gap", &v)) {
-			gap = count_option("--gap", v, 256);
-		} else if (opt_value(argv, argc, &i, "--cols", &v)) {
-			cols = count_option("--cols", v, 1L << 16);
-			if (!cols)
-				usage_error("--cols: must be at least 1");
-		} else if (opt_value(argv, argc, &i, "--background", &v)) {
-			if (!parse_colour(v, bg))
-				usage_error("--background: expected #RRGGBB, got '%s'", v);
-		} else if (opt_flag(argv, &i, "--shared-range")) {
-			shared = 1;
-		} else if (a[0] == '-' && a[1]) {
-			usage_error("unknown option '%s'", a);
-		} else if (path) {
-			usage_error("more than one model ('%s' and '%s')", path, a);
-		} else {
-			path = a;
-		}
-	}
-	if (!path)
+	opt opts[] = {
+		{"layer", 0, OPT_INT, &layer_opt, 0, 1 << 20, .arg = "N", .help =
+		 "the convolution at layer N of the .net numbering\n(default: the first convolution)"},
+		{"shared-range", 0, OPT_FLAG, &shared, .help = "one value range for all filters (default: each its own)"},
+		{"scale", 0, OPT_INT, &scale, 1, 256, .arg = "N", .help = "enlarge each weight to N x N pixels (default 8)"},
+		{"gap", 0, OPT_INT, &gap, 0, 256, .arg = "N", .help = "pixels between tiles (default 2)"},
+		{"background", 0, OPT_CUSTOM, bg, .arg = "COLOUR", .parse = colour_option,
+		 .help = "colour of the gaps, #RRGGBB (default #FFFFFF)"},
+		{"cols", 0, OPT_INT, &cols, 1, 1 << 16, .arg = "N", .help = "tiles per row for 1 or 3 channels (default: a square)"},
+		{NULL, 'o', OPT_STRING, &out, .arg = "FILE", .help = "output PNG (default stdout)"},
+		OPT_END,
+	};
+	int nargs = opt_parse(opts, argc, argv, usage);
+	if (!nargs)
 		usage_error("no model given");
+	if (nargs > 1)
+		usage_error("more than one model ('%s' and '%s')", argv[0], argv[1]);
+	const char *path = argv[0];
 	io_check(IO_LIST(path), IO_LIST(out ? out : "-"));
 
 	const char *name = path_name(path);

@@ -7,70 +7,45 @@
 #include "model.h"
 #include "net.h"
 #include "npy.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(void)
-{
-	printf("usage: nn-predict [options] MODEL [DATA]\n"
-	       "Run MODEL (a model or checkpoint file from nn-train) over the dataset\n"
-	       "stream DATA (default: standard input) and write a prediction stream:\n"
-	       "p [N,K] or [N,K,H,W] float32, the labels y when DATA has them, and the\n"
-	       "class names.\n\n"
-	       "  -o FILE                write to FILE (atomically) instead of standard output\n"
-	       "  --logits               raw scores instead of softmax probabilities\n"
-	       "  --batch N              samples per forward pass (default 256)\n"
-	       "  --threads N            CPU threads, 1 to 1024 (default: all cores)\n"
-	       "  --device auto|cpu|cuda\n"
-	       "  --precision fp32|tf32  matrix maths on the GPU (default fp32)\n"
-	       "  -q, --quiet            no summary on stderr\n"
-	       "  --help                 this help\n");
-}
+static const char usage[] =
+	"usage: nn-predict [options] MODEL [DATA]\n"
+	"Run MODEL (a model or checkpoint file from nn-train) over the dataset\n"
+	"stream DATA (default: standard input) and write a prediction stream:\n"
+	"p [N,K] or [N,K,H,W] float32, the labels y when DATA has them, and the\n"
+	"class names.\n\n";
 
 int main(int argc, char **argv)
 {
 	tool_start("nn-predict");
-	const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *device = "auto";
-	const char *precision = "fp32";
+	const char *out_path = NULL, *device = "auto", *precision = "fp32";
 	long batch = 256, threads = 0;
 	int logits = 0, quiet = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-			usage();
-			return 0;
-		}
-		if (opt_value(argv, argc, &i, "-o", &v)) {
-			out_path = v;
-		} else if (opt_value(argv, argc, &i, "--batch", &v)) {
-			if (!parse_int(v, &batch) || batch < 1)
-				usage_error("--batch: bad value '%s'", v);
-		} else if (opt_value(argv, argc, &i, "--threads", &v)) {
-			if (!parse_int(v, &threads) || threads < 0 || threads > 1024)
-				usage_error("--threads: expected 0 (every core) to 1024, got '%s'", v);
-		} else if (opt_value(argv, argc, &i, "--device", &v)) {
-			device = v;
-		} else if (opt_value(argv, argc, &i, "--precision", &v)) {
-			if (strcmp(v, "fp32") && strcmp(v, "tf32"))
-				usage_error("--precision: 'fp32' or 'tf32'");
-			precision = v;
-		} else if (opt_flag(argv, &i, "--logits")) {
-			logits = 1;
-		} else if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
-			quiet = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			usage_error("unknown option '%s'", argv[i]);
-		} else if (!model_path) {
-			model_path = argv[i];
-		} else if (!data_path) {
-			data_path = argv[i];
-		} else {
-			usage_error("too many arguments");
-		}
-	}
+	opt opts[] = {
+		{NULL, 'o', OPT_STRING, &out_path, .arg = "FILE",
+		 .help = "write to FILE (atomically) instead of standard output"},
+		{"logits", 0, OPT_FLAG, &logits, .help = "raw scores instead of softmax probabilities"},
+		{"batch", 0, OPT_INT, &batch, 1, INT_MAX, .arg = "N", .help = "samples per forward pass (default 256)"},
+		{"threads", 0, OPT_INT, &threads, 0, 1024, .arg = "N", .help = "CPU threads, 1 to 1024 (default 0: all cores)",
+		 .expect = "0 (every core) to 1024"},
+		{"device", 0, OPT_CUSTOM, &device, .arg = "auto|cpu|cuda", .help = "where to run (default auto)",
+		 .parse = opt_choice},
+		{"precision", 0, OPT_CUSTOM, &precision, .arg = "fp32|tf32",
+		 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice},
+		{"quiet", 'q', OPT_FLAG, &quiet, .help = "no summary on stderr"},
+		OPT_END,
+	};
+	int nargs = opt_parse(opts, argc, argv, usage);
+	if (nargs > 2)
+		usage_error("too many arguments");
+	const char *model_path = nargs > 0 ? argv[0] : NULL, *data_path = nargs > 1 ? argv[1] : NULL;
 	if (!model_path)
 		usage_error("no model given");
 	io_check(IO_LIST(model_path, data_path ? data_path : "-"), IO_LIST(out_path ? out_path : "-"));

@@ -5,6 +5,7 @@
    pictures and scores come from the other tools, run as programs. */
 #include "json.h"
 #include "npy.h"
+#include "opt.h"
 #include "safetensors.h"
 #include "spawn.h"
 #include "output.h"
@@ -18,32 +19,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void usage(void)
-{
-	printf("usage: nn-report -o DIR [--title TEXT] [classification options] [segmentation options]\n"
-	       "Writes DIR/index.html and its pictures: a page like the course write-up. Each\n"
-	       "part appears when one of its options is given, each section when its inputs are.\n"
-	       "Classification:\n"
-	       "  --cls-model FILE      model: network description and hyperparameters, filters\n"
-	       "  --cls-log FILE        metrics log of nn-train: loss and accuracy curves\n"
-	       "  --cls-val FILE        predictions on the validation set (nn-predict)\n"
-	       "  --cls-val-data FILE   the validation dataset stream: examples\n"
-	       "  --cls-test FILE       predictions on the test set\n"
-	       "  --cls-data FILE       the test dataset stream: examples\n"
-	       "  -k K                  examples of each kind per class (default 4)\n"
-	       "Segmentation:\n"
-	       "  --seg-model FILE      model\n"
-	       "  --seg-log FILE        metrics log\n"
-	       "  --seg-test FILE       predictions on the test set: per-class AP\n"
-	       "  --seg-data FILE       the test dataset stream: triplets\n"
-	       "  --seg-index LIST      test images shown as triplets, numbers from 0 as 0,5,7\n"
-	       "                        (default the first four)\n"
-	       "  --help                show this help\n");
-}
+static const char usage[] =
+	"usage: nn-report -o DIR [--title TEXT] [classification options] [segmentation options]\n"
+	"Writes DIR/index.html and its pictures: a page like the course write-up. Each\n"
+	"part appears when one of its options is given, each section when its inputs are.\n";
 
 typedef struct opts {
 	const char *dir, *title;
-	const char *cls_model, *cls_log, *cls_val, *cls_val_data, *cls_test, *cls_data, *k;
+	const char *cls_model, *cls_log, *cls_val, *cls_val_data, *cls_test, *cls_data;
+	long k;
 	const char *seg_model, *seg_log, *seg_test, *seg_data, *seg_index;
 } opts;
 
@@ -191,47 +175,72 @@ static double tsv_number(const char *s, const char *path)
 	return v;
 }
 
+/* The columns of ap-score --tsv the report reads, found by the names in its
+   header line, wherever they are. */
+enum { COL_CLASS, COL_NAME, COL_N, COL_ACC, COL_AP, COL_IOU, NCOL };
+static const char *const col_name[NCOL] = {"class", "name", "n", "accuracy", "ap", "iou"};
+
+/* The tab-separated fields of line (changed in place); an empty field is a
+   field. Returns how many, in new memory at *f. */
+static int tsv_fields(char *line, char ***f)
+{
+	int n = 1;
+	for (const char *c = line; *c; c++)
+		n += *c == '\t';
+	*f = xmalloc(n * sizeof **f);
+	for (int i = 0; i < n; i++)
+		(*f)[i] = strsep(&line, "\t");
+	return n;
+}
+
 static scores *score(const char *pred_path)
 {
-	const char *args[] = {"--tsv", pred_path, NULL};
+	const char *args[] = {"--tsv", "--", pred_path, NULL};
 	char *text = run_tool("ap-score", args, 1);
 	scores *s = xcalloc(1, sizeof *s);
-	int cap = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		/* strsep, not strtok: an empty field is a field */
-		char *f[6], *rest = line;
-		int nf = 0;
-		while (rest && nf < 6)
-			f[nf++] = strsep(&rest, "\t");
-		if (nf < 6)
-			fatal("%s: ap-score wrote a line of %d fields", pred_path, nf);
-		if (!strcmp(f[0], "class"))
-			continue;
-		if (!strcmp(f[0], "mean")) {
-			s->mean_acc = tsv_number(f[3], pred_path);
-			s->mean_ap = tsv_number(f[4], pred_path);
-			s->mean_iou = tsv_number(f[5], pred_path);
-			continue;
+	int cap = 0, col[NCOL], ncol = 0;
+	char *save = NULL, **f = NULL;
+	char *line = strtok_r(text, "\n", &save);
+	if (!line)
+		fatal("%s: ap-score --tsv wrote nothing", pred_path);
+	ncol = tsv_fields(line, &f);
+	for (int c = 0; c < NCOL; c++) {
+		col[c] = -1;
+		for (int i = 0; i < ncol && col[c] < 0; i++)
+			if (!strcmp(f[i], col_name[c]))
+				col[c] = i;
+		if (col[c] < 0)
+			fatal("%s: ap-score --tsv wrote no column '%s'", pred_path, col_name[c]);
+	}
+	free(f);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		int nf = tsv_fields(line, &f);
+		if (nf != ncol)
+			fatal("%s: ap-score wrote a line of %d fields under a header of %d", pred_path, nf, ncol);
+		const char *what = f[col[COL_CLASS]];
+		if (!strcmp(what, "mean")) {
+			s->mean_acc = tsv_number(f[col[COL_ACC]], pred_path);
+			s->mean_ap = tsv_number(f[col[COL_AP]], pred_path);
+			s->mean_iou = tsv_number(f[col[COL_IOU]], pred_path);
+		} else if (!strcmp(what, "all")) {
+			s->all_acc = tsv_number(f[col[COL_ACC]], pred_path);
+		} else {
+			if (s->n == cap) {
+				cap = cap ? 2 * cap : 16;
+				s->name = xrealloc(s->name, cap * sizeof *s->name);
+				s->count = xrealloc(s->count, cap * sizeof *s->count);
+				s->acc = xrealloc(s->acc, cap * sizeof *s->acc);
+				s->ap = xrealloc(s->ap, cap * sizeof *s->ap);
+				s->iou = xrealloc(s->iou, cap * sizeof *s->iou);
+			}
+			s->name[s->n] = xstrdup(f[col[COL_NAME]]);
+			s->count[s->n] = tsv_number(f[col[COL_N]], pred_path);
+			s->acc[s->n] = tsv_number(f[col[COL_ACC]], pred_path);
+			s->ap[s->n] = tsv_number(f[col[COL_AP]], pred_path);
+			s->iou[s->n] = tsv_number(f[col[COL_IOU]], pred_path);
+			s->n++;
 		}
-		if (!strcmp(f[0], "all")) {
-			s->all_acc = tsv_number(f[3], pred_path);
-			continue;
-		}
-		if (s->n == cap) {
-			cap = cap ? 2 * cap : 16;
-			s->name = xrealloc(s->name, cap * sizeof *s->name);
-			s->count = xrealloc(s->count, cap * sizeof *s->count);
-			s->acc = xrealloc(s->acc, cap * sizeof *s->acc);
-			s->ap = xrealloc(s->ap, cap * sizeof *s->ap);
-			s->iou = xrealloc(s->iou, cap * sizeof *s->iou);
-		}
-		s->name[s->n] = xstrdup(f[1]);
-		s->count[s->n] = tsv_number(f[2], pred_path);
-		s->acc[s->n] = tsv_number(f[3], pred_path);
-		s->ap[s->n] = tsv_number(f[4], pred_path);
-		s->iou[s->n] = tsv_number(f[5], pred_path);
-		s->n++;
+		free(f);
 	}
 	free(text);
 	return s;
@@ -316,7 +325,7 @@ static void ap_table(FILE *f, const scores *s)
 static void curves(FILE *f, const opts *o, const char *log, const char *png, const char *caption)
 {
 	char *out = in_dir(o, png);
-	const char *args[] = {"-o", out, log, NULL};
+	const char *args[] = {"-o", out, "--", log, NULL};
 	run_tool("curve-plot", args, 0);
 	fputs("<h3>Training curves</h3>\n", f);
 	figure(f, png, caption);
@@ -327,7 +336,7 @@ static void filters(FILE *f, const opts *o, const char *model, const char *png)
 {
 	char *out = in_dir(o, png);
 	/* 16 pixels a weight: a 3x3 filter is a tile of 48 */
-	const char *args[] = {"--scale", "16", "-o", out, model, NULL};
+	const char *args[] = {"--scale", "16", "-o", out, "--", model, NULL};
 	run_tool("filters-dump", args, 0);
 	fputs("<h3>First-layer filters</h3>\n", f);
 	figure(f, png, "filters of the first convolution, each scaled to its own range");
@@ -337,8 +346,9 @@ static void filters(FILE *f, const opts *o, const char *model, const char *png)
 static void examples(FILE *f, const opts *o, const char *data, const char *pred, const char *png,
 		     const char *caption)
 {
-	char *out = in_dir(o, png);
-	const char *args[] = {"--data", data, "--pred", pred, "-k", o->k, "--seed", "1", "-o", out, NULL};
+	char *out = in_dir(o, png), k[24];
+	snprintf(k, sizeof k, "%ld", o->k);
+	const char *args[] = {"--data", data, "--pred", pred, "-k", k, "--seed", "1", "-o", out, NULL};
 	run_tool("sample-grid", args, 0);
 	figure(f, png, caption);
 	free(out);
@@ -457,31 +467,35 @@ int main(int argc, char **argv)
 	tool_start("nn-report");
 	opts o = {0};
 	o.title = "nnpipe report";
-	o.k = "4";
-	struct { const char *name; const char **val; } table[] = {
-		{"-o", &o.dir}, {"--title", &o.title}, {"-k", &o.k},
-		{"--cls-model", &o.cls_model}, {"--cls-log", &o.cls_log}, {"--cls-val", &o.cls_val},
-		{"--cls-val-data", &o.cls_val_data}, {"--cls-test", &o.cls_test}, {"--cls-data", &o.cls_data},
-		{"--seg-model", &o.seg_model}, {"--seg-log", &o.seg_log}, {"--seg-test", &o.seg_test},
-		{"--seg-data", &o.seg_data}, {"--seg-index", &o.seg_index},
+	o.k = 4;
+	opt table[] = {
+		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help = "the folder of the report"},
+		{"title", 0, OPT_STRING, &o.title, .arg = "TEXT", .help = "title of the page (default nnpipe report)"},
+		{.kind = OPT_HEADING, .help = "Classification:"},
+		{"cls-model", 0, OPT_STRING, &o.cls_model, .arg = "FILE",
+		 .help = "model: network description and hyperparameters, filters"},
+		{"cls-log", 0, OPT_STRING, &o.cls_log, .arg = "FILE",
+		 .help = "metrics log of nn-train: loss and accuracy curves"},
+		{"cls-val", 0, OPT_STRING, &o.cls_val, .arg = "FILE",
+		 .help = "predictions on the validation set (nn-predict)"},
+		{"cls-val-data", 0, OPT_STRING, &o.cls_val_data, .arg = "FILE",
+		 .help = "the validation dataset stream: examples"},
+		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set"},
+		{"cls-data", 0, OPT_STRING, &o.cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
+		{NULL, 'k', OPT_INT, &o.k, 1, 1000, .arg = "K", .help = "examples of each kind per class (default 4)"},
+		{.kind = OPT_HEADING, .help = "Segmentation:"},
+		{"seg-model", 0, OPT_STRING, &o.seg_model, .arg = "FILE", .help = "model"},
+		{"seg-log", 0, OPT_STRING, &o.seg_log, .arg = "FILE", .help = "metrics log"},
+		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP"},
+		{"seg-data", 0, OPT_STRING, &o.seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
+		{"seg-index", 0, OPT_STRING, &o.seg_index, .arg = "LIST",
+		 .help = "test images shown as triplets, numbers from 0 as 0,5,7\n(default the first four)"},
+		OPT_END,
 	};
-	int ntable = sizeof table / sizeof table[0];
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help")) {
-			usage();
-			return 0;
-		}
-		int known = 0;
-		for (int t = 0; t < ntable && !known; t++)
-			known = opt_value(argv, argc, &i, table[t].name, table[t].val);
-		if (!known)
-			usage_error("unexpected argument '%s'", argv[i]);
-	}
+	if (opt_parse(table, argc, argv, usage))
+		usage_error("unexpected argument '%s'", argv[0]);
 	if (!o.dir)
 		usage_error("no output folder (-o DIR)");
-	long k;
-	if (!parse_int(o.k, &k) || k < 1 || k > 1000)
-		usage_error("-k: expected 1 to 1000, got '%s'", o.k);
 	int cls = o.cls_model || o.cls_log || o.cls_val || o.cls_test;
 	int seg = o.seg_model || o.seg_log || o.seg_test;
 	if (!cls && !seg)

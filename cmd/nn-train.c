@@ -7,6 +7,7 @@
 #include "json.h"
 #include "model.h"
 #include "net.h"
+#include "opt.h"
 #include "optim.h"
 #include "output.h"
 #include "util.h"
@@ -20,40 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(void)
-{
-	printf("usage: nn-train [options] NET.net [TRAIN]\n"
-	       "       nn-train [options] --resume CHECKPOINT [TRAIN]\n"
-	       "Train the network described in NET.net on the dataset stream TRAIN\n"
-	       "(default: standard input) and write the model.\n\n"
-	       "  -o FILE               model file (default model.safetensors; NAME when resuming NAME.ckpt)\n"
-	       "  --checkpoint FILE     checkpoint for --resume (default: the model file + .ckpt)\n"
-	       "  --checkpoint-every N  also write the checkpoint every N steps (default: each epoch)\n"
-	       "  --resume FILE         continue a checkpoint where it stopped\n"
-	       "  --other-data          resume on a training stream other than the checkpoint's\n"	       "  --epochs N            passes over the training data (default 3)\n"
-	       "  --batch N             samples per step (default 64)\n"
-	       "  --opt sgd|adam|adamw  optimiser (default adam)\n"
-	       "  --lr X                learning rate (default 1e-3)\n"
-	       "  --momentum X          SGD momentum (default 0)\n"
-	       "  --nesterov            SGD with Nesterov momentum\n"
-	       "  --wd X                weight decay (default 0; 1e-2 for adamw)\n"
-	       "  --betas B1,B2         Adam betas (default 0.9,0.999)\n"
-	       "  --sched SPEC          const, step:EPOCHS[:GAMMA] or cosine[:MIN_LR] (default const)\n"
-	       "  --warmup N            linear learning-rate warm-up over N steps\n"
-	       "  --class-weights LIST  loss weight per class, e.g. 1,1,5,1,1\n"
-	       "  --augment SPEC        none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7\n"
-	       "  --normalize data|none per-channel input normalisation from the training data (default data)\n"
-	       "  --seed N              data order, initialisation and augmentation (default 1)\n"
-	       "  --threads N           CPU threads, 1 to 1024 (default: all cores)\n"
-	       "  --device auto|cpu|cuda\n"
-	       "  --precision fp32|tf32 matrix maths on the GPU (default fp32)\n"
-	       "  --val FILE            validation dataset stream\n"
-	       "  --val-every N         validate every N steps (default: at each log point)\n"
-	       "  --log FILE            metrics log (TSV: step epoch split loss accuracy lr seconds)\n"
-	       "  --log-every N         log every N steps (default 100)\n"
-	       "  -q, --quiet           no progress on stderr\n"
-	       "  --help                this help\n");
-}
+static const char usage[] =
+	"usage: nn-train [options] NET.net [TRAIN]\n"
+	"       nn-train [options] --resume CHECKPOINT [TRAIN]\n"
+	"Train the network described in NET.net on the dataset stream TRAIN\n"
+	"(default: standard input) and write the model.\n\n";
 
 typedef struct config {
 	const char *opt;
@@ -64,6 +36,38 @@ typedef struct config {
 	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
 	int nowned;
 } config;
+
+typedef struct augment {
+	int flip;
+	float crop;   /* smallest scale; 1 = no crop */
+} augment;
+
+/* One training run: what the command line asks for, then what each step of
+   main() makes of it. */
+typedef struct run {
+	config c;
+	opt *opts;        /* the option table, which records what was given */
+	const char *net_path, *train_path, *out, *ckpt, *resume, *val_path, *log_path;
+	const char *device, *precision;
+	long threads;
+	int quiet, other_data;
+	char *own_out, *own_ckpt;
+	const backend *be;
+	net *n;
+	model_info mi;
+	optim *o;
+	long step;        /* steps done */
+	sched sc;
+	augment aug;
+	float *class_w;   /* on the device; NULL: every class weighs 1 */
+	dataset *train, *val;
+	devdata *dd, *vd;
+	long N, spe, total;   /* samples, steps per epoch, steps in all */
+	int batch;
+	FILE *log;
+	double t0;        /* when training started */
+	double last_loss; /* training loss of the last log interval */
+} run;
 
 static volatile sig_atomic_t interrupted;
 
@@ -78,84 +82,99 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* The training configuration as the checkpoint keeps it. */
 static char *config_json(const config *c, long train_n, uint64_t train_fp)
 {
-	char *s = xmalloc(2048);
-	char *cw = json_quote(c->class_weights), *au = json_quote(c->augment), *sc = json_quote(c->sched);
-	char *no = json_quote(c->normalize);
-	snprintf(s, 2048,
-		 "{\"opt\": \"%s\", \"lr\": %.9g, \"momentum\": %.9g, \"nesterov\": %d, \"wd\": %.9g, "
-		 "\"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, \"batch\": %ld, \"epochs\": %ld, "
-		 "\"seed\": %ld, \"sched\": %s, \"warmup\": %ld, \"class_weights\": %s, \"augment\": %s, "
-		 "\"normalize\": %s, \"log_every\": %ld, \"val_every\": %ld, \"checkpoint_every\": %ld, "
-		 "\"train_samples\": %ld, \"train_fingerprint\": \"%016llx\"}",
-		 c->opt, c->lr, c->momentum, c->nesterov, c->wd, c->beta1, c->beta2, c->eps, c->batch,
-		 c->epochs, c->seed, sc, c->warmup, cw, au, no, c->log_every, c->val_every, c->ckpt_every,
-		 train_n, (unsigned long long)train_fp);
-	free(cw), free(au), free(sc), free(no);
-	return s;
+	char fp[20];
+	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)train_fp);
+	json_writer w = {0};
+	json_object_begin(&w);
+	json_key(&w, "opt"), json_string(&w, c->opt);
+	json_key(&w, "lr"), json_number(&w, c->lr);
+	json_key(&w, "momentum"), json_number(&w, c->momentum);
+	json_key(&w, "nesterov"), json_int(&w, c->nesterov);
+	json_key(&w, "wd"), json_number(&w, c->wd);
+	json_key(&w, "beta1"), json_number(&w, c->beta1);
+	json_key(&w, "beta2"), json_number(&w, c->beta2);
+	json_key(&w, "eps"), json_number(&w, c->eps);
+	json_key(&w, "batch"), json_int(&w, c->batch);
+	json_key(&w, "epochs"), json_int(&w, c->epochs);
+	json_key(&w, "seed"), json_int(&w, c->seed);
+	json_key(&w, "sched"), json_string(&w, c->sched);
+	json_key(&w, "warmup"), json_int(&w, c->warmup);
+	json_key(&w, "class_weights"), json_string(&w, c->class_weights);
+	json_key(&w, "augment"), json_string(&w, c->augment);
+	json_key(&w, "normalize"), json_string(&w, c->normalize);
+	json_key(&w, "log_every"), json_int(&w, c->log_every);
+	json_key(&w, "val_every"), json_int(&w, c->val_every);
+	json_key(&w, "checkpoint_every"), json_int(&w, c->ckpt_every);
+	json_key(&w, "train_samples"), json_int(&w, train_n);
+	json_key(&w, "train_fingerprint"), json_string(&w, fp);
+	json_object_end(&w);
+	return json_writer_finish(&w);
 }
 
 /* Restores the configuration saved in a checkpoint; options given on the
-   command line (set[] flags) win. A restored number must pass the checks of
-   its option: a damaged file must not bring a batch of 0 (a division by zero)
-   or an epoch count whose steps overflow. */
-static void config_restore(config *c, const char *cfg, const char *path, const char *given)
+   command line win. A restored number must pass the checks of its option:
+   a damaged file must not bring a batch of 0 (a division by zero) or an
+   epoch count whose steps overflow. */
+static void config_restore(config *c, const char *cfg, const char *path, const opt *opts)
 {
 	const char *err;
 	json *j = cfg ? json_parse(cfg, strlen(cfg), &err) : NULL;
 	if (!j || j->kind != JSON_OBJECT)
 		fatal("%s: checkpoint has no readable training configuration", path);
-#define RESTORE(key, type)                                                     \
+#define RESTORE(key, option, type)                                             \
 	json *v = json_get(j, key);                                            \
-	if (v && v->kind == (type) && !strstr(given, " " key " "))
-#define NUM(key, field, ok)                                                    \
+	if (v && v->kind == (type) && !opt_given(opts, option))
+#define NUM(key, option, field, ok)                                            \
 	do {                                                                   \
-		RESTORE(key, JSON_NUMBER) {                                    \
+		RESTORE(key, option, JSON_NUMBER) {                            \
 			double x = v->number;                                  \
 			if (!(ok))                                             \
 				fatal("%s: training configuration: bad %s", path, key); \
 			c->field = x;                                          \
 		}                                                              \
 	} while (0)
-#define INT(key, field, lo, hi)                                                \
+#define INT(key, option, field, lo, hi)                                        \
 	do {                                                                   \
-		RESTORE(key, JSON_NUMBER) {                                    \
+		RESTORE(key, option, JSON_NUMBER) {                            \
 			if (!v->is_int || v->integer < (lo) || v->integer > (hi)) \
 				fatal("%s: training configuration: bad %s", path, key); \
 			c->field = v->integer;                                 \
 		}                                                              \
 	} while (0)
-#define STR(key, field)                                                        \
+#define STR(key, option, field)                                                \
 	do {                                                                   \
-		RESTORE(key, JSON_STRING)                                      \
+		RESTORE(key, option, JSON_STRING)                              \
 			c->field = c->owned[c->nowned++] = xstrdup(v->str);   \
 	} while (0)
-	STR("opt", opt);
-	NUM("lr", lr, x >= 0);
-	NUM("momentum", momentum, x >= 0);
-	INT("nesterov", nesterov, 0, 1);
-	NUM("wd", wd, x >= 0);
-	NUM("beta1", beta1, x >= 0 && x < 1);
-	NUM("beta2", beta2, x >= 0 && x < 1);
-	NUM("eps", eps, x >= 0);
-	INT("batch", batch, 1, INT_MAX);
-	INT("epochs", epochs, 1, INT_MAX);
-	INT("seed", seed, 0, LONG_MAX);
-	STR("sched", sched);
-	INT("warmup", warmup, 0, LONG_MAX);
-	STR("class_weights", class_weights);
-	STR("augment", augment);
-	STR("normalize", normalize);
-	INT("log_every", log_every, 1, LONG_MAX);
-	INT("val_every", val_every, 0, LONG_MAX);
-	INT("checkpoint_every", ckpt_every, 0, LONG_MAX);
+	STR("opt", "opt", opt);
+	NUM("lr", "lr", lr, x >= 0);
+	NUM("momentum", "momentum", momentum, x >= 0);
+	INT("nesterov", "nesterov", nesterov, 0, 1);
+	NUM("wd", "wd", wd, x >= 0);
+	NUM("beta1", "betas", beta1, x >= 0 && x < 1);
+	NUM("beta2", "betas", beta2, x >= 0 && x < 1);
+	NUM("eps", "eps", eps, x >= 0);
+	INT("batch", "batch", batch, 1, INT_MAX);
+	INT("epochs", "epochs", epochs, 1, INT_MAX);
+	INT("seed", "seed", seed, 0, LONG_MAX);
+	STR("sched", "sched", sched);
+	INT("warmup", "warmup", warmup, 0, LONG_MAX);
+	STR("class_weights", "class-weights", class_weights);
+	STR("augment", "augment", augment);
+	STR("normalize", "normalize", normalize);
+	INT("log_every", "log-every", log_every, 1, LONG_MAX);
+	INT("val_every", "val-every", val_every, 0, LONG_MAX);
+	INT("checkpoint_every", "checkpoint-every", ckpt_every, 0, LONG_MAX);
 #undef RESTORE
 #undef NUM
 #undef INT
 #undef STR
 	json_free(j);
 }
+
 
 /* A resumed run continues on the data it was trained on: the checkpoint's
    sample count and fingerprint against the stream's (a checkpoint written
@@ -176,27 +195,23 @@ static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, 
 	json_free(j);
 }
 
-/* A bad setting is bad usage when it was given on the command line, and bad
-   input when it came from the checkpoint being resumed. */
-static void setting_error(const char *resume, const char *given, const char *key, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 4, 5)));
-static void setting_error(const char *resume, const char *given, const char *key, const char *fmt, ...)
+/* A bad setting is bad usage when it was given on the command line (the
+   option named), and bad input when it came from the checkpoint being
+   resumed. */
+static void setting_error(const run *r, const char *option, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+static void setting_error(const run *r, const char *option, const char *fmt, ...)
 {
-	char msg[256], k[40];
+	char *msg;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		fatal("out of memory");
 	va_end(ap);
-	snprintf(k, sizeof k, " %s ", key);
-	if (resume && !strstr(given, k))
-		fatal("%s: training configuration: %s", resume, msg);
+	if (r->resume && !opt_given(r->opts, option))
+		fatal("%s: training configuration: %s", r->resume, msg);
 	usage_error("%s", msg);
 }
-
-typedef struct augment {
-	int flip;
-	float crop;   /* smallest scale; 1 = no crop */
-} augment;
 
 static int augment_parse(const char *s, augment *a)
 {
@@ -293,186 +308,126 @@ static void fmt_time(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-int main(int argc, char **argv)
+/* --betas B1,B2 into the configuration (dest). */
+static void betas_option(const opt *o, const char *v)
 {
-	tool_start("nn-train");
-	config c = {"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-		    "const", "none", "", "data", {0}, 0};
-	const char *net_path = NULL, *train_path = NULL, *out = "model.safetensors", *ckpt = NULL;
-	const char *resume = NULL, *val_path = NULL, *log_path = NULL, *device = "auto";
-	const char *precision = "fp32";
-	long threads = 0;
-	int quiet = 0, wd_given = 0, out_given = 0, other_data = 0;
-	char given[512] = " ";
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		char *a = argv[i];
-		long iv;
-		double fv;
-#define MARK(key) strncat(given, key " ", sizeof given - strlen(given) - 1)
-#define INTOPT(name, key, field, lo, hi)                                                      \
-	if (opt_value(argv, argc, &i, name, &v)) {                                            \
-		if (!parse_int(v, &iv) || iv < (lo) || iv > (hi))                             \
-			usage_error("%s: bad value '%s'", name, v);                           \
-		c.field = iv;                                                                 \
-		MARK(key);                                                                    \
-		continue;                                                                     \
-	}
-#define FLOATOPT(name, key, field, lo)                                                        \
-	if (opt_value(argv, argc, &i, name, &v)) {                                            \
-		if (!parse_float(v, &fv) || fv < (lo))                                        \
-			usage_error("%s: bad value '%s'", name, v);                           \
-		c.field = fv;                                                                 \
-		MARK(key);                                                                    \
-		continue;                                                                     \
-	}
-		if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-			usage();
-			return 0;
-		}
-		if (opt_value(argv, argc, &i, "-o", &v)) {
-			out = v;
-			out_given = 1;
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--checkpoint", &v)) {
-			ckpt = v;
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--resume", &v)) {
-			resume = v;
-			continue;
-		}
-		/* epochs and steps fit in int and their product in long */
-		INTOPT("--epochs", "epochs", epochs, 1, INT_MAX)
-		INTOPT("--batch", "batch", batch, 1, INT_MAX)
-		INTOPT("--seed", "seed", seed, 0, LONG_MAX)
-		INTOPT("--warmup", "warmup", warmup, 0, LONG_MAX)
-		INTOPT("--log-every", "log_every", log_every, 1, LONG_MAX)
-		INTOPT("--val-every", "val_every", val_every, 1, LONG_MAX)
-		INTOPT("--checkpoint-every", "checkpoint_every", ckpt_every, 1, LONG_MAX)
-		FLOATOPT("--lr", "lr", lr, 0)
-		FLOATOPT("--momentum", "momentum", momentum, 0)
-		FLOATOPT("--eps", "eps", eps, 0)
-		if (opt_value(argv, argc, &i, "--wd", &v)) {
-			if (!parse_float(v, &fv) || fv < 0)
-				usage_error("--wd: bad value '%s'", v);
-			c.wd = fv;
-			wd_given = 1;
-			MARK("wd");
-			continue;
-		}
-		if (opt_flag(argv, &i, "--nesterov")) {
-			c.nesterov = 1;
-			MARK("nesterov");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--betas", &v)) {
-			float b[2];
-			if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
-				usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999");
-			c.beta1 = b[0], c.beta2 = b[1];
-			MARK("beta1");
-			MARK("beta2");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--opt", &v)) {
-			if (optim_kind_parse(v) < 0)
-				usage_error("--opt: unknown optimiser '%s' (sgd, adam, adamw)", v);
-			c.opt = v;
-			MARK("opt");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--sched", &v)) {
-			c.sched = v;
-			MARK("sched");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--class-weights", &v)) {
-			c.class_weights = v;
-			MARK("class_weights");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--augment", &v)) {
-			c.augment = v;
-			MARK("augment");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--normalize", &v)) {
-			if (strcmp(v, "data") && strcmp(v, "none"))
-				usage_error("--normalize: 'data' or 'none'");
-			c.normalize = v;
-			MARK("normalize");
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--threads", &v)) {
-			if (!parse_int(v, &threads) || threads < 0 || threads > 1024)
-				usage_error("--threads: expected 0 (every core) to 1024, got '%s'", v);
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--device", &v)) {
-			device = v;
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--precision", &v)) {
-			if (strcmp(v, "fp32") && strcmp(v, "tf32"))
-				usage_error("--precision: 'fp32' or 'tf32'");
-			precision = v;
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--val", &v)) {
-			val_path = v;
-			continue;
-		}
-		if (opt_value(argv, argc, &i, "--log", &v)) {
-			log_path = v;
-			continue;
-		}
-		if (opt_flag(argv, &i, "-q") || opt_flag(argv, &i, "--quiet")) {
-			quiet = 1;
-			continue;
-		}
-		if (opt_flag(argv, &i, "--other-data")) {
-			other_data = 1;
-			continue;
-		}
-		if (a[0] == '-' && a[1])
-			usage_error("unknown option '%s'", a);
-		if (!resume && !net_path)
-			net_path = a;
-		else if (!train_path)
-			train_path = a;
-		else
-			usage_error("too many arguments");
-	}
-#undef INTOPT
-#undef FLOATOPT
-	if (!resume && !net_path)
+	config *c = o->dest;
+	float b[2];
+	if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
+		usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999, got '%s'", v);
+	c->beta1 = b[0], c->beta2 = b[1];
+}
+
+static void optimiser_option(const opt *o, const char *v)
+{
+	if (optim_kind_parse(v) < 0)
+		usage_error("--opt: unknown optimiser '%s' (sgd, adam, adamw)", v);
+	*(const char **)o->dest = v;
+}
+
+/* The option table of nn-train, pointing into r; freed with the run. */
+static opt *options_new(run *r)
+{
+	config *c = &r->c;
+	/* epochs and steps fit in int and their product in long */
+	opt t[] = {
+		{NULL, 'o', OPT_STRING, &r->out, .arg = "FILE",
+		 .help = "model file (default model.safetensors; NAME when resuming NAME.ckpt)"},
+		{"checkpoint", 0, OPT_STRING, &r->ckpt, .arg = "FILE",
+		 .help = "checkpoint for --resume (default: the model file + .ckpt)"},
+		{"checkpoint-every", 0, OPT_INT, &c->ckpt_every, 1, LONG_MAX, .arg = "N", .help =
+		 "also write the checkpoint every N steps (default: each epoch)"},
+		{"resume", 0, OPT_STRING, &r->resume, .arg = "FILE", .help = "continue a checkpoint where it stopped"},
+		{"other-data", 0, OPT_FLAG, &r->other_data,
+		 .help = "resume on a training stream other than the checkpoint's"},
+		{"epochs", 0, OPT_INT, &c->epochs, 1, INT_MAX, .arg = "N", .help = "passes over the training data (default 3)"},
+		{"batch", 0, OPT_INT, &c->batch, 1, INT_MAX, .arg = "N", .help = "samples per step (default 64)"},
+		{"opt", 0, OPT_CUSTOM, &c->opt, .arg = "sgd|adam|adamw", .help = "optimiser (default adam)",
+		 .parse = optimiser_option},
+		{"lr", 0, OPT_FLOAT, &c->lr, 0, INFINITY, .arg = "X", .help = "learning rate (default 1e-3)"},
+		{"momentum", 0, OPT_FLOAT, &c->momentum, 0, INFINITY, .arg = "X", .help = "SGD momentum (default 0)"},
+		{"nesterov", 0, OPT_FLAG, &c->nesterov, .help = "SGD with Nesterov momentum"},
+		{"wd", 0, OPT_FLOAT, &c->wd, 0, INFINITY, .arg = "X", .help = "weight decay (default 0; 1e-2 for adamw)"},
+		{"betas", 0, OPT_CUSTOM, c, .arg = "B1,B2", .help = "Adam betas (default 0.9,0.999)",
+		 .parse = betas_option},
+		{"eps", 0, OPT_FLOAT, &c->eps, 0, INFINITY, .arg = "X", .help = "Adam epsilon (default 1e-8)"},
+		{"sched", 0, OPT_STRING, &c->sched, .arg = "SPEC",
+		 .help = "const, step:EPOCHS[:GAMMA] or cosine[:MIN_LR] (default const)"},
+		{"warmup", 0, OPT_INT, &c->warmup, 0, LONG_MAX, .arg = "N", .help = "linear learning-rate warm-up over N steps"},
+		{"class-weights", 0, OPT_STRING, &c->class_weights, .arg = "LIST",
+		 .help = "loss weight per class, e.g. 1,1,5,1,1"},
+		{"augment", 0, OPT_STRING, &c->augment, .arg = "SPEC",
+		 .help = "none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7"},
+		{"normalize", 0, OPT_CUSTOM, &c->normalize, .arg = "data|none",
+		 .help = "per-channel input normalisation from the training data (default data)",
+		 .parse = opt_choice},
+		{"seed", 0, OPT_INT, &c->seed, 0, LONG_MAX, .arg = "N", .help =
+		 "data order, initialisation and augmentation (default 1)"},
+		{"threads", 0, OPT_INT, &r->threads, 0, 1024, .arg = "N", .help = "CPU threads, 1 to 1024 (default 0: all cores)",
+		 .expect = "0 (every core) to 1024"},
+		{"device", 0, OPT_CUSTOM, &r->device, .arg = "auto|cpu|cuda", .help = "where to train (default auto)",
+		 .parse = opt_choice},
+		{"precision", 0, OPT_CUSTOM, &r->precision, .arg = "fp32|tf32",
+		 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice},
+		{"val", 0, OPT_STRING, &r->val_path, .arg = "FILE", .help = "validation dataset stream"},
+		{"val-every", 0, OPT_INT, &c->val_every, 1, LONG_MAX, .arg = "N", .help =
+		 "validate every N steps (default: at each log point)"},
+		{"log", 0, OPT_STRING, &r->log_path, .arg = "FILE",
+		 .help = "metrics log (TSV: step epoch split loss accuracy lr seconds)"},
+		{"log-every", 0, OPT_INT, &c->log_every, 1, LONG_MAX, .arg = "N", .help = "log every N steps (default 100)"},
+		{"quiet", 'q', OPT_FLAG, &r->quiet, .help = "no progress on stderr"},
+		OPT_END,
+	};
+	return memcpy(xmalloc(sizeof t), t, sizeof t);
+}
+
+/* Step 1, the configuration: options and operands, and the names of the
+   outputs. */
+static void configure(run *r, int argc, char **argv)
+{
+	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
+			"const", "none", "", "data", {0}, 0};
+	r->out = "model.safetensors";
+	r->device = "auto";
+	r->precision = "fp32";
+	r->last_loss = NAN;
+	r->opts = options_new(r);
+	int nargs = opt_parse(r->opts, argc, argv, usage);
+	int need = r->resume ? 0 : 1;
+	if (nargs < need)
 		usage_error("no network description given");
-	if (train_path && val_path && !strcmp(train_path, val_path) && strcmp(train_path, "-"))
+	if (nargs > need + 1)
+		usage_error("too many arguments");
+	r->net_path = r->resume ? NULL : argv[0];
+	r->train_path = nargs > need ? argv[need] : NULL;
+	if (r->train_path && r->val_path && !strcmp(r->train_path, r->val_path) && strcmp(r->train_path, "-"))
 		note("warning: validating on the training data");
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
 	   interrupted run would have */
-	size_t rl = resume ? strlen(resume) : 0;
-	char *own_out = NULL, *own_ckpt = NULL;
-	if (resume && !out_given && rl > 5 && !strcmp(resume + rl - 5, ".ckpt")) {
-		out = own_out = xstrdup(resume);
-		own_out[rl - 5] = 0;
+	size_t rl = r->resume ? strlen(r->resume) : 0;
+	if (r->resume && !opt_given(r->opts, "o") && rl > 5 && !strcmp(r->resume + rl - 5, ".ckpt")) {
+		r->out = r->own_out = xstrdup(r->resume);
+		r->own_out[rl - 5] = 0;
 	}
-	if (!ckpt) {
-		ckpt = own_ckpt = xmalloc(strlen(out) + 8);
-		sprintf(own_ckpt, "%s.ckpt", out);
+	if (!r->ckpt) {
+		r->ckpt = r->own_ckpt = xmalloc(strlen(r->out) + 8);
+		sprintf(r->own_ckpt, "%s.ckpt", r->out);
 	}
+}
 
-	/* no output may be an input; the checkpoint that --resume continues
-	   into is the exception: it is read whole first, replaced atomically */
-	const char *model_in = resume ? resume : net_path, *train_in = train_path ? train_path : "-";
-	int into_resumed = resume && same_file(ckpt, resume);
-	io_check(IO_LIST(model_in, train_in, val_path), IO_LIST(out, log_path, into_resumed ? NULL : ckpt));
-	io_check(IO_LIST(train_in, val_path), IO_LIST(out, log_path, ckpt));
+/* Step 2: no output may be an input, and each can be written. */
+static void outputs_check(const run *r)
+{
+	/* the checkpoint that --resume continues into is the exception: it is
+	   read whole first, replaced atomically */
+	const char *model_in = r->resume ? r->resume : r->net_path;
+	const char *train_in = r->train_path ? r->train_path : "-";
+	int into_resumed = r->resume && same_file(r->ckpt, r->resume);
+	io_check(IO_LIST(model_in, train_in, r->val_path), IO_LIST(r->out, r->log_path, into_resumed ? NULL : r->ckpt));
+	io_check(IO_LIST(train_in, r->val_path), IO_LIST(r->out, r->log_path, r->ckpt));
 
 	/* fail now, not after an epoch, when the outputs cannot be written */
-	const char *outs[2] = {out, ckpt};
+	const char *outs[2] = {r->out, r->ckpt};
 	for (int k = 0; k < 2; k++) {
 		char *dir = xstrdup(outs[k]), *slash = strrchr(dir, '/');
 		if (slash)
@@ -481,282 +436,383 @@ int main(int argc, char **argv)
 			fatal("%s: cannot write there: %s", outs[k], strerror(errno));
 		free(dir);
 	}
-	const backend *be = backend_get(device);
-	be->set_threads((int)threads);
-	be->set_precision(!strcmp(precision, "tf32"));
+}
 
-	/* the network and, when resuming, its optimiser and step */
-	net *n;
-	model_info mi;
-	optim *o = NULL;
-	long step = 0;
-	if (resume) {
-		n = model_load(resume, be, &mi, &o);
-		config_restore(&c, mi.config, resume, given);
-		step = mi.step;
-		if (optim_kind_parse(c.opt) != (int)o->kind)
-			setting_error(resume, given, "opt", "--opt: the checkpoint was trained with %s",
-				      optim_kind_name(o->kind));
+/* Step 3: the device. */
+static void device_open(run *r)
+{
+	r->be = backend_get(r->device);
+	r->be->set_threads((int)r->threads);
+	r->be->set_precision(!strcmp(r->precision, "tf32"));
+}
+
+/* Step 4: the network and, when resuming, its optimiser, step and
+   configuration. */
+static void model_open(run *r)
+{
+	if (r->resume) {
+		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
+		config_restore(&r->c, r->mi.config, r->resume, r->opts);
+		r->step = r->mi.step;
+		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
+			setting_error(r, "opt", "--opt: the checkpoint was trained with %s", optim_kind_name(r->o->kind));
 	} else {
-		char *text = read_text(net_path);
-		n = net_parse(text, net_path);
+		char *text = read_text(r->net_path);
+		r->n = net_parse(text, r->net_path);
 		free(text);
-		net_init(n, be, (uint64_t)c.seed);
-		memset(&mi, 0, sizeof mi);
+		net_init(r->n, r->be, (uint64_t)r->c.seed);
+		memset(&r->mi, 0, sizeof r->mi);
 	}
-	if (!wd_given && !resume && optim_kind_parse(c.opt) == OPT_ADAMW)
-		c.wd = 1e-2;
-	if (!quiet)
-		net_print(n, stderr);
+	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPT_ADAMW)
+		r->c.wd = 1e-2;
+	if (!r->quiet)
+		net_print(r->n, stderr);
+}
 
-	sched sc;
-	if (!sched_parse(c.sched, &sc))
-		setting_error(resume, given, "sched",
-			      "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])", c.sched);
-	sc.warmup = c.warmup;
-	augment aug;
-	if (!augment_parse(c.augment, &aug))
-		setting_error(resume, given, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", c.augment);
-	float cw[256];
-	float *class_w = NULL;
-	if (c.class_weights[0]) {
-		int k = parse_float_list(c.class_weights, cw, 256);
-		if (k != n->nclass)
-			setting_error(resume, given, "class_weights", "--class-weights: %d weights for %d classes",
-				      k < 0 ? 0 : k, n->nclass);
-		float sum = 0;
-		for (int i = 0; i < k; i++) {
-			if (!(cw[i] >= 0) || !isfinite(cw[i]))
-				setting_error(resume, given, "class_weights",
-					      "--class-weights: weights must be finite and not negative");
-			sum += cw[i];
-		}
-		/* the loss is a weighted mean: no weight at all is 0/0 */
-		if (!(sum > 0))
-			setting_error(resume, given, "class_weights", "--class-weights: at least one must be positive");
-		class_w = be->alloc(k * sizeof(float), "class weights");
-		be->upload(class_w, cw, k * sizeof(float));
+/* --class-weights: one finite, non-negative weight per class, uploaded. */
+static void class_weights_load(run *r)
+{
+	const char *s = r->c.class_weights;
+	int count = 1;
+	for (const char *p = s; *p; p++)
+		count += *p == ',';
+	float *cw = xmalloc(count * sizeof *cw);
+	int k = parse_float_list(s, cw, count);
+	if (k != r->n->nclass)
+		setting_error(r, "class-weights", "--class-weights: %d weights for %d classes", k < 0 ? 0 : k,
+			      r->n->nclass);
+	float sum = 0;
+	for (int i = 0; i < k; i++) {
+		if (!(cw[i] >= 0) || !isfinite(cw[i]))
+			setting_error(r, "class-weights", "--class-weights: weights must be finite and not negative");
+		sum += cw[i];
 	}
+	/* the loss is a weighted mean: no weight at all is 0/0 */
+	if (!(sum > 0))
+		setting_error(r, "class-weights", "--class-weights: at least one must be positive");
+	r->class_w = r->be->alloc(k * sizeof(float), "class weights");
+	r->be->upload(r->class_w, cw, k * sizeof(float));
+	free(cw);
+}
 
-	/* data */
-	dataset *train = dataset_read(train_path, "dataset");
-	if (!train->y)
-		fatal("%s: the training stream has no labels", path_name(train_path));
-	if (train->x->ndim != 4 || train->x->shape[1] > MODEL_MAXCHAN)
-		fatal("%s: expected images [N,C,H,W] with at most %d channels", path_name(train_path), MODEL_MAXCHAN);
-	check_fit(n, train, path_name(train_path));
-	if (!resume) {
-		mi.nchan = n->in_c;
-		if (!strcmp(c.normalize, "data")) {
-			data_stats(train->x, mi.mean, mi.std);
-		} else {
-			for (int ch = 0; ch < n->in_c; ch++)
-				mi.mean[ch] = 0, mi.std[ch] = 1;
-		}
-		if (train->names) {
-			mi.nclass = train->nclass;
-			mi.names = xcalloc(train->nclass, sizeof *mi.names);
-			for (int k = 0; k < train->nclass; k++)
-				mi.names[k] = xstrdup(train->names[k]);
-		}
-		o = optim_new(optim_kind_parse(c.opt), n);
-	}
-	o->momentum = c.momentum;
-	o->nesterov = c.nesterov;
-	o->wd = c.wd;
-	o->beta1 = c.beta1;
-	o->beta2 = c.beta2;
-	o->eps = c.eps;
-	long N = dataset_len(train);
-	if (N == 0)
-		fatal("%s: no samples", path_name(train_path));
-	uint64_t fp = dataset_fingerprint(train);
-	if (resume && !other_data)
-		same_data(resume, mi.config, N, fp, path_name(train_path));
-	free(mi.config);
-	mi.config = config_json(&c, N, fp);
-	int batch = c.batch < N ? (int)c.batch : (int)N;
-	devdata *dd = devdata_new(be, train, n, &mi, batch, path_name(train_path));
-	devdata *vd = NULL;
-	dataset *val = NULL;
-	if (val_path) {
-		val = dataset_read(val_path, "dataset");
-		if (!val->y)
-			fatal("%s: the validation stream has no labels", val_path);
-		vd = devdata_new(be, val, n, &mi, batch, val_path);
-	}
-	net_set_batch(n, batch);
-	long spe = (N + batch - 1) / batch, total = spe * c.epochs;
-	if (step > total)
-		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", resume, step, total,
-		      c.epochs);
-	if (resume && !quiet)
-		note("resuming %s at step %ld of %ld (epoch %ld)", resume, step, total, step / spe + 1);
+/* Step 5: the settings that need the network: schedule, augmentation and
+   class weights. */
+static void settings_check(run *r)
+{
+	if (!sched_parse(r->c.sched, &r->sc))
+		setting_error(r, "sched", "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])",
+			      r->c.sched);
+	r->sc.warmup = r->c.warmup;
+	if (!augment_parse(r->c.augment, &r->aug))
+		setting_error(r, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", r->c.augment);
+	if (r->c.class_weights[0])
+		class_weights_load(r);
+}
 
-	FILE *log = NULL;
-	if (log_path) {
-		int fresh = !resume || access(log_path, F_OK) != 0;
-		log = fopen(log_path, resume ? "a" : "w");
-		if (!log)
-			fatal("%s: cannot open: %s", log_path, strerror(errno));
-		if (fresh)
-			fprintf(log, "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n");
-		fflush(log);
+/* What a fresh run takes from its training data: the input normalisation
+   and the class names; and its optimiser. */
+static void fresh_start(run *r)
+{
+	model_info *mi = &r->mi;
+	net *n = r->n;
+	mi->nchan = n->in_c;
+	if (!strcmp(r->c.normalize, "data")) {
+		data_stats(r->train->x, mi->mean, mi->std);
+	} else {
+		for (int ch = 0; ch < n->in_c; ch++)
+			mi->mean[ch] = 0, mi->std[ch] = 1;
 	}
+	if (r->train->names) {
+		mi->nclass = r->train->nclass;
+		mi->names = xcalloc(r->train->nclass, sizeof *mi->names);
+		for (int k = 0; k < r->train->nclass; k++)
+			mi->names[k] = xstrdup(r->train->names[k]);
+	}
+	r->o = optim_new(optim_kind_parse(r->c.opt), n);
+}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	int tty = isatty(2) && !quiet;
-	int spatial = n->dense ? n->out_h * n->out_w : 1;
-	size_t outsz = net_output_size(n);
-	float *dlogits = be->alloc((size_t)batch * outsz * sizeof(float), "loss gradient");
-	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
-	be->zero(stats, STAT_N * sizeof(double));
-	int32_t *perm = xmalloc(N * sizeof *perm);
-	sample_xform *xf = xmalloc(N * sizeof *xf);
-	int perm_epoch = -1;
-	double t0 = now_seconds(), t_last = t0, t_bar = 0;
-	long seen_since = 0, step0 = step;
-	double last_val_loss = NAN, last_val_acc = NAN;
+/* Step 6: the data, on the device, and the number of steps. */
+static void data_load(run *r)
+{
+	const char *name = path_name(r->train_path);
+	r->train = dataset_read(r->train_path, "dataset");
+	if (!r->train->y)
+		fatal("%s: the training stream has no labels", name);
+	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
+		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
+	check_fit(r->n, r->train, name);
+	if (!r->resume)
+		fresh_start(r);
+	optim *o = r->o;
+	o->momentum = r->c.momentum;
+	o->nesterov = r->c.nesterov;
+	o->wd = r->c.wd;
+	o->beta1 = r->c.beta1;
+	o->beta2 = r->c.beta2;
+	o->eps = r->c.eps;
+	r->N = dataset_len(r->train);
+	if (r->N == 0)
+		fatal("%s: no samples", name);
+	uint64_t fp = dataset_fingerprint(r->train);
+	if (r->resume && !r->other_data)
+		same_data(r->resume, r->mi.config, r->N, fp, name);
+	free(r->mi.config);
+	r->mi.config = config_json(&r->c, r->N, fp);
+	r->batch = r->c.batch < r->N ? (int)r->c.batch : (int)r->N;
+	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->batch, name);
+	if (r->val_path) {
+		r->val = dataset_read(r->val_path, "dataset");
+		if (!r->val->y)
+			fatal("%s: the validation stream has no labels", r->val_path);
+		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->batch, r->val_path);
+	}
+	net_set_batch(r->n, r->batch);
+	r->spe = (r->N + r->batch - 1) / r->batch;
+	r->total = r->spe * r->c.epochs;
+	if (r->step > r->total)
+		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
+		      r->total, r->c.epochs);
+	if (r->resume && !r->quiet)
+		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->spe + 1);
+}
+
+/* Step 7: the metrics log, appended to when resuming. */
+static void log_open(run *r)
+{
+	if (!r->log_path)
+		return;
+	int fresh = !r->resume || access(r->log_path, F_OK) != 0;
+	r->log = fopen(r->log_path, r->resume ? "a" : "w");
+	if (!r->log)
+		fatal("%s: cannot open: %s", r->log_path, strerror(errno));
+	if (fresh)
+		fprintf(r->log, "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n");
+	fflush(r->log);
+}
+
+/* The state of the training loop between steps. */
+typedef struct loop {
+	int tty, spatial, check_every, perm_epoch;
+	float *dlogits;   /* on the device */
+	double *stats;    /* on the device: loss sums since the last log point */
+	int32_t *perm;
+	sample_xform *xf;
+	double t_last, t_bar;
+	long seen_since, step0;
+	double last_val_loss, last_val_acc;
+	float lr;
+} loop;
+
+/* The order of an epoch's samples and their transforms, uploaded once. */
+static void epoch_order(run *r, loop *l, int epoch)
+{
+	rng g;
+	rng_seed(&g, (uint64_t)r->c.seed, 0x5eed0000ULL + epoch);
+	for (long i = 0; i < r->N; i++)
+		l->perm[i] = (int32_t)i;
+	rng_shuffle(&g, (int *)l->perm, (int)r->N);
+	int augmented = r->aug.flip || r->aug.crop < 1;
+	for (long s = 0; augmented && s < r->spe; s++) {
+		long at = s * r->batch;
+		draw_xforms(&r->aug, (uint64_t)r->c.seed, (long)epoch * r->spe + s,
+			    (int)(r->N - at < r->batch ? r->N - at : r->batch), r->n->in_h, r->n->in_w, l->xf + at);
+	}
+	devdata_set_order(r->dd, l->perm, augmented ? l->xf : NULL);
+	l->perm_epoch = epoch;
+}
+
+/* One step: forward, loss, backward, update. */
+static int train_step(run *r, loop *l)
+{
+	net *n = r->n;
+	int epoch = (int)(r->step / r->spe);
+	long j = r->step % r->spe;
+	if (epoch != l->perm_epoch)
+		epoch_order(r, l, epoch);
+	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
+	devdata_gather(r->dd, j * r->batch, count);
+	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
+	net_zero_grad(n);
+	net_forward(n, r->dd->xb, count, 1, (uint64_t)r->c.seed * 0x100000001b3ULL + r->step);
+	r->be->softmax_xent(count, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
+			    l->stats);
+	net_backward(n, l->dlogits);
+	optim_step(r->o, n, l->lr);
+	r->step++;
+	l->seen_since += count;
+	return epoch;
+}
+
+/* The progress line on a terminal. */
+static void progress_bar(const run *r, loop *l, int epoch, double now)
+{
+	double ips = (r->step - l->step0) * (double)r->batch / (now - r->t0), h[STAT_N];
+	char eta[32];
+	fmt_time((r->total - r->step) * (double)r->batch / (ips > 0 ? ips : 1), eta, sizeof eta);
+	r->be->download(h, l->stats, sizeof h);
+	fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1, r->c.epochs,
+		r->step, r->total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
+	l->t_bar = now;
+}
+
+/* A log point: the training loss and accuracy since the last one, the
+   validation when due, to the log and to stderr. */
+static void log_point(run *r, loop *l)
+{
+	const backend *be = r->be;
+	double h[STAT_N];
+	be->download(h, l->stats, sizeof h);
+	be->zero(l->stats, STAT_N * sizeof(double));
+	/* the download waited for the device: only now are its steps done */
+	double now = now_seconds();
+	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
+	double ips = l->seen_since / (now - l->t_last);
+	double ep = (double)r->step / r->spe;
+	long step = r->step;
+	if (r->log)
+		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
+	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
+	if (do_val) {
+		evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc);
+		if (r->log)
+			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
+				l->last_val_acc, l->lr, now_seconds() - r->t0);
+	}
+	if (r->log && (fflush(r->log) || ferror(r->log)))
+		fatal("%s: write error", r->log_path);
+	if (!r->quiet) {
+		if (l->tty)
+			fprintf(stderr, "\r\033[K");
+		if (do_val)
+			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0f img/s\n",
+				step, r->total, ep, loss, acc, l->last_val_loss, l->last_val_acc, ips);
+		else
+			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s\n", step, r->total,
+				ep, loss, acc, ips);
+	}
+	if (!isfinite(loss))
+		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
+	r->last_loss = loss;
+	l->seen_since = 0;
+	l->t_last = now_seconds();
+}
+
+/* Step 8: the training loop, until the last step or a signal; a checkpoint
+   at the end of each epoch and every --checkpoint-every steps. */
+static void train(run *r)
+{
+	const backend *be = r->be;
+	loop l = {0};
+	l.tty = isatty(2) && !r->quiet;
+	l.spatial = r->n->dense ? r->n->out_h * r->n->out_w : 1;
+	l.dlogits = be->alloc((size_t)r->batch * net_output_size(r->n) * sizeof(float), "loss gradient");
+	l.stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
+	be->zero(l.stats, STAT_N * sizeof(double));
+	l.perm = xmalloc(r->N * sizeof *l.perm);
+	l.xf = xmalloc(r->N * sizeof *l.xf);
+	l.perm_epoch = -1;
+	r->t0 = l.t_last = now_seconds();
+	l.step0 = r->step;
+	l.last_val_loss = l.last_val_acc = NAN;
 	/* the loss is checked between log points too: on the CPU at every step,
 	   on a GPU every 16 (each check waits for the device); the sum since the
 	   last log point is not finite as soon as one step's loss is not */
-	int check_every = strcmp(be->name, "cpu") ? 16 : 1;
-	double last_loss = NAN;
-	float lr = (float)c.lr;
+	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
+	l.lr = (float)r->c.lr;
 
-	while (step < total && !interrupted) {
-		int epoch = (int)(step / spe);
-		long j = step % spe;
-		if (epoch != perm_epoch) {
-			/* the epoch's order and transforms, uploaded once */
-			rng r;
-			rng_seed(&r, (uint64_t)c.seed, 0x5eed0000ULL + epoch);
-			for (long i = 0; i < N; i++)
-				perm[i] = (int32_t)i;
-			rng_shuffle(&r, (int *)perm, (int)N);
-			int augmented = aug.flip || aug.crop < 1;
-			for (long s = 0; augmented && s < spe; s++) {
-				long at = s * batch;
-				draw_xforms(&aug, (uint64_t)c.seed, (long)epoch * spe + s,
-					    (int)(N - at < batch ? N - at : batch), n->in_h, n->in_w, xf + at);
-			}
-			devdata_set_order(dd, perm, augmented ? xf : NULL);
-			perm_epoch = epoch;
-		}
-		int count = (int)(N - j * batch < batch ? N - j * batch : batch);
-		devdata_gather(dd, j * batch, count);
-		lr = sched_lr(&sc, (float)c.lr, step, epoch, total);
-		net_zero_grad(n);
-		net_forward(n, dd->xb, count, 1, (uint64_t)c.seed * 0x100000001b3ULL + step);
-		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, dlogits, stats);
-		net_backward(n, dlogits);
-		optim_step(o, n, lr);
-		step++;
-		seen_since += count;
-
-		int epoch_end = step % spe == 0;
-		int log_now = step % c.log_every == 0 || epoch_end || step == total;
-		if (!log_now && step % check_every == 0) {
+	while (r->step < r->total && !interrupted) {
+		int epoch = train_step(r, &l);
+		long step = r->step;
+		int epoch_end = step % r->spe == 0;
+		int log_now = step % r->c.log_every == 0 || epoch_end || step == r->total;
+		if (!log_now && step % l.check_every == 0) {
 			double h[STAT_N];
-			be->download(h, stats, sizeof h);
+			be->download(h, l.stats, sizeof h);
 			if (!isfinite(h[STAT_LOSS]))
 				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
 		}
 		double now = now_seconds();
-		if (tty && (now - t_bar > 0.25 || log_now)) {
-			double ips = (step - step0) * (double)batch / (now - t0), h[STAT_N];
-			char eta[32];
-			fmt_time((total - step) * (double)batch / (ips > 0 ? ips : 1), eta, sizeof eta);
-			be->download(h, stats, sizeof h);
-			fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1,
-				c.epochs, step, total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
-			t_bar = now;
-		}
-		if (log_now) {
-			double h[STAT_N];
-			be->download(h, stats, sizeof h);
-			be->zero(stats, STAT_N * sizeof(double));
-			/* the download waited for the device: only now are its steps done */
-			now = now_seconds();
-			double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
-			double ips = seen_since / (now - t_last);
-			double ep = (double)step / spe;
-			if (log)
-				fprintf(log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, lr,
-					now - t0);
-			int do_val = vd && (c.val_every ? step % c.val_every == 0 || step == total : 1);
-			if (do_val) {
-				evaluate(n, vd, class_w, &last_val_loss, &last_val_acc);
-				if (log)
-					fprintf(log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep,
-						last_val_loss, last_val_acc, lr, now_seconds() - t0);
-			}
-			if (log && (fflush(log) || ferror(log)))
-				fatal("%s: write error", log_path);
-			if (!quiet) {
-				if (tty)
-					fprintf(stderr, "\r\033[K");
-				if (do_val)
-					fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0f img/s\n",
-						step, total, ep, loss, acc, last_val_loss, last_val_acc, ips);
-				else
-					fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s\n",
-						step, total, ep, loss, acc, ips);
-			}
-			if (!isfinite(loss))
-				fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
-			last_loss = loss;
-			seen_since = 0;
-			t_last = now_seconds();
-		}
-		if (epoch_end || (c.ckpt_every && step % c.ckpt_every == 0)) {
-			mi.step = step;
-			check_finite(n, step);
-			model_save(ckpt, n, &mi, o);
+		if (l.tty && (now - l.t_bar > 0.25 || log_now))
+			progress_bar(r, &l, epoch, now);
+		if (log_now)
+			log_point(r, &l);
+		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
+			r->mi.step = step;
+			check_finite(r->n, step);
+			model_save(r->ckpt, r->n, &r->mi, r->o);
 		}
 	}
-	mi.step = step;
-	check_finite(n, step);
+	if (l.tty && interrupted)
+		fprintf(stderr, "\r\033[K");
+	free(l.perm);
+	free(l.xf);
+	be->free(l.dlogits);
+	be->free(l.stats);
+}
+
+/* Step 9: the checkpoint, the model when training is complete, and what
+   happened; returns the exit status. */
+static int finish(run *r)
+{
+	r->mi.step = r->step;
+	check_finite(r->n, r->step);
 	int status = 0;
+	model_save(r->ckpt, r->n, &r->mi, r->o);
 	if (interrupted) {
-		model_save(ckpt, n, &mi, o);
-		if (tty)
-			fprintf(stderr, "\r\033[K");
-		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", step,
-		     total, ckpt, ckpt);
+		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", r->step,
+		     r->total, r->ckpt, r->ckpt);
 		status = 130;
 	} else {
-		model_save(ckpt, n, &mi, o);
-		model_save(out, n, &mi, NULL);
+		model_save(r->out, r->n, &r->mi, NULL);
 		/* finite but useless: say so, whatever --quiet says. Training
 		   starts near the loss of guessing every class equally, log K;
 		   ending at twice that is worse than where it began */
-		if (last_loss > 2 * logf((float)n->nclass))
+		float guess = logf((float)r->n->nclass);
+		if (r->last_loss > 2 * guess)
 			note("warning: training ended worse than it began: loss %.4g in the last log interval, "
 			     "more than twice the %.4g of guessing every class equally (try a smaller --lr)",
-			     last_loss, logf((float)n->nclass));
-		if (!quiet)
-			note("wrote %s after %ld steps in %.1f s", out, step, now_seconds() - t0);
+			     r->last_loss, guess);
+		if (!r->quiet)
+			note("wrote %s after %ld steps in %.1f s", r->out, r->step, now_seconds() - r->t0);
 	}
-	if (log && fclose(log))
-		fatal("%s: write error: %s", log_path, strerror(errno));
-	free(perm);
-	free(xf);
-	be->free(dlogits);
-	be->free(stats);
-	if (class_w)
-		be->free(class_w);
-	devdata_free(dd);
-	devdata_free(vd);
-	dataset_free(train);
-	dataset_free(val);
-	optim_free(o);
-	net_free(n);
-	model_info_free(&mi);
-	free(own_out);
-	free(own_ckpt);
-	for (int i = 0; i < c.nowned; i++)
-		free(c.owned[i]);
+	if (r->log && fclose(r->log))
+		fatal("%s: write error: %s", r->log_path, strerror(errno));
+	return status;
+}
+
+static void run_free(run *r)
+{
+	if (r->class_w)
+		r->be->free(r->class_w);
+	devdata_free(r->dd);
+	devdata_free(r->vd);
+	dataset_free(r->train);
+	dataset_free(r->val);
+	optim_free(r->o);
+	net_free(r->n);
+	model_info_free(&r->mi);
+	free(r->own_out);
+	free(r->own_ckpt);
+	free(r->opts);
+	for (int i = 0; i < r->c.nowned; i++)
+		free(r->c.owned[i]);
+}
+
+int main(int argc, char **argv)
+{
+	tool_start("nn-train");
+	run r = {0};
+	configure(&r, argc, argv);
+	outputs_check(&r);
+	device_open(&r);
+	model_open(&r);
+	settings_check(&r);
+	data_load(&r);
+	log_open(&r);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	train(&r);
+	int status = finish(&r);
+	run_free(&r);
 	return status;
 }

@@ -6,6 +6,7 @@
 #include "draw.h"
 #include "image.h"
 #include "metrics.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
@@ -13,35 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(void)
-{
-	printf("usage: sample-grid --data FILE --pred FILE [-k K] [--seed S] [--scale N]\n"
-	       "                   [--gap N] [--tsv FILE] [-o FILE]\n"
-	       "Draws, for each class, K correctly and K wrongly classified images as one PNG:\n"
-	       "a row per true class, the correct ones on the left and the wrong ones on the\n"
-	       "right, each with a caption 'T:true' and 'P:predicted' (green when right, red\n"
-	       "when wrong).\n"
-	       "  --data FILE   dataset stream: the images x (and labels y)\n"
-	       "  --pred FILE   prediction stream of the same samples: scores p [N,K] (and y)\n"
-	       "  -k K          images of each kind per class (default 4)\n"
-	       "  --seed S      seed of the choice (default 1)\n"
-	       "  --scale N     enlarge images N times, nearest neighbour (default 3)\n"
-	       "  --gap N       pixels between tiles (default 4)\n"
-	       "  --tsv FILE    write row, col, index, true, pred, score, x, y of each tile\n"
-	       "  -o FILE       output PNG (default stdout)\n"
-	       "  --help        show this help\n");
-}
+static const char usage[] =
+	"usage: sample-grid --data FILE --pred FILE [-k K] [--seed S] [--scale N]\n"
+	"                   [--gap N] [--tsv FILE] [-o FILE]\n"
+	"Draws, for each class, K correctly and K wrongly classified images as one PNG:\n"
+	"a row per true class, the correct ones on the left and the wrong ones on the\n"
+	"right, each with a caption 'T:true' and 'P:predicted' (green when right, red\n"
+	"when wrong).\n";
 
 static const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
 static const uint8_t green[3] = {0, 128, 0}, red[3] = {204, 0, 0};
-
-static long count_option(const char *name, const char *v, long min, long max)
-{
-	long n;
-	if (!parse_int(v, &n) || n < min || n > max)
-		usage_error("%s: expected a whole number from %ld to %ld, got '%s'", name, min, max, v);
-	return n;
-}
 
 /* The name of class c, or its number when the streams have no names. */
 static const char *class_name(char **names, int c, char *buf, size_t n)
@@ -65,33 +47,24 @@ static int argmax(const float *p, int k)
 int main(int argc, char **argv)
 {
 	tool_start("sample-grid");
-	const char *data_path = NULL, *pred_path = NULL, *out = NULL, *tsv_path = NULL, *v;
+	const char *data_path = NULL, *pred_path = NULL, *out = NULL, *tsv_path = NULL;
 	long per = 4, seed = 1, scale = 3, gap = 4;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help")) {
-			usage();
-			return 0;
-		} else if (opt_value(argv, argc, &i, "--data", &v)) {
-			data_path = v;
-		} else if (opt_value(argv, argc, &i, "--pred", &v)) {
-			pred_path = v;
-		} else if (opt_value(argv, argc, &i, "-o", &v)) {
-			out = v;
-		} else if (opt_value(argv, argc, &i, "--tsv", &v)) {
-			tsv_path = v;
-		} else if (opt_value(argv, argc, &i, "-k", &v)) {
-			per = count_option("-k", v, 1, 1000);
-		} else if (opt_value(argv, argc, &i, "--seed", &v)) {
-			seed = count_option("--seed", v, 0, 1L << 62);
-		} else if (opt_value(argv, argc, &i, "--scale", &v)) {
-			scale = count_option("--scale", v, 1, 64);
-		} else if (opt_value(argv, argc, &i, "--gap", &v)) {
-			gap = count_option("--gap", v, 0, 256);
-		} else {
-			usage_error("unexpected argument '%s'", a);
-		}
-	}
+	opt opts[] = {
+		{"data", 0, OPT_STRING, &data_path, .arg = "FILE", .help = "dataset stream: the images x (and labels y)"},
+		{"pred", 0, OPT_STRING, &pred_path, .arg = "FILE",
+		 .help = "prediction stream of the same samples: scores p [N,K] (and y)"},
+		{NULL, 'k', OPT_INT, &per, 1, 1000, .arg = "K", .help = "images of each kind per class (default 4)"},
+		{"seed", 0, OPT_INT, &seed, 0, 1L << 62, .arg = "S", .help = "seed of the choice (default 1)"},
+		{"scale", 0, OPT_INT, &scale, 1, 64, .arg = "N",
+		 .help = "enlarge images N times, nearest neighbour (default 3)"},
+		{"gap", 0, OPT_INT, &gap, 0, 256, .arg = "N", .help = "pixels between tiles (default 4)"},
+		{"tsv", 0, OPT_STRING, &tsv_path, .arg = "FILE",
+		 .help = "write row, col, index, true, pred, score, x, y of each tile"},
+		{NULL, 'o', OPT_STRING, &out, .arg = "FILE", .help = "output PNG (default stdout)"},
+		OPT_END,
+	};
+	if (opt_parse(opts, argc, argv, usage))
+		usage_error("unexpected argument '%s'", argv[0]);
 	if (!data_path || !pred_path)
 		usage_error("need --data FILE and --pred FILE");
 	if (!strcmp(data_path, "-") && !strcmp(pred_path, "-"))

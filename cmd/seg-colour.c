@@ -5,6 +5,7 @@
 #include "draw.h"
 #include "image.h"
 #include "metrics.h"
+#include "opt.h"
 #include "output.h"
 #include "util.h"
 
@@ -14,29 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void usage(void)
-{
-	printf("usage: seg-colour [--data FILE] [--pred FILE] [--photo | --label | --triplet]\n"
-	       "                  [--index LIST]... [--scale N] [--gap N] [-o OUT]\n"
-	       "Writes segmentation pictures as PNG: by default the predicted label maps of\n"
-	       "--pred (argmax over the classes), or without --pred the label maps of --data,\n"
-	       "in the class palette (0 #000000, 1 #0080FF, 2 #80FF80, 3 #FF8000, 4 #FF0000,\n"
-	       "then the PASCAL VOC colour map).\n"
-	       "  --data FILE   dataset stream: photos x [N,C,H,W] and label maps y [N,H,W]\n"
-	       "  --pred FILE   prediction stream: scores p [N,K,H,W] (and label maps y)\n"
-	       "  --photo       the photos of --data instead\n"
-	       "  --label       the label maps (of --data, else those carried by --pred)\n"
-	       "  --triplet     photo | prediction | label map side by side (needs both streams)\n"
-	       "  --index LIST  images to draw: numbers and ranges from 0, as 3,5,10-12\n"
-	       "                (repeatable; default all)\n"
-	       "  --scale N     enlarge N times, nearest neighbour (default 1)\n"
-	       "  --gap N       pixels between the parts of a triplet (default 4)\n"
-	       "  -o OUT        a folder (existing, ending in /, or not ending in .png when\n"
-	       "                several images are drawn): one file per image, NNNN-KIND.png;\n"
-	       "                a pattern with one %%d (such as out/%%03d.png) replaced by the\n"
-	       "                index; or one file (default stdout) when one image is drawn\n"
-	       "  --help        show this help\n");
-}
+static const char usage[] =
+	"usage: seg-colour [--data FILE] [--pred FILE] [--photo | --label | --triplet]\n"
+	"                  [--index LIST]... [--scale N] [--gap N] [-o OUT]\n"
+	"Writes segmentation pictures as PNG: by default the predicted label maps of\n"
+	"--pred (argmax over the classes), or without --pred the label maps of --data,\n"
+	"in the class palette (0 #000000, 1 #0080FF, 2 #80FF80, 3 #FF8000, 4 #FF0000,\n"
+	"then the PASCAL VOC colour map).\n";
 
 static const uint8_t white[3] = {255, 255, 255};
 
@@ -54,9 +39,10 @@ static void pick(picker *p, long i)
 	p->idx[p->n++] = (int)i;
 }
 
-/* "3,5,10-12" */
-static void parse_index_list(picker *p, const char *s)
+/* --index "3,5,10-12" into the picker (dest); repeatable. */
+static void index_option(const opt *o, const char *s)
 {
+	picker *p = o->dest;
 	char *copy = xstrdup(s), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *dash = strchr(tok + (tok[0] == '-'), '-');
@@ -119,179 +105,215 @@ static void argmax_map(const tensor *p, int i, int32_t *out)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	tool_start("seg-colour");
-	const char *data_path = NULL, *pred_path = NULL, *out = NULL, *v;
-	int photo = 0, label = 0, triplet = 0;
-	long scale = 1, gap = 4;
-	picker sel = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		long n;
-		if (!strcmp(a, "--help")) {
-			usage();
-			return 0;
-		} else if (opt_value(argv, argc, &i, "--data", &v)) {
-			data_path = v;
-		} else if (opt_value(argv, argc, &i, "--pred", &v)) {
-			pred_path = v;
-		} else if (opt_value(argv, argc, &i, "-o", &v)) {
-			out = v;
-		} else if (opt_value(argv, argc, &i, "--index", &v)) {
-			parse_index_list(&sel, v);
-		} else if (opt_value(argv, argc, &i, "--scale", &v)) {
-			if (!parse_int(v, &n) || n < 1 || n > 64)
-				usage_error("--scale: expected 1 to 64, got '%s'", v);
-			scale = n;
-		} else if (opt_value(argv, argc, &i, "--gap", &v)) {
-			if (!parse_int(v, &n) || n < 0 || n > 256)
-				usage_error("--gap: expected 0 to 256, got '%s'", v);
-			gap = n;
-		} else if (opt_flag(argv, &i, "--photo")) {
-			photo = 1;
-		} else if (opt_flag(argv, &i, "--label")) {
-			label = 1;
-		} else if (opt_flag(argv, &i, "--triplet")) {
-			triplet = 1;
-		} else {
-			usage_error("unexpected argument '%s'", a);
-		}
-	}
-	if (photo + label + triplet > 1)
-		usage_error("choose one of --photo, --label and --triplet");
-	if (!data_path && !pred_path)
-		usage_error("need --data FILE or --pred FILE");
-	if (data_path && pred_path && !strcmp(data_path, "-") && !strcmp(pred_path, "-"))
-		usage_error("--data and --pred cannot both be stdin");
-	if ((photo || triplet) && !data_path)
-		usage_error("%s needs --data FILE (the photos)", photo ? "--photo" : "--triplet");
-	if (triplet && !pred_path)
-		usage_error("--triplet needs --pred FILE");
-	io_check(IO_LIST(data_path, pred_path), IO_LIST(out ? out : "-"));
-	int want_pred = triplet || (!photo && !label && pred_path);
-	int want_label = triplet || label || (!photo && !pred_path);
-	const char *kind = triplet ? "triplet" : photo ? "photo" : want_pred ? "pred" : "label";
+/* What one run draws, and where: the options, then the streams read. */
+typedef struct job {
+	const char *data_path, *pred_path, *out;
+	int photo, label, triplet, want_pred, want_label;
+	long scale, gap;
+	picker sel;
+	const char *kind;   /* of the picture, in the names of a folder's files */
+	dataset *d, *pr;
+	const tensor *x, *p, *y;
+	const char *dname, *pname, *yname;
+	int64_t n, h, w;    /* images drawn and their size */
+	const char *first;  /* the stream they were counted in */
+	int folder, pattern;
+} job;
 
-	dataset *d = data_path ? dataset_read(data_path, "dataset") : NULL;
-	dataset *pr = pred_path ? dataset_read(pred_path, "prediction") : NULL;
-	const char *dname = path_name(data_path), *pname = path_name(pred_path);
-	const tensor *x = d ? d->x : NULL, *p = pr ? pr->x : NULL;
-	const tensor *y = NULL;
-	const char *yname = NULL;
-	if (want_label) {
-		y = d && d->y ? d->y : pr ? pr->y : NULL;
-		yname = d && d->y ? dname : pname;
-		if (!y)
-			fatal("%s: no label maps (y) to draw", data_path ? dname : pname);
-		if (y->ndim != 3)
-			fatal("%s: labels of %d dimensions, not label maps [N,H,W]", yname, y->ndim);
+/* The options and what they ask for. */
+static void configure(job *j, int argc, char **argv)
+{
+	j->scale = 1;
+	j->gap = 4;
+	opt opts[] = {
+		{"data", 0, OPT_STRING, &j->data_path, .arg = "FILE",
+		 .help = "dataset stream: photos x [N,C,H,W] and label maps y [N,H,W]"},
+		{"pred", 0, OPT_STRING, &j->pred_path, .arg = "FILE",
+		 .help = "prediction stream: scores p [N,K,H,W] (and label maps y)"},
+		{"photo", 0, OPT_FLAG, &j->photo, .help = "the photos of --data instead"},
+		{"label", 0, OPT_FLAG, &j->label, .help = "the label maps (of --data, else those carried by --pred)"},
+		{"triplet", 0, OPT_FLAG, &j->triplet,
+		 .help = "photo | prediction | label map side by side (needs both streams)"},
+		{"index", 0, OPT_CUSTOM, &j->sel, .arg = "LIST", .parse = index_option,
+		 .help = "images to draw: numbers and ranges from 0, as 3,5,10-12\n(repeatable; default all)"},
+		{"scale", 0, OPT_INT, &j->scale, 1, 64, .arg = "N", .help = "enlarge N times, nearest neighbour (default 1)"},
+		{"gap", 0, OPT_INT, &j->gap, 0, 256, .arg = "N", .help = "pixels between the parts of a triplet (default 4)"},
+		{NULL, 'o', OPT_STRING, &j->out, .arg = "OUT",
+		 .help = "a folder (existing, ending in /, or not ending in .png when\n"
+			 "several images are drawn): one file per image, NNNN-KIND.png;\n"
+			 "a pattern with one %d (such as out/%03d.png) replaced by the\n"
+			 "index; or one file (default stdout) when one image is drawn"},
+		OPT_END,
+	};
+	if (opt_parse(opts, argc, argv, usage))
+		usage_error("unexpected argument '%s'", argv[0]);
+	if (j->photo + j->label + j->triplet > 1)
+		usage_error("choose one of --photo, --label and --triplet");
+	if (!j->data_path && !j->pred_path)
+		usage_error("need --data FILE or --pred FILE");
+	if (j->data_path && j->pred_path && !strcmp(j->data_path, "-") && !strcmp(j->pred_path, "-"))
+		usage_error("--data and --pred cannot both be stdin");
+	if ((j->photo || j->triplet) && !j->data_path)
+		usage_error("%s needs --data FILE (the photos)", j->photo ? "--photo" : "--triplet");
+	if (j->triplet && !j->pred_path)
+		usage_error("--triplet needs --pred FILE");
+	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(j->out ? j->out : "-"));
+	j->want_pred = j->triplet || (!j->photo && !j->label && j->pred_path);
+	j->want_label = j->triplet || j->label || (!j->photo && !j->pred_path);
+	j->kind = j->triplet ? "triplet" : j->photo ? "photo" : j->want_pred ? "pred" : "label";
+}
+
+/* The streams, each checked for what is drawn from it. */
+static void streams_read(job *j)
+{
+	j->d = j->data_path ? dataset_read(j->data_path, "dataset") : NULL;
+	j->pr = j->pred_path ? dataset_read(j->pred_path, "prediction") : NULL;
+	j->dname = path_name(j->data_path);
+	j->pname = path_name(j->pred_path);
+	j->x = j->d ? j->d->x : NULL;
+	j->p = j->pr ? j->pr->x : NULL;
+	if (j->want_label) {
+		j->y = j->d && j->d->y ? j->d->y : j->pr ? j->pr->y : NULL;
+		j->yname = j->d && j->d->y ? j->dname : j->pname;
+		if (!j->y)
+			fatal("%s: no label maps (y) to draw", j->data_path ? j->dname : j->pname);
+		if (j->y->ndim != 3)
+			fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
 	}
+	const tensor *p = j->p;
 	if (p && p->ndim != 4)
-		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", pname, p->ndim);
-	if (want_pred) {
+		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", j->pname, p->ndim);
+	if (j->want_pred) {
 		int64_t bad = metrics_find_nan(p->data, (size_t)tensor_numel(p));
 		if (bad >= 0)
-			fatal("%s: score is NaN in image %lld", pname, (long long)(bad / (tensor_numel(p) / p->shape[0])));
+			fatal("%s: score is NaN in image %lld", j->pname, (long long)(bad / (tensor_numel(p) / p->shape[0])));
 	}
-	if ((photo || triplet) && x->shape[1] != 1 && x->shape[1] != 3)
-		fatal("%s: photos of %lld channels (1 or 3 can be drawn)", dname, (long long)x->shape[1]);
-	/* every stream drawn must have the same images and sizes */
-	const tensor *drawn[3] = {(photo || triplet) ? x : NULL, want_pred ? p : NULL, y};
-	const char *drawn_name[3] = {dname, pname, yname};
-	int64_t n = -1, h = 0, w = 0;
-	const char *first = NULL;
+	if ((j->photo || j->triplet) && j->x->shape[1] != 1 && j->x->shape[1] != 3)
+		fatal("%s: photos of %lld channels (1 or 3 can be drawn)", j->dname, (long long)j->x->shape[1]);
+}
+
+/* Every stream drawn must have the same images and sizes; the images
+   chosen must be there. */
+static void images_check(job *j)
+{
+	const tensor *drawn[3] = {(j->photo || j->triplet) ? j->x : NULL, j->want_pred ? j->p : NULL, j->y};
+	const char *drawn_name[3] = {j->dname, j->pname, j->yname};
+	j->n = -1;
 	for (int s = 0; s < 3; s++) {
 		const tensor *t = drawn[s];
 		if (!t)
 			continue;
 		int64_t th = t->shape[t->ndim - 2], tw = t->shape[t->ndim - 1];
-		if (n < 0) {
-			n = t->shape[0], h = th, w = tw, first = drawn_name[s];
-		} else if (t->shape[0] != n || th != h || tw != w) {
+		if (j->n < 0) {
+			j->n = t->shape[0], j->h = th, j->w = tw, j->first = drawn_name[s];
+		} else if (t->shape[0] != j->n || th != j->h || tw != j->w) {
 			fatal("%s: %lld images of %lldx%lld, but %s has %lld of %lldx%lld", drawn_name[s],
-			      (long long)t->shape[0], (long long)tw, (long long)th, first, (long long)n,
-			      (long long)w, (long long)h);
+			      (long long)t->shape[0], (long long)tw, (long long)th, j->first, (long long)j->n,
+			      (long long)j->w, (long long)j->h);
 		}
 	}
-	if (!sel.n)
-		for (int64_t i = 0; i < n; i++)
-			pick(&sel, i);
-	if (!sel.n)
-		fatal("%s: no images", first);
-	for (int j = 0; j < sel.n; j++)
-		if (sel.idx[j] >= n)
-			fatal("%s: no image %d (there are %lld)", first, sel.idx[j], (long long)n);
+	if (!j->sel.n)
+		for (int64_t i = 0; i < j->n; i++)
+			pick(&j->sel, i);
+	if (!j->sel.n)
+		fatal("%s: no images", j->first);
+	for (int k = 0; k < j->sel.n; k++)
+		if (j->sel.idx[k] >= j->n)
+			fatal("%s: no image %d (there are %lld)", j->first, j->sel.idx[k], (long long)j->n);
+}
 
-	/* where the files go */
+/* Where the files go: a folder (named so, existing, or the only place
+   several images can go), a pattern, or one file. */
+static void outputs_plan(job *j)
+{
 	struct stat st;
+	const char *out = j->out;
 	size_t olen = out ? strlen(out) : 0;
-	/* a folder: named so, existing, or the only place several images can go */
 	int is_png = olen > 4 && !strcmp(out + olen - 4, ".png");
-	int folder = out && ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)));
-	int pattern = out && !folder && strchr(out, '%');
-	if (pattern && !valid_pattern(out))
+	j->folder = out && ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)));
+	j->pattern = out && !j->folder && strchr(out, '%');
+	if (j->pattern && !valid_pattern(out))
 		usage_error("-o: a pattern needs exactly one %%d (and %%%% for a %%), got '%s'", out);
-	if (!folder && !pattern && sel.n > 1) {
+	if (!j->folder && !j->pattern && j->sel.n > 1) {
 		if (!out || !strcmp(out, "-") || is_png)
-			usage_error("%d images to draw: give -o FOLDER or -o PATTERN with %%d", sel.n);
-		folder = 1;
+			usage_error("%d images to draw: give -o FOLDER or -o PATTERN with %%d", j->sel.n);
+		j->folder = 1;
 	}
-	if (folder && mkdir(out, 0777) && errno != EEXIST)
+	if (j->folder && mkdir(out, 0777) && errno != EEXIST)
 		fatal("%s: cannot make the folder: %s", out, strerror(errno));
+}
 
+/* The file of image i. */
+static void image_path(const job *j, int i, char *path, size_t cap)
+{
+	const char *out = j->out;
+	if (j->folder)
+		snprintf(path, cap, "%s%s%04d-%s.png", out, out[strlen(out) - 1] == '/' ? "" : "/", i, j->kind);
+	else if (j->pattern)
+		snprintf(path, cap, out, i);
+	else
+		snprintf(path, cap, "%s", out ? out : "-");
+}
+
+/* Every picture: each file's name is checked against the inputs before any
+   is written. */
+static void draw_all(const job *j)
+{
 	grid g = {0};
 	g.rows = 1;
-	g.cols = triplet ? 3 : 1;
-	g.tile_w = (int)(w * scale);
-	g.tile_h = (int)(h * scale);
-	g.gap = (int)gap;
-	int c = photo && x->shape[1] == 1 ? 1 : 3;
-	int32_t *map = xmalloc((size_t)(h * w) * sizeof *map);
-	image *part = image_new((int)w, (int)h, 3);
-	size_t pathcap = olen + 64;
+	g.cols = j->triplet ? 3 : 1;
+	g.tile_w = (int)(j->w * j->scale);
+	g.tile_h = (int)(j->h * j->scale);
+	g.gap = (int)j->gap;
+	int c = j->photo && j->x->shape[1] == 1 ? 1 : 3, scale = (int)j->scale;
+	int32_t *map = xmalloc((size_t)(j->h * j->w) * sizeof *map);
+	image *part = image_new((int)j->w, (int)j->h, 3);
+	size_t pathcap = (j->out ? strlen(j->out) : 0) + 64;
 	char *path = xmalloc(pathcap);
-	/* every file's name, checked against the inputs before any is written */
-	for (int pass = 0; pass < 2; pass++)
-	for (int j = 0; j < sel.n; j++) {
-		int i = sel.idx[j], tx, ty, col = 0;
-		if (folder)
-			snprintf(path, pathcap, "%s%s%04d-%s.png", out, out[olen - 1] == '/' ? "" : "/", i, kind);
-		else if (pattern)
-			snprintf(path, pathcap, out, i);
-		else
-			snprintf(path, pathcap, "%s", out ? out : "-");
-		if (pass == 0) {
-			io_check(IO_LIST(data_path, pred_path), IO_LIST(path));
-			continue;
-		}
+	for (int k = 0; k < j->sel.n; k++) {
+		image_path(j, j->sel.idx[k], path, pathcap);
+		io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(path));
+	}
+	for (int k = 0; k < j->sel.n; k++) {
+		int i = j->sel.idx[k], tx, ty, col = 0;
+		image_path(j, i, path, pathcap);
 		image *im = grid_image(&g, c, white, path);
-		if (photo || triplet) {
-			image *s = draw_sample(x, i);
+		if (j->photo || j->triplet) {
+			image *s = draw_sample(j->x, i);
 			grid_origin(&g, 0, col++, &tx, &ty);
-			draw_blit(im, tx, ty, s, (int)scale);
+			draw_blit(im, tx, ty, s, scale);
 			image_free(s);
 		}
-		if (want_pred) {
-			argmax_map(p, i, map);
+		if (j->want_pred) {
+			argmax_map(j->p, i, map);
 			colour_labels(part, map);
 			grid_origin(&g, 0, col++, &tx, &ty);
-			draw_blit(im, tx, ty, part, (int)scale);
+			draw_blit(im, tx, ty, part, scale);
 		}
-		if (want_label) {
-			colour_labels(part, (const int32_t *)y->data + (size_t)i * h * w);
+		if (j->want_label) {
+			colour_labels(part, (const int32_t *)j->y->data + (size_t)i * j->h * j->w);
 			grid_origin(&g, 0, col++, &tx, &ty);
-			draw_blit(im, tx, ty, part, (int)scale);
+			draw_blit(im, tx, ty, part, scale);
 		}
 		png_write(path, im);
 		image_free(im);
 	}
-
 	free(path);
 	free(map);
 	image_free(part);
-	free(sel.idx);
-	dataset_free(pr);
-	dataset_free(d);
+}
+
+int main(int argc, char **argv)
+{
+	tool_start("seg-colour");
+	job j = {0};
+	configure(&j, argc, argv);
+	streams_read(&j);
+	images_check(&j);
+	outputs_plan(&j);
+	draw_all(&j);
+	free(j.sel.idx);
+	dataset_free(j.pr);
+	dataset_free(j.d);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* json.c: a small strict JSON parser (see json.h). */
+/* json.c: a small strict JSON parser and a writer (see json.h). */
 #include "json.h"
 #include "util.h"
 
@@ -453,11 +453,33 @@ void json_free(json *j)
 	free(j);
 }
 
-char *json_quote(const char *s)
+/* Room for n more bytes and the NUL after them. */
+static char *reserve(json_writer *w, size_t n)
+{
+	if (w->len + n + 1 > w->cap) {
+		w->cap = w->cap ? w->cap : 256;
+		while (w->len + n + 1 > w->cap)
+			w->cap *= 2;
+		w->buf = xrealloc(w->buf, w->cap);
+	}
+	return w->buf + w->len;
+}
+
+static void put(json_writer *w, const char *s, size_t n)
+{
+	memcpy(reserve(w, n), s, n);
+	w->len += n;
+	w->buf[w->len] = 0;
+}
+
+/* s as a string literal: quotes, backslashes and control characters are
+   escaped; bytes that are not valid UTF-8 become U+FFFD, so that the result
+   always parses. */
+static void put_quoted(json_writer *w, const char *s)
 {
 	const char *end = s + strlen(s);
+	char *o = reserve(w, (end - s) * 6 + 2);   /* "\u001f" is the longest form of one byte */
 	size_t n = 0;
-	char *o = xmalloc((end - s) * 6 + 3);   /* "\u001f" is the longest form of one byte */
 	o[n++] = '"';
 	while (*s) {
 		unsigned char c = *s;
@@ -491,5 +513,104 @@ char *json_quote(const char *s)
 	}
 	o[n++] = '"';
 	o[n] = 0;
-	return o;
+	w->len += n;
+}
+
+/* What comes before a value or a key: a comma after an earlier item of the
+   same container; nothing after a key. */
+static void separate(json_writer *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (w->depth > 0 && w->count[w->depth - 1]++)
+		put(w, ",", 1);
+}
+
+static void open_container(json_writer *w, char c)
+{
+	separate(w);
+	if (w->depth == JSON_MAX_DEPTH)
+		fatal("JSON writer: more than %d levels", JSON_MAX_DEPTH);
+	put(w, &c, 1);
+	w->count[w->depth++] = 0;
+}
+
+static void close_container(json_writer *w, char c)
+{
+	if (!w->depth || w->after_key)
+		fatal("JSON writer: '%c' closes nothing", c);
+	w->depth--;
+	put(w, &c, 1);
+}
+
+void json_object_begin(json_writer *w) { open_container(w, '{'); }
+void json_object_end(json_writer *w) { close_container(w, '}'); }
+void json_array_begin(json_writer *w) { open_container(w, '['); }
+void json_array_end(json_writer *w) { close_container(w, ']'); }
+
+void json_key(json_writer *w, const char *key)
+{
+	separate(w);
+	put_quoted(w, key);
+	put(w, ":", 1);
+	w->after_key = 1;
+}
+
+void json_string(json_writer *w, const char *s)
+{
+	separate(w);
+	put_quoted(w, s);
+}
+
+void json_int(json_writer *w, long long v)
+{
+	char b[32];
+	separate(w);
+	put(w, b, (size_t)snprintf(b, sizeof b, "%lld", v));
+}
+
+/* The shortest of 9 to 17 significant digits that reads back as v. */
+void json_number(json_writer *w, double v)
+{
+	char b[40];
+	separate(w);
+	if (!isfinite(v)) {
+		put(w, "null", 4);
+		return;
+	}
+	int n = 0;
+	for (int digits = 9; digits <= 17; digits++) {
+		n = snprintf(b, sizeof b, "%.*g", digits, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	put(w, b, (size_t)n);
+}
+
+void json_float(json_writer *w, float v)
+{
+	char b[40];
+	separate(w);
+	if (!isfinite(v))
+		put(w, "null", 4);
+	else
+		put(w, b, (size_t)snprintf(b, sizeof b, "%.9g", v));
+}
+
+char *json_writer_finish(json_writer *w)
+{
+	if (w->depth || w->after_key)
+		fatal("JSON writer: unfinished text");
+	char *text = w->buf ? w->buf : xstrdup("");
+	memset(w, 0, sizeof *w);
+	return text;
+}
+
+char *json_quote(const char *s)
+{
+	json_writer w = {0};
+	json_string(&w, s);
+	return json_writer_finish(&w);
 }

@@ -49,17 +49,12 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 	st_set_meta(f, "input_std", s);
 	free(s);
 	if (mi->names) {
-		size_t cap = 16;
+		json_writer w = {0};
+		json_array_begin(&w);
 		for (int i = 0; i < mi->nclass; i++)
-			cap += 6 * strlen(mi->names[i]) + 8;
-		char *j = xmalloc(cap), *p = j;
-		*p++ = '[';
-		for (int i = 0; i < mi->nclass; i++) {
-			char *q = json_quote(mi->names[i]);
-			p += sprintf(p, "%s%s", i ? ", " : "", q);
-			free(q);
-		}
-		strcpy(p, "]");
+			json_string(&w, mi->names[i]);
+		json_array_end(&w);
+		char *j = json_writer_finish(&w);
 		st_set_meta(f, "classes", j);
 		free(j);
 	}

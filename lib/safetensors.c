@@ -103,52 +103,48 @@ void st_free(st_file *f)
 	free(f);
 }
 
-static void put_quoted(FILE *m, const char *s)
-{
-	char *q = json_quote(s);
-	fputs(q, m);
-	free(q);
-}
-
 void st_write(const char *path, const st_file *f)
 {
-	char *hdr;
-	size_t len;
-	FILE *m = open_memstream(&hdr, &len);
-	if (!m)
-		fatal("out of memory");
-	fputc('{', m);
+	json_writer w = {0};
+	json_object_begin(&w);
 	if (f->nmeta) {
-		fputs("\"__metadata__\":{", m);
+		json_key(&w, "__metadata__");
+		json_object_begin(&w);
 		for (int i = 0; i < f->nmeta; i++) {
-			if (i)
-				fputc(',', m);
-			put_quoted(m, f->meta_keys[i]);
-			fputc(':', m);
-			put_quoted(m, f->meta_vals[i]);
+			json_key(&w, f->meta_keys[i]);
+			json_string(&w, f->meta_vals[i]);
 		}
-		fputc('}', m);
+		json_object_end(&w);
 	}
 	uint64_t off = 0;
 	for (int i = 0; i < f->n; i++) {
 		const tensor *t = f->tensors[i];
-		if (f->nmeta || i)
-			fputc(',', m);
-		put_quoted(m, f->names[i]);
-		fprintf(m, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype_name(t->dtype));
-		for (int d = 0; d < t->ndim; d++)
-			fprintf(m, "%s%lld", d ? "," : "", (long long)t->shape[d]);
 		uint64_t bytes = tensor_bytes(t);
-		fprintf(m, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-			(unsigned long long)(off + bytes));
+		json_key(&w, f->names[i]);
+		json_object_begin(&w);
+		json_key(&w, "dtype");
+		json_string(&w, st_dtype_name(t->dtype));
+		json_key(&w, "shape");
+		json_array_begin(&w);
+		for (int d = 0; d < t->ndim; d++)
+			json_int(&w, t->shape[d]);
+		json_array_end(&w);
+		json_key(&w, "data_offsets");
+		json_array_begin(&w);
+		json_int(&w, (long long)off);
+		json_int(&w, (long long)(off + bytes));
+		json_array_end(&w);
+		json_object_end(&w);
 		off += bytes;
 	}
-	fputc('}', m);
+	json_object_end(&w);
+	size_t len = w.len;
+	char *hdr = json_writer_finish(&w);
 	/* Spaces up to a multiple of 8 keep the data aligned for memory-mapped readers. */
-	while (ftell(m) % 8)
-		fputc(' ', m);
-	if (fclose(m))
-		fatal("out of memory");
+	size_t padded = (len + 7) / 8 * 8;
+	hdr = xrealloc(hdr, padded);
+	memset(hdr + len, ' ', padded - len);
+	len = padded;
 	unsigned char pre[8];
 	for (int i = 0; i < 8; i++)
 		pre[i] = (uint64_t)len >> (8 * i);

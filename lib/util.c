@@ -1,6 +1,7 @@
-/* util.c: errors, checked allocation and I/O, option and number parsing, seeded RNG. */
+/* util.c: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -231,10 +232,17 @@ char *read_text(const char *path)
 	return text;
 }
 
+/* strtol and strtod skip leading white space; a number given must not have
+   any, as it must not have anything after it. */
+static int starts_number(const char *s)
+{
+	return s && *s && !isspace((unsigned char)*s);
+}
+
 int parse_int(const char *s, long *out)
 {
 	char *end;
-	if (!s || !*s)
+	if (!starts_number(s))
 		return 0;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -247,7 +255,7 @@ int parse_int(const char *s, long *out)
 int parse_float(const char *s, double *out)
 {
 	char *end;
-	if (!s || !*s)
+	if (!starts_number(s))
 		return 0;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -263,6 +271,9 @@ int parse_float_list(const char *s, float *out, int max)
 	char *copy = xstrdup(s), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		double v;
+		/* "1, 2, 5": a space after a comma is a separator's */
+		while (isspace((unsigned char)*tok))
+			tok++;
 		if (n == max || !parse_float(tok, &v)) {
 			free(copy);
 			return -1;
@@ -271,29 +282,6 @@ int parse_float_list(const char *s, float *out, int max)
 	}
 	free(copy);
 	return n;
-}
-
-int opt_value(char **argv, int argc, int *i, const char *name, const char **val)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		usage_error("option %s needs a value", name);
-	*val = argv[++*i];
-	return 1;
-}
-
-int opt_flag(char **argv, int *i, const char *name)
-{
-	return !strcmp(argv[*i], name);
 }
 
 double now_seconds(void)

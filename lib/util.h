@@ -1,4 +1,4 @@
-/* util.h: errors, checked allocation and I/O, option and number parsing, seeded RNG. */
+/* util.h: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #ifndef NN_UTIL_H
 #define NN_UTIL_H
 
@@ -60,20 +60,14 @@ const char *path_name(const char *path);
    "/" for "/x". */
 char *path_dir(const char *path);
 
-/* Strict number parsing for options and files: the whole string must parse. */
+/* Strict number parsing for options and files: the whole string must parse,
+   with no white space before or after. */
 int parse_int(const char *s, long *out);
 int parse_float(const char *s, double *out);
 /* Comma-separated floats ("1,1,5,1,1"); returns count or -1 on a bad number. */
 int parse_float_list(const char *s, float *out, int max);
 
 double now_seconds(void);
-
-/* Option parsing for long options: when argv[*i] is "--name" (value in the
-   next argument) or "--name=value", sets *val, advances *i past what it used
-   and returns 1. A missing value is a usage error. */
-int opt_value(char **argv, int argc, int *i, const char *name, const char **val);
-/* A flag without value: "--name". */
-int opt_flag(char **argv, int *i, const char *name);
 
 /* SplitMix64-seeded xoshiro-style generator: small, fast, reproducible across
    machines. Counter-based seeding (rng_seed(seed, stream)) lets every epoch or

@@ -111,6 +111,32 @@ check "report-bad-model-no-page: no index.html after a failure" [ ! -e "$T/bad/i
 nn-report -o "$T/bad" >/dev/null 2>&1
 check "report-nothing: usage error without inputs" [ $? -eq 2 ]
 
+# ap-score's columns are found by the names in its header: a report made
+# through an ap-score whose columns come in another order is the same page;
+# one that lacks a column is a clear error. nn-report runs the ap-score
+# beside itself, so a copy of it sits beside each stand-in.
+for v in reversed noap; do
+	mkdir -p "$T/$v" && cp "$(command -v nn-report)" "$T/$v/nn-report"
+done
+cat >"$T/reversed/ap-score" <<EOF
+#!/bin/sh
+"$NN_ROOT/bin/ap-score" "\$@" | awk -F '\t' '{ for (i = NF; i > 1; i--) printf "%s\t", \$i; print \$1 }'
+EOF
+cat >"$T/noap/ap-score" <<EOF
+#!/bin/sh
+"$NN_ROOT/bin/ap-score" "\$@" | cut -f1-4,6-
+EOF
+chmod +x "$T/reversed/ap-score" "$T/noap/ap-score"
+"$T/reversed/ap-score" --tsv "$T/cls-pred.npy" | head -1 >"$T/reversed.head"
+check "report-columns-control: the stand-in reverses the columns" \
+	[ "$(cut -f1 "$T/reversed.head")" = iou ]
+nn-report -o "$T/plain" --cls-test "$T/cls-pred.npy" --seg-test "$T/seg-pred.npy" 2>/dev/null &&
+	"$T/reversed/nn-report" -o "$T/rev" --cls-test "$T/cls-pred.npy" --seg-test "$T/seg-pred.npy" 2>/dev/null
+check "report-columns-by-name: the same page from columns in reverse order" \
+	cmp -s "$T/plain/index.html" "$T/rev/index.html"
+expect_error "report-column-missing" "cls-pred\.npy: ap-score --tsv wrote no column 'ap'\$" \
+	"$T/noap/nn-report" -o "$T/noap-out" --cls-test "$T/cls-pred.npy"
+
 # every image loads in a browser: a script added to a copy of the page
 # records how many images there are and which did not load
 if ! command -v chromium >/dev/null; then

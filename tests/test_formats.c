@@ -252,6 +252,54 @@ static void test_json_quote(void)
 	json_free(j);
 }
 
+/* The writer's text parses back to what was written: nesting, commas,
+   escaped keys and strings, integers, numbers that read back exactly
+   (doubles in at most 17 digits, floats in 9), and a long text that outgrows
+   any fixed buffer. */
+static void test_json_writer(void)
+{
+	static const double d[] = {0.1, 1e-3, 1.0 / 3, 123456789.123456789, 5e-324, 1.7976931348623157e308, -0.0};
+	const float f = 0.1f;
+	json_writer w = {0};
+	json_object_begin(&w);
+	json_key(&w, "a \"key\"\n");
+	json_array_begin(&w);
+	for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+		json_number(&w, d[i]);
+	json_array_end(&w);
+	json_key(&w, "f");
+	json_float(&w, f);
+	json_key(&w, "i");
+	json_int(&w, -9007199254740993LL);
+	json_key(&w, "empty");
+	json_object_begin(&w);
+	json_object_end(&w);
+	json_key(&w, "long");
+	json_array_begin(&w);
+	for (int i = 0; i < 5000; i++)
+		json_string(&w, "x\ty");
+	json_array_end(&w);
+	json_object_end(&w);
+	char *text = json_writer_finish(&w);
+	const char *err = "";
+	json *j = json_parse(text, strlen(text), &err);
+	int ok = j && j->kind == JSON_OBJECT && j->n == 5;
+	const json *a = ok ? json_get(j, "a \"key\"\n") : NULL;
+	ok = ok && a && a->kind == JSON_ARRAY && a->n == (int)(sizeof d / sizeof *d);
+	for (int i = 0; ok && i < a->n; i++)
+		ok = a->items[i]->kind == JSON_NUMBER && a->items[i]->number == d[i];
+	const json *jf = ok ? json_get(j, "f") : NULL, *ji = ok ? json_get(j, "i") : NULL;
+	const json *je = ok ? json_get(j, "empty") : NULL, *jl = ok ? json_get(j, "long") : NULL;
+	ok = ok && jf && (float)jf->number == f && ji && ji->is_int && ji->integer == -9007199254740993LL && je && je->kind == JSON_OBJECT && !je->n &&
+	     jl && jl->n == 5000 && !strcmp(jl->items[4999]->str, "x\ty");
+	if (ok && strstr(text, "\"f\":0.100000001,") && strstr(text, "0.001,"))
+		PASS("json writer: nested values parse back exactly (%zu bytes)", strlen(text));
+	else
+		FAIL("json writer: %s: %.200s", j ? "values differ" : err, text);
+	json_free(j);
+	free(text);
+}
+
 static const char *net_text = "# a \"quoted\" comment with a back\\slash\tand a tab\n"
 			      "input 1 28 28\nconv 32 3 pad=1\nrelu\n";
 static const char *unicode_text = "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80";
@@ -358,6 +406,7 @@ int main(int argc, char **argv)
 	test_json_values();
 	test_json_errors();
 	test_json_quote();
+	test_json_writer();
 	test_st_round_trip();
 	test_st_bytes();
 	rmdir(tmpdir);
