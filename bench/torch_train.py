@@ -7,6 +7,19 @@ prints one TSV line with images/s over --steps steps after --warmup steps.
 
     bench/torch_train.py --net examples/fmnist.net --data train.npy --batch 64 --threads 2
 
+The labels may be class ids y [N] or per-pixel class ids y [N,H,W] (a
+segmentation stream from ds-load facade): the loss is then the cross entropy
+averaged over every pixel, as nn-train's.
+
+--infer (with --net and --data): inference instead, in eval mode under
+torch.no_grad(): --warmup batches untimed, then one timed pass over the whole
+data set in batches of --batch (the last one partial), the softmax included,
+as nn-predict writes probabilities. The data are read and normalised before
+the timing starts; the row's steps column is then the number of batches and
+images/s is N over the pass's seconds. The labels are not needed.
+
+    bench/torch_train.py --infer --net examples/fashion-mnist.net --data test.npy --threads 2
+
 --facade: times the facade network (the course's, or --net) on random data
 [B,3,S,S]: one TSV line for training (Adam lr 1e-3 wd 1e-5, per-pixel cross
 entropy with class weights 1,1,5,1,1) and one for inference (eval mode, no grad).
@@ -65,12 +78,16 @@ def parse_args():
     ap.add_argument("--precision", default="fp32", choices=("fp32", "tf32"),
                     help="float32 maths on the GPU: fp32 (IEEE) or tf32 (TensorFloat-32)")
     ap.add_argument("--facade", action="store_true", help="time the facade network on random data")
+    ap.add_argument("--infer", action="store_true",
+                    help="with --net/--data: time inference over the whole data set instead of training")
     ap.add_argument("--size", type=int, default=256,
                     help="facade image size, a multiple of 4 (default 256; ignored with --net)")
     ap.add_argument("--header", action="store_true", help="print the TSV header line first")
     a = ap.parse_args()
     if not a.facade and (a.net is None or a.data is None):
         ap.error("--net and --data are required without --facade")
+    if a.facade and a.infer:
+        ap.error("--infer is for --net/--data; --facade prints an infer row of its own")
     if min(a.batch, a.threads, a.steps) < 1 or a.warmup < 0:
         ap.error("--batch, --threads, --steps must be >= 1 and --warmup >= 0")
     if a.size < 4 or a.size % 4:
@@ -125,10 +142,13 @@ def timed(fn, warmup, steps, dev):
     return time.perf_counter() - t0
 
 
-def print_row(mode, net, dev, seconds):
+def print_row(mode, net, dev, seconds, steps=None, images=None):
+    """One TSV row; steps and images default to --steps and --steps x --batch."""
     a = ARGS
-    row = ["torch", mode, net, dev.type, a.threads, a.batch, a.steps,
-           f"{seconds:.3f}", f"{a.steps * a.batch / seconds:.1f}"]
+    steps = a.steps if steps is None else steps
+    images = steps * a.batch if images is None else images
+    row = ["torch", mode, net, dev.type, a.threads, a.batch, steps,
+           f"{seconds:.3f}", f"{images / seconds:.1f}"]
     print("\t".join(str(v) for v in row), flush=True)
 
 
@@ -148,9 +168,13 @@ def train_step_fn(net, opt, crit, batches):
 def bench_data(dev):
     a = ARGS
     x, y, _ = nt.read_dataset(a.data)
-    if x.ndim != 4 or y is None or len(y) != len(x):
+    if a.infer:
+        if x.ndim != 4:
+            sys.exit(f"torch_train.py: {a.data}: need x [N,C,H,W]")
+        y = None
+    elif x.ndim != 4 or y is None or len(y) != len(x) or y.ndim not in (1, 3):
         sys.exit(f"torch_train.py: {a.data}: need x [N,C,H,W] and y [N] or [N,H,W]")
-    if a.batch > len(x):
+    if a.batch > len(x) and not a.infer:
         sys.exit(f"torch_train.py: --batch {a.batch} exceeds the {len(x)} samples")
     xf = torch.from_numpy(x).to(torch.float32)
     if x.dtype == np.uint8:
@@ -159,10 +183,24 @@ def bench_data(dev):
     std = xf.std(dim=(0, 2, 3))
     X = nt.preprocess(xf.numpy(), mean.tolist(), std.tolist()).to(dev)
     del xf
-    Y = torch.from_numpy(y.astype(np.int64)).to(dev)
-    say(f"{a.data}: x {list(X.shape)}, y {list(Y.shape)}, mean {mean.tolist()}, std {std.tolist()}")
+    Y = torch.from_numpy(y.astype(np.int64)).to(dev) if y is not None else None
+    say(f"{a.data}: x {list(X.shape)}, y {list(Y.shape) if Y is not None else None}, "
+        f"mean {mean.tolist()}, std {std.tolist()}")
 
-    net = nt.load_net(a.net).to(dev).train()
+    net = nt.load_net(a.net).to(dev)
+    if tuple(X.shape[1:]) != tuple(net.input_shape):
+        sys.exit(f"torch_train.py: {a.data}: data is {list(X.shape[1:])} per sample "
+                 f"but {a.net} takes {list(net.input_shape)}")
+    if a.infer:
+        infer_data(net, X, dev)
+        return
+    if Y.ndim == 3:
+        with torch.no_grad():
+            out = net.eval()(X[:1])
+        if out.ndim != 4 or tuple(out.shape[2:]) != tuple(Y.shape[1:]):
+            sys.exit(f"torch_train.py: {a.net} gives {list(out.shape[1:])} per sample; "
+                     f"per-pixel labels need [K,{Y.shape[1]},{Y.shape[2]}]")
+    net.train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(a.seed)
     state = {"perm": torch.randperm(len(X), generator=gen), "pos": 0}
@@ -179,6 +217,29 @@ def bench_data(dev):
     seconds = timed(step, a.warmup, a.steps, dev)
     say(f"last loss {step.loss.item():.4f}")
     print_row("train", os.path.basename(a.net), dev, seconds)
+
+
+def infer_data(net, X, dev):
+    """--infer: --warmup batches, then one timed pass over X in batches of --batch."""
+    a = ARGS
+    net.eval()
+    n = len(X)
+    starts = list(range(0, n, a.batch))
+
+    def forward(s):
+        with torch.no_grad():
+            return torch.softmax(net(X[s:s + a.batch]), 1)
+
+    for i in range(a.warmup):
+        forward(starts[i % len(starts)])
+    sync(dev)
+    t0 = time.perf_counter()
+    for s in starts:
+        p = forward(s)
+    sync(dev)
+    seconds = time.perf_counter() - t0
+    say(f"infer: {n} samples in {len(starts)} batches, output per sample {list(p.shape[1:])}")
+    print_row("infer", os.path.basename(a.net), dev, seconds, steps=len(starts), images=n)
 
 
 def bench_facade(dev):
