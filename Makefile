@@ -15,7 +15,9 @@ WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror=impli
 # for headers and static libraries kept elsewhere (bench/gpu-run.sh does that)
 IMG_CFLAGS ?=
 IMG_LIBS  ?= -lpng -ljpeg -lz
-NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) $(WARN) $(IMG_CFLAGS) -Ilib
+# -fno-trapping-math: floating-point compares may become selects, so that
+# loops of them vectorise; nothing here reads the floating-point exception flags
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math $(WARN) $(IMG_CFLAGS) -Ilib
 # -rdynamic: the CUDA backend's library, opened at run time, calls the
 # program's fatal() and note(), so the program exports them
 NN_LIBS   := $(IMG_LIBS) -lm -ldl -rdynamic

@@ -426,6 +426,31 @@ static void cpu_dropout_backward(size_t n, float p, const uint8_t *mask, const f
 
 /* ---- max-pool ---- */
 
+/* Whether the two rows of a line of 2x2 windows hold a NaN (n floats each) */
+static int maxpool_row2_nan(const float *restrict r0, const float *restrict r1, int n)
+{
+	int bad = 0;
+	for (int i = 0; i < n; i++)
+		bad |= (r0[i] != r0[i]) | (r1[i] != r1[i]);
+	return bad;
+}
+
+/* A line of 2x2 windows without NaN: maxpool_step's order (each row's pair,
+   then the two winners; of equal values the first) as selects in one loop
+   that the compiler vectorises (with -fno-trapping-math). */
+static void maxpool_row2(const float *restrict r0, const float *restrict r1, float *restrict y,
+			 int32_t *restrict arg, int ow, int base, int w)
+{
+	for (int ox = 0; ox < ow; ox++) {
+		float a = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
+		int nb = b > a, nf = f > e;
+		float m1 = nb ? b : a, m2 = nf ? f : e;
+		int n2 = m2 > m1;
+		y[ox] = n2 ? m2 : m1;
+		arg[ox] = base + 2 * ox + (n2 ? w + nf : nb);
+	}
+}
+
 static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *arg)
 {
 #pragma omp parallel for schedule(static)
@@ -438,6 +463,10 @@ static void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, in
 			for (int oy = 0; oy < d->oh; oy++) {
 				const float *r0 = xp + (size_t)(2 * oy) * d->w, *r1 = r0 + d->w;
 				int base = 2 * oy * d->w;
+				if (!maxpool_row2_nan(r0, r1, 2 * d->ow)) {
+					maxpool_row2(r0, r1, yp + (size_t)oy * d->ow, ap + (size_t)oy * d->ow, d->ow, base, d->w);
+					continue;
+				}
 				for (int ox = 0; ox < d->ow; ox++) {
 					/* each row's pair, then the two winners: what four
 					   steps in order give, with a shorter dependency chain */

@@ -1,0 +1,87 @@
+/* test_pool: the CPU max-pool against a plain reference written here: the
+   maximum of each window scanned row by row, the first NaN winning and, of
+   equal values, the first; its flat input index kept for backward, which
+   adds each output's gradient there. Inputs from a few values (ties) with
+   NaNs in some planes and not in others, so that the fast 2x2 path and its
+   NaN fallback both run; odd sizes leave a last row and column out. */
+#include "backend.h"
+#include "util.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reference(const pool_desc *d, const float *x, float *y, int32_t *arg)
+{
+	for (int p = 0; p < d->n * d->c; p++)
+		for (int oy = 0; oy < d->oh; oy++)
+			for (int ox = 0; ox < d->ow; ox++) {
+				const float *xp = x + (size_t)p * d->h * d->w;
+				int best = -1;
+				for (int ky = 0; ky < d->k; ky++)
+					for (int kx = 0; kx < d->k; kx++) {
+						int j = (oy * d->stride + ky) * d->w + ox * d->stride + kx;
+						if (best < 0 || (isnan(xp[j]) && !isnan(xp[best])) ||
+						    (!isnan(xp[best]) && xp[j] > xp[best]))
+							best = j;
+					}
+				size_t o = ((size_t)p * d->oh + oy) * d->ow + ox;
+				y[o] = xp[best];
+				arg[o] = best;
+			}
+}
+
+static void check_pool(int n, int c, int h, int w, int k, int s, int nan_planes)
+{
+	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
+	float *x = xmalloc(nx * sizeof *x), *y = xmalloc(ny * sizeof *y), *ry = xmalloc(ny * sizeof *ry);
+	int32_t *arg = xmalloc(ny * sizeof *arg), *rarg = xmalloc(ny * sizeof *rarg);
+	rng r;
+	rng_seed(&r, (uint64_t)(n * 1000 + h * 10 + k), 5);
+	static const float few[] = {-1, 0, 0.5f, 1, -0.0f};
+	for (size_t i = 0; i < nx; i++) {
+		int plane_has_nan = (int)(i / ((size_t)h * w)) % 3 < nan_planes;
+		x[i] = plane_has_nan && rng_below(&r, 8) == 0 ? NAN : few[rng_below(&r, 5)];
+	}
+	backend_cpu.maxpool_forward(&d, x, y, arg);
+	reference(&d, x, ry, rarg);
+	size_t bad = ny;
+	for (size_t i = 0; i < ny && bad == ny; i++)
+		if (arg[i] != rarg[i] || memcmp(&y[i], &ry[i], sizeof y[i]))
+			bad = i;
+	if (bad == ny)
+		PASS("maxpool_forward n=%d c=%d %dx%d k=%d s=%d, NaN in %d of 3 planes: values and indices",
+		     n, c, h, w, k, s, nan_planes);
+	else
+		FAIL("maxpool_forward n=%d c=%d %dx%d k=%d s=%d: output %zu is %g at %d, expected %g at %d", n, c,
+		     h, w, k, s, bad, y[bad], arg[bad], ry[bad], rarg[bad]);
+	/* backward: each output's gradient lands on its index */
+	float *dy = xmalloc(ny * sizeof *dy), *dx = xcalloc(nx, sizeof *dx), *rdx = xcalloc(nx, sizeof *rdx);
+	for (size_t i = 0; i < ny; i++)
+		dy[i] = rng_uniform_range(&r, -1, 1);
+	backend_cpu.maxpool_backward(&d, dy, arg, dx);
+	for (size_t i = 0; i < ny; i++)
+		rdx[(i / ((size_t)d.oh * d.ow)) * h * w + rarg[i]] += dy[i];
+	char name[128];
+	snprintf(name, sizeof name, "maxpool_backward n=%d c=%d %dx%d k=%d s=%d", n, c, h, w, k, s);
+	CHECK_CLOSE(name, dx, rdx, (long)nx, 1e-6, 1e-6);
+	free(x), free(y), free(ry), free(arg), free(rarg), free(dy), free(dx), free(rdx);
+}
+
+int main(void)
+{
+	nn_prog = "test_pool";
+	for (int threads = 1; threads <= 2; threads++) {
+		backend_cpu.set_threads(threads);
+		check_pool(3, 4, 8, 8, 2, 2, 0);
+		check_pool(3, 4, 8, 8, 2, 2, 1);
+		check_pool(2, 3, 29, 31, 2, 2, 2);
+		check_pool(2, 3, 28, 28, 2, 2, 3);
+		check_pool(2, 5, 9, 7, 3, 2, 1);
+		check_pool(1, 6, 8, 6, 3, 1, 2);
+		check_pool(2, 2, 5, 5, 5, 5, 1);
+	}
+	return check_failures ? 1 : 0;
+}
