@@ -52,7 +52,23 @@ static void *cpu_alloc(size_t bytes, const char *what)
 
 static void cpu_free(void *p) { free(p); }
 static void cpu_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
-static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+/* Large buffers (the activation gradients, zeroed every step) in one piece
+   per thread: a single thread's memset would leave the others waiting. */
+static void cpu_zero(void *p, size_t bytes)
+{
+	int nt = nthreads();
+	if (bytes < ((size_t)1 << 20) || nt == 1) {
+		memset(p, 0, bytes);
+		return;
+	}
+	size_t piece = (bytes / nt + 63) / 64 * 64;
+#pragma omp parallel for schedule(static)
+	for (int t = 0; t < nt; t++) {
+		size_t at = (size_t)t * piece;
+		if (at < bytes)
+			memset((char *)p + at, 0, bytes - at < piece ? bytes - at : piece);
+	}
+}
 static void cpu_sync(void) {}
 
 static void cpu_gather_images(float *out, const void *x, int is_u8, const int32_t *idx,
