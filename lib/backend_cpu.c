@@ -210,16 +210,28 @@ static void col2im_add(const conv_desc *d, const float *col, float *dx)
 			}
 }
 
-/* Per thread: col and dcol [ckk, ohw], partial dw [oc, ckk] and db [oc]. */
+/* The input gradient of a stride-1 convolution as a convolution of dy
+   (pad k-1-pad) with the flipped weights [c, oc*k*k]: one GEMM that adds
+   straight into dx, without the zeroed columns and col2im of the general
+   route, and on columns oc*k*k tall rather than c*k*k. */
+static int conv_dx_direct(const conv_desc *d)
+{
+	return d->stride == 1 && d->pad <= d->k - 1 && !conv_is_pointwise(d);
+}
+
+/* Per thread: col [ckk, ohw]; dcol, the input gradient's columns ([ckk,
+   ohw], or [oc*k*k, h*w] by the direct route); partial dw [oc, ckk] and db
+   [oc]. After every thread's part, the flipped weights [c, oc*k*k]. */
 static size_t conv_thread_floats(const conv_desc *d)
 {
-	size_t ckk = (size_t)d->c * d->k * d->k, ohw = (size_t)d->oh * d->ow;
-	return 2 * ckk * ohw + (size_t)d->oc * ckk + d->oc + 16;
+	size_t kk = (size_t)d->k * d->k, ckk = d->c * kk, ohw = (size_t)d->oh * d->ow;
+	size_t dcol = ckk * ohw, direct = d->oc * kk * d->h * d->w;
+	return ckk * ohw + (direct > dcol ? direct : dcol) + (size_t)d->oc * ckk + d->oc + 16;
 }
 
 static size_t cpu_conv_workspace(const conv_desc *d)
 {
-	return conv_thread_floats(d) * nthreads() * sizeof(float);
+	return (conv_thread_floats(d) * nthreads() + (size_t)d->c * d->oc * d->k * d->k) * sizeof(float);
 }
 
 static void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,
@@ -250,16 +262,23 @@ static void cpu_conv_forward(const conv_desc *d, const float *x, const float *w,
 static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const float *dy,
 			      float *dx, float *dw, float *db, void *work)
 {
-	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow;
+	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow, kk = d->k * d->k, okk = d->oc * kk;
 	size_t per = conv_thread_floats(d);
-	int nt = nthreads();
+	int nt = nthreads(), direct = dx && conv_dx_direct(d);
 	size_t wsz = (size_t)d->oc * ckk;
+	/* direct route: dy's columns over an output grid of the input's size */
+	conv_desc t_d = {1, d->oc, d->oh, d->ow, d->c, d->k, 1, d->k - 1 - d->pad, d->h, d->w};
+	float *w2 = (float *)work + per * nt;
+	for (int o = 0; direct && o < d->oc; o++)
+		for (int ch = 0; ch < d->c; ch++)
+			for (int q = 0; q < kk; q++)
+				w2[(size_t)ch * okk + o * kk + kk - 1 - q] = w[((size_t)o * d->c + ch) * kk + q];
 #pragma omp parallel
 	{
 		int t = thread_id();
 		float *col = (float *)work + per * t;
 		float *dcol = col + (size_t)ckk * ohw;
-		float *pdw = dcol + (size_t)ckk * ohw;
+		float *pdw = dcol + (per - ckk * (size_t)ohw - wsz - d->oc - 16);
 		float *pdb = pdw + wsz;
 		memset(pdw, 0, (wsz + d->oc) * sizeof(float));
 #pragma omp for schedule(static)
@@ -288,6 +307,12 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 				if (conv_is_pointwise(d)) {
 					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
 						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
+				} else if (direct) {
+					int hw = d->h * d->w;
+					im2col(&t_d, dyi, dcol);
+					/* dx [c, hw] += w2 [c, okk] dcol [okk, hw] */
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c, hw, okk, 1.0f, w2,
+						    okk, dcol, hw, 1.0f, dxi, hw);
 				} else {
 					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
 						    w, ckk, dyi, ohw, 0.0f, dcol, ohw);
@@ -298,7 +323,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 	}
 	/* sum the partials in thread order: deterministic for a given thread count */
 	for (int t = 0; t < nt; t++) {
-		const float *pdw = (const float *)work + per * t + 2 * (size_t)ckk * ohw;
+		const float *pdw = (const float *)work + per * (t + 1) - wsz - d->oc - 16;
 		const float *pdb = pdw + wsz;
 		for (size_t j = 0; dw && j < wsz; j++)
 			dw[j] += pdw[j];
