@@ -39,6 +39,22 @@ expect_error "a NUL byte in a .net file" 'nul\.net: a NUL byte at byte 29: not a
 printf 'step\tepoch\tsplit\tloss\n1\t1\ttrain\t0.5\n2\t1\ttr\0ain\t0.4\n' >nul.tsv
 expect_error "a NUL byte in a metrics log" 'nul\.tsv:3: a NUL byte' curve-plot --term dumb nul.tsv
 
+# a description from stdin is named <stdin> in messages; the new layers'
+# arguments and options are checked like the others'
+expect_error "a description on stdin" '^nn-train: <stdin>:2: unknown word .bogus. \(layers: conv, convt' \
+	sh -c 'printf "input 1 4 4\nbogus\n" | nn-train -q -o s.st - d.npy'
+netcase() { # NAME PATTERN LAYER-LINE: the line after 'input 1 4 4' is refused with PATTERN
+	printf 'input 1 4 4\n%s\nflatten\nlinear 3\n' "$3" >case.net
+	expect_error "$1" "case\.net:2: $2" nn-train -q -o s.st case.net d.npy
+}
+netcase "convt: outpad not below stride" 'convt: outpad=2 must be smaller than stride=2' 'convt 2 3 stride=2 outpad=2'
+netcase "convt: pad that leaves no output" 'convt: pad 3 leaves no output' 'convt 2 1 pad=3'
+netcase "avgpool global with a stride" 'avgpool global: no stride' 'avgpool global stride=2'
+netcase "avgpool larger than its input" 'avgpool 5 does not fit input 4x4' 'avgpool 5'
+netcase "leakyrelu slope out of range" 'leakyrelu slope: 2 out of range 0..1' 'leakyrelu 2'
+netcase "leakyrelu with two arguments" "leakyrelu: unexpected word '0.2'" 'leakyrelu 0.1 0.2'
+check "no model written by the refused descriptions" test ! -e s.st
+
 # training that goes wrong says so
 printf 'input 1 4 4\nflatten\nlinear 3\n' >lin.net
 printf 'input 1 4 4\nflatten\nlinear 10\n' >lin16.net
