@@ -172,11 +172,15 @@ int main(int argc, char **argv)
 			term = "png";
 		else if (dot && !strcmp(dot, ".svg"))
 			term = "svg";
+		else if (print_script)
+			term = "png";
 		else
 			usage_error("give -o FILE.png, -o FILE.svg or --term png|svg|dumb");
 	}
 	if (strcmp(term, "png") && strcmp(term, "svg") && strcmp(term, "dumb"))
 		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);
+	if (!strcmp(term, "png") && !print_script)
+		out_refuse_terminal(out);
 	int dumb = !strcmp(term, "dumb");
 	int w = dumb ? 80 : 1000, h = dumb ? 40 : 400;
 	if (size) {

@@ -1,6 +1,8 @@
 /* ds-load: reads a dataset in its published format (Fashion-MNIST IDX files,
-   generic IDX files, facade JPEG photos with palette PNG label maps) and
-   writes it as a dataset stream: x [N,C,H,W] uint8, y, class names. */
+   generic IDX files, facade JPEG photos with palette PNG label maps, a
+   folder per class of PNG and JPEG images) or images without labels, and
+   writes it as a dataset stream: x [N,C,H,W] uint8, then y and class names
+   when there are labels. */
 #include "dataset.h"
 #include "idx.h"
 #include "image.h"
@@ -13,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,15 +29,21 @@ static const char usage[] =
 	"usage: ds-load fashion-mnist [DIR] --split train|test [-o OUT] [--limit N]\n"
 	"       ds-load idx IMAGES [LABELS] [--names A,B,...] [-o OUT] [--limit N]\n"
 	"       ds-load facade DIR --split NAME [--size S] [-o OUT] [--limit N]\n"
+	"       ds-load images FILE... [--size S] [--grey] [-o OUT] [--limit N]\n"
+	"       ds-load folder ROOT [--size S] [--grey] [-o OUT] [--limit N]\n"
 	"Reads a dataset in its published format and writes a dataset stream\n"
 	"(x [N,C,H,W] uint8, y class ids, class names) to OUT or stdout.\n"
 	"  fashion-mnist  the IDX files (.gz or not) in DIR, default " FMNIST_DIR "\n"
 	"  idx            an IDX image file (magic 0x803) and label file (0x801)\n"
-	"  facade         DIR/NAME/*.jpg photos with *.png palette label maps\n";
+	"  facade         DIR/NAME/*.jpg photos with *.png palette label maps\n"
+	"  images         PNG or JPEG files, in order, without labels (x only)\n"
+	"  folder         ROOT/CLASS/*.png|jpg: a sub-folder per class, classes in\n"
+	"                 sorted order (as torchvision's ImageFolder)\n";
 
 typedef struct opts {
 	const char *out, *split, *names;
 	long size, limit;
+	int grey;
 } opts;
 
 static void stream_write(const opts *o, const tensor *x, const tensor *y, char **names, int k,
@@ -323,6 +332,254 @@ static void load_facade(const opts *o, int argc, char **argv)
 	free(dir);
 }
 
+/* ---- your own images: files given one by one, or a folder per class ---- */
+
+/* A PNG or JPEG, told apart by its first bytes rather than its name. */
+static image *picture_read(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		fatal("%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		fatal("%s: not a regular file", path);
+	FILE *f = xfopen_read(path);
+	unsigned char head[8] = {0};
+	size_t got = fread(head, 1, sizeof head, f);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		fatal("%s: read error: %s", path, strerror(errno));
+	if (got == 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8))
+		return png_read(path);
+	if (got >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+		return jpeg_read(path);
+	fatal("%s: not a PNG or JPEG image", path);
+}
+
+/* Sample i of x [N,C,H,W] from a picture: to grey (PIL's convert("L"):
+   ITU-R 601-2 luma in 16-bit fixed point) or to RGB (grey repeated) as c
+   asks, then resized to WxH as the facade photos are. */
+static void picture_store(tensor *x, int64_t i, const image *im)
+{
+	int c = (int)x->shape[1], H = (int)x->shape[2], W = (int)x->shape[3];
+	image *conv = image_new(im->w, im->h, c);
+	size_t np = (size_t)im->w * im->h;
+	for (size_t p = 0; p < np; p++) {
+		const uint8_t *s = im->px + p * im->c;
+		if (c == 1 && im->c == 3)
+			conv->px[p] = (uint8_t)((s[0] * 19595u + s[1] * 38470u + s[2] * 7471u + 0x8000u) >> 16);
+		else
+			for (int k = 0; k < c; k++)
+				conv->px[p * c + k] = s[im->c == 1 ? 0 : k];
+	}
+	image *r = image_resize_bilinear(conv, W, H);
+	uint8_t *dst = (uint8_t *)x->data + (size_t)i * c * H * W;
+	for (int k = 0; k < c; k++)
+		for (int p = 0; p < H * W; p++)
+			dst[(size_t)k * H * W + p] = r->px[p * c + k];
+	image_free(conv);
+	image_free(r);
+}
+
+/* Reads the pictures into x [N,C,H,W] uint8 (C 1 with --grey, else 3) and
+   writes the stream, with y and names when given. */
+static void pictures_convert(const opts *o, char **paths, int n, const tensor *y, char **names, int k,
+			     const char *from)
+{
+	io_check(n, (const char *const *)paths, IO_LIST(o->out ? o->out : "-"));
+	int progress = isatty(2), c = o->grey ? 1 : 3;
+	tensor *x = NULL;
+	for (int i = 0; i < n; i++) {
+		image *im = picture_read(paths[i]);
+		if (!x) {
+			int W = o->size >= 0 ? (int)o->size : im->w, H = o->size >= 0 ? (int)o->size : im->h;
+			x = tensor_new4(DT_U8, n, c, H, W, 4);
+		} else if (o->size < 0 && (im->w != x->shape[3] || im->h != x->shape[2])) {
+			fatal("%s: image is %dx%d but %s is %lldx%lld (use --size)", paths[i], im->w, im->h, paths[0],
+			      (long long)x->shape[3], (long long)x->shape[2]);
+		}
+		picture_store(x, i, im);
+		image_free(im);
+		if (progress && (i % 16 == 15 || i + 1 == n))
+			fprintf(stderr, "%s: %d/%d\r", nn_prog, i + 1, n);
+	}
+	stream_write(o, x, y, names, k, from);
+	tensor_free(x);
+}
+
+static void load_images(const opts *o, int argc, char **argv)
+{
+	if (!argc)
+		usage_error("images needs one or more PNG or JPEG files");
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-"))
+			usage_error("images reads files, not standard input");
+	int n = (o->limit >= 0 && o->limit < argc) ? (int)o->limit : argc;
+	char *from = xmalloc(strlen(argv[0]) + 32);
+	if (n > 1)
+		sprintf(from, "%s and %d more", argv[0], n - 1);
+	else
+		strcpy(from, argv[0]);
+	pictures_convert(o, argv, n, NULL, NULL, 0, from);
+	free(from);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An image file of a class folder, by its folder and name. */
+typedef struct member {
+	char *dir, *name;
+} member;
+
+static int member_cmp(const void *a, const void *b)
+{
+	const member *p = a, *q = b;
+	int c = strcmp(p->dir, q->dir);
+	return c ? c : strcmp(p->name, q->name);
+}
+
+typedef struct members {
+	member *v;
+	int n, cap;
+} members;
+
+/* Whether name ends in ext, ignoring case. */
+static int ends_with(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext);
+	return n > e && !strcasecmp(name + n - e, ext);
+}
+
+/* The image files under dir, sub-folders included and links followed, as
+   torchvision's ImageFolder finds them: the extensions it knows, of which
+   PNG and JPEG are read and the others refused (skipping them would change
+   the data set). up holds the folders above, to stop a link that loops. */
+static void folder_walk(const char *dir, members *m, const struct stat *up, int depth)
+{
+	static const char *const readable[] = {".png", ".jpg", ".jpeg"};
+	static const char *const other[] = {".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"};
+	struct stat self;
+	if (stat(dir, &self))
+		fatal("%s: %s", dir, strerror(errno));
+	struct stat *chain = xmalloc(sizeof *chain * (depth + 1));
+	for (int i = 0; i < depth; i++) {
+		if (up[i].st_dev == self.st_dev && up[i].st_ino == self.st_ino)
+			fatal("%s: a link loops back to a folder above it", dir);
+		chain[i] = up[i];
+	}
+	chain[depth] = self;
+	DIR *d = opendir(dir);
+	if (!d)
+		fatal("%s: %s", dir, strerror(errno));
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *path = path_join(dir, de->d_name);
+		if (is_dir(path)) {
+			folder_walk(path, m, chain, depth + 1);
+		} else {
+			int known = 0;
+			for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+				if (ends_with(de->d_name, other[i]))
+					fatal("%s: only PNG and JPEG images are read", path);
+			for (size_t i = 0; i < sizeof readable / sizeof *readable; i++)
+				known |= ends_with(de->d_name, readable[i]);
+			if (known) {
+				if (m->n == m->cap)
+					m->v = xrealloc(m->v, sizeof *m->v * (m->cap = m->cap ? 2 * m->cap : 256));
+				m->v[m->n++] = (member){xstrdup(dir), xstrdup(de->d_name)};
+			}
+		}
+		free(path);
+		errno = 0;
+	}
+	if (errno)
+		fatal("%s: %s", dir, strerror(errno));
+	closedir(d);
+	free(chain);
+}
+
+/* ROOT/CLASS/.../IMAGE: the classes are the sub-folders of ROOT in sorted
+   order (as torchvision's ImageFolder, byte order, which is Python's order
+   of the names), the samples those of class 0, then class 1, ..., each
+   class's files in the order of their folders' paths and then of their
+   names. */
+static void load_folder(const opts *o, int argc, char **argv)
+{
+	if (argc != 1)
+		usage_error("folder needs one folder, with a sub-folder of images per class");
+	const char *root = argv[0];
+	need_dir(root);
+	DIR *d = opendir(root);
+	if (!d)
+		fatal("%s: %s", root, strerror(errno));
+	char **names = NULL;
+	int k = 0, cap = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *path = path_join(root, de->d_name);
+		if (is_dir(path)) {
+			const char *c = control_byte(de->d_name);
+			if (c)
+				fatal("%s: a class folder name holds the control byte 0x%02x", path, (unsigned char)*c);
+			if (k == cap)
+				names = xrealloc(names, sizeof *names * (cap = cap ? 2 * cap : 64));
+			names[k++] = xstrdup(de->d_name);
+		}
+		free(path);
+		errno = 0;
+	}
+	if (errno)
+		fatal("%s: %s", root, strerror(errno));
+	closedir(d);
+	if (!k)
+		fatal("%s: no class folders (the images go in ROOT/CLASS/)", root);
+	qsort(names, k, sizeof *names, str_cmp);
+	members m = {0};
+	int *first = xmalloc(sizeof *first * (k + 1));
+	for (int c = 0; c < k; c++) {
+		first[c] = m.n;
+		char *dir = path_join(root, names[c]);
+		folder_walk(dir, &m, NULL, 0);
+		if (m.n == first[c])
+			fatal("%s: no PNG or JPEG images in class folder '%s'", dir, names[c]);
+		qsort(m.v + first[c], m.n - first[c], sizeof *m.v, member_cmp);
+		free(dir);
+	}
+	first[k] = m.n;
+	int n = (o->limit >= 0 && o->limit < m.n) ? (int)o->limit : m.n;
+	char **paths = xmalloc(sizeof *paths * (n ? n : 1));
+	tensor *y = tensor_new4(DT_I32, n, 0, 0, 0, 1);
+	for (int c = 0, i = 0; c < k; c++)
+		for (int j = first[c]; j < first[c + 1] && i < n; j++, i++) {
+			paths[i] = path_join(m.v[j].dir, m.v[j].name);
+			((int32_t *)y->data)[i] = c;
+		}
+	char *from = xmalloc(strlen(root) + 32);
+	sprintf(from, "%s (%d classes)", root, k);
+	pictures_convert(o, paths, n, y, names, k, from);
+	free(from);
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	tensor_free(y);
+	for (int j = 0; j < m.n; j++) {
+		free(m.v[j].dir);
+		free(m.v[j].name);
+	}
+	free(m.v);
+	free(first);
+	names_free(names, k);
+}
+
 int main(int argc, char **argv)
 {
 	tool_start("ds-load");
@@ -332,7 +589,8 @@ int main(int argc, char **argv)
 		{"split", 0, OPT_STRING, &o.split, .arg = "NAME",
 		 .help = "train or test for fashion-mnist; a sub-folder for facade"},
 		{"size", 0, OPT_INT, &o.size, 1, 16384, .arg = "S",
-		 .help = "facade: resize photos (bilinear) and labels (nearest) to SxS"},
+		 .help = "facade, images, folder: resize images (bilinear) and\nlabel maps (nearest) to SxS"},
+		{"grey", 0, OPT_FLAG, &o.grey, .help = "images, folder: one grey channel (default RGB)"},
 		{"limit", 0, OPT_INT, &o.limit, 1, LONG_MAX, .arg = "N", .help = "keep only the first N samples"},
 		{"names", 0, OPT_STRING, &o.names, .arg = "A,B,...",
 		 .help = "idx: class names (labels are then checked against them)"},
@@ -340,19 +598,27 @@ int main(int argc, char **argv)
 	};
 	argc = opt_parse(table, argc, argv, usage);
 	if (!argc)
-		usage_error("which dataset? fashion-mnist, idx or facade");
+		usage_error("which dataset? fashion-mnist, idx, facade, images or folder");
 	const char *what = argv[0];
-	if ((!o.out || !strcmp(o.out, "-")) && isatty(1))
-		usage_error("will not write binary data to a terminal: use -o FILE or a pipe");
+	out_refuse_terminal(o.out);
 	argc--;
 	argv++;
+	int pictures = !strcmp(what, "images") || !strcmp(what, "folder");
+	if (o.grey && !pictures)
+		usage_error("--grey applies to images and folder");
+	if (pictures && (o.split || o.names))
+		usage_error("--split and --names do not apply to %s", what);
 	if (!strcmp(what, "fashion-mnist"))
 		load_fmnist(&o, argc, argv);
 	else if (!strcmp(what, "idx"))
 		load_idx(&o, argc, argv);
 	else if (!strcmp(what, "facade"))
 		load_facade(&o, argc, argv);
+	else if (!strcmp(what, "images"))
+		load_images(&o, argc, argv);
+	else if (!strcmp(what, "folder"))
+		load_folder(&o, argc, argv);
 	else
-		usage_error("unknown dataset '%s' (fashion-mnist, idx or facade)", what);
+		usage_error("unknown dataset '%s' (fashion-mnist, idx, facade, images or folder)", what);
 	return 0;
 }

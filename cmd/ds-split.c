@@ -234,8 +234,8 @@ int main(int argc, char **argv)
 	if (!rest)
 		usage_error("-r REST is required (where the other samples go)");
 	io_check(IO_LIST(in), IO_LIST(out ? out : "-", rest));
-	if ((!out || !strcmp(out, "-") || !strcmp(rest, "-")) && isatty(1))
-		usage_error("will not write binary data to a terminal: use a file or a pipe");
+	out_refuse_terminal(out);
+	out_refuse_terminal(rest);
 	long take = -1;
 	double frac = -1;
 	if (!parse_int(take_s, &take)) {
@@ -253,7 +253,9 @@ int main(int argc, char **argv)
 		take = lround(frac * n);
 	if (take > n)
 		fatal("%s: --take %ld but the dataset has only %ld samples", path_name(in), take, n);
-	if (strat && (!d->y || d->y->ndim != 1))
+	if (strat && !d->y)
+		fatal("%s: no labels in stream: --stratify needs class labels [N]", path_name(in));
+	if (strat && d->y->ndim != 1)
 		fatal("%s: --stratify needs class labels of shape [N]", path_name(in));
 
 	int *idx = xmalloc(sizeof *idx * (n ? n : 1));

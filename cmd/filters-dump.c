@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 		usage_error("more than one model ('%s' and '%s')", argv[0], argv[1]);
 	const char *path = argv[0];
 	io_check(IO_LIST(path), IO_LIST(out ? out : "-"));
+	out_refuse_terminal(out);
 
 	const char *name = path_name(path);
 	st_file *st = st_read(path);

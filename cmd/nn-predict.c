@@ -20,7 +20,22 @@ static const char usage[] =
 	"Run MODEL (a model or checkpoint file from nn-train) over the dataset\n"
 	"stream DATA (default: standard input) and write a prediction stream:\n"
 	"p [N,K] or [N,K,H,W] float32, the labels y when DATA has them, and the\n"
-	"class names.\n\n";
+	"class names. DATA may be without labels (ds-load images).\n\n";
+
+/* The samples must have the shape of the model's input; the message says
+   how ds-load makes images of that shape. */
+static void input_check(const tensor *x, const net *n, const char *dname, const char *model_path)
+{
+	if (x->shape[1] == n->in_c && x->shape[2] == n->in_h && x->shape[3] == n->in_w)
+		return;
+	char hint[64] = "";
+	if (n->in_h == n->in_w && (n->in_c == 1 || n->in_c == 3))
+		snprintf(hint, sizeof hint, " (ds-load images --size %d%s makes them so)", n->in_h,
+			 n->in_c == 1 ? " --grey" : "");
+	fatal("%s: the images are %lldx%lldx%lld (channels x height x width) but the model %s takes %dx%dx%d%s",
+	      dname, (long long)x->shape[1], (long long)x->shape[2], (long long)x->shape[3], model_path, n->in_c,
+	      n->in_h, n->in_w, hint);
+}
 
 int main(int argc, char **argv)
 {
@@ -49,6 +64,7 @@ int main(int argc, char **argv)
 	if (!model_path)
 		usage_error("no model given");
 	io_check(IO_LIST(model_path, data_path ? data_path : "-"), IO_LIST(out_path ? out_path : "-"));
+	out_refuse_terminal(out_path);
 	const backend *be = backend_get(device);
 	be->set_threads((int)threads);
 	be->set_precision(!strcmp(precision, "tf32"));
@@ -57,6 +73,7 @@ int main(int argc, char **argv)
 	dataset *d = dataset_read(data_path, "dataset");
 	const char *dname = path_name(data_path);
 	long N = dataset_len(d);
+	input_check(d->x, n, dname, model_path);
 	if (d->nclass && mi.names && d->nclass != mi.nclass)
 		fatal("%s: data has %d classes but the model %s has %d", dname, d->nclass, model_path, mi.nclass);
 	int b = (int)(batch < N ? batch : (N > 0 ? N : 1));

@@ -425,6 +425,8 @@ static void outputs_check(const run *r)
 	int into_resumed = r->resume && same_file(r->ckpt, r->resume);
 	io_check(IO_LIST(model_in, train_in, r->val_path), IO_LIST(r->out, r->log_path, into_resumed ? NULL : r->ckpt));
 	io_check(IO_LIST(train_in, r->val_path), IO_LIST(r->out, r->log_path, r->ckpt));
+	out_refuse_terminal(r->out);
+	out_refuse_terminal(r->ckpt);
 
 	/* fail now, not after an epoch, when the outputs cannot be written */
 	const char *outs[2] = {r->out, r->ckpt};
@@ -537,7 +539,7 @@ static void data_load(run *r)
 	const char *name = path_name(r->train_path);
 	r->train = dataset_read(r->train_path, "dataset");
 	if (!r->train->y)
-		fatal("%s: the training stream has no labels", name);
+		fatal("%s: no labels in stream: training needs the class ids y (ds-load images writes none)", name);
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
@@ -563,7 +565,7 @@ static void data_load(run *r)
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
-			fatal("%s: the validation stream has no labels", r->val_path);
+			fatal("%s: no labels in stream: validation needs the class ids y", r->val_path);
 		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->batch, r->val_path);
 	}
 	net_set_batch(r->n, r->batch);

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 	if (!strcmp(data_path, "-") && !strcmp(pred_path, "-"))
 		usage_error("--data and --pred cannot both be stdin");
 	io_check(IO_LIST(data_path, pred_path), IO_LIST(out ? out : "-", tsv_path));
+	out_refuse_terminal(out);
 
 	dataset *d = dataset_read(data_path, "dataset");
 	dataset *pr = dataset_read(pred_path, "prediction");
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 	const tensor *y = pr->y ? pr->y : d->y;
 	const char *yname = pr->y ? pname : dname;
 	if (!y)
-		fatal("%s: no labels (neither stream has y)", dname);
+		fatal("%s: no labels in stream (nor in %s): sample-grid needs the true classes y", dname, pname);
 	if (y->ndim != 1 || y->shape[0] != n)
 		fatal("%s: labels of the wrong shape for %lld classified samples", yname, (long long)n);
 	const int32_t *yd = y->data;

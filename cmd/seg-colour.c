@@ -158,6 +158,7 @@ static void configure(job *j, int argc, char **argv)
 	if (j->triplet && !j->pred_path)
 		usage_error("--triplet needs --pred FILE");
 	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(j->out ? j->out : "-"));
+	out_refuse_terminal(j->out);
 	j->want_pred = j->triplet || (!j->photo && !j->label && j->pred_path);
 	j->want_label = j->triplet || j->label || (!j->photo && !j->pred_path);
 	j->kind = j->triplet ? "triplet" : j->photo ? "photo" : j->want_pred ? "pred" : "label";
@@ -176,7 +177,10 @@ static void streams_read(job *j)
 		j->y = j->d && j->d->y ? j->d->y : j->pr ? j->pr->y : NULL;
 		j->yname = j->d && j->d->y ? j->dname : j->pname;
 		if (!j->y)
-			fatal("%s: no label maps (y) to draw", j->data_path ? j->dname : j->pname);
+			fatal("%s: no labels in stream: %s", j->data_path ? j->dname : j->pname,
+			      j->triplet ? "a triplet's third part is the label map (y); without --triplet the "
+					   "predictions are drawn alone"
+					 : "no label maps (y) to draw");
 		if (j->y->ndim != 3)
 			fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
 	}

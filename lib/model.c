@@ -153,17 +153,23 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	memset(mi, 0, sizeof *mi);
 	const char *ms = st_meta(f, "input_mean"), *ss = st_meta(f, "input_std");
 	mi->nchan = n->in_c;
-	for (int c = 0; c < MODEL_MAXCHAN; c++)
-		mi->mean[c] = 0, mi->std[c] = 1;
-	if (ms && ss) {
-		int a = parse_floats_meta(path, "input_mean", ms, mi->mean);
-		int b = parse_floats_meta(path, "input_std", ss, mi->std);
-		if (a != n->in_c || b != n->in_c)
-			fatal("%s: input_mean/input_std have %d/%d values for %d input channels", path, a, b, n->in_c);
-		for (int c = 0; c < n->in_c; c++)
-			if (!(mi->std[c] > 0))
-				fatal("%s: input_std must be positive", path);
+	/* guessing "no normalisation" would run a model trained on normalised
+	   inputs on the wrong values, and it would still predict something */
+	if (!ms || !ss) {
+		char zeros[2 * MODEL_MAXCHAN] = "0", ones[2 * MODEL_MAXCHAN] = "1";
+		for (int c = 1; c < n->in_c && c < MODEL_MAXCHAN; c++)
+			strcat(zeros, ",0"), strcat(ones, ",1");
+		fatal("%s: no %s in the metadata: write the per-channel mean and standard deviation the "
+		      "network was trained with (input_mean %s and input_std %s for no normalisation)", path,
+		      !ms && !ss ? "input_mean and input_std" : !ms ? "input_mean" : "input_std", zeros, ones);
 	}
+	int a = parse_floats_meta(path, "input_mean", ms, mi->mean);
+	int b = parse_floats_meta(path, "input_std", ss, mi->std);
+	if (a != n->in_c || b != n->in_c)
+		fatal("%s: input_mean/input_std have %d/%d values for %d input channels", path, a, b, n->in_c);
+	for (int c = 0; c < n->in_c; c++)
+		if (!(mi->std[c] > 0))
+			fatal("%s: input_std must be positive", path);
 	const char *cls = st_meta(f, "classes");
 	if (cls) {
 		const char *err;

@@ -198,6 +198,25 @@ const char *out_name(const char *path)
 	return (!path || !strcmp(path, "-")) ? "<stdout>" : path;
 }
 
+void out_refuse_terminal(const char *path)
+{
+	int fd = (!path || !strcmp(path, "-")) ? 1 : std_fd(path), tty;
+	if (fd >= 0) {
+		tty = isatty(fd);
+	} else {
+		/* a terminal named by its path (/dev/tty, /dev/pts/N) */
+		struct stat st;
+		if (stat(path, &st) || !S_ISCHR(st.st_mode))
+			return;
+		int t = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		tty = t >= 0 && isatty(t);
+		if (t >= 0)
+			close(t);
+	}
+	if (tty)
+		refuse("%s: will not write binary data to a terminal: use -o FILE or a pipe", out_name(path));
+}
+
 void stdout_check(void)
 {
 	errno = 0;

@@ -34,6 +34,10 @@ outfile *out_open(const char *path);
 void out_commit(outfile *o);
 /* Display name of an output for messages: "<stdout>" for "-" or NULL. */
 const char *out_name(const char *path);
+/* Refuses (exit 2, one line) a binary output that is a terminal: stdout
+   ("-" or NULL) when it is one, /dev/stdout and its kin, or a terminal's
+   path. Call it with the other checks, before reading anything. */
+void out_refuse_terminal(const char *path);
 /* Flush stdout and die if it failed (e.g. disk full, closed pipe). */
 void stdout_check(void);
 

@@ -5,7 +5,7 @@ description as a torch.nn.Module whose state_dict names match nnpipe's model
 files ("0.weight", "3.running_mean", ...), reads and writes safetensors files
 with plain struct/json/numpy, and reads NPY tensor streams.
 
-    net = build_net(open("examples/fmnist.net").read(), "fmnist.net")
+    net = build_net(open("examples/fashion-mnist.net").read(), "fashion-mnist.net")
     model, meta = load_model("model.safetensors")
     x = preprocess(x_uint8, meta)          # uint8 [N,C,H,W] -> float32 tensor
 
@@ -394,8 +394,6 @@ def st_write(path, tensors, meta=None):
 
 def _floats(s, n, what):
     v = [float(t) for t in s.split(",")]
-    if len(v) == 1:
-        v = v * n
     if len(v) != n:
         raise ValueError(f"{what}: {len(v)} values for {n} channels")
     return v
@@ -437,8 +435,12 @@ def preprocess(x, meta_or_mean, std=None):
     c = x.shape[1]
     if std is None:
         meta = meta_or_mean
-        mean = _floats(meta.get("input_mean", "0"), c, "input_mean")
-        std = _floats(meta.get("input_std", "1"), c, "input_std")
+        missing = [k for k in ("input_mean", "input_std") if k not in meta]
+        if missing:
+            raise ValueError(f"no {' and '.join(missing)} in the metadata (for no normalisation: "
+                             f"input_mean {','.join(['0'] * c)} and input_std {','.join(['1'] * c)})")
+        mean = _floats(meta["input_mean"], c, "input_mean")
+        std = _floats(meta["input_std"], c, "input_std")
     else:
         mean, std = list(meta_or_mean), list(std)
     if x.dtype == torch.uint8:
@@ -497,8 +499,8 @@ def _predict(argv):
         sys.exit("usage: nnpipe_torch.py predict MODEL [DATA]")
     net, meta = load_model(argv[0])
     x, y, names = read_dataset(argv[1] if len(argv) > 1 else "-")
-    if names is None and meta.get("class_names"):
-        names = meta["class_names"].split(",")
+    if names is None and meta.get("classes"):
+        names = json.loads(meta["classes"])
     ps = []
     with torch.no_grad():
         for i in range(0, len(x), 64):

@@ -110,7 +110,7 @@ expect_error "seg-size-mismatch" 'pred.npy: 3 images of 3x2, but .*small.npy has
 	seg-colour --data "$T/small.npy" --pred "$T/pred.npy" --triplet -o "$T/bad/"
 expect_error "seg-negative-label" 'negative.npy: negative label -1 at sample 1' \
 	seg-colour --data "$T/negative.npy" --index 0 -o "$T/neg.png"
-expect_error "seg-no-labels" 'pred-nolabels.npy: no label maps' \
+expect_error "seg-no-labels" 'pred-nolabels\.npy: no labels in stream: no label maps \(y\) to draw$' \
 	seg-colour --pred "$T/pred-nolabels.npy" --label -o "$T/bad/"
 check "seg-no-output-left" [ ! -e "$T/neg.png" ]
 expect_usage() {

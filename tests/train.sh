@@ -196,7 +196,7 @@ bad "resume-input-shape" "small-img.npy: data is 1x14x14" "$M" nn-train -q --res
 bad "predict-truncated-npy" "truncated.npy: .*truncated" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/truncated.npy"
 bad "predict-garbled-npy" "garbled.npy: .*header" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/garbled.npy"
 bad "predict-unsupported-dtype" "f64.npy: unsupported dtype '<f8'" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/f64.npy"
-bad "predict-input-shape" "small-img.npy: data is 1x14x14 .* input is 1x28x28" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/small-img.npy"
+bad "predict-input-shape" "small-img\.npy: the images are 1x14x14 \(channels x height x width\) but the model .*/m\.safetensors takes 1x28x28 \(ds-load images --size 28 --grey makes them so\)$" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/small-img.npy"
 bad "predict-missing-data" "nonexistent.npy: No such file" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/nonexistent.npy"
 bad "predict-missing-model" "nonexistent.safetensors: No such file" "$P" nn-predict -q -o "$P" "$T/nonexistent.safetensors" "$T/test.npy"
 bad "predict-label-out-of-range" "label-12.npy: label 12 out of range" "$P" nn-predict -q -o "$P" "$T/m.safetensors" "$T/label-12.npy"
