@@ -100,3 +100,7 @@ curve-plot "$LOG" >/dev/null 2>&1
 check "curve-no-terminal: usage error without -o or --term" [ $? -eq 2 ]
 curve-plot --term jpeg "$LOG" >/dev/null 2>&1
 check "curve-bad-terminal: usage error" [ $? -eq 2 ]
+# --print-script needs no --term: the script for png, as --term png writes it
+curve-plot --print-script "$LOG" >"$T/default-script" 2>"$T/err"
+check "curve-print-script-default-term: exit 0" [ $? -eq 0 ]
+check "curve-print-script-default-term: the png script" cmp -s "$T/default-script" "$T/script"

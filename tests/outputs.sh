@@ -204,3 +204,62 @@ check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead"
 check "a live process's temporary file is kept" test -e "out.npy.tmp.$$"
 check "other names are left alone" test -e "out.npyXtmp.$dead"
 rm -f "$T.sums" "$T.sums2" "$T.out" "$T.err"
+
+# ---- binary data is never written to a terminal --------------------------------
+# on_tty EXPECT_RC PATTERN COMMAND...: runs the command with stdout on a new
+# pseudo-terminal; the status must be EXPECT_RC. With status 2, stderr must
+# be one line matching PATTERN (grep -E) and nothing may reach the terminal;
+# with status 0, its output must have reached the terminal.
+on_tty() {
+	local want=$1 pat=$2; shift 2
+	"$PY" - "$@" >"$T.tty" 2>"$T.err" <<'PYEOF'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.run(sys.argv[1:], stdout=slave, stderr=sys.stderr, stdin=subprocess.DEVNULL)
+os.close(slave)
+os.set_blocking(master, False)
+got = b""
+try:
+    while True:
+        b = os.read(master, 65536)
+        if not b:
+            break
+        got += b
+except (BlockingIOError, OSError):
+    pass
+sys.stdout.write(f"{p.returncode} {len(got)}\n")
+PYEOF
+	local rc bytes
+	read -r rc bytes <"$T.tty"
+	local name="on a terminal: $*"
+	if [ "$rc" != "$want" ]; then
+		fail "$name: status $rc, expected $want ($(head -c 200 "$T.err"))"
+	elif [ "$want" = 2 ] && ! grep -Eq -- "$pat" "$T.err"; then
+		fail "$name: message '$(head -c 200 "$T.err")' does not match '$pat'"
+	elif [ "$want" = 2 ] && { [ "$bytes" != 0 ] || [ "$(wc -l <"$T.err")" -ne 1 ]; }; then
+		fail "$name: $bytes bytes reached the terminal, $(wc -l <"$T.err") lines on stderr"
+	elif [ "$want" = 0 ] && [ "$bytes" = 0 ]; then
+		fail "$name: nothing reached the terminal"
+	else
+		pass "$name"
+	fi
+}
+msg='will not write binary data to a terminal: use -o FILE or a pipe$'
+on_tty 2 "^ds-load: <stdout>: $msg" ds-load idx img.idx lab.idx
+on_tty 2 "^ds-load: <stdout>: $msg" ds-load images nothere.png
+on_tty 2 "^ds-split: <stdout>: $msg" ds-split --take 10 -r r.npy d.npy
+on_tty 2 "^ds-split: <stdout>: $msg" ds-split --take 10 -o a.npy -r - d.npy
+on_tty 2 "^nn-predict: <stdout>: $msg" nn-predict m.st d.npy
+on_tty 2 "^nn-predict: /dev/stdout: $msg" nn-predict -o /dev/stdout m.st d.npy
+on_tty 2 "^nn-train: <stdout>: $msg" nn-train -q -o - f.net d.npy
+on_tty 2 "^filters-dump: <stdout>: $msg" filters-dump m.st
+on_tty 2 "^sample-grid: <stdout>: $msg" sample-grid --data d.npy --pred p.npy
+on_tty 2 "^seg-colour: <stdout>: $msg" seg-colour --pred segp.npy --index 0
+on_tty 2 "^curve-plot: <stdout>: $msg" curve-plot --term png run.tsv
+check "no file left by the refusals on a terminal" [ ! -e a.npy ] && [ ! -e r.npy ]
+# text is written to a terminal as ever
+on_tty 0 '' ds-split --info d.npy
+on_tty 0 '' curve-plot --print-script run.tsv
+on_tty 0 '' ap-score p.npy
+command -v gnuplot >/dev/null && on_tty 0 '' curve-plot --term dumb run.tsv
+rm -f "$T.tty" "$T.err"
