@@ -346,3 +346,27 @@ if command -v groff >/dev/null; then
 else
 	skip "nnpipe-formats(5): NOT TESTABLE: no groff (Debian groff-base)"
 fi
+
+# What the examples and the reference script name exists: the options the
+# comments of examples/*.net suggest are nn-train's or examples/*.sh's
+# environment, the files tests/nnpipe_torch.py names are there, and the
+# class names it reads are the metadata key models store.
+for f in "$NN_ROOT"/examples/*.net; do
+	for o in $(grep '^#' "$f" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		check "$(basename "$f"): its comment's $o is an nn-train option" \
+			sh -c 'nn-train --help 2>&1 | grep -q -- "$1[ =,]"' sh "$o"
+	done
+done
+for p in $(grep -o 'examples/[A-Za-z0-9_.-]*' "$NN_ROOT/tests/nnpipe_torch.py" | sort -u); do
+	check "tests/nnpipe_torch.py names $p, which exists" test -e "$NN_ROOT/$p"
+done
+check "tests/nnpipe_torch.py reads the class names from 'classes', as models store them" \
+	sh -c '! grep -q class_names "$1" && grep -q "meta.get(\"classes\")" "$1"' sh "$NN_ROOT/tests/nnpipe_torch.py"
+# a table of tab-separated text is aligned at tabs only ("Ankle boot" is one cell)
+for p in "$NN_ROOT"/man/*.[15] "$NN_ROOT/README.md"; do
+	if grep -E 'column (\\-|-)t' "$p" | grep -vqE 'column (\\-|-)t (\\-|-)s'; then
+		fail "$(basename "$p"): column -t without -s (splits \"Ankle boot\")"
+	else
+		pass "$(basename "$p"): column -t only with -s TAB"
+	fi
+done
