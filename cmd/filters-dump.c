@@ -201,8 +201,9 @@ int main(int argc, char **argv)
 
 	/* cells of the grid: a tile under a band with its number, or with a
 	   row per filter, a tile under its channel's number in a band at the
-	   top, the filter's number at the left; tiles and numbers centred in
-	   their cells */
+	   top, the filter's number at the left (its cells at least as high as
+	   the number); tiles and numbers centred across their cells, tiles at
+	   the top of them */
 	int tile = k * (int)scale, band = NUMBER_GAP + FONT_H * TEXT + NUMBER_GAP;
 	int nw = number_width(per_channel ? nc - 1 : nf - 1), lw = per_channel ? number_width(nf - 1) : 0;
 	grid g = {0};
@@ -213,7 +214,7 @@ int main(int argc, char **argv)
 	if (per_channel) {
 		g.rows = nf;
 		g.cols = nc;
-		g.tile_h = tile;
+		g.tile_h = tile > FONT_H * TEXT ? tile : FONT_H * TEXT;
 	} else {
 		g.cols = cols ? (int)cols : (int)ceil(sqrt((double)nf));
 		if (g.cols > nf)
@@ -254,7 +255,7 @@ int main(int argc, char **argv)
 				if (!f)
 					number_draw(im, x, MARGIN + NUMBER_GAP, g.tile_w, ch);
 				if (!ch)
-					number_draw(im, MARGIN, y + (tile - FONT_H * TEXT) / 2, lw, f);
+					number_draw(im, MARGIN, y + (g.tile_h - FONT_H * TEXT) / 2, lw, f);
 			} else {
 				grid_origin(&g, f / g.cols, f % g.cols, &x, &y);
 				number_draw(im, x, y + NUMBER_GAP, g.tile_w, f);

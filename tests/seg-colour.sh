@@ -227,4 +227,4 @@ expect_usage "seg-legend-only-triplet" seg-colour --data "$T/data.npy" --pred "$
 	--legend-only -o "$T/bad.png"
 expect_error "seg-legend-no-classes" 'photos-only.npy: no classes for a legend' \
 	seg-colour --data "$T/photos-only.npy" --legend-only -o "$T/bad.png"
-check "seg-bad-nothing-written" [ ! -e "$T/bad" ] && [ ! -e "$T/bad.png" ]
+check "seg-bad-nothing-written" [ ! -e "$T/bad" -a ! -e "$T/bad.png" ]
