@@ -190,6 +190,9 @@ cases = [
 # pixels 20 apart: others and facade (88 + 16 + 88 = 192), pillar and
 # window, balcony and sky (100 + 16 + 52 = 168), door
 assert ref.legend_size(names, 760) == (664, 14) and ref.legend_size(names, 195) == (192, 74)
+# the five facade classes alone: 4 * 88 + 100 + 4 * 16 = 516, seg-colour(1)'s
+# 524 by 22 with the margins
+assert ref.legend_size(names[:5], 760) == (516, 14)
 for name, path, what, want in cases:
     try:
         im = Image.open(f"{t}/new/{path}")
