@@ -114,20 +114,126 @@ static void bar_draw(image *im, int x, int y, int w, int rgb, const char *lo, co
 	draw_text_sized(im, x + w - text_width(hi) * TEXT, ty, hi, w, black, TEXT);
 }
 
-/* A number centred over width w at (x,y). */
-static void number_draw(image *im, int x, int y, int w, int n)
-{
-	char s[16];
-	snprintf(s, sizeof s, "%d", n);
-	draw_text_sized(im, x + (w - text_width(s) * TEXT) / 2, y, s, text_width(s) * TEXT, black, TEXT);
-}
-
 /* Width of the number n in the font. */
 static int number_width(int n)
 {
 	char s[16];
 	snprintf(s, sizeof s, "%d", n);
 	return text_width(s) * TEXT;
+}
+
+/* The number n centred across width w, its top at y. */
+static void number_draw(image *im, int x, int y, int w, int n)
+{
+	char s[16];
+	snprintf(s, sizeof s, "%d", n);
+	draw_text_sized(im, x + (w - number_width(n)) / 2, y, s, number_width(n), black, TEXT);
+}
+
+/* The weights [out,in,k,k] of the convolution at layer at (the first one
+   when at < 0), checked against the description and to be finite; *li is
+   its layer. */
+static const tensor *conv_weights(st_file *st, const net *n, long at, const char *name, int *li)
+{
+	*li = -1;
+	if (at >= 0) {
+		if (at >= n->nl)
+			fatal("%s: no layer %ld (the network has %d)", name, at, n->nl);
+		if (!n->l[at].def->filters)
+			fatal("%s: layer %ld (line %d) is not a convolution", name, at, n->l[at].line);
+		*li = (int)at;
+	} else {
+		for (int i = 0; i < n->nl && *li < 0; i++)
+			if (n->l[i].def->filters)
+				*li = i;
+		if (*li < 0)
+			fatal("%s: the network has no convolution", name);
+	}
+	char wname[32];
+	snprintf(wname, sizeof wname, "%d.weight", *li);
+	const tensor *w = st_get(st, wname);
+	const layer *L = &n->l[*li];
+	if (!w || w->dtype != DT_F32 || w->ndim != 4 || w->shape[0] != L->oc || w->shape[1] != L->c ||
+	    w->shape[2] != L->k || w->shape[3] != L->k)
+		fatal("%s: no float32 tensor %s of shape [%d,%d,%d,%d]", name, wname, L->oc, L->c, L->k, L->k);
+	size_t per_filter = (size_t)L->c * L->k * L->k;
+	for (size_t i = 0; i < per_filter * L->oc; i++)
+		if (!isfinite(((const float *)w->data)[i]))
+			fatal("%s: %s has a value that is not finite (filter %zu)", name, wname, i / per_filter);
+	return w;
+}
+
+/* What is drawn where: the filters, their tiles and the grid of cells. */
+typedef struct plan {
+	int nf, nc, k, scale, rgb, per_channel;
+	int tile, band, lw;  /* a tile's size, the number band's, the filters' numbers' column */
+	grid g;
+} plan;
+
+/* Cells of the grid: a tile under a band with its number, or with a row per
+   filter, a tile under its channel's number in a band at the top and the
+   filter's number at the left (its cells at least as high as the number);
+   tiles and numbers centred across their cells, tiles at the top of them. */
+static void plan_grid(plan *p, long cols, long gap)
+{
+	int nw = number_width(p->per_channel ? p->nc - 1 : p->nf - 1);
+	p->tile = p->k * p->scale;
+	p->band = NUMBER_GAP + FONT_H * TEXT + NUMBER_GAP;
+	p->lw = p->per_channel ? number_width(p->nf - 1) : 0;
+	grid *g = &p->g;
+	g->tile_w = p->tile > nw ? p->tile : nw;
+	g->gap = (int)gap;
+	g->left = MARGIN + (p->per_channel ? p->lw + NUMBER_GAP : 0);
+	g->top = MARGIN + (p->per_channel ? p->band : 0);
+	if (p->per_channel) {
+		g->rows = p->nf;
+		g->cols = p->nc;
+		g->tile_h = p->tile > FONT_H * TEXT ? p->tile : FONT_H * TEXT;
+	} else {
+		g->cols = cols ? (int)cols : (int)ceil(sqrt((double)p->nf));
+		if (g->cols > p->nf)
+			g->cols = p->nf;
+		g->rows = (p->nf + g->cols - 1) / g->cols;
+		g->tile_h = p->band + p->tile;
+	}
+}
+
+/* Every tile and number; m is the scale's end, unless each filter has
+   its own. */
+static void tiles_draw(image *im, const plan *p, const float *wd, int own, double m)
+{
+	int k = p->k;
+	size_t per_filter = (size_t)p->nc * k * k;
+	image *t = image_new(k, k, 3);
+	for (int f = 0; f < p->nf; f++) {
+		const float *fw = wd + f * per_filter;
+		double fm = own ? largest(fw, per_filter) : m;
+		/* rgb: one tile of three channels; otherwise a tile per channel */
+		for (int ch = 0; ch < (p->rgb ? 1 : p->nc); ch++) {
+			for (int q = 0; q < k * k; q++) {
+				uint8_t *px = t->px + 3 * q;
+				if (p->rgb)
+					for (int c = 0; c < 3; c++)
+						px[c] = level(scaled(fw[(size_t)c * k * k + q], fm));
+				else
+					diverging(scaled(fw[(size_t)ch * k * k + q], fm), px);
+			}
+			int x, y;
+			if (p->per_channel) {
+				grid_origin(&p->g, f, ch, &x, &y);
+				if (!f)
+					number_draw(im, x, MARGIN + NUMBER_GAP, p->g.tile_w, ch);
+				if (!ch)
+					number_draw(im, MARGIN, y + (p->g.tile_h - FONT_H * TEXT) / 2, p->lw, f);
+			} else {
+				grid_origin(&p->g, f / p->g.cols, f % p->g.cols, &x, &y);
+				number_draw(im, x, y + NUMBER_GAP, p->g.tile_w, f);
+				y += p->band;
+			}
+			draw_blit(im, x + (p->g.tile_w - p->tile) / 2, y, t, p->scale);
+		}
+	}
+	image_free(t);
 }
 
 int main(int argc, char **argv)
@@ -164,67 +270,20 @@ int main(int argc, char **argv)
 	if (!text)
 		fatal("%s: not an nnpipe model (no 'net' in the metadata)", name);
 	net *n = net_parse(text, name);
-	int li = -1;
-	if (layer_opt >= 0) {
-		if (layer_opt >= n->nl)
-			fatal("%s: no layer %ld (the network has %d)", name, layer_opt, n->nl);
-		if (!n->l[layer_opt].def->filters)
-			fatal("%s: layer %ld (line %d) is not a convolution", name, layer_opt,
-			      n->l[layer_opt].line);
-		li = (int)layer_opt;
-	} else {
-		for (int i = 0; i < n->nl && li < 0; i++)
-			if (n->l[i].def->filters)
-				li = i;
-		if (li < 0)
-			fatal("%s: the network has no convolution", name);
-	}
-	char wname[32];
-	snprintf(wname, sizeof wname, "%d.weight", li);
-	const tensor *w = st_get(st, wname);
-	const layer *L = &n->l[li];
-	if (!w || w->dtype != DT_F32 || w->ndim != 4 || w->shape[0] != L->oc || w->shape[1] != L->c ||
-	    w->shape[2] != L->k || w->shape[3] != L->k)
-		fatal("%s: no float32 tensor %s of shape [%d,%d,%d,%d]", name, wname, L->oc, L->c, L->k, L->k);
-
-	int nf = L->oc, nc = L->c, k = L->k, own = !strcmp(range, "own");
-	const float *wd = w->data;
-	size_t per_filter = (size_t)nc * k * k;
-	for (size_t i = 0; i < per_filter * nf; i++)
-		if (!isfinite(wd[i]))
-			fatal("%s: %s has a value that is not finite (filter %zu)", name, wname, i / per_filter);
-	int rgb = nc == 3, per_channel = nc != 1 && nc != 3;
+	int li, own = !strcmp(range, "own");
+	const tensor *w = conv_weights(st, n, layer_opt, name, &li);
+	plan p = {.nf = n->l[li].oc, .nc = n->l[li].c, .k = n->l[li].k};
+	p.rgb = p.nc == 3;
+	p.per_channel = p.nc != 1 && p.nc != 3;
+	p.scale = scale ? (int)scale : (MIN_TILE + p.k - 1) / p.k;
 	if (!opt_given(opts, "background"))
-		memset(bg, rgb ? 255 : 128, 3);
-	if (!scale)
-		scale = (MIN_TILE + k - 1) / k;
+		memset(bg, p.rgb ? 255 : 128, 3);
+	plan_grid(&p, cols, gap);
 
-	/* cells of the grid: a tile under a band with its number, or with a
-	   row per filter, a tile under its channel's number in a band at the
-	   top, the filter's number at the left (its cells at least as high as
-	   the number); tiles and numbers centred across their cells, tiles at
-	   the top of them */
-	int tile = k * (int)scale, band = NUMBER_GAP + FONT_H * TEXT + NUMBER_GAP;
-	int nw = number_width(per_channel ? nc - 1 : nf - 1), lw = per_channel ? number_width(nf - 1) : 0;
-	grid g = {0};
-	g.tile_w = tile > nw ? tile : nw;
-	g.gap = (int)gap;
-	g.left = MARGIN + (per_channel ? lw + NUMBER_GAP : 0);
-	g.top = MARGIN + (per_channel ? band : 0);
-	if (per_channel) {
-		g.rows = nf;
-		g.cols = nc;
-		g.tile_h = tile > FONT_H * TEXT ? tile : FONT_H * TEXT;
-	} else {
-		g.cols = cols ? (int)cols : (int)ceil(sqrt((double)nf));
-		if (g.cols > nf)
-			g.cols = nf;
-		g.rows = (nf + g.cols - 1) / g.cols;
-		g.tile_h = band + tile;
-	}
+	/* the grid, then the colour bar under it, as wide (or as its values) */
 	int gw, gh;
-	grid_size(&g, name, &gw, &gh);
-	double m = largest(wd, per_filter * nf);
+	grid_size(&p.g, name, &gw, &gh);
+	double m = largest(w->data, (size_t)tensor_numel(w));
 	char lo[32], hi[32];
 	bar_labels(own, m, lo, hi, sizeof lo);
 	int64_t bw = gw - MARGIN, least = (text_width(lo) + text_width("0") + text_width(hi)) * TEXT + 32;
@@ -233,41 +292,10 @@ int main(int argc, char **argv)
 	int bar_y = gh + BAR_TOP;
 	image *im = canvas_new(MARGIN + bw + MARGIN, (int64_t)bar_y + BAR_H + NUMBER_GAP + FONT_H * TEXT + MARGIN, 3,
 			       bg, name);
-
-	image *t = image_new(k, k, 3);
-	for (int f = 0; f < nf; f++) {
-		const float *fw = wd + f * per_filter;
-		if (own)
-			m = largest(fw, per_filter);
-		/* rgb: one tile of three channels; otherwise a tile per channel */
-		for (int ch = 0; ch < (rgb ? 1 : nc); ch++) {
-			for (int p = 0; p < k * k; p++) {
-				uint8_t *px = t->px + 3 * p;
-				if (rgb)
-					for (int c = 0; c < 3; c++)
-						px[c] = level(scaled(fw[(size_t)c * k * k + p], m));
-				else
-					diverging(scaled(fw[(size_t)ch * k * k + p], m), px);
-			}
-			int x, y;
-			if (per_channel) {
-				grid_origin(&g, f, ch, &x, &y);
-				if (!f)
-					number_draw(im, x, MARGIN + NUMBER_GAP, g.tile_w, ch);
-				if (!ch)
-					number_draw(im, MARGIN, y + (g.tile_h - FONT_H * TEXT) / 2, lw, f);
-			} else {
-				grid_origin(&g, f / g.cols, f % g.cols, &x, &y);
-				number_draw(im, x, y + NUMBER_GAP, g.tile_w, f);
-				y += band;
-			}
-			draw_blit(im, x + (g.tile_w - tile) / 2, y, t, (int)scale);
-		}
-	}
-	bar_draw(im, MARGIN, bar_y, (int)bw, rgb, lo, hi);
+	tiles_draw(im, &p, w->data, own, m);
+	bar_draw(im, MARGIN, bar_y, (int)bw, p.rgb, lo, hi);
 	png_write(out, im);
 
-	image_free(t);
 	image_free(im);
 	net_free(n);
 	st_free(st);

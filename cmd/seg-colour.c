@@ -27,8 +27,9 @@ static const char usage[] =
 	"then the PASCAL VOC colour map), with a legend of the classes and their names\n"
 	"below them (--legend) or the legend alone (--legend-only).\n";
 
-/* Text size of the titles, as the legend's; the title band and the margins
-   around a legend, in pixels. */
+/* In pixels: the band of a triplet's titles (text of the legend's size, 4
+   pixels from the top), the space above a legend under the pictures and
+   the margin below it (around a legend alone). */
 #define TITLE_PAD 4
 #define TITLE_BAND (TITLE_PAD + FONT_H * LEGEND_TEXT + TITLE_PAD)
 #define LEGEND_TOP 8
