@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 		{"layer", 0, OPT_INT, &layer_opt, 0, 1 << 20, .arg = "N", .help =
 		 "the convolution at layer N of the .net numbering\n(default: the first convolution)"},
 		{"range", 0, OPT_CUSTOM, &range, .arg = "shared|own", .parse = opt_choice, .help =
-		 "the scale's end: the largest |weight| of the layer (shared,\nthe default) or of each filter (own)"},
+		 "end of the colour scale: the largest |weight| of the\nlayer (shared, the default) or of each filter (own)"},
 		{"scale", 0, OPT_INT, &scale, 1, 256, .arg = "N", .help =
 		 "enlarge each weight to N x N pixels (default: the least\nthat makes a tile 48 pixels wide)"},
 		{"gap", 0, OPT_INT, &gap, 0, 256, .arg = "N", .help = "pixels between tiles (default 4)"},

@@ -160,7 +160,7 @@ static void configure(job *j, int argc, char **argv)
 		{"gap", 0, OPT_INT, &j->gap, 0, 256, .arg = "N", .help = "pixels between the parts of a triplet (default 4)"},
 		{"no-titles", 0, OPT_FLAG, &j->no_titles, .help = "no titles above the parts of a triplet"},
 		{"legend", 0, OPT_FLAG, &j->legend, .help = "a legend of the classes below the label maps"},
-		{"legend-only", 0, OPT_FLAG, &j->legend_only, .help = "only the legend, as one PNG"},
+		{"legend-only", 0, OPT_FLAG, &j->legend_only, .help = "only the legend, as one PNG (in a folder: legend.png)"},
 		{NULL, 'o', OPT_STRING, &j->out, .arg = "OUT",
 		 .help = "a folder (existing, ending in /, or not ending in .png when\n"
 			 "several images are drawn): one file per image, NNNN-KIND.png;\n"
