@@ -1,6 +1,7 @@
 /* seg-colour: segmentation pictures: label maps (a dataset stream's y) and
    predictions (the argmax of a prediction stream's p) in the class palette,
-   input photos (x) back to PNG, or all three side by side. */
+   input photos (x) back to PNG, or all three side by side under titles;
+   with a legend of the classes below them, or the legend alone. */
 #include "dataset.h"
 #include "draw.h"
 #include "image.h"
@@ -17,13 +18,29 @@
 
 static const char usage[] =
 	"usage: seg-colour [--data FILE] [--pred FILE] [--photo | --label | --triplet]\n"
-	"                  [--index LIST]... [--scale N] [--gap N] [-o OUT]\n"
+	"                  [--index LIST]... [--scale N] [--gap N] [--no-titles]\n"
+	"                  [--legend] [-o OUT]\n"
+	"       seg-colour [--data FILE] [--pred FILE] --legend-only [-o FILE]\n"
 	"Writes segmentation pictures as PNG: by default the predicted label maps of\n"
 	"--pred (argmax over the classes), or without --pred the label maps of --data,\n"
 	"in the class palette (0 #000000, 1 #0080FF, 2 #80FF80, 3 #FF8000, 4 #FF0000,\n"
-	"then the PASCAL VOC colour map).\n";
+	"then the PASCAL VOC colour map), with a legend of the classes and their names\n"
+	"below them (--legend) or the legend alone (--legend-only).\n";
 
-static const uint8_t white[3] = {255, 255, 255};
+/* In pixels: the band of a triplet's titles (text of the legend's size, 4
+   pixels from the top), the space above a legend under the pictures and
+   the margin below it (around a legend alone). */
+#define TITLE_PAD 4
+#define TITLE_BAND (TITLE_PAD + FONT_H * LEGEND_TEXT + TITLE_PAD)
+#define LEGEND_TOP 8
+#define LEGEND_MARGIN 4
+/* A legend alone: rows at most this wide (margins included). */
+#define LEGEND_ONLY_WIDTH 768
+/* The default scale makes images at least this high. */
+#define MIN_HEIGHT 256
+
+static const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
+static const char *const titles[3] = {"input", "output", "ground truth"};
 
 typedef struct picker {
 	int *idx;
@@ -109,6 +126,7 @@ static void argmax_map(const tensor *p, int i, int32_t *out)
 typedef struct job {
 	const char *data_path, *pred_path, *out;
 	int photo, label, triplet, want_pred, want_label;
+	int legend, legend_only, no_titles;
 	long scale, gap;
 	picker sel;
 	const char *kind;   /* of the picture, in the names of a folder's files */
@@ -118,12 +136,13 @@ typedef struct job {
 	int64_t n, h, w;    /* images drawn and their size */
 	const char *first;  /* the stream they were counted in */
 	int folder, pattern;
+	char **names;       /* the legend's classes: the streams' names or made */
+	int nclass, made_names;
 } job;
 
 /* The options and what they ask for. */
 static void configure(job *j, int argc, char **argv)
 {
-	j->scale = 1;
 	j->gap = 4;
 	opt opts[] = {
 		{"data", 0, OPT_STRING, &j->data_path, .arg = "FILE",
@@ -136,8 +155,12 @@ static void configure(job *j, int argc, char **argv)
 		 .help = "photo | prediction | label map side by side (needs both streams)"},
 		{"index", 0, OPT_CUSTOM, &j->sel, .arg = "LIST", .parse = index_option,
 		 .help = "images to draw: numbers and ranges from 0, as 3,5,10-12\n(repeatable; default all)"},
-		{"scale", 0, OPT_INT, &j->scale, 1, 64, .arg = "N", .help = "enlarge N times, nearest neighbour (default 1)"},
+		{"scale", 0, OPT_INT, &j->scale, 1, 64, .arg = "N", .help =
+		 "enlarge N times, nearest neighbour (default: the least that\nmakes images 256 pixels high)"},
 		{"gap", 0, OPT_INT, &j->gap, 0, 256, .arg = "N", .help = "pixels between the parts of a triplet (default 4)"},
+		{"no-titles", 0, OPT_FLAG, &j->no_titles, .help = "no titles above the parts of a triplet"},
+		{"legend", 0, OPT_FLAG, &j->legend, .help = "a legend of the classes below the label maps"},
+		{"legend-only", 0, OPT_FLAG, &j->legend_only, .help = "only the legend, as one PNG (in a folder: legend.png)"},
 		{NULL, 'o', OPT_STRING, &j->out, .arg = "OUT",
 		 .help = "a folder (existing, ending in /, or not ending in .png when\n"
 			 "several images are drawn): one file per image, NNNN-KIND.png;\n"
@@ -147,8 +170,12 @@ static void configure(job *j, int argc, char **argv)
 	};
 	if (opt_parse(opts, argc, argv, usage))
 		usage_error("unexpected argument '%s'", argv[0]);
-	if (j->photo + j->label + j->triplet > 1)
-		usage_error("choose one of --photo, --label and --triplet");
+	if (j->photo + j->label + j->triplet + j->legend_only > 1)
+		usage_error("choose one of --photo, --label, --triplet and --legend-only");
+	if (j->legend && (j->photo || j->legend_only))
+		usage_error("--legend: %s", j->photo ? "photos have no classes" : "give --legend or --legend-only");
+	if (j->legend_only && j->sel.n)
+		usage_error("--index: --legend-only draws no images");
 	if (!j->data_path && !j->pred_path)
 		usage_error("need --data FILE or --pred FILE");
 	if (j->data_path && j->pred_path && !strcmp(j->data_path, "-") && !strcmp(j->pred_path, "-"))
@@ -159,6 +186,8 @@ static void configure(job *j, int argc, char **argv)
 		usage_error("--triplet needs --pred FILE");
 	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(j->out ? j->out : "-"));
 	out_refuse_terminal(j->out);
+	if (j->legend_only)
+		return;
 	j->want_pred = j->triplet || (!j->photo && !j->label && j->pred_path);
 	j->want_label = j->triplet || j->label || (!j->photo && !j->pred_path);
 	j->kind = j->triplet ? "triplet" : j->photo ? "photo" : j->want_pred ? "pred" : "label";
@@ -194,6 +223,60 @@ static void streams_read(job *j)
 	}
 	if ((j->photo || j->triplet) && j->x->shape[1] != 1 && j->x->shape[1] != 3)
 		fatal("%s: photos of %lld channels (1 or 3 can be drawn)", j->dname, (long long)j->x->shape[1]);
+}
+
+/* The legend's classes: the names carried by the prediction stream, else
+   by the dataset stream; without names, as many as p has scores or as the
+   largest label of either stream says, named "class C". */
+static void classes_find(job *j)
+{
+	const dataset *named = j->pr && j->pr->names ? j->pr : j->d && j->d->names ? j->d : NULL;
+	if (named) {
+		j->names = named->names;
+		j->nclass = named->nclass;
+		return;
+	}
+	int64_t k = j->p ? j->p->shape[1] : 0;
+	const tensor *ys[2] = {j->d ? j->d->y : NULL, j->pr ? j->pr->y : NULL};
+	for (int s = 0; s < 2; s++)
+		for (int64_t q = 0; ys[s] && q < tensor_numel(ys[s]); q++)
+			if (((const int32_t *)ys[s]->data)[q] >= k)
+				k = ((const int32_t *)ys[s]->data)[q] + 1;
+	if (!k)
+		fatal("%s: no classes for a legend (no class names, scores or labels)",
+		      j->data_path ? j->dname : j->pname);
+	if (k > 1 << 16)
+		fatal("%s: %lld classes are too many for a legend", j->data_path ? j->dname : j->pname,
+		      (long long)k);
+	j->nclass = (int)k;
+	j->names = xmalloc((size_t)k * sizeof *j->names);
+	j->made_names = 1;
+	for (int c = 0; c < j->nclass; c++) {
+		char name[32];
+		snprintf(name, sizeof name, "class %d", c);
+		j->names[c] = xstrdup(name);
+	}
+}
+
+/* The legend alone, in one file (in a folder: legend.png). */
+static void legend_only(const job *j)
+{
+	const char *out = j->out ? j->out : "-";
+	size_t olen = strlen(out);
+	struct stat st;
+	char *path = xmalloc(olen + 16);
+	if ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)))
+		snprintf(path, olen + 16, "%s%slegend.png", out, out[olen - 1] == '/' ? "" : "/");
+	else
+		snprintf(path, olen + 16, "%s", out);
+	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(path));
+	int w, h;
+	legend_size(j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN, &w, &h);
+	image *im = canvas_new(w + 2 * LEGEND_MARGIN, h + 2 * LEGEND_MARGIN, 3, white, path);
+	legend_draw(im, LEGEND_MARGIN, LEGEND_MARGIN, j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN);
+	png_write(path, im);
+	image_free(im);
+	free(path);
 }
 
 /* Every stream drawn must have the same images and sizes; the images
@@ -260,16 +343,24 @@ static void image_path(const job *j, int i, char *path, size_t cap)
 }
 
 /* Every picture: each file's name is checked against the inputs before any
-   is written. */
+   is written. The parts side by side (under a band of titles for a
+   triplet), then the legend LEGEND_TOP pixels below them. */
 static void draw_all(const job *j)
 {
+	int64_t least = j->h > 0 ? (MIN_HEIGHT + j->h - 1) / j->h : 1;
+	int scale = j->scale ? (int)j->scale : least < 64 ? (int)least : 64;
 	grid g = {0};
 	g.rows = 1;
 	g.cols = j->triplet ? 3 : 1;
-	g.tile_w = (int)(j->w * j->scale);
-	g.tile_h = (int)(j->h * j->scale);
+	g.tile_w = (int)(j->w * scale);
+	g.tile_h = (int)(j->h * scale);
 	g.gap = (int)j->gap;
-	int c = j->photo && j->x->shape[1] == 1 ? 1 : 3, scale = (int)j->scale;
+	g.top = j->triplet && !j->no_titles ? TITLE_BAND : 0;
+	int c = j->photo && j->x->shape[1] == 1 ? 1 : 3, gw, gh, lw = 0, lh = 0;
+	grid_size(&g, j->first, &gw, &gh);
+	if (j->legend)
+		legend_size(j->names, j->nclass, gw, &lw, &lh);
+	int64_t pw = gw > lw ? gw : lw, ph = j->legend ? (int64_t)gh + LEGEND_TOP + lh + LEGEND_MARGIN : gh;
 	int32_t *map = xmalloc((size_t)(j->h * j->w) * sizeof *map);
 	image *part = image_new((int)j->w, (int)j->h, 3);
 	size_t pathcap = (j->out ? strlen(j->out) : 0) + 64;
@@ -281,7 +372,7 @@ static void draw_all(const job *j)
 	for (int k = 0; k < j->sel.n; k++) {
 		int i = j->sel.idx[k], tx, ty, col = 0;
 		image_path(j, i, path, pathcap);
-		image *im = grid_image(&g, c, white, path);
+		image *im = canvas_new(pw, ph, c, white, path);
 		if (j->photo || j->triplet) {
 			image *s = draw_sample(j->x, i);
 			grid_origin(&g, 0, col++, &tx, &ty);
@@ -299,6 +390,14 @@ static void draw_all(const job *j)
 			grid_origin(&g, 0, col++, &tx, &ty);
 			draw_blit(im, tx, ty, part, scale);
 		}
+		for (int t = 0; g.top && t < 3; t++) {
+			int tw = text_width(titles[t]) * LEGEND_TEXT;
+			grid_origin(&g, 0, t, &tx, &ty);
+			draw_text_sized(im, tx + (tw < g.tile_w ? (g.tile_w - tw) / 2 : 0), TITLE_PAD, titles[t],
+					g.tile_w, black, LEGEND_TEXT);
+		}
+		if (j->legend)
+			legend_draw(im, 0, gh + LEGEND_TOP, j->names, j->nclass, gw);
 		png_write(path, im);
 		image_free(im);
 	}
@@ -313,9 +412,20 @@ int main(int argc, char **argv)
 	job j = {0};
 	configure(&j, argc, argv);
 	streams_read(&j);
-	images_check(&j);
-	outputs_plan(&j);
-	draw_all(&j);
+	if (j.legend || j.legend_only)
+		classes_find(&j);
+	if (j.legend_only) {
+		legend_only(&j);
+	} else {
+		images_check(&j);
+		outputs_plan(&j);
+		draw_all(&j);
+	}
+	if (j.made_names) {
+		for (int c = 0; c < j.nclass; c++)
+			free(j.names[c]);
+		free(j.names);
+	}
 	free(j.sel.idx);
 	dataset_free(j.pr);
 	dataset_free(j.d);

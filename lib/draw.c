@@ -5,6 +5,16 @@
 #include <math.h>
 #include <string.h>
 
+image *canvas_new(int64_t w, int64_t h, int c, const uint8_t bg[3], const char *what)
+{
+	if (w < 1 || h < 1 || w > DRAW_MAX_PIXELS / h)
+		fatal("%s: a picture of %lldx%lld pixels is too large (or empty)", what, (long long)w,
+		      (long long)h);
+	image *im = image_new((int)w, (int)h, c);
+	draw_rect(im, 0, 0, (int)w, (int)h, bg);
+	return im;
+}
+
 void draw_rect(image *im, int x, int y, int w, int h, const uint8_t colour[3])
 {
 	int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
@@ -143,19 +153,24 @@ int text_width(const char *s)
 	return n ? (int)n * FONT_ADVANCE - (FONT_ADVANCE - FONT_W) : 0;
 }
 
-int draw_text(image *im, int x, int y, const char *s, int max_w, const uint8_t colour[3])
+int draw_text_sized(image *im, int x, int y, const char *s, int max_w, const uint8_t colour[3], int size)
 {
 	int at = 0, drawn = 0;
-	for (; *s && at + FONT_W <= max_w; s++, at += FONT_ADVANCE) {
+	for (; *s && at + FONT_W * size <= max_w; s++, at += FONT_ADVANCE * size) {
 		unsigned char ch = (unsigned char)*s;
 		const char *const *g = font[(ch < ' ' || ch > '~' ? '?' : ch) - ' '];
 		for (int r = 0; r < FONT_H; r++)
 			for (int c = 0; c < FONT_W; c++)
 				if (g[r][c] == '#')
-					draw_rect(im, x + at + c, y + r, 1, 1, colour);
-		drawn = at + FONT_W;
+					draw_rect(im, x + at + c * size, y + r * size, size, size, colour);
+		drawn = at + FONT_W * size;
 	}
 	return drawn;
+}
+
+int draw_text(image *im, int x, int y, const char *s, int max_w, const uint8_t colour[3])
+{
+	return draw_text_sized(im, x, y, s, max_w, colour, 1);
 }
 
 void grid_size(const grid *g, const char *what, int *w, int *h)
@@ -175,9 +190,7 @@ image *grid_image(const grid *g, int c, const uint8_t bg[3], const char *what)
 {
 	int w, h;
 	grid_size(g, what, &w, &h);
-	image *im = image_new(w, h, c);
-	draw_rect(im, 0, 0, w, h, bg);
-	return im;
+	return canvas_new(w, h, c, bg, what);
 }
 
 void grid_origin(const grid *g, int row, int col, int *x, int *y)
@@ -205,6 +218,44 @@ void palette_colour(int c, uint8_t rgb[3])
 	for (int bit = 7; bit >= 0 && id; bit--, id >>= 3)
 		for (int k = 0; k < 3; k++)
 			rgb[k] |= ((id >> k) & 1) << bit;
+}
+
+/* Moves (*x,*y) from the legend entry of width *w (0: none yet) to the
+   next one, of name, and sets *w to its width. */
+static void legend_next(const char *name, int max_w, int *x, int *y, int *w)
+{
+	if (*w)
+		*x += *w + LEGEND_SPACE;
+	*w = LEGEND_SWATCH + LEGEND_PAD + text_width(name) * LEGEND_TEXT;
+	if (*x > 0 && *x + *w > max_w) {
+		*x = 0;
+		*y += LEGEND_ROW;
+	}
+}
+
+void legend_size(char *const *names, int n, int max_w, int *w, int *h)
+{
+	int x = 0, y = 0, ew = 0;
+	*w = *h = 0;
+	for (int i = 0; i < n; i++) {
+		legend_next(names[i], max_w, &x, &y, &ew);
+		if (x + ew > *w)
+			*w = x + ew;
+		*h = y + LEGEND_SWATCH;
+	}
+}
+
+void legend_draw(image *im, int x, int y, char *const *names, int n, int max_w)
+{
+	static const uint8_t black[3] = {0, 0, 0};
+	int ex = 0, ey = 0, ew = 0;
+	for (int i = 0; i < n; i++) {
+		legend_next(names[i], max_w, &ex, &ey, &ew);
+		uint8_t rgb[3];
+		palette_colour(i, rgb);
+		draw_rect(im, x + ex, y + ey, LEGEND_SWATCH, LEGEND_SWATCH, rgb);
+		draw_text_sized(im, x + ex + LEGEND_SWATCH + LEGEND_PAD, y + ey, names[i], ew, black, LEGEND_TEXT);
+	}
 }
 
 int parse_colour(const char *s, uint8_t rgb[3])

@@ -1,6 +1,6 @@
-/* draw.h: drawing for the picture tools: filled rectangles, nearest-neighbour
-   blits, grids of equal tiles, a 5x7 bitmap font, the class palette, and
-   dataset samples as images. Colours are RGB triples; on a grey image only
+/* draw.h: drawing for the picture tools: canvases, filled rectangles,
+   nearest-neighbour blits, grids of equal tiles, a 5x7 bitmap font, the class
+   palette and its legend, and dataset samples as images. Colours are RGB triples; on a grey image only
    their first component is used. */
 #ifndef NN_DRAW_H
 #define NN_DRAW_H
@@ -18,6 +18,9 @@
 #define FONT_ADVANCE 6
 #define FONT_LINE 9
 
+/* A new w x h image with c channels, filled with bg; dies naming what when
+   it is empty or exceeds DRAW_MAX_PIXELS. */
+image *canvas_new(int64_t w, int64_t h, int c, const uint8_t bg[3], const char *what);
 void draw_rect(image *im, int x, int y, int w, int h, const uint8_t colour[3]);
 /* Copies src into dst with its top left corner at (x,y), every pixel
    enlarged to scale x scale; a grey src on an RGB dst becomes three equal
@@ -28,7 +31,10 @@ void draw_blit(image *dst, int x, int y, const image *src, int scale);
    character that would end past x + max_w. Bytes outside printable ASCII
    are drawn as '?'. Returns the width drawn. */
 int draw_text(image *im, int x, int y, const char *s, int max_w, const uint8_t colour[3]);
-/* Width of s in the font (no trailing space). */
+/* The same with every dot of the font size x size pixels: glyphs of
+   FONT_W * size by FONT_H * size, FONT_ADVANCE * size apart. */
+int draw_text_sized(image *im, int x, int y, const char *s, int max_w, const uint8_t colour[3], int size);
+/* Width of s in the font (no trailing space); times size for draw_text_sized. */
 int text_width(const char *s);
 
 /* rows x cols tiles of tile_w x tile_h with gap pixels between them, an
@@ -50,6 +56,23 @@ void grid_origin(const grid *g, int row, int col, int *x, int *y);
 /* Colour of class c: the course palette #000000 #0080FF #80FF80 #FF8000
    #FF0000 for classes 0..4, then further distinct colours. */
 void palette_colour(int c, uint8_t rgb[3]);
+/* A legend of the palette: for class c of n, a square swatch of
+   palette_colour(c) and names[c] in black to its right, LEGEND_PAD pixels
+   apart, the text LEGEND_TEXT times the font, its top at the swatch's.
+   Entries go left to right, LEGEND_SPACE pixels apart; an entry that would
+   end past max_w pixels starts a new row LEGEND_ROW pixels further down
+   (the first entry of a row is always placed). */
+#define LEGEND_TEXT 2
+#define LEGEND_SWATCH (FONT_H * LEGEND_TEXT)
+#define LEGEND_PAD 4
+#define LEGEND_SPACE 16
+#define LEGEND_ROW (LEGEND_SWATCH + 6)
+/* Width and height of the legend's entries (from the first entry's top left
+   corner to the furthest right and lowest pixel). */
+void legend_size(char *const *names, int n, int max_w, int *w, int *h);
+/* Draws the legend with its top left corner at (x,y). */
+void legend_draw(image *im, int x, int y, char *const *names, int n, int max_w);
+
 /* "#RRGGBB" or "RRGGBB" into rgb; returns 0 on a malformed string. */
 int parse_colour(const char *s, uint8_t rgb[3]);
 
