@@ -14,7 +14,7 @@
 
 static const char usage[] =
 	"usage: ap-score [--labels FILE] [--classes A,B,...] [--confusion] [--tsv]\n"
-	"                [--pr FILE] [--confusion-tsv FILE] [FILE]\n"
+	"                [--pr FILE [--pr-points N]] [--confusion-tsv FILE] [FILE]\n"
 	"       ap-score --top K [--classes A,B,...] [--tsv] [FILE]\n"
 	"Scores a prediction stream (p [N,K] or [N,K,H,W] scores, then labels y) read\n"
 	"from FILE or stdin: per-class accuracy and average precision (scikit-learn's\n"
@@ -113,43 +113,63 @@ static void print_tsv(const metrics *m, char **names, int confusion)
 }
 
 /* --pr: the points of precision_recall_curve of every class with a
-   positive, one row each, from the highest threshold down. */
+   positive, one row each, from the highest threshold down, with the class's
+   AP on every row. With --pr-points N a point is written only when its
+   precision or recall is 1/N or more away from the last one written (the
+   last point of a class always is): a subset of the same points. */
 typedef struct pr_ctx {
 	FILE *f;
-	const char *path, *name;
+	const char *name;
 	int c;
+	double ap, step;
 	int64_t npos;
+	double last_p, last_r;     /* the last point written */
+	int pending;               /* a point held back since */
+	char pend_t[32];
+	double pend_p, pend_r;
 } pr_ctx;
 
 static void pr_row(pr_ctx *x, const char *threshold, double precision, double recall)
 {
 	fprintf(x->f, "%d\t", x->c);
 	write_field(x->f, x->name);
-	fprintf(x->f, "\t%s\t%.10g\t%.10g\n", threshold, precision, recall);
+	fprintf(x->f, "\t%s\t%.10g\t%.10g\t%.10g\n", threshold, precision, recall, x->ap);
+	x->last_p = precision;
+	x->last_r = recall;
+	x->pending = 0;
 }
 
 static void pr_point(void *ctx, float threshold, int64_t tp, int64_t fp)
 {
 	pr_ctx *x = ctx;
-	char t[32];
-	snprintf(t, sizeof t, "%.9g", threshold);
-	pr_row(x, t, (double)tp / (double)(tp + fp), (double)tp / (double)x->npos);
+	double precision = (double)tp / (double)(tp + fp), recall = (double)tp / (double)x->npos;
+	snprintf(x->pend_t, sizeof x->pend_t, "%.9g", threshold);
+	if (x->step > 0 && fabs(precision - x->last_p) < x->step && fabs(recall - x->last_r) < x->step) {
+		x->pending = 1;
+		x->pend_p = precision;
+		x->pend_r = recall;
+		return;
+	}
+	pr_row(x, x->pend_t, precision, recall);
 }
 
 static void write_pr(const char *path, const float *p, const int32_t *y, int64_t n, int k,
-		     int64_t s, char **names)
+		     int64_t s, char **names, const double *ap, long points)
 {
 	outfile *o = out_open(path);
-	fputs("class\tname\tthreshold\tprecision\trecall\n", o->f);
+	fputs("class\tname\tthreshold\tprecision\trecall\tap\n", o->f);
 	for (int c = 0; c < k; c++) {
-		pr_ctx x = {o->f, path, names[c], c, 0};
+		if (isnan(ap[c]))
+			continue; /* no positive: no curve, as no AP */
+		pr_ctx x = {.f = o->f, .name = names[c], .c = c, .ap = ap[c],
+			     .step = points ? 1.0 / (double)points : 0};
 		for (int64_t i = 0; i < n * s; i++)
 			x.npos += y[i] == c;
-		if (!x.npos)
-			continue; /* no positive: no curve, as no AP */
 		/* sklearn's last point: above every score, nothing is predicted */
 		pr_row(&x, "inf", 1, 0);
 		metrics_pr_walk(p, y, n, k, s, c, pr_point, &x);
+		if (x.pending)
+			pr_row(&x, x.pend_t, x.pend_p, x.pend_r);
 	}
 	if (ferror(o->f))
 		fatal("%s: write error", out_name(path));
@@ -361,7 +381,7 @@ int main(int argc, char **argv)
 	tool_start("ap-score");
 	const char *labels_path = NULL, *classes = NULL, *pr_path = NULL, *cm_path = NULL;
 	int tsv = 0, confusion = 0;
-	long top = 0;
+	long top = 0, pr_points = 0;
 	opt opts[] = {
 		{"labels", 0, OPT_STRING, &labels_path, .arg = "FILE", .help = "take the labels from this dataset stream"},
 		{"classes", 0, OPT_STRING, &classes, .arg = "A,B,...",
@@ -371,6 +391,8 @@ int main(int argc, char **argv)
 		{"tsv", 0, OPT_FLAG, &tsv, .help = "tab-separated output for other programs (see ap-score(1))"},
 		{"pr", 0, OPT_STRING, &pr_path, .arg = "FILE",
 		 .help = "write every class's precision-recall curve to FILE (TSV)"},
+		{"pr-points", 0, OPT_INT, &pr_points, 0, 1000000000, .arg = "N",
+		 .help = "with --pr: fewer points, each 1/N from the last in\nprecision or recall (default 0: every threshold)"},
 		{"confusion-tsv", 0, OPT_STRING, &cm_path, .arg = "FILE",
 		 .help = "write the confusion matrix to FILE (TSV)"},
 		{"top", 0, OPT_INT, &top, 1, 4096, .arg = "K",
@@ -380,6 +402,8 @@ int main(int argc, char **argv)
 	int nargs = opt_parse(opts, argc, argv, usage);
 	if (nargs > 1)
 		usage_error("more than one input file ('%s' and '%s')", argv[0], argv[1]);
+	if (pr_points && !pr_path)
+		usage_error("--pr-points thins the curves of --pr: give --pr FILE too");
 	if (top && (labels_path || confusion || pr_path || cm_path))
 		usage_error("--top prints the best classes and scores no labels: it does not go with %s",
 			    labels_path ? "--labels" : confusion ? "--confusion" : pr_path ? "--pr" : "--confusion-tsv");
@@ -460,7 +484,7 @@ int main(int argc, char **argv)
 	if (cm_path)
 		write_confusion(cm_path, m, names);
 	if (pr_path)
-		write_pr(pr_path, pd, yd, n, k, s, names);
+		write_pr(pr_path, pd, yd, n, k, s, names, m->ap, pr_points);
 	metrics_free(m);
 	dataset_free(lab);
 done:

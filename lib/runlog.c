@@ -71,6 +71,9 @@ void runlog_read(runlog *r)
 		fatal("%s:1: a NUL byte: not a metrics log", name);
 	int cstep = column_of(line, "step"), csplit = column_of(line, "split");
 	int closs = column_of(line, "loss"), cacc = column_of(line, "accuracy");
+	int cepoch = column_of(line, "epoch"), csec = column_of(line, "seconds");
+	r->has_epoch = cepoch >= 0;
+	r->has_seconds = csec >= 0;
 	if (cstep < 0 || csplit < 0 || closs < 0)
 		fatal("%s: not a metrics log (the header needs columns step, split and loss)", name);
 	long ln = 1;
@@ -81,11 +84,13 @@ void runlog_read(runlog *r)
 			fatal("%s:%ld: a NUL byte: not a metrics log", name, ln);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
-		char fs[64], fsp[64], fl[64], fa[64] = "";
-		int got_fields[4] = {tsv_field(line, cstep, fs, sizeof fs), tsv_field(line, csplit, fsp, sizeof fsp),
+		char fs[64], fsp[64], fl[64], fa[64] = "", fe[64] = "", ft[64] = "";
+		int got_fields[6] = {tsv_field(line, cstep, fs, sizeof fs), tsv_field(line, csplit, fsp, sizeof fsp),
 				     tsv_field(line, closs, fl, sizeof fl),
-				     cacc >= 0 ? tsv_field(line, cacc, fa, sizeof fa) : 1};
-		for (int i = 0; i < 4; i++) {
+				     cacc >= 0 ? tsv_field(line, cacc, fa, sizeof fa) : 1,
+				     cepoch >= 0 ? tsv_field(line, cepoch, fe, sizeof fe) : 1,
+				     csec >= 0 ? tsv_field(line, csec, ft, sizeof ft) : 1};
+		for (int i = 0; i < 6; i++) {
 			if (got_fields[i] == 0)
 				fatal("%s:%ld: fewer fields than the header", name, ln);
 			if (got_fields[i] < 0)
@@ -103,7 +108,9 @@ void runlog_read(runlog *r)
 			se->cap = se->cap ? 2 * se->cap : 64;
 			se->p = xrealloc(se->p, se->cap * sizeof *se->p);
 		}
-		se->p[se->n++] = (point){step, log_number(fl, name, ln, "loss"),
+		se->p[se->n++] = (point){step, cepoch >= 0 ? log_number(fe, name, ln, "epoch") : NAN,
+					 csec >= 0 ? log_number(ft, name, ln, "seconds") : NAN,
+					 log_number(fl, name, ln, "loss"),
 					 cacc >= 0 ? log_number(fa, name, ln, "accuracy") : NAN};
 		rows++;
 	}

@@ -176,6 +176,7 @@ else
 	# must be ap-score's; --confusion-tsv against sklearn's confusion_matrix
 	for c in cls cls-big seg seg-logits hand; do
 		ap-score --tsv --pr "$T/$c.pr.tsv" --confusion-tsv "$T/$c.cm-file.tsv" "$F/$c.npy" >"$T/$c.ap.tsv"
+		ap-score --pr "$T/$c.thin.tsv" --pr-points 20 "$F/$c.npy" >/dev/null
 	done
 	if "$PY" - "$F" "$T" >"$T/why" 2>&1 <<'EOF'
 import sys
@@ -210,9 +211,10 @@ for case in ["cls", "cls-big", "seg", "seg-logits", "hand"]:
     p, y = load("%s/%s.npy" % (F, case))[:2]
     k = p.shape[1]
     rows = [l.rstrip("\n").split("\t") for l in open("%s/%s.pr.tsv" % (T, case))]
-    if rows[0] != ["class", "name", "threshold", "precision", "recall"]:
+    if rows[0] != ["class", "name", "threshold", "precision", "recall", "ap"]:
         print(case, "header", rows[0]); bad = 1
     rows = rows[1:]
+    thin_rows = [l.rstrip("\n").split("\t") for l in open("%s/%s.thin.tsv" % (T, case))][1:]
     ap_rows = [l.rstrip("\n").split("\t") for l in open("%s/%s.ap.tsv" % (T, case))][1:k + 1]
     for c in range(k):
         yt = (y == c).ravel().astype(np.int64)
@@ -233,8 +235,20 @@ for case in ["cls", "cls-big", "seg", "seg-logits", "hand"]:
         if any(r[1] != ap_rows[c][1] for r in got):
             print(case, c, "class name"); bad = 1
         ap_points = np.sum(np.diff(g[:, 2]) * g[1:, 1])
-        if abs(ap_points - float(ap_rows[c][4])) > 1e-8:
-            print(case, c, "AP from the points", ap_points, "ap-score", ap_rows[c][4]); bad = 1
+        if abs(ap_points - float(ap_rows[c][4])) > 1e-8 or any(r[5] != got[0][5] for r in got) \
+           or abs(float(got[0][5]) - float(ap_rows[c][4])) > 1e-8:
+            print(case, c, "AP from the points", ap_points, "in the file", got[0][5],
+                  "ap-score", ap_rows[c][4]); bad = 1
+        # --pr-points 20: a subset of the same points, the first and the last
+        # kept, each kept point 1/20 or more from the one before
+        thin = [r for r in thin_rows if r[0] == str(c)]
+        if not thin or not all(r in got for r in thin) or thin[0] != got[0] or thin[-1] != got[-1]:
+            print(case, c, "--pr-points: not a subset with both ends"); bad = 1
+        else:
+            t = np.array([[float(r[3]), float(r[4])] for r in thin])
+            step = np.abs(np.diff(t, axis=0)).max(axis=1)[:-1]
+            if (step < 1 / 20 - 1e-12).any():
+                print(case, c, "--pr-points: points closer than 1/20"); bad = 1
     cm = np.loadtxt("%s/%s.confusion.tsv" % (F, case), dtype=np.int64, ndmin=2)
     lines = [l.rstrip("\n").split("\t") for l in open("%s/%s.cm-file.tsv" % (T, case))]
     if lines[0] != ["class", "name"] + ["pred%d" % c for c in range(k)] or len(lines) != k + 1 \
@@ -244,7 +258,7 @@ for case in ["cls", "cls-big", "seg", "seg-logits", "hand"]:
 sys.exit(bad)
 EOF
 	then
-		pass "ap-pr-sklearn: --pr points as precision_recall_curve, their AP as ap-score's, --confusion-tsv as confusion_matrix"
+		pass "ap-pr-sklearn: --pr points as precision_recall_curve, their AP as ap-score's, --pr-points a subset, --confusion-tsv as confusion_matrix"
 	else
 		fail "ap-pr-sklearn: $(head -4 "$T/why" | tr '\n' ';')"
 	fi
