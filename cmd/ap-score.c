@@ -167,7 +167,7 @@ static void write_pr(const char *path, const float *p, const int32_t *y, int64_t
 			x.npos += y[i] == c;
 		/* sklearn's last point: above every score, nothing is predicted */
 		pr_row(&x, "inf", 1, 0);
-		metrics_pr_walk(p, y, n, k, s, c, pr_point, &x);
+		metrics_pr_walk(p, y, n, k, s, c, 1, pr_point, &x);
 		if (x.pending)
 			pr_row(&x, x.pend_t, x.pend_p, x.pend_r);
 	}

@@ -84,7 +84,7 @@ static inline float key_score(uint32_t k)
 	return f;
 }
 
-int64_t metrics_pr_walk(const float *p, const int32_t *y, int64_t n, int k, int64_t s, int c,
+int64_t metrics_pr_walk(const float *p, const int32_t *y, int64_t n, int k, int64_t s, int c, int all,
 			void (*point)(void *ctx, float threshold, int64_t tp, int64_t fp), void *ctx)
 {
 	size_t m = (size_t)n * (size_t)s, npos = 0;
@@ -112,7 +112,7 @@ int64_t metrics_pr_walk(const float *p, const int32_t *y, int64_t n, int k, int6
 	/* Walk the distinct scores from the highest down; each is one threshold
 	   of precision_recall_curve with tp, fp counted at and above it. */
 	size_t i = npos, j = nneg, tp = 0, fp = 0;
-	while (i > 0 || j > 0) {
+	while (i > 0 || (all && j > 0)) {
 		uint32_t t = i > 0 ? pos[i - 1] : neg[j - 1];
 		if (j > 0 && neg[j - 1] > t)
 			t = neg[j - 1];
@@ -148,7 +148,8 @@ double metrics_average_precision(const float *p, const int32_t *y, int64_t n, in
 				 int c)
 {
 	ap_sum a = {0, 0};
-	int64_t npos = metrics_pr_walk(p, y, n, k, s, c, ap_point, &a);
+	/* once every positive is in, recall stops growing and adds nothing */
+	int64_t npos = metrics_pr_walk(p, y, n, k, s, c, 0, ap_point, &a);
 	return npos ? a.sum / (double)npos : NAN;
 }
 

@@ -297,6 +297,23 @@ EOF
 	else
 		fail "ap-top-numpy: $(ap-score --top 3 "$T/nolab.npy" 2>&1 | diff - "$T/top.text" | head -3 | tr '\n' ';')"
 	fi
+	# ap-score(1)'s example: softmax does not keep the order of one class's
+	# logits across samples, so the AP of class 0 is 1 from the logits
+	# (2, 0) of a class-1 sample and (3, 3) of a class-0 sample, 0.5 from
+	# their probabilities
+	"$PY" - "$T" <<'EOF'
+import sys
+import numpy as np
+z = np.array([[2, 0], [3, 3]], np.float32)
+for name, p in [("logits", z), ("probs", np.exp(z) / np.exp(z).sum(1, keepdims=True))]:
+    with open("%s/%s.npy" % (sys.argv[1], name), "wb") as f:
+        np.save(f, p.astype(np.float32))
+        np.save(f, np.array([1, 0], np.uint8))
+EOF
+	ap_l=$(ap-score --tsv "$T/logits.npy" | awk -F'\t' '$1 == 0 { print $5 + 0 }')
+	ap_p=$(ap-score --tsv "$T/probs.npy" | awk -F'\t' '$1 == 0 { print $5 + 0 }')
+	check "ap-logits-not-probs: class 0's AP 1 from logits, 0.5 from probabilities ($ap_l, $ap_p)" \
+		[ "$ap_l" = 1 -a "$ap_p" = 0.5 ]
 	expect_error ap-no-labels-named "nolab\.npy: no labels in stream; give them with --labels FILE" \
 		ap-score "$T/nolab.npy"
 	expect_error ap-labels-none 'nolab-x\.npy: no labels in stream; scoring needs the true classes$' \
