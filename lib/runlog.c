@@ -189,7 +189,7 @@ void prfile_read(prfile *pf)
 	need = cap_ > need ? cap_ : need;
 	ssize_t got;
 	long ln = 1;
-	char *last_cls = NULL;
+	char **seen = NULL; /* the class field of each curve */
 	while ((got = getline(&line, &cap, f)) >= 0) {
 		ln++;
 		if (memchr(line, 0, (size_t)got))
@@ -199,12 +199,12 @@ void prfile_read(prfile *pf)
 		int nf = tsv_split(line, field, 64);
 		if (nf <= need)
 			fatal("%s:%ld: fewer fields than the header", name, ln);
-		if (!last_cls || strcmp(last_cls, field[ccls])) {
+		if (!pf->n || strcmp(seen[pf->n - 1], field[ccls])) {
 			for (int c = 0; c < pf->n; c++)
-				if (!strcmp(pf->c[c].name, field[cname]))
-					fatal("%s:%ld: the rows of class '%s' are not together", name, ln, field[cname]);
-			free(last_cls);
-			last_cls = xstrdup(field[ccls]);
+				if (!strcmp(seen[c], field[ccls]))
+					fatal("%s:%ld: the rows of class %s are not together", name, ln, field[ccls]);
+			seen = xrealloc(seen, (pf->n + 1) * sizeof *seen);
+			seen[pf->n] = xstrdup(field[ccls]);
 			pf->c = xrealloc(pf->c, (pf->n + 1) * sizeof *pf->c);
 			pf->c[pf->n++] = (prcurve){.name = xstrdup(field[cname]),
 						   .ap = tsv_number(field[cap_], name, ln, "ap")};
@@ -223,7 +223,9 @@ void prfile_read(prfile *pf)
 		fatal("%s: read error: %s", name, strerror(errno));
 	if (!pf->n)
 		fatal("%s: no points (no class has a positive?)", name);
-	free(last_cls);
+	for (int c = 0; c < pf->n; c++)
+		free(seen[c]);
+	free(seen);
 	free(line);
 	if (f != stdin)
 		fclose(f);

@@ -221,6 +221,8 @@ printf 'class\tname\tthreshold\tprecision\trecall\tap\n' >"$T/empty-pr.tsv"
 expect_error "curve-pr-empty" 'empty-pr\.tsv: no points' curve-plot --term png --pr "$T/empty-pr.tsv"
 printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t0\t0.5\n0\ta\t0.5\t0.5x\t1\t0.5\n' >"$T/bad-pr.tsv"
 expect_error "curve-pr-bad-number" "bad-pr\.tsv:3: bad precision '0\.5x'" curve-plot --term png --pr "$T/bad-pr.tsv"
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t0\t1\n1\ta\tinf\t1\t0\t1\n0\ta\t1\t1\t1\t1\n' >"$T/apart.tsv"
+expect_error "curve-pr-apart" 'apart\.tsv:4: the rows of class 0 are not together' curve-plot --term png --pr "$T/apart.tsv"
 printf 'class\tname\tpred0\tpred1\n1\tb\t0\t1\n0\ta\t1\t0\n' >"$T/order.tsv"
 expect_error "curve-confusion-order" "order\.tsv:2: class '1' where the row of class 0 belongs" \
 	curve-plot --term png --confusion "$T/order.tsv"
