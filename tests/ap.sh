@@ -314,6 +314,46 @@ EOF
 	ap_p=$(ap-score --tsv "$T/probs.npy" | awk -F'\t' '$1 == 0 { print $5 + 0 }')
 	check "ap-logits-not-probs: class 0's AP 1 from logits, 0.5 from probabilities ($ap_l, $ap_p)" \
 		[ "$ap_l" = 1 -a "$ap_p" = 0.5 ]
+	# the whole pipeline on data without labels: x alone (as ds-load images
+	# writes) through nn-predict, whose stream then holds p and the model's
+	# class names, to ap-score --top 2; against numpy's ranking of the
+	# probabilities nn-predict gives for the same images with labels
+	"$PY" - "$T" <<'EOF'
+import sys
+import numpy as np
+T = sys.argv[1]
+r = np.random.default_rng(5)
+x = r.integers(0, 256, (16, 1, 8, 8), dtype=np.uint8)
+with open(T + "/small.npy", "wb") as f:
+    np.save(f, x)
+    np.save(f, r.integers(0, 3, 16).astype(np.uint8))
+    np.save(f, np.array([b"Ankle boot", b"Bag", b"Coat"]))
+with open(T + "/small-x.npy", "wb") as f:
+    np.save(f, x[:5])
+EOF
+	printf 'input 1 8 8\nflatten\nlinear 3\n' >"$T/small.net"
+	if nn-train -q --epochs 1 --batch 8 -o "$T/small.st" "$T/small.net" "$T/small.npy" &&
+		nn-predict -q "$T/small.st" <"$T/small.npy" >"$T/small-p.npy" &&
+		nn-predict -q "$T/small.st" <"$T/small-x.npy" | ap-score --top 2 --tsv >"$T/small-top.tsv"; then
+		"$PY" - "$T" >"$T/small-top.want" <<'EOF'
+import sys
+import numpy as np
+f = open(sys.argv[1] + "/small-p.npy", "rb")
+p = np.load(f)
+names = ["Ankle boot", "Bag", "Coat"]
+print("sample\trank\tclass\tname\tscore")
+for i in range(5):
+    for r, c in enumerate(np.argsort(-p[i], kind="stable")[:2]):
+        print("%d\t%d\t%d\t%s\t%.6g" % (i, r + 1, c, names[c], p[i, c]))
+EOF
+		if cmp -s "$T/small-top.tsv" "$T/small-top.want"; then
+			pass "ap-top-pipeline: images without labels | nn-predict | ap-score --top 2, names from the model"
+		else
+			fail "ap-top-pipeline: $(diff "$T/small-top.tsv" "$T/small-top.want" | head -3 | tr '\n' ';')"
+		fi
+	else
+		fail "ap-top-pipeline: nn-train, nn-predict or ap-score failed"
+	fi
 	expect_error ap-no-labels-named "nolab\.npy: no labels in stream; give them with --labels FILE" \
 		ap-score "$T/nolab.npy"
 	expect_error ap-labels-none 'nolab-x\.npy: no labels in stream; scoring needs the true classes$' \
