@@ -1,6 +1,8 @@
 /* ap-score: scores a prediction stream against its labels: per-class accuracy,
    accuracy, per-class average precision (as scikit-learn) and mAP; for
-   segmentation also IoU and pixel accuracy; as aligned text or as TSV. */
+   segmentation also IoU and pixel accuracy; as aligned text or as TSV; and
+   writes the precision-recall points and the confusion matrix as TSV files.
+   Without labels, it lists each sample's best classes (--top). */
 #include "dataset.h"
 #include "metrics.h"
 #include "opt.h"

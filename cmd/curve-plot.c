@@ -1,7 +1,9 @@
-/* curve-plot: plots the loss and accuracy of one or more nn-train metrics
-   logs against the step, training and validation, through gnuplot: a PNG,
-   an SVG or a plot in the terminal. No text from the command line or the
-   logs reaches the gnuplot script except as a quoted, escaped string. */
+/* curve-plot: plots through gnuplot, as a PNG, an SVG or a plot in the
+   terminal: the loss and accuracy of one or more nn-train metrics logs
+   against the step, epoch or time, training and validation; or ap-score's
+   precision-recall curves; or its confusion matrix as a heat map. No text
+   from the command line or the files reaches the gnuplot script except as
+   a quoted, escaped string. */
 #include "opt.h"
 #include "output.h"
 #include "runlog.h"
