@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 	if (pr_points && !pr_path)
 		usage_error("--pr-points thins the curves of --pr: give --pr FILE too");
 	if (top && (labels_path || confusion || pr_path || cm_path))
-		usage_error("--top prints the best classes and scores no labels: it does not go with %s",
+		usage_error("--top lists the best classes and scores nothing: it does not go with %s",
 			    labels_path ? "--labels" : confusion ? "--confusion" : pr_path ? "--pr" : "--confusion-tsv");
 	const char *path = nargs ? argv[0] : NULL;
 	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-", pr_path, cm_path));
