@@ -1,6 +1,8 @@
 /* ap-score: scores a prediction stream against its labels: per-class accuracy,
    accuracy, per-class average precision (as scikit-learn) and mAP; for
-   segmentation also IoU and pixel accuracy; as aligned text or as TSV. */
+   segmentation also IoU and pixel accuracy; as aligned text or as TSV; and
+   writes the precision-recall points and the confusion matrix as TSV files.
+   Without labels, it lists each sample's best classes (--top). */
 #include "dataset.h"
 #include "metrics.h"
 #include "opt.h"
@@ -13,11 +15,14 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: ap-score [--labels FILE] [--classes A,B,...] [--confusion] [--tsv] [FILE]\n"
+	"usage: ap-score [--labels FILE] [--classes A,B,...] [--confusion] [--tsv]\n"
+	"                [--pr FILE [--pr-points N]] [--confusion-tsv FILE] [FILE]\n"
+	"       ap-score --top K [--classes A,B,...] [--tsv] [FILE]\n"
 	"Scores a prediction stream (p [N,K] or [N,K,H,W] scores, then labels y) read\n"
 	"from FILE or stdin: per-class accuracy and average precision (scikit-learn's\n"
 	"average_precision_score), accuracy and mAP; IoU and pixel accuracy for\n"
-	"segmentation.\n";
+	"segmentation. With --top, no labels are needed: each sample's K best\n"
+	"classes and their scores.\n";
 
 static char **split_names(const char *s, int *k)
 {
@@ -52,10 +57,15 @@ static int digits(int64_t v)
 }
 
 /* A name as one TSV field: tabs and line breaks would split it. */
-static void print_field(const char *s)
+static void write_field(FILE *f, const char *s)
 {
 	for (; *s; s++)
-		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+		putc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+static void print_field(const char *s)
+{
+	write_field(stdout, s);
 }
 
 static void print_tsv_value(double v)
@@ -102,6 +112,150 @@ static void print_tsv(const metrics *m, char **names, int confusion)
 		for (int c = 0; c < k; c++)
 			printf("\t%lld", (long long)m->predicted[c]);
 	putchar('\n');
+}
+
+/* --pr: the points of precision_recall_curve of every class with a
+   positive, one row each, from the highest threshold down, with the class's
+   AP on every row. With --pr-points N a point is written only when its
+   precision or recall is 1/N or more away from the last one written (the
+   last point of a class always is): a subset of the same points. */
+typedef struct pr_ctx {
+	FILE *f;
+	const char *name;
+	int c;
+	double ap, step;
+	int64_t npos;
+	double last_p, last_r;     /* the last point written */
+	int pending;               /* a point held back since */
+	char pend_t[32];
+	double pend_p, pend_r;
+} pr_ctx;
+
+static void pr_row(pr_ctx *x, const char *threshold, double precision, double recall)
+{
+	fprintf(x->f, "%d\t", x->c);
+	write_field(x->f, x->name);
+	fprintf(x->f, "\t%s\t%.10g\t%.10g\t%.10g\n", threshold, precision, recall, x->ap);
+	x->last_p = precision;
+	x->last_r = recall;
+	x->pending = 0;
+}
+
+static void pr_point(void *ctx, float threshold, int64_t tp, int64_t fp)
+{
+	pr_ctx *x = ctx;
+	double precision = (double)tp / (double)(tp + fp), recall = (double)tp / (double)x->npos;
+	snprintf(x->pend_t, sizeof x->pend_t, "%.9g", threshold);
+	if (x->step > 0 && fabs(precision - x->last_p) < x->step && fabs(recall - x->last_r) < x->step) {
+		x->pending = 1;
+		x->pend_p = precision;
+		x->pend_r = recall;
+		return;
+	}
+	pr_row(x, x->pend_t, precision, recall);
+}
+
+static void write_pr(const char *path, const float *p, const int32_t *y, int64_t n, int k,
+		     int64_t s, char **names, const double *ap, long points)
+{
+	outfile *o = out_open(path);
+	fputs("class\tname\tthreshold\tprecision\trecall\tap\n", o->f);
+	for (int c = 0; c < k; c++) {
+		if (isnan(ap[c]))
+			continue; /* no positive: no curve, as no AP */
+		pr_ctx x = {.f = o->f, .name = names[c], .c = c, .ap = ap[c],
+			     .step = points ? 1.0 / (double)points : 0};
+		for (int64_t i = 0; i < n * s; i++)
+			x.npos += y[i] == c;
+		/* sklearn's last point: above every score, nothing is predicted */
+		pr_row(&x, "inf", 1, 0);
+		metrics_pr_walk(p, y, n, k, s, c, 1, pr_point, &x);
+		if (x.pending)
+			pr_row(&x, x.pend_t, x.pend_p, x.pend_r);
+	}
+	if (ferror(o->f))
+		fatal("%s: write error", out_name(path));
+	out_commit(o);
+}
+
+/* --confusion-tsv: the matrix alone, a row per true class. */
+static void write_confusion(const char *path, const metrics *m, char **names)
+{
+	int k = m->nclass;
+	outfile *o = out_open(path);
+	fputs("class\tname", o->f);
+	for (int c = 0; c < k; c++)
+		fprintf(o->f, "\tpred%d", c);
+	putc('\n', o->f);
+	for (int t = 0; t < k; t++) {
+		fprintf(o->f, "%d\t", t);
+		write_field(o->f, names[t]);
+		for (int c = 0; c < k; c++)
+			fprintf(o->f, "\t%lld", (long long)m->confusion[t * k + c]);
+		putc('\n', o->f);
+	}
+	if (ferror(o->f))
+		fatal("%s: write error", out_name(path));
+	out_commit(o);
+}
+
+/* --top: each sample's best classes, highest score first; of equal scores
+   the lower class first, as argmax. */
+static void print_top(const float *p, int64_t n, int k, int top, char **names, int tsv)
+{
+	int *best = xmalloc(top * sizeof *best);
+	int nw = 0, sw = digits(n - 1) > 6 ? digits(n - 1) : 6;
+	for (int c = 0; c < k; c++)
+		if ((int)strlen(names[c]) > nw)
+			nw = (int)strlen(names[c]);
+	/* scores right-aligned to the widest, the lowest or the highest */
+	float lo = p[0], hi = p[0];
+	for (int64_t i = 0; i < n * k; i++) {
+		lo = p[i] < lo ? p[i] : lo;
+		hi = p[i] > hi ? p[i] : hi;
+	}
+	int vw = snprintf(NULL, 0, "%.4f", lo), vh = snprintf(NULL, 0, "%.4f", hi);
+	vw = vh > vw ? vh : vw;
+	if (tsv) {
+		puts("sample\trank\tclass\tname\tscore");
+	} else {
+		printf("%-*s", sw, "sample");
+		for (int r = 0; r < top; r++)
+			if (r + 1 < top)
+				printf("  top %-*d", vw + nw - 3, r + 1);
+			else
+				printf("  top %d", r + 1);
+		putchar('\n');
+	}
+	for (int64_t i = 0; i < n; i++) {
+		const float *pi = p + (size_t)i * k;
+		for (int r = 0; r < top; r++) {
+			int b = -1;
+			for (int c = 0; c < k; c++) {
+				int taken = 0;
+				for (int q = 0; q < r; q++)
+					taken |= best[q] == c;
+				if (!taken && (b < 0 || pi[c] > pi[b]))
+					b = c;
+			}
+			best[r] = b;
+		}
+		if (!tsv)
+			printf("%-*lld", sw, (long long)i);
+		for (int r = 0; r < top; r++) {
+			int c = best[r];
+			if (tsv) {
+				printf("%lld\t%d\t%d\t", (long long)i, r + 1, c);
+				print_field(names[c]);
+				printf("\t%.6g\n", pi[c]);
+			} else {
+				printf("  %*.4f %-*s", vw, pi[c], r + 1 < top ? nw : 0, names[c]);
+			}
+		}
+		if (!tsv)
+			putchar('\n');
+	}
+	free(best);
 }
 
 static void print_value(double v, int width)
@@ -190,11 +344,46 @@ static void print_text(const metrics *m, char **names, int segmentation, int con
 	free(cw);
 }
 
+/* Class names: --classes, else the prediction stream's, else the label
+   stream's, else "class 0", "class 1", ...; *generated is set when made up. */
+static char **class_names(char **names_opt, int nclass_opt, const dataset *pred, const char *path,
+			  const dataset *lab, const char *labels_path, int k, char ***generated)
+{
+	char **names = names_opt;
+	int nnames = nclass_opt;
+	const char *names_from = "--classes";
+	if (!names && pred->names) {
+		names = pred->names;
+		nnames = pred->nclass;
+		names_from = path_name(path);
+	}
+	if (!names && lab && lab->names) {
+		names = lab->names;
+		nnames = lab->nclass;
+		names_from = path_name(labels_path);
+	}
+	*generated = NULL;
+	if (!names) {
+		*generated = xcalloc(k, sizeof **generated);
+		for (int c = 0; c < k; c++) {
+			char b[32];
+			snprintf(b, sizeof b, "class %d", c);
+			(*generated)[c] = xstrdup(b);
+		}
+		names = *generated;
+		nnames = k;
+	}
+	if (nnames != k)
+		fatal("%s: %d class names, but the predictions have %d classes", names_from, nnames, k);
+	return names;
+}
+
 int main(int argc, char **argv)
 {
 	tool_start("ap-score");
-	const char *labels_path = NULL, *classes = NULL;
+	const char *labels_path = NULL, *classes = NULL, *pr_path = NULL, *cm_path = NULL;
 	int tsv = 0, confusion = 0;
+	long top = 0, pr_points = 0;
 	opt opts[] = {
 		{"labels", 0, OPT_STRING, &labels_path, .arg = "FILE", .help = "take the labels from this dataset stream"},
 		{"classes", 0, OPT_STRING, &classes, .arg = "A,B,...",
@@ -202,13 +391,26 @@ int main(int argc, char **argv)
 		{"confusion", 0, OPT_FLAG, &confusion,
 		 .help = "add the confusion matrix (rows true, columns predicted)"},
 		{"tsv", 0, OPT_FLAG, &tsv, .help = "tab-separated output for other programs (see ap-score(1))"},
+		{"pr", 0, OPT_STRING, &pr_path, .arg = "FILE",
+		 .help = "write every class's precision-recall curve to FILE (TSV)"},
+		{"pr-points", 0, OPT_INT, &pr_points, 0, 1000000000, .arg = "N",
+		 .help = "with --pr: fewer points, each 1/N from the last in\nprecision or recall (default 0: every threshold)"},
+		{"confusion-tsv", 0, OPT_STRING, &cm_path, .arg = "FILE",
+		 .help = "write the confusion matrix to FILE (TSV)"},
+		{"top", 0, OPT_INT, &top, 1, 4096, .arg = "K",
+		 .help = "print each sample's K best classes and scores instead;\nno labels needed"},
 		OPT_END,
 	};
 	int nargs = opt_parse(opts, argc, argv, usage);
 	if (nargs > 1)
 		usage_error("more than one input file ('%s' and '%s')", argv[0], argv[1]);
+	if (pr_points && !pr_path)
+		usage_error("--pr-points thins the curves of --pr: give --pr FILE too");
+	if (top && (labels_path || confusion || pr_path || cm_path))
+		usage_error("--top lists the best classes and scores nothing: it does not go with %s",
+			    labels_path ? "--labels" : confusion ? "--confusion" : pr_path ? "--pr" : "--confusion-tsv");
 	const char *path = nargs ? argv[0] : NULL;
-	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-"));
+	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-", pr_path, cm_path));
 	int nclass_opt = 0;
 	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;
 
@@ -226,6 +428,22 @@ int main(int argc, char **argv)
 	if (k64 < 1 || k64 > 4096)
 		fatal("%s: %lld classes (1 to 4096 supported)", path_name(path), (long long)k64);
 	int k = (int)k64;
+	const float *pd = p->data;
+	int64_t nan_at = metrics_find_nan(pd, (size_t)tensor_numel(p));
+	if (nan_at >= 0)
+		fatal("%s: score is NaN at sample %lld, class %lld", path_name(path),
+		      (long long)(nan_at / (k * s)), (long long)(nan_at / s % k));
+
+	char **generated = NULL, **names;
+	if (top) {
+		if (p->ndim == 4)
+			fatal("%s: --top needs classification scores [N,K], not a map per pixel %s",
+			      path_name(path), shape_str(p, sp, sizeof sp));
+		names = class_names(names_opt, nclass_opt, pred, path, NULL, NULL, k, &generated);
+		print_top(pd, n, k, top < k ? (int)top : k, names, tsv);
+		stdout_check();
+		goto done;
+	}
 
 	dataset *lab = NULL;
 	const tensor *y = pred->y;
@@ -233,47 +451,21 @@ int main(int argc, char **argv)
 	if (labels_path) {
 		lab = dataset_read(labels_path, "dataset");
 		if (!lab->y)
-			fatal("%s: dataset stream has no labels", path_name(labels_path));
+			fatal("%s: no labels in stream; scoring needs the true classes", path_name(labels_path));
 		y = lab->y;
 		ypath = labels_path;
 	}
 	if (!y)
-		fatal("%s: prediction stream has no labels (use --labels)", path_name(path));
+		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "
+		      "classes with --top K", path_name(path));
 	int ok = y->dtype == DT_I32 && y->ndim == p->ndim - 1 && y->shape[0] == n;
 	for (int d = 1; ok && d < y->ndim; d++)
 		ok = y->shape[d] == p->shape[d + 1];
 	if (!ok)
 		fatal("%s: labels %s do not fit predictions %s", path_name(ypath),
 		      shape_str(y, sy, sizeof sy), shape_str(p, sp, sizeof sp));
+	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
 
-	char **names = names_opt;
-	int nnames = nclass_opt;
-	const char *names_from = "--classes";
-	if (!names && pred->names) {
-		names = pred->names;
-		nnames = pred->nclass;
-		names_from = path_name(path);
-	}
-	if (!names && lab && lab->names) {
-		names = lab->names;
-		nnames = lab->nclass;
-		names_from = path_name(labels_path);
-	}
-	char **generated = NULL;
-	if (!names) {
-		generated = xcalloc(k, sizeof *generated);
-		for (int c = 0; c < k; c++) {
-			char b[32];
-			snprintf(b, sizeof b, "class %d", c);
-			generated[c] = xstrdup(b);
-		}
-		names = generated;
-		nnames = k;
-	}
-	if (nnames != k)
-		fatal("%s: %d class names, but the predictions have %d classes", names_from, nnames, k);
-
-	const float *pd = p->data;
 	const int32_t *yd = y->data;
 	int64_t bad = metrics_find_bad_label(yd, (size_t)(n * s), k);
 	if (bad >= 0) {
@@ -284,10 +476,6 @@ int main(int argc, char **argv)
 		fatal("%s: label %d at sample %lld is out of range [0,%d)", path_name(ypath), yd[bad],
 		      (long long)bad, k);
 	}
-	int64_t nan_at = metrics_find_nan(pd, (size_t)tensor_numel(p));
-	if (nan_at >= 0)
-		fatal("%s: score is NaN at sample %lld, class %lld", path_name(path),
-		      (long long)(nan_at / (k * s)), (long long)(nan_at / s % k));
 
 	metrics *m = metrics_compute(pd, yd, n, k, s);
 	if (tsv)
@@ -295,11 +483,15 @@ int main(int argc, char **argv)
 	else
 		print_text(m, names, p->ndim == 4, confusion);
 	stdout_check();
-
+	if (cm_path)
+		write_confusion(cm_path, m, names);
+	if (pr_path)
+		write_pr(pr_path, pd, yd, n, k, s, names, m->ap, pr_points);
 	metrics_free(m);
+	dataset_free(lab);
+done:
 	names_free(generated, generated ? k : 0);
 	names_free(names_opt, nclass_opt);
-	dataset_free(lab);
 	dataset_free(pred);
 	return 0;
 }

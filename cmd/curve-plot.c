@@ -1,7 +1,9 @@
-/* curve-plot: plots the loss and accuracy of one or more nn-train metrics
-   logs against the step, training and validation, through gnuplot: a PNG,
-   an SVG or a plot in the terminal. No text from the command line or the
-   logs reaches the gnuplot script except as a quoted, escaped string. */
+/* curve-plot: plots through gnuplot, as a PNG, an SVG or a plot in the
+   terminal: the loss and accuracy of one or more nn-train metrics logs
+   against the step, epoch or time, training and validation; or ap-score's
+   precision-recall curves; or its confusion matrix as a heat map. No text
+   from the command line or the files reaches the gnuplot script except as
+   a quoted, escaped string. */
 #include "opt.h"
 #include "output.h"
 #include "runlog.h"
@@ -19,11 +21,16 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--label NAME]...\n"
-	"                  [--title TEXT] [--print-script] LOG...\n"
-	"Plots loss and accuracy against the step of nn-train metrics logs (TSV with\n"
-	"columns step, split, loss, accuracy), training and validation, through gnuplot:\n"
-	"two panels, loss then accuracy. Several logs overlay with a legend.\n";
+	"usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--title TEXT]\n"
+	"                  [--x step|epoch|time] [--label NAME]... [--print-script] LOG...\n"
+	"       curve-plot --pr [-o FILE] [--term png|svg] [options] PR.tsv\n"
+	"       curve-plot --confusion [-o FILE] [--term png|svg] [options] CONFUSION.tsv\n"
+	"Plots through gnuplot: the loss and accuracy of nn-train metrics logs (TSV\n"
+	"with columns step, split, loss, accuracy; epoch and seconds for --x) against\n"
+	"the step, epoch or time, training and validation, two panels; several logs\n"
+	"overlay, a colour each. With --pr, the precision-recall curves of ap-score --pr,\n"
+	"the AP of each class in the legend; with --confusion, the confusion matrix of\n"
+	"ap-score --confusion-tsv as a heat map with the count in each cell.\n";
 
 /* The --label options given, in order. */
 typedef struct labels {
@@ -39,6 +46,19 @@ static void label_option(const opt *o, const char *v)
 }
 
 static const char *split_names[2] = {"train", "val"};
+
+/* One colour per run (or class): matplotlib's ten, in its order. */
+static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+				      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+#define NCOLOUR (int)(sizeof colours / sizeof *colours)
+
+/* What the picture is drawn on: its terminal and size, and the size of a
+   character there (pixels; 1 for the dumb terminal's characters). */
+typedef struct canvas {
+	const char *term;
+	int w, h, dumb;
+	int char_w, char_h;
+} canvas;
 
 /* s as a gnuplot single-quoted string: inside one, only the quote itself
    is special (written twice); backquotes, @ and $ are plain text there. A
@@ -64,6 +84,58 @@ static void gp_number(FILE *o, double v)
 		fputs(" NaN", o);
 }
 
+static void gp_terminal(FILE *o, const canvas *cv)
+{
+	fprintf(o, "set terminal %s size %d,%d noenhanced\n", !strcmp(cv->term, "png") ? "pngcairo" : cv->term,
+		cv->w, cv->h);
+}
+
+/* Tick spacing for values from lo to hi on an axis of len pixels (or
+   characters): 1, 2 or 5 times a power of ten, the smallest whose labels,
+   written as gnuplot writes them ("%g"), fit along the axis with room
+   between them (along a vertical axis, per is the room one label takes,
+   whatever its width). 0 when there is no range. */
+static double tick_step(double lo, double hi, int len, int char_w, int per)
+{
+	double range = hi - lo;
+	if (!(range > 0) || !isfinite(range))
+		return 0;
+	double e = pow(10, floor(log10(range / 50)));
+	for (int i = 0; i < 60; i++) {
+		double step = e * (i % 3 == 0 ? 1 : i % 3 == 1 ? 2 : 5);
+		if (i % 3 == 2)
+			e *= 10;
+		double first = ceil(lo / step) * step;
+		int n = (int)floor((hi - first) / step + 1e-9) + 1, wide = 0;
+		for (double t = first; t <= hi + step * 1e-9; t += step) {
+			char b[64];
+			int l = snprintf(b, sizeof b, "%g", fabs(t) < step * 1e-9 ? 0 : t);
+			wide = l > wide ? l : wide;
+		}
+		int room = per ? per : (wide + 3) * char_w;
+		if (n * room <= len)
+			return step;
+	}
+	return 0;
+}
+
+static void gp_tics(FILE *o, const char *axis, double step)
+{
+	if (step > 0)
+		fprintf(o, "set %stics %.9g\n", axis, step);
+	else
+		fprintf(o, "set %stics autofreq\n", axis);
+}
+
+/* The x value of a point: the step, the epoch, or the time in seconds (or
+   minutes, by div). */
+typedef enum { X_STEP, X_EPOCH, X_TIME } xaxis;
+
+static double x_of(const point *p, xaxis x, double div)
+{
+	return x == X_STEP ? (double)p->step : x == X_EPOCH ? p->epoch : p->seconds / div;
+}
+
 /* Does any series have a finite value in column col (0 loss, 1 accuracy)? */
 static int have_values(const runlog *r, int nlog, int col)
 {
@@ -75,8 +147,42 @@ static int have_values(const runlog *r, int nlog, int col)
 	return 0;
 }
 
-static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *ylabel)
+/* The range of the finite values of column col (-1 x, 0 loss, 1 accuracy). */
+static void value_range(const runlog *r, int nlog, int col, xaxis x, double div, double *lo, double *hi)
 {
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (int i = 0; i < nlog; i++)
+		for (int s = 0; s < 2; s++)
+			for (int j = 0; j < r[i].split[s].n; j++) {
+				const point *p = &r[i].split[s].p[j];
+				double v = col < 0 ? x_of(p, x, div) : col ? p->acc : p->loss;
+				if (isfinite(v)) {
+					*lo = v < *lo ? v : *lo;
+					*hi = v > *hi ? v : *hi;
+				}
+			}
+}
+
+/* A line's look: on a picture, the run's colour, solid for train and
+   dashed with points for val; on a terminal, whose lines are characters,
+   a character per series. */
+static void line_style(FILE *o, const canvas *cv, int run, int split)
+{
+	if (cv->dumb)
+		fprintf(o, "with %s lt %d", split ? "linespoints pt 7 ps 0.6" : "lines", 2 * run + split + 1);
+	else
+		fprintf(o, "with %s lw 1.5 lc rgb '%s' dt %d", split ? "linespoints pt 7 ps 0.5" : "lines",
+			colours[run % NCOLOUR], split ? 2 : 1);
+}
+
+static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *ylabel, const canvas *cv,
+		       int np)
+{
+	double lo, hi;
+	value_range(r, nlog, col, X_STEP, 1, &lo, &hi);
+	int panel_h = cv->dumb ? cv->h / np : cv->h;
+	gp_tics(o, "y", tick_step(lo, hi, panel_h - 6 * cv->char_h, cv->char_w, 2 * cv->char_h));
 	fputs("set ylabel ", o);
 	gp_quote(o, ylabel);
 	fprintf(o, "\nset key %s right\nplot", col ? "bottom" : "top");
@@ -85,8 +191,9 @@ static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *
 		for (int s = 0; s < 2; s++) {
 			if (!r[i].split[s].n)
 				continue;
-			fprintf(o, "%s \\\n  $log%d_%s using 1:%d with %s lt %d title ", sep, i, split_names[s],
-				col + 2, s ? "linespoints pt 7 ps 0.6" : "lines", 2 * i + s + 1);
+			fprintf(o, "%s \\\n  $log%d_%s using 1:%d ", sep, i, split_names[s], col + 2);
+			line_style(o, cv, i, s);
+			fputs(" title ", o);
 			if (r[i].label) {
 				size_t n = strlen(r[i].label) + 8;
 				char *t = xmalloc(n);
@@ -101,13 +208,19 @@ static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *
 	fputc('\n', o);
 }
 
-static void write_script(FILE *o, const runlog *r, int nlog, const char *term, int w, int h,
-			 const char *title)
+static void write_script(FILE *o, const runlog *r, int nlog, const canvas *cv, const char *title, xaxis x)
 {
-	int dumb = !strcmp(term, "dumb");
 	fprintf(o, "# curve-plot: %d metrics log%s\n", nlog, nlog > 1 ? "s" : "");
-	fprintf(o, "set terminal %s size %d,%d noenhanced\n",
-		!strcmp(term, "png") ? "pngcairo" : term, w, h);
+	gp_terminal(o, cv);
+	double lo, hi, div = 1;
+	const char *xlabel = x == X_STEP ? "step" : x == X_EPOCH ? "epoch" : "time (s)";
+	if (x == X_TIME) {
+		value_range(r, nlog, -1, x, 1, &lo, &hi);
+		if (hi >= 600) {
+			div = 60;
+			xlabel = "time (min)";
+		}
+	}
 	for (int i = 0; i < nlog; i++)
 		for (int s = 0; s < 2; s++) {
 			if (!r[i].split[s].n)
@@ -115,7 +228,13 @@ static void write_script(FILE *o, const runlog *r, int nlog, const char *term, i
 			fprintf(o, "$log%d_%s << EOD\n", i, split_names[s]);
 			for (int j = 0; j < r[i].split[s].n; j++) {
 				const point *p = &r[i].split[s].p[j];
-				fprintf(o, "%ld", p->step);
+				double xv = x_of(p, x, div);
+				if (x == X_STEP)
+					fprintf(o, "%ld", p->step);
+				else if (isfinite(xv))
+					fprintf(o, "%.9g", xv);
+				else
+					fputs("NaN", o);
 				gp_number(o, p->loss);
 				gp_number(o, p->acc);
 				fputc('\n', o);
@@ -125,44 +244,148 @@ static void write_script(FILE *o, const runlog *r, int nlog, const char *term, i
 	int panels[2] = {have_values(r, nlog, 0), have_values(r, nlog, 1)};
 	int np = panels[0] + panels[1];
 	/* side by side in a picture, one above the other in a terminal */
-	fprintf(o, "set multiplot layout %d,%d", dumb ? np : 1, dumb ? 1 : np);
+	fprintf(o, "set multiplot layout %d,%d", cv->dumb ? np : 1, cv->dumb ? 1 : np);
 	if (title) {
 		fputs(" title ", o);
 		gp_quote(o, title);
 	}
-	fputs("\nset xlabel 'step'\nset grid\n", o);
+	fputs("\nset xlabel ", o);
+	gp_quote(o, xlabel);
+	fputs("\nset grid\nset autoscale xfix\n", o);
+	/* ticks whose labels fit the panel's width: gnuplot's own choice
+	   ignores the labels' width, and they run together */
+	value_range(r, nlog, -1, x, div, &lo, &hi);
+	int panel_w = cv->dumb ? cv->w : cv->w / np;
+	gp_tics(o, "x", tick_step(lo, hi, panel_w - 12 * cv->char_w, cv->char_w, 0));
+	/* on a terminal the y label is written across, left of the tick
+	   labels: a margin wide enough for both, or gnuplot leaves it out */
+	if (cv->dumb)
+		fprintf(o, "set lmargin %d\n", (panels[1] ? (int)strlen("accuracy") : 4) + 7);
 	if (panels[0])
-		plot_panel(o, r, nlog, 0, "loss");
+		plot_panel(o, r, nlog, 0, "loss", cv, np);
 	if (panels[1])
-		plot_panel(o, r, nlog, 1, "accuracy");
+		plot_panel(o, r, nlog, 1, "accuracy", cv, np);
 	fputs("unset multiplot\n", o);
+}
+
+/* --pr: a curve per class, precision against recall, drawn as the steps
+   that AP sums (each recall step at the precision of its right end). */
+static void write_pr_script(FILE *o, const prfile *pf, const canvas *cv, const char *title)
+{
+	fputs("# curve-plot: precision-recall curves\n", o);
+	gp_terminal(o, cv);
+	for (int c = 0; c < pf->n; c++) {
+		fprintf(o, "$pr%d << EOD\n", c);
+		for (int j = 0; j < pf->c[c].n; j++) {
+			gp_number(o, pf->c[c].recall[j]);
+			gp_number(o, pf->c[c].precision[j]);
+			fputc('\n', o);
+		}
+		fputs("EOD\n", o);
+	}
+	if (title) {
+		fputs("set title ", o);
+		gp_quote(o, title);
+		fputc('\n', o);
+	}
+	fputs("set xlabel 'recall'\nset ylabel 'precision'\nset xrange [0:1]\nset yrange [0:1.02]\n"
+	      "set xtics 0.1\nset ytics 0.1\nset grid\nset key outside right top Left reverse\nplot", o);
+	for (int c = 0; c < pf->n; c++) {
+		size_t n = strlen(pf->c[c].name) + 32;
+		char *t = xmalloc(n);
+		snprintf(t, n, "%s (AP %.4f)", pf->c[c].name, pf->c[c].ap);
+		fprintf(o, "%s \\\n  $pr%d using 1:2 with fsteps lw 1.5 lc rgb '%s' title ", c ? "," : "", c,
+			colours[c % NCOLOUR]);
+		gp_quote(o, t);
+		free(t);
+	}
+	fputc('\n', o);
+}
+
+/* --confusion: a cell per (true, predicted) pair, coloured by the share of
+   the true class's samples it holds (the rows sum to 1), its count written
+   in it, white on the dark cells. */
+static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const char *title)
+{
+	int k = cf->k;
+	fputs("# curve-plot: confusion matrix\n", o);
+	gp_terminal(o, cv);
+	fputs("$cells << EOD\n", o);
+	for (int t = 0; t < k; t++) {
+		long long row = 0;
+		for (int c = 0; c < k; c++)
+			row += cf->count[(size_t)t * k + c];
+		for (int c = 0; c < k; c++) {
+			long long v = cf->count[(size_t)t * k + c];
+			fprintf(o, "%d %d %.6f %lld\n", c, t, row ? (double)v / (double)row : 0.0, v);
+		}
+	}
+	fputs("EOD\n", o);
+	if (title) {
+		fputs("set title ", o);
+		gp_quote(o, title);
+		fputc('\n', o);
+	}
+	int wide = 0;
+	for (int c = 0; c < k; c++)
+		wide = (int)strlen(cf->names[c]) > wide ? (int)strlen(cf->names[c]) : wide;
+	for (int axis = 0; axis < 2; axis++) {
+		fprintf(o, "set %stics (", axis ? "y" : "x");
+		for (int c = 0; c < k; c++) {
+			fputs(c ? ", " : "", o);
+			gp_quote(o, cf->names[c]);
+			fprintf(o, " %d", c);
+		}
+		/* names side by side along x fit only when short */
+		fputs(")", o);
+		if (!axis && (wide + 1) * cv->char_w * k > cv->w * 6 / 10)
+			fputs(" rotate by 45 right", o);
+		fputc('\n', o);
+	}
+	fprintf(o, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n", k - 1, k - 1);
+	fputs("set xlabel 'predicted class'\nset ylabel 'true class'\nset tics nomirror scale 0\n"
+	      "set size ratio -1\nunset key\nset cbrange [0:1]\nset cbtics 0.2\n"
+	      "set cblabel 'share of the true class'\n"
+	      "set palette defined (0 '#ffffff', 1 '#08306b')\n"
+	      "plot $cells using 1:2:3 with image, \\\n"
+	      "  $cells using 1:2:(sprintf('%d', $4)):($3 > 0.5 ? 0xffffff : 0x000000) "
+	      "with labels tc rgb variable\n", o);
 }
 
 int main(int argc, char **argv)
 {
 	tool_start("curve-plot");
-	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL;
-	int print_script = 0;
+	const char *out = NULL, *term = NULL, *size = NULL, *title = NULL, *xname = "step";
+	int print_script = 0, pr = 0, confusion = 0;
 	labels lab = {0};
 	opt opts[] = {
 		{NULL, 'o', OPT_STRING, &out, .arg = "FILE",
 		 .help = "output file (default stdout); its name ending .png or .svg\nchooses the terminal"},
 		{"term", 0, OPT_STRING, &term, .arg = "T", .help = "png (pngcairo), svg or dumb (text for the terminal)"},
 		{"size", 0, OPT_STRING, &size, .arg = "W,H",
-		 .help = "pixels (default 1000,400), characters for dumb (80,40)"},
+		 .help = "pixels (default 1000,400; --pr 760,480; --confusion\n640,560), characters for dumb (80,40)"},
 		{"label", 0, OPT_CUSTOM, &lab, .arg = "NAME", .parse = label_option,
 		 .help = "legend name of the next log, in order (default: its file\nname; none for a single log)"},
 		{"title", 0, OPT_STRING, &title, .arg = "TEXT", .help = "title above the plot"},
+		{"x", 0, OPT_CUSTOM, &xname, .arg = "step|epoch|time", .parse = opt_choice,
+		 .help = "the x axis of the logs: the step (default), the epoch, or\nthe time since the start of training"},
+		{"pr", 0, OPT_FLAG, &pr, .help = "the operand is ap-score --pr's file: precision-recall curves"},
+		{"confusion", 0, OPT_FLAG, &confusion,
+		 .help = "the operand is ap-score --confusion-tsv's file: a heat map"},
 		{"print-script", 0, OPT_FLAG, &print_script,
 		 .help = "write the gnuplot script to stdout instead of running it"},
 		OPT_END,
 	};
 	int nlog = opt_parse(opts, argc, argv, usage), nlabel = lab.n;
 	if (!nlog)
-		usage_error("no metrics log given");
-	runlog *logs = xcalloc(nlog, sizeof *logs);
-	for (int i = 0; i < nlog; i++)
-		logs[i].path = argv[i];
+		usage_error(pr ? "no precision-recall file given" : confusion ? "no confusion matrix file given"
+			       : "no metrics log given");
+	if (pr && confusion)
+		usage_error("--pr and --confusion: one picture at a time");
+	if ((pr || confusion) && nlog > 1)
+		usage_error("%s draws one file, not %d", pr ? "--pr" : "--confusion", nlog);
+	if ((pr || confusion) && (nlabel || opt_given(opts, "x")))
+		usage_error("%s is for metrics logs, not %s", nlabel ? "--label" : "--x", pr ? "--pr" : "--confusion");
 	io_check(nlog, (const char *const *)argv, IO_LIST(out ? out : "-"));
 	if (nlabel > nlog)
 		usage_error("%d labels for %d logs", nlabel, nlog);
@@ -181,8 +404,15 @@ int main(int argc, char **argv)
 		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);
 	if (!strcmp(term, "png") && !print_script)
 		out_refuse_terminal(out);
-	int dumb = !strcmp(term, "dumb");
-	int w = dumb ? 80 : 1000, h = dumb ? 40 : 400;
+	canvas cv = {.term = term, .dumb = !strcmp(term, "dumb")};
+	if (cv.dumb && confusion)
+		usage_error("--confusion draws a heat map: --term png or svg");
+	cv.w = cv.dumb ? 80 : pr ? 760 : confusion ? 640 : 1000;
+	cv.h = cv.dumb ? 40 : pr ? 480 : confusion ? 560 : 400;
+	/* pngcairo's and svg's default font, 12 points: digits about 8 pixels
+	   wide, lines about 16 high */
+	cv.char_w = cv.dumb ? 1 : 8;
+	cv.char_h = cv.dumb ? 1 : 16;
 	if (size) {
 		char *ws = xstrdup(size), *hs = strchr(ws, ',');
 		long a = 0, b = 0;
@@ -190,20 +420,45 @@ int main(int argc, char **argv)
 			*hs++ = 0;
 		if (!hs || !parse_int(ws, &a) || !parse_int(hs, &b) || a < 10 || b < 10 || a > 20000 || b > 20000)
 			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
-		w = (int)a;
-		h = (int)b;
+		cv.w = (int)a;
+		cv.h = (int)b;
 		free(ws);
 	}
-	for (int i = 0; i < nlog; i++) {
-		logs[i].label = i < nlabel ? lab.v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
-		runlog_read(&logs[i]);
+	xaxis x = !strcmp(xname, "epoch") ? X_EPOCH : !strcmp(xname, "time") ? X_TIME : X_STEP;
+	runlog *logs = NULL;
+	prfile pf = {.path = argv[0]};
+	cmfile cf = {.path = argv[0]};
+	if (pr) {
+		prfile_read(&pf);
+		nlog = 0;
+	} else if (confusion) {
+		cmfile_read(&cf);
+		nlog = 0;
+	} else {
+		logs = xcalloc(nlog, sizeof *logs);
+		for (int i = 0; i < nlog; i++) {
+			logs[i].path = argv[i];
+			logs[i].label = i < nlabel ? lab.v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
+			runlog_read(&logs[i]);
+			if ((x == X_EPOCH && !logs[i].has_epoch) || (x == X_TIME && !logs[i].has_seconds))
+				fatal("%s: no %s column in the log for --x %s", path_name(logs[i].path),
+				      x == X_EPOCH ? "epoch" : "seconds", xname);
+		}
+		if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
+			fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
 	}
-	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
-		fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
 
 	char *gnuplot = NULL;
+	FILE *script = print_script ? stdout : tmpfile();
+	if (!script)
+		fatal("cannot make a temporary file for the script: %s", strerror(errno));
+	if (pr)
+		write_pr_script(script, &pf, &cv, title);
+	else if (confusion)
+		write_cm_script(script, &cf, &cv, title);
+	else
+		write_script(script, logs, nlog, &cv, title, x);
 	if (print_script) {
-		write_script(stdout, logs, nlog, term, w, h, title);
 		stdout_check();
 		goto done;
 	}
@@ -215,10 +470,6 @@ int main(int argc, char **argv)
 	   checked here (gnuplot itself exits 0 after a failed write), and no file
 	   name has to pass through the script */
 	outfile *o = out_open(out);
-	FILE *script = tmpfile();
-	if (!script)
-		fatal("cannot make a temporary file for the script: %s", strerror(errno));
-	write_script(script, logs, nlog, term, w, h, title);
 	if (fflush(script) || ferror(script) || fseek(script, 0, SEEK_SET))
 		fatal("cannot write the script to a temporary file: %s", strerror(errno));
 	int fd[2];
@@ -253,6 +504,8 @@ int main(int argc, char **argv)
 		fatal("gnuplot's output is not an SVG picture");
 	out_commit(o);
 done:
+	prfile_free(&pf);
+	cmfile_free(&cf);
 	for (int i = 0; i < nlog; i++)
 		runlog_free(&logs[i]);
 	free(logs);

@@ -75,14 +75,23 @@ static uint32_t *radix_sort(uint32_t *a, uint32_t *tmp, size_t n)
 	return a;
 }
 
-double metrics_average_precision(const float *p, const int32_t *y, int64_t n, int k, int64_t s,
-				 int c)
+/* Inverse of score_key: the score a key stands for (-0 comes back as +0). */
+static inline float key_score(uint32_t k)
+{
+	uint32_t u = (k & 0x80000000u) ? k & 0x7fffffffu : ~k;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+int64_t metrics_pr_walk(const float *p, const int32_t *y, int64_t n, int k, int64_t s, int c, int all,
+			void (*point)(void *ctx, float threshold, int64_t tp, int64_t fp), void *ctx)
 {
 	size_t m = (size_t)n * (size_t)s, npos = 0;
 	for (size_t i = 0; i < m; i++)
 		npos += y[i] == c;
 	if (npos == 0)
-		return NAN;
+		return 0;
 	size_t nneg = m - npos;
 	/* positives' keys in buf[0..npos), negatives' in buf[npos..m) */
 	uint32_t *buf = xmalloc(m * sizeof *buf), *tmp = xmalloc(m * sizeof *tmp);
@@ -101,15 +110,12 @@ double metrics_average_precision(const float *p, const int32_t *y, int64_t n, in
 	const uint32_t *neg = radix_sort(buf + npos, tmp + npos, nneg);
 
 	/* Walk the distinct scores from the highest down; each is one threshold
-	   of precision_recall_curve with tp, fp counted at and above it. Once
-	   every positive is in, recall stops growing and adds nothing. */
+	   of precision_recall_curve with tp, fp counted at and above it. */
 	size_t i = npos, j = nneg, tp = 0, fp = 0;
-	double sum = 0;
-	while (i > 0) {
-		uint32_t t = pos[i - 1];
+	while (i > 0 || (all && j > 0)) {
+		uint32_t t = i > 0 ? pos[i - 1] : neg[j - 1];
 		if (j > 0 && neg[j - 1] > t)
 			t = neg[j - 1];
-		size_t tp0 = tp;
 		while (i > 0 && pos[i - 1] == t) {
 			i--;
 			tp++;
@@ -118,12 +124,33 @@ double metrics_average_precision(const float *p, const int32_t *y, int64_t n, in
 			j--;
 			fp++;
 		}
-		if (tp > tp0)
-			sum += (double)(tp - tp0) * ((double)tp / (double)(tp + fp));
+		point(ctx, key_score(t), (int64_t)tp, (int64_t)fp);
 	}
 	free(buf);
 	free(tmp);
-	return sum / (double)npos;
+	return (int64_t)npos;
+}
+
+/* AP as the sum of (R_i - R_{i-1}) P_i over the thresholds: tp grows only
+   at thresholds with positives, and only those add. */
+typedef struct ap_sum { int64_t tp; double sum; } ap_sum;
+
+static void ap_point(void *ctx, float threshold, int64_t tp, int64_t fp)
+{
+	ap_sum *a = ctx;
+	(void)threshold;
+	if (tp > a->tp)
+		a->sum += (double)(tp - a->tp) * ((double)tp / (double)(tp + fp));
+	a->tp = tp;
+}
+
+double metrics_average_precision(const float *p, const int32_t *y, int64_t n, int k, int64_t s,
+				 int c)
+{
+	ap_sum a = {0, 0};
+	/* once every positive is in, recall stops growing and adds nothing */
+	int64_t npos = metrics_pr_walk(p, y, n, k, s, c, 0, ap_point, &a);
+	return npos ? a.sum / (double)npos : NAN;
 }
 
 void metrics_average_precision_all(const float *p, const int32_t *y, int64_t n, int k, int64_t s,

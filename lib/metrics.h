@@ -27,6 +27,14 @@ int64_t metrics_find_bad_label(const int32_t *y, size_t n, int k);
    bits), memory 8 bytes per sample. */
 double metrics_average_precision(const float *p, const int32_t *y, int64_t n, int k, int64_t s,
 				 int c);
+/* The points of scikit-learn's precision_recall_curve for class c, from the
+   highest threshold down: point() is called once per distinct score t with
+   tp and fp, the positives and negatives scoring t or more (precision
+   tp / (tp + fp), recall tp / npos); with all 0, the walk stops at the
+   threshold that brings in the last positive. Returns npos, the number of
+   positives; with none, point() is never called. AP is built on this walk. */
+int64_t metrics_pr_walk(const float *p, const int32_t *y, int64_t n, int k, int64_t s, int c, int all,
+			void (*point)(void *ctx, float threshold, int64_t tp, int64_t fp), void *ctx);
 /* The same for every class into ap[k], classes spread over OpenMP threads. */
 void metrics_average_precision_all(const float *p, const int32_t *y, int64_t n, int k, int64_t s,
 				   double *ap);

@@ -1,5 +1,6 @@
-/* runlog.c: the metrics log reader (see runlog.h). */
+/* runlog.c: the readers of the TSV files curve-plot draws (see runlog.h). */
 #include "runlog.h"
+#include "tensor.h"
 #include "util.h"
 
 #include <errno.h>
@@ -71,6 +72,9 @@ void runlog_read(runlog *r)
 		fatal("%s:1: a NUL byte: not a metrics log", name);
 	int cstep = column_of(line, "step"), csplit = column_of(line, "split");
 	int closs = column_of(line, "loss"), cacc = column_of(line, "accuracy");
+	int cepoch = column_of(line, "epoch"), csec = column_of(line, "seconds");
+	r->has_epoch = cepoch >= 0;
+	r->has_seconds = csec >= 0;
 	if (cstep < 0 || csplit < 0 || closs < 0)
 		fatal("%s: not a metrics log (the header needs columns step, split and loss)", name);
 	long ln = 1;
@@ -81,11 +85,13 @@ void runlog_read(runlog *r)
 			fatal("%s:%ld: a NUL byte: not a metrics log", name, ln);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
-		char fs[64], fsp[64], fl[64], fa[64] = "";
-		int got_fields[4] = {tsv_field(line, cstep, fs, sizeof fs), tsv_field(line, csplit, fsp, sizeof fsp),
+		char fs[64], fsp[64], fl[64], fa[64] = "", fe[64] = "", ft[64] = "";
+		int got_fields[6] = {tsv_field(line, cstep, fs, sizeof fs), tsv_field(line, csplit, fsp, sizeof fsp),
 				     tsv_field(line, closs, fl, sizeof fl),
-				     cacc >= 0 ? tsv_field(line, cacc, fa, sizeof fa) : 1};
-		for (int i = 0; i < 4; i++) {
+				     cacc >= 0 ? tsv_field(line, cacc, fa, sizeof fa) : 1,
+				     cepoch >= 0 ? tsv_field(line, cepoch, fe, sizeof fe) : 1,
+				     csec >= 0 ? tsv_field(line, csec, ft, sizeof ft) : 1};
+		for (int i = 0; i < 6; i++) {
 			if (got_fields[i] == 0)
 				fatal("%s:%ld: fewer fields than the header", name, ln);
 			if (got_fields[i] < 0)
@@ -103,7 +109,9 @@ void runlog_read(runlog *r)
 			se->cap = se->cap ? 2 * se->cap : 64;
 			se->p = xrealloc(se->p, se->cap * sizeof *se->p);
 		}
-		se->p[se->n++] = (point){step, log_number(fl, name, ln, "loss"),
+		se->p[se->n++] = (point){step, cepoch >= 0 ? log_number(fe, name, ln, "epoch") : NAN,
+					 csec >= 0 ? log_number(ft, name, ln, "seconds") : NAN,
+					 log_number(fl, name, ln, "loss"),
 					 cacc >= 0 ? log_number(fa, name, ln, "accuracy") : NAN};
 		rows++;
 	}
@@ -121,4 +129,178 @@ void runlog_free(runlog *r)
 	for (int s = 0; s < 2; s++)
 		free(r->split[s].p);
 	memset(r->split, 0, sizeof r->split);
+}
+
+/* Splits a line at its tabs in place (the line break removed) into at most
+   max fields; returns the number of fields, or -1 when there are more. */
+static int tsv_split(char *line, char **field, int max)
+{
+	line[strcspn(line, "\r\n")] = 0;
+	int n = 0;
+	for (char *s = line;; s++) {
+		if (n == max)
+			return -1;
+		field[n++] = s;
+		s = strchr(s, '\t');
+		if (!s)
+			return n;
+		*s = 0;
+	}
+}
+
+/* Opens path and reads its header line into *line; dies unless there is one. */
+static FILE *tsv_open(const char *path, char **line, size_t *cap, const char *what)
+{
+	FILE *f = xfopen_read(path);
+	const char *name = path_name(path);
+	ssize_t got = getline(line, cap, f);
+	if (got < 0 && ferror(f))
+		fatal("%s: read error: %s", name, strerror(errno));
+	if (got < 0)
+		fatal("%s: empty file, expected %s", name, what);
+	if (memchr(*line, 0, (size_t)got))
+		fatal("%s:1: a NUL byte: not %s", name, what);
+	return f;
+}
+
+static double tsv_number(const char *s, const char *path, long line, const char *what)
+{
+	double v;
+	if (!parse_float(s, &v) || !isfinite(v))
+		fatal("%s:%ld: bad %s '%s'", path, line, what, s);
+	return v;
+}
+
+void prfile_read(prfile *pf)
+{
+	const char *name = path_name(pf->path);
+	const char *what = "precision-recall points (ap-score --pr)";
+	char *line = NULL, *field[64];
+	size_t cap = 0;
+	FILE *f = tsv_open(pf->path, &line, &cap, what);
+	int ccls = column_of(line, "class"), cname = column_of(line, "name");
+	int cp = column_of(line, "precision"), cr = column_of(line, "recall"), cap_ = column_of(line, "ap");
+	if (ccls < 0 || cname < 0 || cp < 0 || cr < 0 || cap_ < 0)
+		fatal("%s: not %s: the header needs columns class, name, precision, recall and ap", name, what);
+	int need = ccls;
+	need = cname > need ? cname : need;
+	need = cp > need ? cp : need;
+	need = cr > need ? cr : need;
+	need = cap_ > need ? cap_ : need;
+	ssize_t got;
+	long ln = 1;
+	char **seen = NULL; /* the class field of each curve */
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		ln++;
+		if (memchr(line, 0, (size_t)got))
+			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
+		if (line[strspn(line, "\r\n")] == 0)
+			continue;
+		int nf = tsv_split(line, field, 64);
+		if (nf <= need)
+			fatal("%s:%ld: fewer fields than the header", name, ln);
+		if (!pf->n || strcmp(seen[pf->n - 1], field[ccls])) {
+			for (int c = 0; c < pf->n; c++)
+				if (!strcmp(seen[c], field[ccls]))
+					fatal("%s:%ld: the rows of class %s are not together", name, ln, field[ccls]);
+			seen = xrealloc(seen, (pf->n + 1) * sizeof *seen);
+			seen[pf->n] = xstrdup(field[ccls]);
+			pf->c = xrealloc(pf->c, (pf->n + 1) * sizeof *pf->c);
+			pf->c[pf->n++] = (prcurve){.name = xstrdup(field[cname]),
+						   .ap = tsv_number(field[cap_], name, ln, "ap")};
+		}
+		prcurve *c = &pf->c[pf->n - 1];
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 256;
+			c->recall = xrealloc(c->recall, c->cap * sizeof *c->recall);
+			c->precision = xrealloc(c->precision, c->cap * sizeof *c->precision);
+		}
+		c->precision[c->n] = tsv_number(field[cp], name, ln, "precision");
+		c->recall[c->n] = tsv_number(field[cr], name, ln, "recall");
+		c->n++;
+	}
+	if (ferror(f))
+		fatal("%s: read error: %s", name, strerror(errno));
+	if (!pf->n)
+		fatal("%s: no points (no class has a positive?)", name);
+	for (int c = 0; c < pf->n; c++)
+		free(seen[c]);
+	free(seen);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+void prfile_free(prfile *pf)
+{
+	for (int c = 0; c < pf->n; c++) {
+		free(pf->c[c].name);
+		free(pf->c[c].recall);
+		free(pf->c[c].precision);
+	}
+	free(pf->c);
+	pf->c = NULL;
+	pf->n = 0;
+}
+
+void cmfile_read(cmfile *cf)
+{
+	const char *name = path_name(cf->path);
+	const char *what = "a confusion matrix (ap-score --confusion-tsv)";
+	enum { MAXK = 4096 };
+	char *line = NULL, **field = xmalloc((MAXK + 3) * sizeof *field);
+	size_t cap = 0;
+	FILE *f = tsv_open(cf->path, &line, &cap, what);
+	int nf = tsv_split(line, field, MAXK + 3);
+	int k = nf - 2;
+	if (nf < 3 || strcmp(field[0], "class") || strcmp(field[1], "name"))
+		fatal("%s: not %s: the header needs columns class, name, pred0, pred1, ...", name, what);
+	for (int c = 0; c < k; c++) {
+		char want[32];
+		snprintf(want, sizeof want, "pred%d", c);
+		if (strcmp(field[c + 2], want))
+			fatal("%s: not %s: column %d is '%s', expected '%s'", name, what, c + 3, field[c + 2], want);
+	}
+	cf->k = k;
+	cf->names = xcalloc(k, sizeof *cf->names);
+	cf->count = xcalloc((size_t)k * k, sizeof *cf->count);
+	ssize_t got;
+	long ln = 1;
+	int rows = 0;
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		ln++;
+		if (memchr(line, 0, (size_t)got))
+			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
+		if (line[strspn(line, "\r\n")] == 0)
+			continue;
+		if (tsv_split(line, field, MAXK + 3) != k + 2)
+			fatal("%s:%ld: not %d fields as the header", name, ln, k + 2);
+		long t;
+		if (rows == k || !parse_int(field[0], &t) || t != rows)
+			fatal("%s:%ld: class '%s' where the row of class %d belongs", name, ln, field[0], rows);
+		cf->names[rows] = xstrdup(field[1]);
+		for (int c = 0; c < k; c++) {
+			long v;
+			if (!parse_int(field[c + 2], &v) || v < 0)
+				fatal("%s:%ld: bad count '%s'", name, ln, field[c + 2]);
+			cf->count[(size_t)rows * k + c] = v;
+		}
+		rows++;
+	}
+	if (ferror(f))
+		fatal("%s: read error: %s", name, strerror(errno));
+	if (rows != k)
+		fatal("%s: %d rows for %d classes", name, rows, k);
+	free(field);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+void cmfile_free(cmfile *cf)
+{
+	names_free(cf->names, cf->k);
+	free(cf->count);
+	cf->names = NULL;
+	cf->count = NULL;
 }

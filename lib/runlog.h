@@ -1,11 +1,16 @@
-/* runlog.h: reading nn-train's metrics log, a TSV file whose header names
-   its columns (step, split and loss required; accuracy optional) and whose
+/* runlog.h: reading the TSV files that curve-plot draws. nn-train's metrics log, a TSV file whose header names
+   its columns (step, split and loss required; accuracy, epoch and seconds
+   optional) and whose
    rows are the train and val measurements, in any order of columns. Rows
    of other splits are skipped; "nan" is a missing value. */
 #ifndef NN_RUNLOG_H
 #define NN_RUNLOG_H
 
-typedef struct point { long step; double loss, acc; } point;
+typedef struct point {
+	long step;
+	double epoch, seconds; /* NaN when the log has no such column */
+	double loss, acc;
+} point;
 
 typedef struct series {
 	point *p;
@@ -16,11 +21,44 @@ typedef struct runlog {
 	const char *path;  /* "-" is stdin */
 	const char *label; /* the caller's */
 	series split[2];   /* train, val */
+	int has_epoch, has_seconds; /* the header names these columns */
 } runlog;
 
 /* Reads r->path into r->split; dies with "path:line: reason" on anything
    that is not a metrics log with at least one train or val row. */
 void runlog_read(runlog *r);
 void runlog_free(runlog *r);
+
+/* ap-score --pr: columns class, name, precision, recall and ap (others,
+   such as threshold, are not read); the rows of a class together, one
+   curve per class in the order of the file. */
+typedef struct prcurve {
+	char *name;
+	double ap;
+	double *recall, *precision;
+	int n, cap;
+} prcurve;
+
+typedef struct prfile {
+	const char *path;
+	prcurve *c;
+	int n;
+} prfile;
+
+/* Dies with "path:line: reason" on anything else, or on a file without rows. */
+void prfile_read(prfile *f);
+void prfile_free(prfile *f);
+
+/* ap-score --confusion-tsv: columns class, name, pred0 ... pred<K-1>, and
+   a row per true class 0 ... K-1 in order. */
+typedef struct cmfile {
+	const char *path;
+	int k;
+	char **names;       /* [k] */
+	long long *count;   /* [k*k], rows true, columns predicted */
+} cmfile;
+
+void cmfile_read(cmfile *f);
+void cmfile_free(cmfile *f);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/curve-plot.sh: curve-plot's gnuplot script (the data blocks against
-# the log, hostile file names and labels quoted, never run), a terminal plot
-# against a golden file, PNG and SVG sizes, and its errors.
+# the log, hostile file names and labels quoted, never run; tick spacing, the
+# x axis, a colour per run; precision-recall curves and the confusion heat
+# map against ap-score's files), a terminal plot against a golden file, PNG
+# and SVG sizes, and its errors.
 . "$(dirname "$0")/lib.sh"
 F=$NN_ROOT/tests/fixtures/pictures
 LOG=$F/run.tsv
@@ -44,11 +46,118 @@ else
 	fail "curve-legend: $(grep -c title "$T/two") titles"
 fi
 
+# tick spacing: on the facade run's range (steps 100 to 3600, where
+# gnuplot's own choice ran "800100012001400" together) the x step is 1, 2 or
+# 5 times a power of ten, its labels fit the panel (digits about 8 pixels,
+# three digits' room between labels, 12 digits of margin), and the next
+# smaller such step would not fit
+awk 'BEGIN { OFS = "\t"; print "step", "epoch", "split", "loss", "accuracy", "lr", "seconds"
+	for (s = 100; s <= 3600; s += 100) {
+		print s, s / 113.25, "train", 2 - s / 3600, 0.3 + s / 7200, 0.001, s * 0.55
+		if (s % 500 == 0) print s, s / 113.25, "val", 2.1 - s / 3600, 0.28 + s / 7200, 0.001, s * 0.55 + 3
+	} }' >"$T/long.tsv"
+fits() { # STEP LO HI WIDTH: do the labels of STEP fit in WIDTH pixels?
+	awk -v d="$1" -v lo="$2" -v hi="$3" -v w="$4" 'BEGIN {
+		n = 0; wide = 0
+		for (t = int(lo / d + 0.999999) * d; t <= hi + d * 1e-9; t += d) {
+			n++; l = length(sprintf("%g", t)); if (l > wide) wide = l }
+		exit !(n * (wide + 3) * 8 <= w) }'
+}
+ticks_ok() { # SCRIPT LO HI WIDTH
+	local d smaller
+	d=$(sed -n 's/^set xtics \([0-9.e+-]*\)$/\1/p' "$1")
+	[ -n "$d" ] || return 1
+	echo "$d" | grep -Eq '^(1|2|5)(0*|e\+?[0-9]+)$|^0\.0*(1|2|5)$' || return 1
+	smaller=$(awk -v d="$d" 'BEGIN { m = d; while (m >= 10) m /= 10; while (m < 1) m *= 10
+		printf "%.9g", (m < 1.5 ? d / 2 : m < 3 ? d / 2 : d * 2 / 5) }')
+	fits "$d" "$2" "$3" "$4" && ! fits "$smaller" "$2" "$3" "$4"
+}
+curve-plot --print-script --term png "$T/long.tsv" >"$T/long.script"
+curve-plot --print-script --term png --size 640,300 "$T/long.tsv" >"$T/long640.script"
+if ticks_ok "$T/long.script" 100 3600 $((500 - 96)) && ticks_ok "$T/long640.script" 100 3600 $((320 - 96)) &&
+	grep -qx 'set autoscale xfix' "$T/long.script"; then
+	pass "curve-ticks: x steps of 1, 2 or 5 times a power of ten whose labels fit the panel ($(sed -n 's/^set xtics //p' "$T/long.script" "$T/long640.script" | tr '\n' ' '))"
+else
+	fail "curve-ticks: $(grep xtics "$T/long.script" "$T/long640.script" | tr '\n' ' ')"
+fi
+
+# --x epoch and time: the log's epoch and seconds columns as x; minutes
+# from 600 seconds on; a log without the column is refused
+curve-plot --print-script --term png --x epoch "$LOG" >"$T/ep.script"
+curve-plot --print-script --term png --x time "$LOG" >"$T/time.script"
+curve-plot --print-script --term png --x time "$T/long.tsv" >"$T/min.script"
+awk -F'\t' 'NR > 1 && $3 == "train" { printf "%.9g\n", $2 }' "$LOG" >"$T/want.ep"
+awk -F'\t' 'NR > 1 && $3 == "val" { printf "%.9g\n", $7 }' "$LOG" >"$T/want.sec"
+awk -F'\t' 'NR > 1 && $3 == "train" { printf "%.9g\n", $7 / 60 }' "$T/long.tsv" >"$T/want.min"
+block() { sed -n "/^\$log0_$2 << EOD\$/,/^EOD\$/p" "$1" | sed '1d;$d' | cut -d' ' -f1; }
+if block "$T/ep.script" train | cmp -s - "$T/want.ep" && block "$T/time.script" val | cmp -s - "$T/want.sec" &&
+	block "$T/min.script" train | cmp -s - "$T/want.min" &&
+	grep -qx "set xlabel 'epoch'" "$T/ep.script" && grep -qx "set xlabel 'time (s)'" "$T/time.script" &&
+	grep -qx "set xlabel 'time (min)'" "$T/min.script"; then
+	pass "curve-x: --x epoch, --x time in seconds and, from 600 s, minutes"
+else
+	fail "curve-x: $(block "$T/ep.script" train | head -2 | tr '\n' ' ') / $(block "$T/min.script" train | head -2 | tr '\n' ' ')"
+fi
+printf 'step\tsplit\tloss\n1\ttrain\t0.5\n' >"$T/noepoch.tsv"
+expect_error "curve-x-missing" 'noepoch\.tsv: no epoch column in the log for --x epoch$' \
+	curve-plot --term dumb --x epoch "$T/noepoch.tsv"
+
+# overlaid runs: a colour per run shared by its train and val curves, solid
+# for train and dashed for val, and each run's colour its own
+curve-plot --print-script --term png --label a "$LOG" --label b "$T/long.tsv" >"$T/pair.script"
+style() { grep -F "$1 using 1:2 " "$T/pair.script" | sed -n "s/.*lc rgb '\(#[0-9a-f]*\)' dt \([0-9]\).*/\1 \2/p"; }
+if [ "$(style '$log0_train' | cut -d' ' -f1)" = "$(style '$log0_val' | cut -d' ' -f1)" ] &&
+	[ "$(style '$log1_train' | cut -d' ' -f1)" = "$(style '$log1_val' | cut -d' ' -f1)" ] &&
+	[ "$(style '$log0_train' | cut -d' ' -f1)" != "$(style '$log1_train' | cut -d' ' -f1)" ] &&
+	[ "$(style '$log0_train' | cut -d' ' -f2)$(style '$log0_val' | cut -d' ' -f2)" = 12 ] &&
+	[ "$(style '$log1_train' | cut -d' ' -f2)$(style '$log1_val' | cut -d' ' -f2)" = 12 ]; then
+	pass "curve-run-colours: one colour per run, train solid, val dashed"
+else
+	fail "curve-run-colours: $(grep ' using 1:2 ' "$T/pair.script" | tr '\n' ' ')"
+fi
+
+# --pr: a curve per class from ap-score --pr, the AP of each class in its
+# legend; the points are the file's (recall, precision)
+A=$NN_ROOT/tests/fixtures
+ap-score --tsv --pr "$T/pr.tsv" --confusion-tsv "$T/cm.tsv" "$A/seg.npy" >"$T/seg.ap.tsv"
+curve-plot --print-script --term png --pr "$T/pr.tsv" >"$T/pr.script"
+ok=1
+for c in $(awk -F'\t' 'NR > 1 { print $1 }' "$T/pr.tsv" | uniq); do
+	i=$(awk -F'\t' 'NR > 1 { print $1 }' "$T/pr.tsv" | uniq | grep -nx "$c" | cut -d: -f1)
+	i=$((i - 1))
+	awk -F'\t' -v c="$c" 'NR > 1 && $1 == c { printf "%.9g %.9g\n", $5, $4 }' "$T/pr.tsv" >"$T/want.pr"
+	sed -n "/^\$pr$i << EOD\$/,/^EOD\$/p" "$T/pr.script" | sed '1d;$d;s/^ //' | cmp -s - "$T/want.pr" || ok=0
+	title=$(awk -F'\t' -v c="$c" '$1 == c { printf "%s (AP %.4f)", $2, $5 }' "$T/seg.ap.tsv")
+	grep -qF "\$pr$i using 1:2 with fsteps lw 1.5 lc rgb '#" "$T/pr.script" || ok=0
+	grep -F "\$pr$i using 1:2" "$T/pr.script" | grep -qF "title '$title'" || ok=0
+done
+if [ $ok = 1 ] && [ "$(grep -c ' with fsteps ' "$T/pr.script")" = 4 ]; then
+	pass "curve-pr-script: a curve per class with a positive, the file's points, AP as ap-score --tsv says"
+else
+	fail "curve-pr-script: $(grep -F ' title ' "$T/pr.script" | tr '\n' ' ')"
+fi
+
+# --confusion: the cells are (predicted, true, share of the row, count) of
+# the file's matrix; class names are the ticks of both axes
+curve-plot --print-script --term png --confusion "$T/cm.tsv" >"$T/cm.script"
+awk -F'\t' 'NR > 1 { s = 0; for (i = 3; i <= NF; i++) s += $i
+	for (i = 3; i <= NF; i++) printf "%d %d %.6f %d\n", i - 3, NR - 2, s ? $i / s : 0, $i }' "$T/cm.tsv" >"$T/want.cells"
+if sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/cm.script" | sed '1d;$d' | cmp -s - "$T/want.cells" &&
+	grep -qxF "set ytics ('others' 0, 'facade' 1, 'pillar' 2, 'window' 3, 'balcony' 4)" "$T/cm.script" &&
+	grep -qF "with labels tc rgb variable" "$T/cm.script"; then
+	pass "curve-confusion-script: the matrix's cells, shares of each true class, names on the axes"
+else
+	fail "curve-confusion-script: $(diff <(sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/cm.script" | sed '1d;$d') "$T/want.cells" | head -3 | tr '\n' ' ')"
+fi
+
 if ! command -v gnuplot >/dev/null; then
 	skip "curve-hostile-run: NOT TESTABLE: gnuplot is not installed"
 	skip "curve-dumb-golden: NOT TESTABLE: gnuplot is not installed"
 	skip "curve-png-size: NOT TESTABLE: gnuplot is not installed"
 	skip "curve-svg-size: NOT TESTABLE: gnuplot is not installed"
+	skip "curve-pr-png: NOT TESTABLE: gnuplot is not installed"
+	skip "curve-confusion-svg: NOT TESTABLE: gnuplot is not installed"
+	skip "curve-dumb-ylabel: NOT TESTABLE: gnuplot is not installed"
 else
 	hlabel='x'\''); system("touch pwned3"); print('\''y'
 	(cd "$T/work" && curve-plot --term dumb --label "$hlabel" "$hostile" "$newline" >"$T/hplot" 2>"$T/err")
@@ -76,6 +185,16 @@ else
 	check "curve-png-size: --size 640,300 gives a 640x300 PNG ($size)" [ "$size" = 640x300 ]
 	curve-plot -o "$T/c.svg" --size 500,250 "$LOG"
 	check "curve-svg-size: an SVG of 500x250" grep -qx ' width="500" height="250"' "$T/c.svg"
+	curve-plot -o "$T/pr.png" --pr "$T/pr.tsv"
+	size=$(od -An -tu1 -j16 -N8 "$T/pr.png" | awk '{ print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8 }')
+	check "curve-pr-png: a PNG of 760x480 by default ($size)" [ "$size" = 760x480 ]
+	curve-plot -o "$T/cm.svg" --confusion --title 'test set' "$T/cm.tsv"
+	check "curve-confusion-svg: an SVG of 640x560 by default" grep -qx ' width="640" height="560"' "$T/cm.svg"
+	if curve-plot --term dumb --size 80,40 "$LOG" | grep -q '^ *accuracy  *|'; then
+		pass "curve-dumb-ylabel: the accuracy panel's label is written on a terminal"
+	else
+		fail "curve-dumb-ylabel: no 'accuracy' beside the panel"
+	fi
 	ls "$T"/c.png.tmp.* "$T"/c.svg.tmp.* >/dev/null 2>&1
 	check "curve-no-temp: no temporary file left" [ $? -ne 0 ]
 fi
@@ -96,6 +215,26 @@ printf 'step\tsplit\tloss\n1\ttrain\t0.%070d1e5\n' 0 >"$T/long.tsv"
 expect_error "curve-long-field" 'long.tsv:2: a field of 64 bytes or more' curve-plot --term dumb "$T/long.tsv"
 # A read error (reading /proc/self/mem at 0 fails with EIO) is not an empty file.
 expect_error "curve-read-error" '/proc/self/mem: read error: Input/output error' curve-plot --term dumb /proc/self/mem
+printf 'class\tname\tthreshold\tprecision\trecall\n' >"$T/noap.tsv"
+expect_error "curve-pr-not-pr" 'noap\.tsv: not precision-recall points \(ap-score --pr\)' curve-plot --term png --pr "$T/noap.tsv"
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n' >"$T/empty-pr.tsv"
+expect_error "curve-pr-empty" 'empty-pr\.tsv: no points' curve-plot --term png --pr "$T/empty-pr.tsv"
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t0\t0.5\n0\ta\t0.5\t0.5x\t1\t0.5\n' >"$T/bad-pr.tsv"
+expect_error "curve-pr-bad-number" "bad-pr\.tsv:3: bad precision '0\.5x'" curve-plot --term png --pr "$T/bad-pr.tsv"
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t0\t1\n1\ta\tinf\t1\t0\t1\n0\ta\t1\t1\t1\t1\n' >"$T/apart.tsv"
+expect_error "curve-pr-apart" 'apart\.tsv:4: the rows of class 0 are not together' curve-plot --term png --pr "$T/apart.tsv"
+printf 'class\tname\tpred0\tpred1\n1\tb\t0\t1\n0\ta\t1\t0\n' >"$T/order.tsv"
+expect_error "curve-confusion-order" "order\.tsv:2: class '1' where the row of class 0 belongs" \
+	curve-plot --term png --confusion "$T/order.tsv"
+printf 'class\tname\tpred0\tpred1\n0\ta\t1\t0\n' >"$T/short.tsv"
+expect_error "curve-confusion-rows" 'short\.tsv: 1 rows for 2 classes' curve-plot --term png --confusion "$T/short.tsv"
+for args in "--confusion --term dumb $T/cm.tsv" "--pr $T/pr.tsv $T/pr.tsv" "--pr --label x $T/pr.tsv" \
+	"--pr --confusion $T/pr.tsv" "--pr --x epoch $T/pr.tsv"; do
+	curve-plot --term png $args >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || { fail "curve-pr-usage: curve-plot $args: exit $rc, expected 2"; continue; }
+	pass "curve-pr-usage: curve-plot $args is a usage error"
+done
 curve-plot "$LOG" >/dev/null 2>&1
 check "curve-no-terminal: usage error without -o or --term" [ $? -eq 2 ]
 curve-plot --term jpeg "$LOG" >/dev/null 2>&1

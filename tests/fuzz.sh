@@ -90,6 +90,9 @@ train --log "$S/cls.tsv" --log-every 1 --val "$S/cls.npy" -o "$S/cls.safetensors
 made "$S/cls.safetensors"
 nn-predict -q --threads 1 -o "$S/clsp.npy" "$S/cls.safetensors" "$S/cls.npy"
 made "$S/clsp.npy"
+ap-score --pr "$S/pr.tsv" --confusion-tsv "$S/cm.tsv" "$S/clsp.npy" >/dev/null
+made "$S/pr.tsv"
+made "$S/cm.tsv"
 have_facade=0
 if [ -d "$FACADE/test_dev" ]; then
 	have_facade=1
@@ -265,6 +268,8 @@ fuzz "nn-report data seg" npy "$S/seg.npy" 'nn-report -o $O/r --seg-data $F --se
 
 # prediction streams
 fuzz "ap-score pred cls" npy "$S/clsp.npy" 'ap-score --confusion $F'
+fuzz "ap-score pred files" npy "$S/clsp.npy" 'ap-score --pr $O/pr.tsv --confusion-tsv $O/cm.tsv $F'
+fuzz "ap-score pred top" npy "$S/clsp.npy" 'ap-score --top 3 $F'
 fuzz "ap-score pred seg" npy "$S/segp.npy" 'ap-score --tsv --confusion - <$F'
 fuzz "sample-grid pred" npy "$S/clsp.npy" 'sample-grid -k 2 --data $S/cls.npy --pred $F -o $O/g.png'
 fuzz "seg-colour pred" npy "$S/segp.npy" 'seg-colour --pred $F --scale 2 -o $O/%d.png'
@@ -288,8 +293,12 @@ fuzz "nn-train net seg" net "$S/seg.net" '$TR --batch 2 -o $O/m.safetensors $F $
 
 # metrics logs
 fuzz "curve-plot log script" tsv "$S/cls.tsv" 'curve-plot --print-script --term png $F $S/cls.tsv'
+fuzz "curve-plot pr script" tsv "$S/pr.tsv" 'curve-plot --print-script --term png --pr $F'
+fuzz "curve-plot confusion script" tsv "$S/cm.tsv" 'curve-plot --print-script --term png --confusion $F'
 if command -v gnuplot >/dev/null; then
 	fuzz "curve-plot log dumb" tsv "$S/cls.tsv" 'curve-plot --term dumb -o $O/c.txt $F'
+	fuzz "curve-plot pr" tsv "$S/pr.tsv" 'curve-plot --pr -o $O/pr.png $F'
+	fuzz "curve-plot confusion" tsv "$S/cm.tsv" 'curve-plot --confusion -o $O/cm.png $F'
 	fuzz "nn-report log" tsv "$S/cls.tsv" 'nn-report -o $O/r --cls-log $F'
 else
 	skip "fuzz curve-plot log dumb: NOT TESTABLE: no gnuplot"
