@@ -13,7 +13,7 @@
 #   EPOCHS=N     (default 20)
 #   BATCH=N      (default 8)
 #   TRAIN_OPTS   more nn-train options, e.g. TRAIN_OPTS="--keep-best"
-#   ESTIMATE=1   first time two short training steps here and say how long the
+#   ESTIMATE=1   first time a few short training steps here and say how long the
 #                whole training would take (the default); 0: skip; only: stop after it
 #
 #   examples/facade.sh                                    # the CPU recipe: a small U-Net at 128x128
@@ -63,19 +63,19 @@ ds-split --seed 1 --take 0.9 -o "$out/train.npy" -r "$out/val.npy" "$out/train-a
 rm -f "$out/train-all.npy"
 ds-load facade "$data" --split test_dev --size "$size" -o "$out/test.npy"
 
-# How long the training would take here: two steps of a few images timed
-# by nn-train itself (the second step's seconds in its log; the first pays
-# for setting up), scaled to every step of every epoch, plus the
-# validations (a forward pass, about a third of a training step's work, at
-# each log point and epoch end).
+# How long the training would take here: four steps of two images timed
+# by nn-train itself (the seconds column of its log; the first step pays for
+# setting up, the median of the other three is taken), scaled to every image
+# of every epoch, plus the validations (a forward pass, about a third of a
+# training step's work, at each log point and epoch end).
 if [ "$estimate" != 0 ]; then
-	n=$((batch < 4 ? batch : 4))
+	n=$((batch < 2 ? batch : 2))
 	tmp=$out/estimate
 	mkdir -p "$tmp"
-	ds-split --take $((2 * n)) -o "$tmp/two-steps.npy" -r /dev/null "$out/train.npy" 2>/dev/null
+	ds-split --take $((4 * n)) -o "$tmp/steps.npy" -r /dev/null "$out/train.npy" 2>/dev/null
 	# shellcheck disable=SC2086
-	nn-train "$net" ${TRAIN_OPTS:-} --epochs 1 --batch "$n" --log-every 1 --val "$tmp/two-steps.npy" \
-		--val-every 1000000000 --log "$tmp/steps.tsv" -q -o "$tmp/model.safetensors" "$tmp/two-steps.npy" \
+	nn-train "$net" ${TRAIN_OPTS:-} --epochs 1 --batch "$n" --log-every 1 --val "$tmp/steps.npy" \
+		--val-every 1000000000 --log "$tmp/steps.tsv" -q -o "$tmp/model.safetensors" "$tmp/steps.npy" \
 		2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	ntrain=$(ds-split --info "$out/train.npy" | awk '$1 == "samples" { print $2 }')
 	nval=$(ds-split --info "$out/val.npy" | awk '$1 == "samples" { print $2 }')
@@ -85,14 +85,15 @@ if [ "$estimate" != 0 ]; then
 	function hms(s) { s = int(s + 0.5); return sprintf("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) }
 	$3 == "train" { t[++k] = $7 }
 	END {
-		step = t[2] - t[1]
+		a = t[2] - t[1]; b = t[3] - t[2]; c = t[4] - t[3]
+		step = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b))
 		per = step / n
 		spe = int((ntrain + batch - 1) / batch)
 		vals = epochs * (int(spe / every) + 1)
 		train = per * ntrain * epochs
 		val = per / 3 * nval * vals
 		printf "facade.sh: estimate for %s at %dx%d, %d epochs of %d images in batches of %d: about %s here " \
-			"(%s training, %s for %d validations of %d images), from a step of %d images timed at %.2f s on the %s%s\n",
+			"(%s training, %s for %d validations of %d images), from a step of %d images timed at %.3f s (the median of three) on the %s%s\n",
 			net, size, size, epochs, ntrain, batch, hms(train + val), hms(train), hms(val), vals, nval, n, step,
 			device == "cpu" ? "CPU" : "GPU", device == "cpu" ? " with " threads " threads" : ""
 	}' "$tmp/steps.tsv" >&2
