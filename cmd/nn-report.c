@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -1023,10 +1022,6 @@ int main(int argc, char **argv)
 		how_made(f, "Classification", o.cls_model, o.cls_commands, o.cls_test);
 	if (seg)
 		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
-	char date[32];
-	time_t now = time(NULL);
-	strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-	fprintf(f, "<p>This page: nn-report, %s.</p>\n", date);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
 	note("wrote %s", index);
