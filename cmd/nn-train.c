@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -370,8 +371,17 @@ static char *source_commit(void)
 	char *git = access(dotgit, F_OK) == 0 ? spawn_find("git", 0) : NULL;
 	FILE *tmp = git ? tmpfile() : NULL;
 	if (tmp) {
+		/* git's own complaints (a repository it will not read) are not
+		   this program's: its stderr is /dev/null */
 		char *argv[] = {"git", "-C", root, "describe", "--always", "--dirty", NULL};
+		int err = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, 2);
 		pid_t pid = spawn_start(git, argv, -1, fileno(tmp)), w;
+		if (err >= 0)
+			dup2(err, 2), close(err);
+		if (null >= 0)
+			close(null);
 		int st = 0;
 		while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 			;
