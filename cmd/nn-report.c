@@ -599,20 +599,26 @@ static void duration(FILE *f, double s)
 		fprintf(f, "%ld h %02ld min", t / 3600, t / 60 % 60);
 }
 
-/* The leading comment of a network description, without its '#'s. */
+/* The leading comment of a network description, without its '#'s and
+   its last full stop (the caller's sentence goes on). */
 static void net_comment(FILE *f, const char *text)
 {
+	size_t cap = strlen(text) + 1, n = 0;
+	char *all = xmalloc(cap);
 	for (const char *l = text; *l == '#';) {
 		size_t len = strcspn(l, "\n");
-		char *line = xmalloc(len + 1);
-		memcpy(line, l + 1, len - 1);
-		line[len - 1] = 0;
-		if (l != text)
-			putc(' ', f);
-		html(f, line + strspn(line, " \t"));
-		free(line);
+		const char *from = l + 1 + strspn(l + 1, " \t");
+		if (n)
+			all[n++] = ' ';
+		memcpy(all + n, from, l + len - from);
+		n += l + len - from;
 		l += len + (l[len] == '\n');
 	}
+	while (n && (all[n - 1] == '.' || all[n - 1] == ' ' || all[n - 1] == '\t' || all[n - 1] == '\r'))
+		n--;
+	all[n] = 0;
+	html(f, all);
+	free(all);
 }
 
 /* The write-up's own figures (list, one per class) for its own network
