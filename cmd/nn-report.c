@@ -27,8 +27,10 @@ static const char usage[] =
 typedef struct opts {
 	const char *dir, *title;
 	const char *cls_model, *cls_log, *cls_val, *cls_val_data, *cls_test, *cls_data;
+	const char *cls_writeup, *cls_writeup_net, *cls_commands;
 	long k;
 	const char *seg_model, *seg_log, *seg_test, *seg_data, *seg_index;
+	const char *seg_writeup, *seg_writeup_net, *seg_commands;
 } opts;
 
 /* Text as HTML: every character with a meaning in markup is escaped. */
@@ -128,33 +130,285 @@ static void json_html(FILE *f, const json *j)
 	}
 }
 
+/* The "input C H W" line of a network description, or 0. */
+static int net_input(const char *net, long dims[3])
+{
+	for (const char *l = net; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		l += strspn(l, " \t");
+		if (!strncmp(l, "input", 5) && (l[5] == ' ' || l[5] == '\t'))
+			return sscanf(l + 5, "%ld %ld %ld", &dims[0], &dims[1], &dims[2]) == 3;
+	}
+	return 0;
+}
+
+/* A network description without its comments and blank lines, and with
+   single spaces: two texts of the same layers compare equal. New memory. */
+static char *net_layers(const char *net)
+{
+	char *out = xmalloc(strlen(net) + 2), *o = out;
+	for (const char *l = net; *l;) {
+		size_t len = strcspn(l, "\n"), hash = strcspn(l, "#");
+		size_t end = hash < len ? hash : len;
+		int word = 0;
+		for (size_t i = 0; i < end; i++) {
+			if (l[i] == ' ' || l[i] == '\t' || l[i] == '\r') {
+				word = word ? -1 : 0;
+				continue;
+			}
+			if (word < 0)
+				*o++ = ' ';
+			*o++ = l[i];
+			word = 1;
+		}
+		if (word)
+			*o++ = '\n';
+		l += len + (l[len] == '\n');
+	}
+	*o = 0;
+	return out;
+}
+
+/* The trainable parameters of a model: its weights and biases. */
+static long model_params(const st_file *st)
+{
+	long n = 0;
+	for (int i = 0; i < st->n; i++) {
+		const char *dot = strrchr(st->names[i], '.');
+		if (strncmp(st->names[i], "optim.", 6) && dot && (!strcmp(dot, ".weight") || !strcmp(dot, ".bias")))
+			n += (long)tensor_numel(st->tensors[i]);
+	}
+	return n;
+}
+
+/* The file name of a path (no folders). */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* A model's metadata the report reads: the network description, the
+   training configuration and how the model was made. */
+typedef struct model_meta {
+	st_file *st;
+	const char *net;
+	json *cfg, *run;     /* NULL when absent */
+	long input[3];
+	int has_input;
+} model_meta;
+
+static void meta_open(model_meta *m, const char *path)
+{
+	const char *err;
+	memset(m, 0, sizeof *m);
+	m->st = st_read(path);
+	m->net = st_meta(m->st, "net");
+	if (!m->net)
+		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
+	const char *keys[2] = {"config", "run"};
+	json **dest[2] = {&m->cfg, &m->run};
+	for (int k = 0; k < 2; k++) {
+		const char *text = st_meta(m->st, keys[k]);
+		if (!text)
+			continue;
+		*dest[k] = json_parse(text, strlen(text), &err);
+		if (!*dest[k] || (*dest[k])->kind != JSON_OBJECT)
+			fatal("%s: metadata %s is not a JSON object", path, keys[k]);
+	}
+	m->has_input = net_input(m->net, m->input);
+}
+
+static void meta_close(model_meta *m)
+{
+	json_free(m->cfg);
+	json_free(m->run);
+	st_free(m->st);
+}
+
+/* A string or a number of a JSON object (NULL or NAN when absent or of
+   another kind). */
+static const char *jstr(const json *o, const char *key)
+{
+	const json *v = o ? json_get(o, key) : NULL;
+	return v && v->kind == JSON_STRING ? v->str : NULL;
+}
+
+static double jnum(const json *o, const char *key)
+{
+	const json *v = o ? json_get(o, key) : NULL;
+	return v && v->kind == JSON_NUMBER ? v->number : NAN;
+}
+
+/* "net.net, input 3x128x128, 1234567 parameters" of a network. */
+static void net_summary(FILE *f, const model_meta *m)
+{
+	const char *file = jstr(m->run, "net_file");
+	if (file) {
+		fputs("<code>", f);
+		html(f, base_name(file));
+		fputs("</code>, ", f);
+	}
+	if (m->has_input)
+		fprintf(f, "input %ld&times;%ld&times;%ld, ", m->input[0], m->input[1], m->input[2]);
+	fprintf(f, "%ld parameters", model_params(m->st));
+}
+
+/* A row of a two-column table: a name, then text the caller writes. */
+static void row_begin(FILE *f, const char *name)
+{
+	fputs("<tr><th>", f);
+	html(f, name);
+	fputs("</th><td>", f);
+}
+
+static void row_text(FILE *f, const char *name, const char *text)
+{
+	row_begin(f, name);
+	html(f, text);
+	fputs("</td></tr>\n", f);
+}
+
+/* The training configuration in words: what changes the model, in the
+   terms of the course; bookkeeping (checkpoint interval, the data
+   fingerprint) and settings that are off left out. */
+static void hyperparameters(FILE *f, const json *c, const json *run)
+{
+	const char *opt = jstr(c, "opt"), *sched = jstr(c, "sched"), *aug = jstr(c, "augment");
+	const char *cw = jstr(c, "class_weights"), *norm = jstr(c, "normalize");
+	double v;
+	fputs("<h3>Hyperparameters</h3>\n<table>\n", f);
+	if (opt) {
+		row_begin(f, "optimiser");
+		if (!strcmp(opt, "sgd")) {
+			double m = jnum(c, "momentum");
+			fputs("SGD", f);
+			if (m > 0)
+				fprintf(f, " with %smomentum %g", jnum(c, "nesterov") > 0 ? "Nesterov " : "", m);
+		} else {
+			if (!strcmp(opt, "adamw") || !strcmp(opt, "adam"))
+				fputs(!strcmp(opt, "adamw") ? "AdamW" : "Adam", f);
+			else
+				html(f, opt);
+			if (!isnan(jnum(c, "beta1")))
+				fprintf(f, " (betas %g, %g; epsilon %g)", jnum(c, "beta1"), jnum(c, "beta2"), jnum(c, "eps"));
+		}
+		fputs("</td></tr>\n", f);
+	}
+	if (!isnan(v = jnum(c, "lr"))) {
+		row_begin(f, "learning rate");
+		fprintf(f, "%g", v);
+		double lo, gamma, every;
+		if (sched && !strncmp(sched, "cosine", 6))
+			fprintf(f, ", cosine decay to %g", sscanf(sched, "cosine:%lf", &lo) == 1 ? lo : 0.0);
+		else if (sched && sscanf(sched, "step:%lf", &every) == 1)
+			fprintf(f, ", times %g every %g epochs",
+				sscanf(sched, "step:%*f:%lf", &gamma) == 1 ? gamma : 0.1, every);
+		else if (sched && strcmp(sched, "const"))
+			fputs(", schedule ", f), html(f, sched);
+		else
+			fputs(", constant", f);
+		if ((v = jnum(c, "warmup")) > 0)
+			fprintf(f, "; linear warm-up over the first %g steps", v);
+		fputs("</td></tr>\n", f);
+	}
+	if (!isnan(v = jnum(c, "wd"))) {
+		row_begin(f, "weight decay");
+		if (v > 0)
+			fprintf(f, "%g", v);
+		else
+			fputs("none", f);
+		fputs("</td></tr>\n", f);
+	}
+	if (!isnan(v = jnum(c, "batch")))
+		row_begin(f, "batch"), fprintf(f, "%g images</td></tr>\n", v);
+	if (!isnan(v = jnum(c, "epochs"))) {
+		double n = jnum(c, "train_samples"), b = jnum(c, "batch");
+		row_begin(f, "epochs");
+		fprintf(f, "%g", v);
+		if (n > 0 && b > 0)
+			fprintf(f, " (%g steps)", v * ceil(n / b));
+		fputs("</td></tr>\n", f);
+	}
+	if (aug) {
+		const char *cp = strstr(aug, "crop="), *flip = strstr(aug, "flip");
+		double crop = 1;
+		if (cp)
+			sscanf(cp + 5, "%lf", &crop);
+		row_begin(f, "augmentation");
+		if (!flip && !cp)
+			fputs("none", f);
+		if (flip)
+			fputs("random horizontal flips", f);
+		if (cp)
+			fprintf(f, "%srandom crops of %g to 1 times the side, resized back", flip ? "; " : "", crop);
+		fputs("</td></tr>\n", f);
+	}
+	if (cw && *cw)
+		row_text(f, "class weights in the loss", cw);
+	if (norm)
+		row_text(f, "input normalisation",
+			 !strcmp(norm, "data") ? "per channel, by the mean and standard deviation of the training pixels"
+					       : "none (pixels scaled to [0,1])");
+	if (!isnan(v = jnum(c, "seed")))
+		row_begin(f, "seed"), fprintf(f, "%g</td></tr>\n", v);
+	if (!isnan(v = jnum(c, "log_every"))) {
+		double ve = jnum(c, "val_every");
+		row_begin(f, "measured");
+		fprintf(f, "every %g steps and at the end of each epoch", v);
+		if (ve > 0)
+			fprintf(f, "; validated every %g steps and at the end", ve);
+		else
+			fputs(", validated each time", f);
+		fputs("</td></tr>\n", f);
+	}
+	if (jnum(c, "keep_best") > 0) {
+		row_begin(f, "model kept");
+		fputs("the one of the best ", f);
+		html(f, jstr(run, "best_metric") ? jstr(run, "best_metric") : "validation score");
+		if ((v = jnum(run, "best_step")) >= 0)
+			fprintf(f, ": step %g, %.4f", v, jnum(run, "best_score"));
+		fputs(" (<code>--keep-best</code>)</td></tr>\n", f);
+	} else if (c && json_get(c, "keep_best")) {
+		row_text(f, "model kept", "the last step's");
+	}
+	if ((v = jnum(c, "early_stop")) > 0) {
+		row_begin(f, "early stopping");
+		fprintf(f, "after %g validations without a better score (<code>--early-stop %g</code>)", v, v);
+		if (jnum(run, "stopped_early") > 0)
+			fprintf(f, ": stopped at step %g", jnum(run, "steps"));
+		fputs("</td></tr>\n", f);
+	}
+	/* keys this report does not know, as they are */
+	static const char *known[] = {"opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch",
+				      "epochs", "seed", "sched", "warmup", "class_weights", "augment", "normalize",
+				      "log_every", "val_every", "checkpoint_every", "train_samples", "train_fingerprint",
+				      "keep_best", "early_stop"};
+	for (int i = 0; c && i < c->n; i++) {
+		size_t k = 0;
+		while (k < sizeof known / sizeof *known && strcmp(known[k], c->keys[i]))
+			k++;
+		if (k < sizeof known / sizeof *known)
+			continue;
+		row_begin(f, c->keys[i]);
+		json_html(f, c->items[i]);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 /* The network description and the training configuration of a model. */
 static void model_section(FILE *f, const char *path)
 {
-	st_file *st = st_read(path);
-	const char *net = st_meta(st, "net"), *cfg = st_meta(st, "config");
-	if (!net)
-		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
-	fputs("<h3>Network</h3>\n<pre>", f);
-	html(f, net);
+	model_meta m;
+	meta_open(&m, path);
+	fputs("<h3>Network</h3>\n<p>Trained here: ", f);
+	net_summary(f, &m);
+	fputs(".</p>\n<pre>", f);
+	html(f, m.net);
 	fputs("</pre>\n", f);
-	if (cfg) {
-		const char *err;
-		json *j = json_parse(cfg, strlen(cfg), &err);
-		if (!j || j->kind != JSON_OBJECT)
-			fatal("%s: metadata config is not a JSON object", path);
-		fputs("<h3>Hyperparameters</h3>\n<table>\n", f);
-		for (int i = 0; i < j->n; i++) {
-			fputs("<tr><th>", f);
-			html(f, j->keys[i]);
-			fputs("</th><td>", f);
-			json_html(f, j->items[i]);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
-		json_free(j);
-	}
-	st_free(st);
+	if (m.cfg)
+		hyperparameters(f, m.cfg, m.run);
+	meta_close(&m);
 }
 
 /* What ap-score --tsv says: a row per class, then the mean and overall rows. */
@@ -322,6 +576,205 @@ static void ap_table(FILE *f, const scores *s)
 	fprintf(f, "<p>Pixel accuracy %.4f.</p>\n", s->all_acc);
 }
 
+/* The number of samples of a stream (the first dimension of its first
+   array), or -1. */
+static long stream_count(const char *path)
+{
+	tensor t = {0};
+	FILE *in = xfopen_read(path);
+	long n = npy_read_header(in, path, &t) && t.ndim >= 1 ? (long)t.shape[0] : -1;
+	fclose(in);
+	return n;
+}
+
+/* Seconds as 1 h 02 min, 3 min 04 s or 5.2 s. */
+static void duration(FILE *f, double s)
+{
+	long t = (long)(s + 0.5);
+	if (s < 60)
+		fprintf(f, "%.1f s", s);
+	else if (t < 3600)
+		fprintf(f, "%ld min %02ld s", t / 60, t % 60);
+	else
+		fprintf(f, "%ld h %02ld min", t / 3600, t / 60 % 60);
+}
+
+/* The leading comment of a network description, without its '#'s and
+   its last full stop (the caller's sentence goes on). */
+static void net_comment(FILE *f, const char *text)
+{
+	size_t cap = strlen(text) + 1, n = 0;
+	char *all = xmalloc(cap);
+	for (const char *l = text; *l == '#';) {
+		size_t len = strcspn(l, "\n");
+		const char *from = l + 1 + strspn(l + 1, " \t");
+		if (n)
+			all[n++] = ' ';
+		memcpy(all + n, from, l + len - from);
+		n += l + len - from;
+		l += len + (l[len] == '\n');
+	}
+	while (n && (all[n - 1] == '.' || all[n - 1] == ' ' || all[n - 1] == '\t' || all[n - 1] == '\r'))
+		n--;
+	all[n] = 0;
+	html(f, all);
+	free(all);
+}
+
+/* The write-up's own figures (list, one per class) for its own network
+   (net_path): a table of their own, not beside this run's as if of the
+   same model, and a sentence that says whether the network and input size
+   trained here (model) are the write-up's. */
+static void writeup(FILE *f, const char *model, const char *net_path, const char *list, const char *what,
+		    const scores *s)
+{
+	int n = 1;
+	for (const char *c = list; *c; c++)
+		n += *c == ',';
+	float *v = xmalloc(n * sizeof *v);
+	if (parse_float_list(list, v, n) != n)
+		fatal("the write-up's figures: expected numbers separated by commas, got '%s'", list);
+	if (s && s->n != n)
+		fatal("the write-up's figures: %d numbers for %d classes", n, s->n);
+	fputs("<h3>The write-up's figures, for its own network</h3>\n<p>", f);
+	fprintf(f, "The course write-up reports the %s below for <strong>its own network</strong>", what);
+	if (net_path) {
+		char *text = read_text(net_path);
+		long dims[3];
+		fputs(", <code>", f);
+		html(f, base_name(net_path));
+		fputs("</code>", f);
+		if (net_input(text, dims))
+			fprintf(f, " at %ld&times;%ld&times;%ld", dims[0], dims[1], dims[2]);
+		fputs(" (", f);
+		net_comment(f, text);
+		fputs(")", f);
+		if (model) {
+			model_meta m;
+			meta_open(&m, model);
+			char *a = net_layers(m.net), *b = net_layers(text);
+			/* the layers after the input line */
+			const char *la = strchr(a, '\n'), *lb = strchr(b, '\n');
+			int same_layers = la && lb && !strcmp(la, lb);
+			int same_size = m.has_input && net_input(text, dims) && !memcmp(dims, m.input, sizeof dims);
+			fputs(". This run trained ", f);
+			if (same_layers && same_size) {
+				fputs("the same network at the same input size.", f);
+			} else {
+				net_summary(f, &m);
+				fprintf(f, ": <strong>%s</strong>, so these are not scores of the model trained here.",
+					same_layers ? "the same layers at another input size" : "a different network");
+			}
+			free(a);
+			free(b);
+			meta_close(&m);
+		} else {
+			fputs(".", f);
+		}
+		free(text);
+	} else {
+		fputs(".", f);
+	}
+	fputs("</p>\n<table>\n<tr><th>class</th><th>name</th><th>the write-up's ", f);
+	html(f, what);
+	fputs("</th></tr>\n", f);
+	double sum = 0;
+	for (int c = 0; c < n; c++) {
+		fprintf(f, "<tr><td>%d</td><td>", c);
+		if (s)
+			html(f, s->name[c]);
+		fputs("</td>", f);
+		cell(f, v[c]);
+		fputs("</tr>\n", f);
+		sum += v[c];
+	}
+	fputs("<tr><th></th><th>mean</th>", f);
+	cell(f, sum / n);
+	fputs("</tr>\n</table>\n", f);
+	free(v);
+}
+
+/* How a part was made: the commands, the device, the dates, the source,
+   the times and the data, from the model's run metadata (and the
+   configuration for older models), a commands file, and the test
+   predictions. */
+static void how_made(FILE *f, const char *part, const char *model, const char *commands, const char *test)
+{
+	model_meta m = {0};
+	if (model)
+		meta_open(&m, model);
+	const json *run = m.run, *c;
+	double v;
+	fprintf(f, "<h3>%s</h3>\n<table>\n", part);
+	if (commands) {
+		char *text = read_text(commands);
+		row_begin(f, "commands");
+		fputs("<pre>", f);
+		html(f, text);
+		fputs("</pre></td></tr>\n", f);
+		free(text);
+	}
+	if (run && (c = json_get(run, "commands")) && c->kind == JSON_ARRAY) {
+		row_begin(f, c->n > 1 ? "training (resumed)" : "training");
+		fputs("<pre>", f);
+		for (int i = 0; i < c->n; i++)
+			if (c->items[i]->kind == JSON_STRING) {
+				html(f, c->items[i]->str);
+				putc('\n', f);
+			}
+		fputs("</pre></td></tr>\n", f);
+	}
+	if (jstr(run, "device")) {
+		row_begin(f, "device");
+		html(f, !strcmp(jstr(run, "device"), "cpu") ? "CPU" : !strcmp(jstr(run, "device"), "cuda") ? "GPU"
+												  : jstr(run, "device"));
+		if (jstr(run, "device_name"))
+			fputs(": ", f), html(f, jstr(run, "device_name"));
+		if ((v = jnum(run, "threads")) > 0)
+			fprintf(f, ", %g thread%s", v, v == 1 ? "" : "s");
+		fputs("</td></tr>\n", f);
+	}
+	if (jstr(run, "finished")) {
+		row_begin(f, "date (UTC)");
+		if (jstr(run, "started"))
+			html(f, jstr(run, "started")), fputs(" to ", f);
+		html(f, jstr(run, "finished"));
+		fputs("</td></tr>\n", f);
+	}
+	if (run)
+		row_text(f, "source (git describe)", jstr(run, "commit") ? jstr(run, "commit") : "not a git checkout");
+	if (!isnan(v = jnum(run, "train_seconds"))) {
+		row_begin(f, "time");
+		duration(f, v);
+		fputs(" training", f);
+		if (!isnan(v = jnum(run, "wall_seconds")))
+			fputs(", ", f), duration(f, v), fputs(" for nn-train in all (data loading included)", f);
+		if (!isnan(v = jnum(run, "steps")))
+			fprintf(f, "; %g steps", v);
+		fputs("</td></tr>\n", f);
+	}
+	double tr = jnum(run, "train_samples"), va = jnum(run, "val_samples");
+	long te = test ? stream_count(test) : -1;
+	if (isnan(tr))
+		tr = jnum(m.cfg, "train_samples");
+	if (!isnan(tr) || !isnan(va) || te >= 0) {
+		const char *sep = "";
+		row_begin(f, "data");
+		if (!isnan(tr))
+			fprintf(f, "%g training", tr), sep = ", ";
+		if (!isnan(va))
+			fprintf(f, "%s%g validation", sep, va), sep = ", ";
+		if (te >= 0)
+			fprintf(f, "%s%ld test", sep, te);
+		fputs(" images</td></tr>\n", f);
+	}
+	if (model && !run)
+		row_text(f, "run", "not recorded in this model (made before nn-train kept it)");
+	fputs("</table>\n", f);
+	if (model)
+		meta_close(&m);
+}
+
 static void curves(FILE *f, const opts *o, const char *log, const char *png, const char *caption)
 {
 	char *out = in_dir(o, png);
@@ -380,6 +833,8 @@ static void classification(FILE *f, const opts *o)
 	scores *test = o->cls_test ? score(o->cls_test) : NULL;
 	if (val || test)
 		accuracy_table(f, val, test);
+	if (o->cls_writeup)
+		writeup(f, o->cls_model, o->cls_writeup_net, o->cls_writeup, "test accuracy", test ? test : val);
 	if ((o->cls_val && o->cls_val_data) || (o->cls_test && o->cls_data))
 		fputs("<h3>Correct and incorrect examples</h3>\n", f);
 	if (o->cls_val && o->cls_val_data)
@@ -447,6 +902,8 @@ static void segmentation(FILE *f, const opts *o)
 	if (o->seg_test) {
 		scores *s = score(o->seg_test);
 		ap_table(f, s);
+		if (o->seg_writeup)
+			writeup(f, o->seg_model, o->seg_writeup_net, o->seg_writeup, "average precision", s);
 		scores_free(s);
 	}
 	if (o->seg_test && o->seg_data)
@@ -455,7 +912,7 @@ static void segmentation(FILE *f, const opts *o)
 
 static const char *style =
 	"body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
-	"pre{background:#f4f4f4;padding:.6em;overflow-x:auto}\n"
+	"pre{background:#f4f4f4;padding:.6em;overflow-x:auto}td pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}\n"
 	"table{border-collapse:collapse;margin:.5em 0}\n"
 	"td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}\n"
 	"td{font-variant-numeric:tabular-nums}\n"
@@ -482,6 +939,12 @@ int main(int argc, char **argv)
 		 .help = "the validation dataset stream: examples"},
 		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set"},
 		{"cls-data", 0, OPT_STRING, &o.cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
+		{"cls-writeup", 0, OPT_STRING, &o.cls_writeup, .arg = "LIST",
+		 .help = "the write-up's per-class test accuracy, for its own network"},
+		{"cls-writeup-net", 0, OPT_STRING, &o.cls_writeup_net, .arg = "FILE",
+		 .help = "the write-up's network description"},
+		{"cls-commands", 0, OPT_STRING, &o.cls_commands, .arg = "FILE",
+		 .help = "the commands that made the part, shown as they are"},
 		{NULL, 'k', OPT_INT, &o.k, 1, 1000, .arg = "K", .help = "examples of each kind per class (default 4)"},
 		{.kind = OPT_HEADING, .help = "Segmentation:"},
 		{"seg-model", 0, OPT_STRING, &o.seg_model, .arg = "FILE", .help = "model"},
@@ -490,6 +953,12 @@ int main(int argc, char **argv)
 		{"seg-data", 0, OPT_STRING, &o.seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
 		{"seg-index", 0, OPT_STRING, &o.seg_index, .arg = "LIST",
 		 .help = "test images shown as triplets, numbers from 0 as 0,5,7\n(default the first four)"},
+		{"seg-writeup", 0, OPT_STRING, &o.seg_writeup, .arg = "LIST",
+		 .help = "the write-up's per-class AP, for its own network"},
+		{"seg-writeup-net", 0, OPT_STRING, &o.seg_writeup_net, .arg = "FILE",
+		 .help = "the write-up's network description"},
+		{"seg-commands", 0, OPT_STRING, &o.seg_commands, .arg = "FILE",
+		 .help = "the commands that made the part, shown as they are"},
 		OPT_END,
 	};
 	if (opt_parse(table, argc, argv, usage))
@@ -504,12 +973,17 @@ int main(int argc, char **argv)
 		usage_error("examples need predictions: --cls-val-data with --cls-val, --cls-data with --cls-test");
 	if ((o.seg_data || o.seg_index) && !o.seg_test)
 		usage_error("triplets need --seg-test and --seg-data");
+	if ((o.cls_writeup_net && !o.cls_writeup) || (o.seg_writeup_net && !o.seg_writeup))
+		usage_error("--cls-writeup-net and --seg-writeup-net name the network of --cls-writeup and --seg-writeup");
+	if (o.seg_writeup && !o.seg_test)
+		usage_error("--seg-writeup is shown beside the test scores: give --seg-test");
 	if (o.seg_index && strspn(o.seg_index, "0123456789,") != strlen(o.seg_index))
 		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o.seg_index);
 	/* the report and the tools it runs each read an input, some more than
 	   once: a pipe would be empty the second time, a FIFO block forever */
 	const char *ins[] = {o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
-			     o.seg_model, o.seg_log, o.seg_test, o.seg_data};
+			     o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
+			     o.seg_writeup_net, o.seg_commands};
 	for (size_t j = 0; j < sizeof ins / sizeof *ins; j++) {
 		struct stat st;
 		if (!ins[j])
@@ -529,7 +1003,8 @@ int main(int argc, char **argv)
 	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
 		outs[j] = in_dir(&o, names[j]);
 	io_check(IO_LIST(o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
-			 o.seg_model, o.seg_log, o.seg_test, o.seg_data),
+			 o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
+			 o.seg_writeup_net, o.seg_commands),
 		 (int)(sizeof outs / sizeof *outs), outs);
 	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
 		free((char *)outs[j]);
@@ -548,6 +1023,11 @@ int main(int argc, char **argv)
 		classification(f, &o);
 	if (seg)
 		segmentation(f, &o);
+	fputs("<h2>How this was made</h2>\n", f);
+	if (cls)
+		how_made(f, "Classification", o.cls_model, o.cls_commands, o.cls_test);
+	if (seg)
+		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
 	note("wrote %s", index);

@@ -10,15 +10,23 @@
 #include "opt.h"
 #include "optim.h"
 #include "output.h"
+#include "spawn.h"
 #include "util.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <math.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -35,6 +43,8 @@ typedef struct config {
 	const char *sched, *augment, *class_weights, *normalize;
 	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
 	int nowned;
+	int keep_best;    /* the output model is the best validated one */
+	long early_stop;  /* stop after this many validations without improvement; 0: never */
 } config;
 
 typedef struct augment {
@@ -65,8 +75,20 @@ typedef struct run {
 	long N, spe, total;   /* samples, steps per epoch, steps in all */
 	int batch;
 	FILE *log;
+	double t_start;   /* when the program started */
+	time_t started;   /* the same as a date */
 	double t0;        /* when training started */
 	double last_loss; /* training loss of the last log interval */
+	/* --keep-best and --early-stop: the best validation score so far (the
+	   accuracy, or the mean AP for segmentation) and its step (-1: none
+	   yet), the validations since, and whether training stopped early;
+	   kept in the checkpoint's "run" metadata across a resume */
+	double best_score;
+	long best_step, stale;
+	int stopped_early;
+	json *prev_run;   /* the "run" metadata of the checkpoint resumed, or NULL */
+	char *commit;     /* git describe of the source checkout, or NULL */
+	char *command;    /* this program's command line */
 } run;
 
 static volatile sig_atomic_t interrupted;
@@ -108,6 +130,8 @@ static char *config_json(const config *c, long train_n, uint64_t train_fp)
 	json_key(&w, "log_every"), json_int(&w, c->log_every);
 	json_key(&w, "val_every"), json_int(&w, c->val_every);
 	json_key(&w, "checkpoint_every"), json_int(&w, c->ckpt_every);
+	json_key(&w, "keep_best"), json_int(&w, c->keep_best);
+	json_key(&w, "early_stop"), json_int(&w, c->early_stop);
 	json_key(&w, "train_samples"), json_int(&w, train_n);
 	json_key(&w, "train_fingerprint"), json_string(&w, fp);
 	json_object_end(&w);
@@ -168,6 +192,8 @@ static void config_restore(config *c, const char *cfg, const char *path, const o
 	INT("log_every", "log-every", log_every, 1, LONG_MAX);
 	INT("val_every", "val-every", val_every, 0, LONG_MAX);
 	INT("checkpoint_every", "checkpoint-every", ckpt_every, 0, LONG_MAX);
+	INT("keep_best", "keep-best", keep_best, 0, 1);
+	INT("early_stop", "early-stop", early_stop, 0, LONG_MAX);
 #undef RESTORE
 #undef NUM
 #undef INT
@@ -308,6 +334,180 @@ static void fmt_time(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* How the model was made, for the "run" metadata: the device, the source
+   commit, the commands and the times. */
+
+/* The CPU's model name as /proc/cpuinfo gives it (new memory), or NULL. */
+static char *cpu_model(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512], *name = NULL;
+	while (f && !name && fgets(line, sizeof line, f)) {
+		char *colon = strchr(line, ':');
+		if (!strncmp(line, "model name", 10) && colon) {
+			colon += 1 + strspn(colon + 1, " \t");
+			colon[strcspn(colon, "\n")] = 0;
+			name = xstrdup(colon);
+		}
+	}
+	if (f)
+		fclose(f);
+	return name;
+}
+
+/* The commit of the source checkout this program was built in, as
+   `git describe --always --dirty` says when training starts: the checkout
+   is the folder above the program's (bin/..) when it holds a .git. NULL for
+   an installed copy, or where git is missing or fails. */
+static char *source_commit(void)
+{
+	char exe[4096], buf[128], *out = NULL;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len <= 0)
+		return NULL;
+	exe[len] = 0;
+	char *bin = path_dir(exe), *root = path_dir(bin), *dotgit = xmalloc(strlen(root) + 6);
+	sprintf(dotgit, "%s/.git", root);
+	char *git = access(dotgit, F_OK) == 0 ? spawn_find("git", 0) : NULL;
+	FILE *tmp = git ? tmpfile() : NULL;
+	if (tmp) {
+		/* git's own complaints (a repository it will not read) are not
+		   this program's: its stderr is /dev/null */
+		char *argv[] = {"git", "-C", root, "describe", "--always", "--dirty", NULL};
+		int err = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, 2);
+		pid_t pid = spawn_start(git, argv, -1, fileno(tmp)), w;
+		if (err >= 0)
+			dup2(err, 2), close(err);
+		if (null >= 0)
+			close(null);
+		int st = 0;
+		while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+			;
+		if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !fseek(tmp, 0, SEEK_SET) &&
+		    fgets(buf, sizeof buf, tmp)) {
+			buf[strcspn(buf, "\n")] = 0;
+			if (*buf && !control_byte(buf))
+				out = xstrdup(buf);
+		}
+		fclose(tmp);
+	}
+	free(git);
+	free(dotgit);
+	free(root);
+	free(bin);
+	return out;
+}
+
+/* The command line as a shell would take it back (new memory): words of
+   plain characters bare, others in single quotes. */
+static char *command_line(int argc, char **argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	char *s = xmalloc(n), *p = s;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (i)
+			*p++ = ' ';
+		int bare = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%") ==
+				      strlen(a);
+		if (!bare)
+			*p++ = '\'';
+		for (; *a; a++) {
+			if (*a == '\'' && !bare)
+				p += sprintf(p, "'\\''");
+			else
+				*p++ = *a;
+		}
+		if (!bare)
+			*p++ = '\'';
+	}
+	*p = 0;
+	return s;
+}
+
+static void utc_date(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A number of the resumed checkpoint's "run" metadata, or dflt. */
+static double prev_number(const run *r, const char *key, double dflt)
+{
+	const json *v = r->prev_run ? json_get(r->prev_run, key) : NULL;
+	return v && v->kind == JSON_NUMBER ? v->number : dflt;
+}
+
+/* The "run" metadata now: what a reader needs to know of how the model was
+   made. Times add up over resumes: training seconds are those of the
+   training loops, wall seconds those of the whole programs. */
+static char *run_json(const run *r)
+{
+	double now = now_seconds();
+	const json *v;
+	char date[32];
+	json_writer w = {0};
+	json_object_begin(&w);
+	json_key(&w, "commands");
+	json_array_begin(&w);
+	v = r->prev_run ? json_get(r->prev_run, "commands") : NULL;
+	for (int i = 0; v && v->kind == JSON_ARRAY && i < v->n; i++)
+		if (v->items[i]->kind == JSON_STRING)
+			json_string(&w, v->items[i]->str);
+	json_string(&w, r->command);
+	json_array_end(&w);
+	v = r->prev_run ? json_get(r->prev_run, "net_file") : NULL;
+	const char *net_file = v && v->kind == JSON_STRING ? v->str : r->net_path;
+	if (net_file)
+		json_key(&w, "net_file"), json_string(&w, net_file);
+	v = r->prev_run ? json_get(r->prev_run, "started") : NULL;
+	utc_date(r->started, date, sizeof date);
+	json_key(&w, "started"), json_string(&w, v && v->kind == JSON_STRING ? v->str : date);
+	utc_date(time(NULL), date, sizeof date);
+	json_key(&w, "finished"), json_string(&w, date);
+	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds", 0) + (r->t0 ? now - r->t0 : 0));
+	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds", 0) + now - r->t_start);
+	json_key(&w, "steps"), json_int(&w, r->step);
+	json_key(&w, "train_samples"), json_int(&w, r->N);
+	if (r->val)
+		json_key(&w, "val_samples"), json_int(&w, dataset_len(r->val));
+	json_key(&w, "device"), json_string(&w, r->be->name);
+	const char *gpu = r->be->is_gpu ? backend_gpu_name() : NULL;
+	char *cpu = r->be->is_gpu ? NULL : cpu_model();
+	if (gpu || cpu)
+		json_key(&w, "device_name"), json_string(&w, gpu ? gpu : cpu);
+	free(cpu);
+#ifdef _OPENMP
+	if (!r->be->is_gpu)
+		json_key(&w, "threads"), json_int(&w, omp_get_max_threads());
+#endif
+	if (r->commit)
+		json_key(&w, "commit"), json_string(&w, r->commit);
+	if (r->c.keep_best || r->c.early_stop) {
+		json_key(&w, "best_metric"), json_string(&w, r->n->dense ? "validation mean AP" : "validation accuracy");
+		json_key(&w, "best_step"), json_int(&w, r->best_step);
+		json_key(&w, "best_score"), json_number(&w, r->best_score);
+		json_key(&w, "validations_since_best"), json_int(&w, r->stale);
+		json_key(&w, "stopped_early"), json_int(&w, r->stopped_early);
+	}
+	json_object_end(&w);
+	return json_writer_finish(&w);
+}
+
+/* Writes the model (with the optimiser state: the checkpoint) with the
+   "run" metadata of now. */
+static void save(run *r, const char *path, const net *n, int checkpoint)
+{
+	free(r->mi.run);
+	r->mi.run = run_json(r);
+	model_save(path, n, &r->mi, checkpoint ? r->o : NULL);
+}
+
 /* --betas B1,B2 into the configuration (dest). */
 static void betas_option(const opt *o, const char *v)
 {
@@ -375,6 +575,10 @@ static opt *options_new(run *r)
 		{"log", 0, OPT_STRING, &r->log_path, .arg = "FILE",
 		 .help = "metrics log (TSV: step epoch split loss accuracy lr seconds)"},
 		{"log-every", 0, OPT_INT, &c->log_every, 1, LONG_MAX, .arg = "N", .help = "log every N steps (default 100)"},
+		{"keep-best", 0, OPT_FLAG, &c->keep_best, .help =
+		 "the output model is the one of the best validation accuracy\n(mean AP for segmentation), not the last"},
+		{"early-stop", 0, OPT_INT, &c->early_stop, 1, LONG_MAX, .arg = "N", .help =
+		 "stop after N validations without a better score"},
 		{"quiet", 'q', OPT_FLAG, &r->quiet, .help = "no progress on stderr"},
 		OPT_END,
 	};
@@ -386,11 +590,14 @@ static opt *options_new(run *r)
 static void configure(run *r, int argc, char **argv)
 {
 	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-			"const", "none", "", "data", {0}, 0};
+			"const", "none", "", "data", {0}, 0, 0, 0};
 	r->out = "model.safetensors";
 	r->device = "auto";
 	r->precision = "fp32";
 	r->last_loss = NAN;
+	r->best_score = NAN;
+	r->best_step = -1;
+	r->command = command_line(argc, argv);
 	r->opts = options_new(r);
 	int nargs = opt_parse(r->opts, argc, argv, usage);
 	int need = r->resume ? 0 : 1;
@@ -448,6 +655,30 @@ static void device_open(run *r)
 	r->be->set_precision(!strcmp(r->precision, "tf32"));
 }
 
+/* The best-so-far state of --keep-best and --early-stop, from the "run"
+   metadata of the checkpoint being resumed; the best model so far must
+   still be where it was written. */
+static void best_restore(run *r)
+{
+	const char *err;
+	if (r->mi.run && !(r->prev_run = json_parse(r->mi.run, strlen(r->mi.run), &err)))
+		fatal("%s: metadata run: %s", r->resume, err);
+	if (r->prev_run && r->prev_run->kind != JSON_OBJECT)
+		fatal("%s: metadata run: not a JSON object", r->resume);
+	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
+	if (!v)
+		return;
+	if (v->kind != JSON_NUMBER || !v->is_int || v->integer < -1 || v->integer > r->mi.step)
+		fatal("%s: metadata run: bad best_step", r->resume);
+	r->best_step = v->integer;
+	r->best_score = prev_number(r, "best_score", NAN);
+	r->stale = (long)prev_number(r, "validations_since_best", 0);
+	r->stopped_early = prev_number(r, "stopped_early", 0) != 0;
+	if (r->c.keep_best && r->best_step >= 0 && access(r->out, R_OK))
+		fatal("%s: the best model so far (step %ld) is not there: %s (resume with the -o of the run)",
+		      r->out, r->best_step, strerror(errno));
+}
+
 /* Step 4: the network and, when resuming, its optimiser, step and
    configuration. */
 static void model_open(run *r)
@@ -456,6 +687,7 @@ static void model_open(run *r)
 		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
 		config_restore(&r->c, r->mi.config, r->resume, r->opts);
 		r->step = r->mi.step;
+		best_restore(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
 			setting_error(r, "opt", "--opt: the checkpoint was trained with %s", optim_kind_name(r->o->kind));
 	} else {
@@ -509,6 +741,10 @@ static void settings_check(run *r)
 		setting_error(r, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", r->c.augment);
 	if (r->c.class_weights[0])
 		class_weights_load(r);
+	if (r->c.keep_best && !r->val_path)
+		setting_error(r, "keep-best", "--keep-best: the best model is chosen on the validation set: give --val");
+	if (r->c.early_stop && !r->val_path)
+		setting_error(r, "early-stop", "--early-stop: training stops on the validation set: give --val");
 }
 
 /* What a fresh run takes from its training data: the input normalisation
@@ -601,7 +837,7 @@ typedef struct loop {
 	sample_xform *xf;
 	double t_last, t_bar;
 	long seen_since, step0;
-	double last_val_loss, last_val_acc;
+	double last_val_loss, last_val_acc, last_val_map;
 	float lr;
 } loop;
 
@@ -657,6 +893,33 @@ static void progress_bar(const run *r, loop *l, int epoch, double now)
 	l->t_bar = now;
 }
 
+/* After a validation: a better score than the best so far becomes the best
+   (written as the output model with --keep-best), or counts towards
+   --early-stop. Both go to the log, as rows of splits "best" and "stop"
+   whose accuracy column holds the score. */
+static void track_best(run *r, loop *l, double ep)
+{
+	double score = r->n->dense ? l->last_val_map : l->last_val_acc;
+	int better = r->best_step < 0 || score > r->best_score || (isnan(r->best_score) && !isnan(score));
+	const char *split = NULL;
+	if (better) {
+		r->best_score = score;
+		r->best_step = r->step;
+		r->stale = 0;
+		split = "best";
+	} else if (++r->stale >= r->c.early_stop && r->c.early_stop) {
+		r->stopped_early = 1;
+		split = "stop";
+	}
+	if (split && r->log)
+		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, ep, split, l->last_val_loss, score,
+			l->lr, now_seconds() - r->t0);
+	if (better && r->c.keep_best) {
+		check_finite(r->n, r->step);
+		save(r, r->out, r->n, 0);
+	}
+}
+
 /* A log point: the training loss and accuracy since the last one, the
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
@@ -675,22 +938,35 @@ static void log_point(run *r, loop *l)
 		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
 	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
-		evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc);
+		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
+		evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc,
+			 want_map ? &l->last_val_map : NULL);
 		if (r->log)
 			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
 				l->last_val_acc, l->lr, now_seconds() - r->t0);
 	}
+	if (do_val && (r->c.keep_best || r->c.early_stop))
+		track_best(r, l, ep);
 	if (r->log && (fflush(r->log) || ferror(r->log)))
 		fatal("%s: write error", r->log_path);
 	if (!r->quiet) {
+		/* elapsed since this program's training began, and the rest at
+		   the pace so far (validation included) */
+		char elapsed[32], eta[32], map[32] = "";
+		double spent = now_seconds() - r->t0;
+		fmt_time(spent, elapsed, sizeof elapsed);
+		fmt_time(step > l->step0 ? spent * (r->total - step) / (step - l->step0) : 0, eta, sizeof eta);
+		if (do_val && r->n->dense && (r->c.keep_best || r->c.early_stop))
+			snprintf(map, sizeof map, "  val_map %.4f", l->last_val_map);
 		if (l->tty)
 			fprintf(stderr, "\r\033[K");
 		if (do_val)
-			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0f img/s\n",
-				step, r->total, ep, loss, acc, l->last_val_loss, l->last_val_acc, ips);
+			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f%s  "
+				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, ep, loss, acc, l->last_val_loss,
+				l->last_val_acc, map, ips, elapsed, eta);
 		else
-			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s\n", step, r->total,
-				ep, loss, acc, ips);
+			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s  elapsed %s  ETA %s\n",
+				step, r->total, ep, loss, acc, ips, elapsed, eta);
 	}
 	if (!isfinite(loss))
 		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
@@ -722,7 +998,7 @@ static void train(run *r)
 	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
 	l.lr = (float)r->c.lr;
 
-	while (r->step < r->total && !interrupted) {
+	while (r->step < r->total && !interrupted && !r->stopped_early) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
 		int epoch_end = step % r->spe == 0;
@@ -741,7 +1017,7 @@ static void train(run *r)
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
 			r->mi.step = step;
 			check_finite(r->n, step);
-			model_save(r->ckpt, r->n, &r->mi, r->o);
+			save(r, r->ckpt, r->n, 1);
 		}
 	}
 	if (l.tty && interrupted)
@@ -759,13 +1035,29 @@ static int finish(run *r)
 	r->mi.step = r->step;
 	check_finite(r->n, r->step);
 	int status = 0;
-	model_save(r->ckpt, r->n, &r->mi, r->o);
+	save(r, r->ckpt, r->n, 1);
 	if (interrupted) {
 		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", r->step,
 		     r->total, r->ckpt, r->ckpt);
 		status = 130;
 	} else {
-		model_save(r->out, r->n, &r->mi, NULL);
+		if (r->c.keep_best && r->best_step >= 0 && r->best_step != r->step) {
+			/* the best model, written when it was reached, again with
+			   the facts of the whole run */
+			model_info mi = {0};
+			net *best = model_load(r->out, r->be, &mi, NULL);
+			save(r, r->out, best, 0);
+			net_free(best);
+			model_info_free(&mi);
+		} else {
+			save(r, r->out, r->n, 0);
+		}
+		if (r->stopped_early && !r->quiet)
+			note("stopped early at step %ld of %ld: no better validation score in %ld validations", r->step,
+			     r->total, r->stale);
+		if (r->c.keep_best && !r->quiet)
+			note("kept the model of step %ld, the best %s (%.4f)", r->best_step,
+			     r->n->dense ? "validation mean AP" : "validation accuracy", r->best_score);
 		/* finite but useless: say so, whatever --quiet says. Training
 		   starts near the loss of guessing every class equally, log K;
 		   ending at twice that is worse than where it began */
@@ -793,6 +1085,9 @@ static void run_free(run *r)
 	optim_free(r->o);
 	net_free(r->n);
 	model_info_free(&r->mi);
+	json_free(r->prev_run);
+	free(r->commit);
+	free(r->command);
 	free(r->own_out);
 	free(r->own_ckpt);
 	free(r->opts);
@@ -804,9 +1099,12 @@ int main(int argc, char **argv)
 {
 	tool_start("nn-train");
 	run r = {0};
+	r.t_start = now_seconds();
+	r.started = time(NULL);
 	configure(&r, argc, argv);
 	outputs_check(&r);
 	device_open(&r);
+	r.commit = source_commit();
 	model_open(&r);
 	settings_check(&r);
 	data_load(&r);

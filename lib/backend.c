@@ -139,3 +139,15 @@ const backend *backend_get(const char *name)
 	}
 	usage_error("--device: unknown device '%s' (auto, cpu or cuda)", name);
 }
+
+const char *backend_gpu_name(void)
+{
+	static char name[128];
+	void *h = cuda.be ? open_library("libcuda.so.1") : NULL;
+	int (*get)(int *, int) = h ? (int (*)(int *, int))dlsym(h, "cuDeviceGet") : NULL;
+	int (*get_name)(char *, int, int) = h ? (int (*)(char *, int, int))dlsym(h, "cuDeviceGetName") : NULL;
+	int dev;
+	if (!get || !get_name || get(&dev, 0) || get_name(name, (int)sizeof name, dev))
+		return NULL;
+	return name;
+}

@@ -169,6 +169,9 @@ const backend *backend_cuda_open(const char **why);
 /* "auto" (CUDA when it can be had, else the CPU), "cpu" or "cuda".
    Dies with a clear message when the backend cannot be had. */
 const backend *backend_get(const char *name);
+/* The name of the GPU the CUDA backend drives (the driver's first device),
+   once that backend is open; NULL otherwise. */
+const char *backend_gpu_name(void);
 
 #ifdef __cplusplus
 }

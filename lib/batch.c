@@ -1,5 +1,6 @@
 /* batch.c: device-resident datasets, batch gathering and evaluation. */
 #include "batch.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <math.h>
@@ -125,21 +126,47 @@ void devdata_free(devdata *dd)
 	free(dd);
 }
 
-void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc)
+void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc, double *map)
 {
 	const backend *be = n->be;
 	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
 	be->zero(stats, STAT_N * sizeof(double));
-	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	int spatial = n->dense ? n->out_h * n->out_w : 1, k = n->nclass;
+	size_t per = (size_t)k * spatial;
+	float *probs = NULL, *p = NULL;
+	int32_t *y = NULL;
+	if (map) {
+		probs = be->alloc((size_t)dd->cap * per * sizeof(float), "probabilities");
+		p = xmalloc(dd->n * per * sizeof *p);
+		y = xmalloc(dd->n * (size_t)spatial * sizeof *y);
+	}
 	for (long s = 0; s < dd->n; s += dd->cap) {
 		int count = dd->n - s < dd->cap ? (int)(dd->n - s) : dd->cap;
 		devdata_gather(dd, s, count);
 		net_forward(n, dd->xb, count, 0, 0);
-		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, NULL, stats);
+		be->softmax_xent(count, k, spatial, net_output(n), dd->yb, class_w, NULL, stats);
+		if (map) {
+			be->softmax(count, k, spatial, net_output(n), probs);
+			be->download(p + s * per, probs, count * per * sizeof *p);
+			be->download(y + s * spatial, dd->yb, (size_t)count * spatial * sizeof *y);
+		}
 	}
 	double h[STAT_N];
 	be->download(h, stats, sizeof h);
 	*loss = h[STAT_WEIGHT] > 0 ? h[STAT_LOSS] / h[STAT_WEIGHT] : 0;
 	*acc = h[STAT_COUNT] > 0 ? h[STAT_CORRECT] / h[STAT_COUNT] : 0;
 	be->free(stats);
+	if (map) {
+		double *ap = xmalloc(k * sizeof *ap), sum = 0;
+		int defined = 0;
+		metrics_average_precision_all(p, y, dd->n, k, spatial, ap);
+		for (int c = 0; c < k; c++)
+			if (!isnan(ap[c]))
+				sum += ap[c], defined++;
+		*map = defined ? sum / defined : NAN;
+		free(ap);
+		free(p);
+		free(y);
+		be->free(probs);
+	}
 }

@@ -36,8 +36,11 @@ void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf
 void devdata_gather(devdata *dd, long start, int count);
 void devdata_free(devdata *dd);
 
-/* Loss and accuracy over the whole set in evaluation mode. */
-void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc);
+/* Loss and accuracy over the whole set in evaluation mode. With map, also
+   the mean over classes of the average precision of the softmax
+   probabilities, every pixel of the set pooled, as ap-score computes it
+   (NaN when no class has a positive). */
+void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc, double *map);
 
 /* Checks that a dataset fits a network: input shape, label shape and
    label range; dies with "path: reason". */

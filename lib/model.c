@@ -60,6 +60,8 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 	}
 	if (mi->config)
 		st_set_meta(f, "config", mi->config);
+	if (mi->run)
+		st_set_meta(f, "run", mi->run);
 	if (o) {
 		char num[32];
 		snprintf(num, sizeof num, "%ld", mi->step);
@@ -193,6 +195,8 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	}
 	const char *cfg = st_meta(f, "config");
 	mi->config = cfg ? xstrdup(cfg) : NULL;
+	const char *run = st_meta(f, "run");
+	mi->run = run ? xstrdup(run) : NULL;
 	const char *step = st_meta(f, "step");
 	long v;
 	if (step) {
@@ -241,5 +245,6 @@ void model_info_free(model_info *mi)
 {
 	names_free(mi->names, mi->nclass);
 	free(mi->config);
+	free(mi->run);
 	memset(mi, 0, sizeof *mi);
 }

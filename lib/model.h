@@ -16,6 +16,8 @@ typedef struct model_info {
 	char **names;       /* class names or NULL */
 	int nclass;
 	char *config;       /* training configuration, a JSON object, or NULL */
+	char *run;          /* how the model was made (commands, device, times), a
+			       JSON object, or NULL */
 	long step;          /* checkpoints: optimiser steps taken */
 } model_info;
 

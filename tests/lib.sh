@@ -33,3 +33,18 @@ expect_error() {
 # python with numpy/torch/sklearn: Debian's interpreter, where those live
 PY=/usr/bin/python3
 have_py() { "$PY" -c "import $1" 2>/dev/null; }
+
+# same_model A B: two model files hold the same bytes once their "run"
+# metadata (how they were made: command lines, dates, times) is set aside
+same_model() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import json, struct, sys
+def body(path):
+    blob = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    head = json.loads(blob[8:8 + n])
+    head.get("__metadata__", {}).pop("run", None)
+    return head, blob[8 + n:]
+sys.exit(0 if body(sys.argv[1]) == body(sys.argv[2]) else 1)
+PYEOF
+}

@@ -94,7 +94,7 @@ print("PASS: report-accuracy-table: per-class accuracy as ap-score" if acc == wa
 print("PASS: report-ap-table: per-class AP and IoU as ap-score" if ap == want_ap
       else f"FAIL: report-ap-table: {ap} != {want_ap}")
 cfg = dict(r for r in p.tables[0] if len(r) == 2)
-print("PASS: report-hyperparameters: the training configuration" if cfg.get("epochs") == "2" and cfg.get("batch") == "16"
+print("PASS: report-hyperparameters: the training configuration" if cfg.get("epochs") == "2 (6 steps)" and cfg.get("batch") == "16 images"
       else f"FAIL: report-hyperparameters: {cfg}")
 EOF
 
