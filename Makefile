@@ -39,6 +39,18 @@ NN_CFLAGS += -fopenmp
 NN_LIBS   += -fopenmp
 endif
 
+# MPI (Debian: openmpi-bin, libopenmpi-dev) for nn-train across processes
+# (lib/dist.c); MPICC= to build without it. Only lib/dist.c includes mpi.h
+# and only nn-train links MPI: the other tools never call into dist.o, so
+# the archive leaves it out of them.
+MPICC     ?= $(shell command -v mpicc 2>/dev/null)
+ifneq ($(MPICC),)
+MPI_CFLAGS := -DNN_MPI $(shell $(MPICC) --showme:compile)
+MPI_LIBS  := $(shell $(MPICC) --showme:link)
+endif
+build/lib/dist.o: NN_CFLAGS += $(MPI_CFLAGS)
+bin/nn-train: NN_LIBS += $(MPI_LIBS)
+
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=build/lib/%.o)
 CU_SRC    := $(wildcard kernels/*.cu)
@@ -64,13 +76,13 @@ all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS)
+BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC)
 build/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
 
 info:
-	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only)); images $(IMG_LIBS)"
+	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only)); MPI $(or $(MPICC),no (nn-train runs as one process)); images $(IMG_LIBS)"
 
 build/libnnpipe.a: $(LIB_OBJ)
 	@mkdir -p $(@D)

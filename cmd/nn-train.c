@@ -4,6 +4,7 @@
 #include "backend.h"
 #include "batch.h"
 #include "dataset.h"
+#include "dist.h"
 #include "json.h"
 #include "model.h"
 #include "net.h"
@@ -63,7 +64,8 @@ typedef struct run {
 	dataset *train, *val;
 	devdata *dd, *vd;
 	long N, spe, total;   /* samples, steps per epoch, steps in all */
-	int batch;
+	int batch;        /* the global batch: all ranks' shares */
+	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
 	double t0;        /* when training started */
 	double last_loss; /* training loss of the last log interval */
@@ -110,6 +112,7 @@ static char *config_json(const config *c, long train_n, uint64_t train_fp)
 	json_key(&w, "checkpoint_every"), json_int(&w, c->ckpt_every);
 	json_key(&w, "train_samples"), json_int(&w, train_n);
 	json_key(&w, "train_fingerprint"), json_string(&w, fp);
+	json_key(&w, "ranks"), json_int(&w, dist_size());
 	json_object_end(&w);
 	return json_writer_finish(&w);
 }
@@ -193,6 +196,21 @@ static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, 
 		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
 		      "other data changes the run (--other-data to do it anyway)", resume, name, jf->str, have);
 	json_free(j);
+}
+
+/* A checkpoint continues on as many ranks as wrote it: each rank's share
+   of a batch, and with it the batch-norm statistics, depend on their number
+   (a checkpoint written before ranks were kept had one). */
+static void same_ranks(const char *resume, const char *cfg)
+{
+	const char *err;
+	json *j = json_parse(cfg, strlen(cfg), &err);
+	const json *jr = j ? json_get(j, "ranks") : NULL;
+	long ranks = jr && jr->kind == JSON_NUMBER && jr->is_int ? (long)jr->integer : 1;
+	json_free(j);
+	if (ranks != dist_size())
+		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", resume,
+		      ranks, ranks == 1 ? "" : "s", ranks, dist_size());
 }
 
 /* A bad setting is bad usage when it was given on the command line (the
@@ -440,6 +458,22 @@ static void outputs_check(const run *r)
 	}
 }
 
+/* Step 2b: several ranks. Each reads the training data; rank 0 alone
+   writes, logs and shows progress. */
+static void ranks_open(run *r)
+{
+	if (dist_size() == 1)
+		return;
+	if (!r->train_path || !strcmp(r->train_path, "-"))
+		usage_error("%d ranks cannot share standard input: name the training data file", dist_size());
+	if (dist_rank() > 0) {
+		r->quiet = 1;
+		r->log_path = NULL;
+	}
+	if (!r->quiet)
+		note("%d ranks, %s; each takes its share of every batch", dist_size(), dist_engine());
+}
+
 /* Step 3: the device. */
 static void device_open(run *r)
 {
@@ -455,6 +489,7 @@ static void model_open(run *r)
 	if (r->resume) {
 		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
 		config_restore(&r->c, r->mi.config, r->resume, r->opts);
+		same_ranks(r->resume, r->mi.config);
 		r->step = r->mi.step;
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
 			setting_error(r, "opt", "--opt: the checkpoint was trained with %s", optim_kind_name(r->o->kind));
@@ -561,14 +596,15 @@ static void data_load(run *r)
 	free(r->mi.config);
 	r->mi.config = config_json(&r->c, r->N, fp);
 	r->batch = r->c.batch < r->N ? (int)r->c.batch : (int)r->N;
-	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->batch, name);
+	r->share = (r->batch + dist_size() - 1) / dist_size();
+	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
 			fatal("%s: no labels in stream: validation needs the class ids y", r->val_path);
-		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->batch, r->val_path);
+		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
-	net_set_batch(r->n, r->batch);
+	net_set_batch(r->n, r->share);
 	r->spe = (r->N + r->batch - 1) / r->batch;
 	r->total = r->spe * r->c.epochs;
 	if (r->step > r->total)
@@ -603,6 +639,8 @@ typedef struct loop {
 	long seen_since, step0;
 	double last_val_loss, last_val_acc;
 	float lr;
+	double weight_before; /* this rank's STAT_WEIGHT before the step */
+	int stop;             /* several ranks: every rank stops after this step */
 } loop;
 
 /* The order of an epoch's samples and their transforms, uploaded once. */
@@ -623,6 +661,39 @@ static void epoch_order(run *r, loop *l, int epoch)
 	l->perm_epoch = epoch;
 }
 
+/* Several ranks, after the loss of a step: the loss is the mean over the
+   global batch, so this rank's gradient is scaled by its share of the
+   batch's weight; and when a rank was interrupted, every rank stops after
+   this step. */
+static void ranks_agree(run *r, loop *l, long count)
+{
+	double h[STAT_N], g[2];
+	r->be->download(h, l->stats, sizeof h);
+	double mine = h[STAT_WEIGHT] - l->weight_before;
+	l->weight_before = h[STAT_WEIGHT];
+	g[0] = mine;
+	g[1] = interrupted;
+	dist_sum_double(g, 2);
+	l->stop = g[1] > 0;
+	/* dlogits *= mine / total */
+	if (count > 0 && mine != g[0])
+		r->be->axpy((size_t)count * net_output_size(r->n), (float)(mine / g[0]) - 1, l->dlogits, l->dlogits);
+}
+
+/* Before a checkpoint or a validation, with several ranks: batch-norm's
+   running statistics are rank 0's (each rank's own follow its share of
+   the batches, as with PyTorch's DistributedDataParallel, which broadcasts
+   them), and the weights must be equal on every rank. */
+static void ranks_check(run *r)
+{
+	if (dist_size() == 1)
+		return;
+	net *n = r->n;
+	dist_bcast_device(r->be, n->buffers, n->nbuffers);
+	if (!dist_same_device(r->be, n->params, n->nparams))
+		fatal("the ranks' weights differ at step %ld", r->step);
+}
+
 /* One step: forward, loss, backward, update. */
 static int train_step(run *r, loop *l)
 {
@@ -632,13 +703,23 @@ static int train_step(run *r, loop *l)
 	if (epoch != l->perm_epoch)
 		epoch_order(r, l, epoch);
 	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
-	devdata_gather(r->dd, j * r->batch, count);
+	long lo, hi;   /* this rank's share of the batch */
+	dist_share(count, &lo, &hi);
 	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
 	net_zero_grad(n);
-	net_forward(n, r->dd->xb, count, 1, (uint64_t)r->c.seed * 0x100000001b3ULL + r->step);
-	r->be->softmax_xent(count, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
-			    l->stats);
-	net_backward(n, l->dlogits);
+	if (hi > lo) {
+		devdata_gather(r->dd, j * r->batch + lo, (int)(hi - lo));
+		/* dropout draws per rank; rank 0 draws what one process draws */
+		net_forward(n, r->dd->xb, (int)(hi - lo), 1,
+			    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
+		r->be->softmax_xent((int)(hi - lo), n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w,
+				    l->dlogits, l->stats);
+	}
+	if (dist_size() > 1)
+		ranks_agree(r, l, hi - lo);
+	if (hi > lo)
+		net_backward(n, l->dlogits);
+	dist_sum_device(r->be, n->grads, n->nparams);
 	optim_step(r->o, n, l->lr);
 	r->step++;
 	l->seen_since += count;
@@ -657,6 +738,19 @@ static void progress_bar(const run *r, loop *l, int epoch, double now)
 	l->t_bar = now;
 }
 
+/* Validation split across ranks, its sums added. */
+static void validate_ranks(run *r, loop *l)
+{
+	double v[STAT_N];
+	long lo, hi;
+	ranks_check(r);
+	dist_share(r->vd->n, &lo, &hi);
+	evaluate_sums(r->n, r->vd, r->class_w, lo, hi, v);
+	dist_sum_double(v, STAT_N);
+	l->last_val_loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
+	l->last_val_acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
+}
+
 /* A log point: the training loss and accuracy since the last one, the
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
@@ -665,6 +759,8 @@ static void log_point(run *r, loop *l)
 	double h[STAT_N];
 	be->download(h, l->stats, sizeof h);
 	be->zero(l->stats, STAT_N * sizeof(double));
+	l->weight_before = 0;
+	dist_sum_double(h, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
 	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
@@ -675,7 +771,10 @@ static void log_point(run *r, loop *l)
 		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
 	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
-		evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc);
+		if (dist_size() > 1)
+			validate_ranks(r, l);
+		else
+			evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc);
 		if (r->log)
 			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
 				l->last_val_acc, l->lr, now_seconds() - r->t0);
@@ -722,7 +821,7 @@ static void train(run *r)
 	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
 	l.lr = (float)r->c.lr;
 
-	while (r->step < r->total && !interrupted) {
+	while (r->step < r->total && !(dist_size() > 1 ? l.stop : interrupted)) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
 		int epoch_end = step % r->spe == 0;
@@ -740,10 +839,14 @@ static void train(run *r)
 			log_point(r, &l);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
 			r->mi.step = step;
+			ranks_check(r);
 			check_finite(r->n, step);
-			model_save(r->ckpt, r->n, &r->mi, r->o);
+			if (dist_rank() == 0)
+				model_save(r->ckpt, r->n, &r->mi, r->o);
 		}
 	}
+	if (dist_size() > 1)
+		interrupted = l.stop;
 	if (l.tty && interrupted)
 		fprintf(stderr, "\r\033[K");
 	free(l.perm);
@@ -757,8 +860,11 @@ static void train(run *r)
 static int finish(run *r)
 {
 	r->mi.step = r->step;
+	ranks_check(r);
 	check_finite(r->n, r->step);
 	int status = 0;
+	if (dist_rank() > 0)   /* rank 0 writes */
+		return interrupted ? 130 : 0;
 	model_save(r->ckpt, r->n, &r->mi, r->o);
 	if (interrupted) {
 		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", r->step,
@@ -803,9 +909,12 @@ static void run_free(run *r)
 int main(int argc, char **argv)
 {
 	tool_start("nn-train");
+	dist_init(&argc, &argv);
 	run r = {0};
 	configure(&r, argc, argv);
-	outputs_check(&r);
+	if (dist_rank() == 0)
+		outputs_check(&r);
+	ranks_open(&r);
 	device_open(&r);
 	model_open(&r);
 	settings_check(&r);

@@ -125,21 +125,26 @@ void devdata_free(devdata *dd)
 	free(dd);
 }
 
-void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc)
+void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long end, double sums[STAT_N])
 {
 	const backend *be = n->be;
 	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
 	be->zero(stats, STAT_N * sizeof(double));
 	int spatial = n->dense ? n->out_h * n->out_w : 1;
-	for (long s = 0; s < dd->n; s += dd->cap) {
-		int count = dd->n - s < dd->cap ? (int)(dd->n - s) : dd->cap;
+	for (long s = start; s < end; s += dd->cap) {
+		int count = end - s < dd->cap ? (int)(end - s) : dd->cap;
 		devdata_gather(dd, s, count);
 		net_forward(n, dd->xb, count, 0, 0);
 		be->softmax_xent(count, n->nclass, spatial, net_output(n), dd->yb, class_w, NULL, stats);
 	}
+	be->download(sums, stats, STAT_N * sizeof(double));
+	be->free(stats);
+}
+
+void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc)
+{
 	double h[STAT_N];
-	be->download(h, stats, sizeof h);
+	evaluate_sums(n, dd, class_w, 0, dd->n, h);
 	*loss = h[STAT_WEIGHT] > 0 ? h[STAT_LOSS] / h[STAT_WEIGHT] : 0;
 	*acc = h[STAT_COUNT] > 0 ? h[STAT_CORRECT] / h[STAT_COUNT] : 0;
-	be->free(stats);
 }

@@ -38,6 +38,9 @@ void devdata_free(devdata *dd);
 
 /* Loss and accuracy over the whole set in evaluation mode. */
 void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc);
+/* The sums behind them (STAT_*) over positions [start, end) of the current
+   order: a share of the set, as each rank of a run takes. */
+void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long end, double sums[STAT_N]);
 
 /* Checks that a dataset fits a network: input shape, label shape and
    label range; dies with "path: reason". */
