@@ -36,6 +36,7 @@ typedef struct config {
 	const char *sched, *augment, *class_weights, *normalize;
 	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
 	int nowned;
+	int sync_bn;      /* batch-norm statistics over all ranks' shares */
 } config;
 
 typedef struct augment {
@@ -113,6 +114,7 @@ static char *config_json(const config *c, long train_n, uint64_t train_fp)
 	json_key(&w, "train_samples"), json_int(&w, train_n);
 	json_key(&w, "train_fingerprint"), json_string(&w, fp);
 	json_key(&w, "ranks"), json_int(&w, dist_size());
+	json_key(&w, "sync_bn"), json_int(&w, c->sync_bn);
 	json_object_end(&w);
 	return json_writer_finish(&w);
 }
@@ -171,6 +173,7 @@ static void config_restore(config *c, const char *cfg, const char *path, const o
 	INT("log_every", "log-every", log_every, 1, LONG_MAX);
 	INT("val_every", "val-every", val_every, 0, LONG_MAX);
 	INT("checkpoint_every", "checkpoint-every", ckpt_every, 0, LONG_MAX);
+	INT("sync_bn", "sync-bn", sync_bn, 0, 1);
 #undef RESTORE
 #undef NUM
 #undef INT
@@ -393,6 +396,8 @@ static opt *options_new(run *r)
 		{"log", 0, OPT_STRING, &r->log_path, .arg = "FILE",
 		 .help = "metrics log (TSV: step epoch split loss accuracy lr seconds)"},
 		{"log-every", 0, OPT_INT, &c->log_every, 1, LONG_MAX, .arg = "N", .help = "log every N steps (default 100)"},
+		{"sync-bn", 0, OPT_FLAG, &c->sync_bn,
+		 .help = "under mpirun: batch-norm statistics over the global batch (default: each rank's share)"},
 		{"quiet", 'q', OPT_FLAG, &r->quiet, .help = "no progress on stderr"},
 		OPT_END,
 	};
@@ -404,7 +409,7 @@ static opt *options_new(run *r)
 static void configure(run *r, int argc, char **argv)
 {
 	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-			"const", "none", "", "data", {0}, 0};
+			"const", "none", "", "data", {0}, 0, 0};
 	r->out = "model.safetensors";
 	r->device = "auto";
 	r->precision = "fp32";
@@ -472,6 +477,16 @@ static void ranks_open(run *r)
 	}
 	if (!r->quiet)
 		note("%d ranks, %s; each takes its share of every batch", dist_size(), dist_engine());
+}
+
+/* --sync-bn: batch-norm's sums are added across the ranks. */
+static void sync_bn_open(run *r)
+{
+	if (!r->c.sync_bn || dist_size() == 1)
+		return;
+	if (!r->be->batchnorm_forward_sync)
+		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no synchronised batch norm", r->be->name);
+	r->n->bn_reduce = dist_sum_double;
 }
 
 /* Step 3: the device. */
@@ -606,6 +621,10 @@ static void data_load(run *r)
 	}
 	net_set_batch(r->n, r->share);
 	r->spe = (r->N + r->batch - 1) / r->batch;
+	long last = r->N - (r->spe - 1) * r->batch;
+	if (last < dist_size())
+		setting_error(r, "batch", "--batch: the last batch of an epoch has %ld sample%s, fewer than the %d "
+			      "ranks: choose another batch size", last, last == 1 ? "" : "s", dist_size());
 	r->total = r->spe * r->c.epochs;
 	if (r->step > r->total)
 		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
@@ -676,7 +695,7 @@ static void ranks_agree(run *r, loop *l, long count)
 	dist_sum_double(g, 2);
 	l->stop = g[1] > 0;
 	/* dlogits *= mine / total */
-	if (count > 0 && mine != g[0])
+	if (mine != g[0])
 		r->be->axpy((size_t)count * net_output_size(r->n), (float)(mine / g[0]) - 1, l->dlogits, l->dlogits);
 }
 
@@ -703,22 +722,20 @@ static int train_step(run *r, loop *l)
 	if (epoch != l->perm_epoch)
 		epoch_order(r, l, epoch);
 	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
-	long lo, hi;   /* this rank's share of the batch */
+	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
 	dist_share(count, &lo, &hi);
+	int mine = (int)(hi - lo);
+	devdata_gather(r->dd, j * r->batch + lo, mine);
 	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
 	net_zero_grad(n);
-	if (hi > lo) {
-		devdata_gather(r->dd, j * r->batch + lo, (int)(hi - lo));
-		/* dropout draws per rank; rank 0 draws what one process draws */
-		net_forward(n, r->dd->xb, (int)(hi - lo), 1,
-			    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
-		r->be->softmax_xent((int)(hi - lo), n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w,
-				    l->dlogits, l->stats);
-	}
+	/* dropout draws per rank; rank 0 draws what one process draws */
+	net_forward(n, r->dd->xb, mine, 1,
+		    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
+	r->be->softmax_xent(mine, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
+			    l->stats);
 	if (dist_size() > 1)
-		ranks_agree(r, l, hi - lo);
-	if (hi > lo)
-		net_backward(n, l->dlogits);
+		ranks_agree(r, l, mine);
+	net_backward(n, l->dlogits);
 	dist_sum_device(r->be, n->grads, n->nparams);
 	optim_step(r->o, n, l->lr);
 	r->step++;
@@ -918,6 +935,7 @@ int main(int argc, char **argv)
 	device_open(&r);
 	model_open(&r);
 	settings_check(&r);
+	sync_bn_open(&r);
 	data_load(&r);
 	log_open(&r);
 	signal(SIGINT, on_signal);

@@ -109,6 +109,19 @@ typedef struct backend {
 	void (*batchnorm_backward)(int n, int c, int hw, const float *x, const float *gamma,
 				   const float *dy, const float *save_mean, const float *save_invstd,
 				   float *dx, float *dgamma, float *dbeta);
+	/* The same in training over a batch split across processes (sync-bn):
+	   reduce(sums, k) makes k per-channel sums the sums over every part,
+	   so the statistics are the whole batch's; dgamma and dbeta stay this
+	   part's (the gradients are summed later). NULL where the backend has
+	   none. */
+	void (*batchnorm_forward_sync)(int n, int c, int hw, const float *x, const float *gamma,
+				       const float *beta, float *run_mean, float *run_var, float momentum,
+				       float eps, float *y, float *save_mean, float *save_invstd,
+				       void (*reduce)(double *sums, size_t k));
+	void (*batchnorm_backward_sync)(int n, int c, int hw, const float *x, const float *gamma,
+					const float *dy, const float *save_mean, const float *save_invstd,
+					float *dx, float *dgamma, float *dbeta,
+					void (*reduce)(double *sums, size_t k));
 
 	/* bilinear resize [n,c,h,w] -> [n,c,oh,ow], align_corners=False */
 	void (*upsample_forward)(int n, int c, int h, int w, int oh, int ow, const float *x, float *y);
