@@ -70,6 +70,7 @@ typedef struct run {
 	FILE *log;
 	double t0;        /* when training started */
 	double last_loss; /* training loss of the last log interval */
+	long first_step;  /* the step this run started at */
 } run;
 
 static volatile sig_atomic_t interrupted;
@@ -830,7 +831,7 @@ static void train(run *r)
 	l.xf = xmalloc(r->N * sizeof *l.xf);
 	l.perm_epoch = -1;
 	r->t0 = l.t_last = now_seconds();
-	l.step0 = r->step;
+	l.step0 = r->first_step = r->step;
 	l.last_val_loss = l.last_val_acc = NAN;
 	/* the loss is checked between log points too: on the CPU at every step,
 	   on a GPU every 16 (each check waits for the device); the sum since the
@@ -899,6 +900,12 @@ static int finish(run *r)
 			     r->last_loss, guess);
 		if (!r->quiet)
 			note("wrote %s after %ld steps in %.1f s", r->out, r->step, now_seconds() - r->t0);
+		long steps = r->step - r->first_step;
+		double wait, sum = dist_seconds(&wait);
+		if (!r->quiet && dist_size() > 1 && steps > 0)
+			note("%d ranks: a step took %.1f ms, of which %.1f ms summing across ranks and %.1f ms "
+			     "waiting for the slowest rank", dist_size(), 1e3 * (now_seconds() - r->t0) / steps,
+			     1e3 * sum / steps, 1e3 * wait / steps);
 	}
 	if (r->log && fclose(r->log))
 		fatal("%s: write error: %s", r->log_path, strerror(errno));

@@ -15,6 +15,13 @@
 #endif
 
 static int rank_, size_ = 1;
+static double spent, waited;
+
+double dist_seconds(double *wait)
+{
+	*wait = waited;
+	return spent;
+}
 
 int dist_rank(void) { return rank_; }
 int dist_size(void) { return size_; }
@@ -127,6 +134,12 @@ static void sum_ordered(void *buf, size_t n, size_t esize, MPI_Datatype type,
 {
 	if (size_ == 1 || n == 0)
 		return;
+	/* a barrier first, so that the time of the exchange is not the time
+	   one rank waits for another's step */
+	double t = now_seconds();
+	MPI_Barrier(MPI_COMM_WORLD);
+	waited += now_seconds() - t;
+	t = now_seconds();
 	size_t chunk = (n + size_ - 1) / size_, all = chunk * size_;
 	if (chunk > INT_MAX)
 		fatal("cannot sum %zu numbers across ranks: too many", n);
@@ -138,6 +151,7 @@ static void sum_ordered(void *buf, size_t n, size_t esize, MPI_Datatype type,
 		add(recv, recv + r * chunk * esize, chunk);
 	MPI_Allgather(recv, (int)chunk, type, send, (int)chunk, type, MPI_COMM_WORLD);
 	memcpy(buf, send, n * esize);
+	spent += now_seconds() - t;
 }
 
 void dist_sum_float(float *buf, size_t n) { sum_ordered(buf, n, sizeof *buf, MPI_FLOAT, add_float); }
@@ -167,9 +181,13 @@ void dist_sum_device(const backend *be, float *buf, size_t n)
 		dist_sum_float(buf, n);
 		return;
 	}
+	double t = now_seconds();
 	float *h = host_copy(be, buf, n, &staging, &staged);
+	spent += now_seconds() - t;
 	dist_sum_float(h, n);
+	t = now_seconds();
 	be->upload(buf, h, n * sizeof *h);
+	spent += now_seconds() - t;
 }
 
 void dist_bcast_device(const backend *be, float *buf, size_t n)

@@ -31,6 +31,10 @@ void dist_bcast_device(const backend *be, float *buf, size_t n);
    of them compared: one small message). */
 int dist_same_device(const backend *be, const float *buf, size_t n);
 
+/* Seconds spent in the sums so far: waiting for the other ranks to
+   arrive (*wait), and moving and adding the numbers (the return value). */
+double dist_seconds(double *wait);
+
 /* [lo, hi) of count items: this rank's contiguous share. */
 void dist_share(long count, long *lo, long *hi);
 
