@@ -940,6 +940,7 @@ int main(int argc, char **argv)
 		outputs_check(&r);
 	ranks_open(&r);
 	device_open(&r);
+	dist_device(r.be);
 	model_open(&r);
 	settings_check(&r);
 	sync_bn_open(&r);

@@ -37,6 +37,9 @@ typedef struct sample_xform {
 /* Statistics accumulated by the loss on the device and read at log points. */
 enum { STAT_LOSS, STAT_WEIGHT, STAT_CORRECT, STAT_COUNT, STAT_N };
 
+/* the id of a communicator between processes (NCCL's is 128 bytes) */
+enum { BACKEND_COMM_ID_BYTES = 128 };
+
 typedef struct backend {
 	const char *name;
 	int is_gpu;
@@ -158,6 +161,15 @@ typedef struct backend {
 			  float beta1, float beta2, float eps, float wd, int decoupled, long t);
 	void (*sgd_step)(size_t n, float *p, const float *g, float *buf, float lr, float momentum,
 			 float wd, int nesterov);
+
+	/* Summing across processes in device memory (NCCL), for data-parallel
+	   training; NULL where the backend has none (lib/dist.c then sums
+	   through host memory). comm_id makes the communicator's id on one
+	   process; every process opens it with comm_open; comm_sum(buf, n)
+	   makes buf the sum over the processes and returns when it is there. */
+	void (*comm_id)(unsigned char id[BACKEND_COMM_ID_BYTES]);
+	void (*comm_open)(const unsigned char id[BACKEND_COMM_ID_BYTES], int nranks, int rank);
+	void (*comm_sum)(float *buf, size_t n);
 } backend;
 
 extern const backend backend_cpu;

@@ -58,6 +58,7 @@ void dist_init(int *argc, char ***argv)
 		fatal("started as one of %d ranks, but built without MPI (install libopenmpi-dev and rebuild)", n);
 }
 
+void dist_device(const backend *be) {}
 void dist_sum_float(float *buf, size_t n) {}
 void dist_sum_double(double *buf, size_t n) {}
 void dist_sum_device(const backend *be, float *buf, size_t n) {}
@@ -67,6 +68,7 @@ int dist_same_device(const backend *be, const float *buf, size_t n) { return 1; 
 #else
 
 static int joined;
+static const backend *comm_be;   /* the backend that sums on its devices */
 static void *scratch;
 static size_t scratch_bytes;
 
@@ -93,6 +95,11 @@ void dist_init(int *argc, char ***argv)
 	atexit(dist_exit);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
 	MPI_Comm_size(MPI_COMM_WORLD, &size_);
+	/* one GPU per rank of a host, unless the user chose: before anything
+	   opens CUDA */
+	const char *local = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+	if (local)
+		setenv("CUDA_VISIBLE_DEVICES", local, 0);
 	/* every message says which rank it comes from */
 	char *prog;
 	if (asprintf(&prog, "%s: rank %d", nn_prog, rank_) < 0)
@@ -173,10 +180,42 @@ static float *host_copy(const backend *be, const float *buf, size_t n, float **k
 static float *staging;
 static size_t staged;
 
+static int agree(uint64_t v)
+{
+	uint64_t lo = v, hi = v;
+	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+	return lo == hi;
+}
+
+void dist_device(const backend *be)
+{
+	if (size_ == 1)
+		return;
+	/* a mix would sum with different calls, and wait for ever */
+	if (!agree((uint64_t)be->is_gpu << 1 | (be->comm_sum != NULL)))
+		fatal("the ranks are not all on the same kind of device (%s here): give each a GPU, or --device cpu",
+		      be->name);
+	if (!be->comm_sum)
+		return;
+	unsigned char id[BACKEND_COMM_ID_BYTES] = {0};
+	if (rank_ == 0)
+		be->comm_id(id);
+	MPI_Bcast(id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
+	be->comm_open(id, size_, rank_);
+	comm_be = be;
+}
+
 void dist_sum_device(const backend *be, float *buf, size_t n)
 {
 	if (size_ == 1)
 		return;
+	if (be == comm_be) {
+		double t = now_seconds();
+		be->comm_sum(buf, n);
+		spent += now_seconds() - t;
+		return;
+	}
 	if (!be->is_gpu) {
 		dist_sum_float(buf, n);
 		return;
@@ -211,10 +250,7 @@ int dist_same_device(const backend *be, const float *buf, size_t n)
 	uint64_t v = 0xcbf29ce484222325ULL;   /* FNV-1a */
 	for (size_t i = 0; i < n * sizeof *h; i++)
 		v = (v ^ b[i]) * 0x100000001b3ULL;
-	uint64_t lo = v, hi = v;
-	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
-	return lo == hi;
+	return agree(v);
 }
 
 #endif

@@ -19,11 +19,17 @@ int dist_size(void);
 /* "MPI" or "none": what this build can use. */
 const char *dist_engine(void);
 
+/* Sums in be's memory from now on: with NCCL between GPUs when the backend
+   has it, else through host memory. Dies when the ranks are not all on the
+   same kind of device. */
+void dist_device(const backend *be);
+
 /* buf[n] (host memory) becomes the sum over ranks, added in rank order
    0, 1, ... whatever the transport, so that runs are bit-identical. */
 void dist_sum_float(float *buf, size_t n);
 void dist_sum_double(double *buf, size_t n);
-/* The same for a buffer in be's memory: the gradients. */
+/* The same for a buffer in be's memory: the gradients. (With NCCL, the
+   order is NCCL's: fixed for a given set of GPUs and NCCL settings.) */
 void dist_sum_device(const backend *be, float *buf, size_t n);
 /* buf[n] in be's memory takes rank 0's values. */
 void dist_bcast_device(const backend *be, float *buf, size_t n);
