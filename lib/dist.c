@@ -101,10 +101,9 @@ void dist_init(int *argc, char ***argv)
 	if (local)
 		setenv("CUDA_VISIBLE_DEVICES", local, 0);
 	/* every message says which rank it comes from */
-	char *prog;
-	if (asprintf(&prog, "%s: rank %d", nn_prog, rank_) < 0)
-		fatal("out of memory");
-	nn_prog = prog;
+	static char tag[32];
+	snprintf(tag, sizeof tag, "rank %d: ", rank_);
+	nn_msg_tag = tag;
 }
 
 static void *scratch_get(size_t bytes)
