@@ -86,6 +86,14 @@ else
 	fail "mpi: 2 ranks: $(head -c 300 "$T/err")"
 fi
 [ ! -s "$T/err" ] && pass "mpi: 2 ranks print nothing with -q" || fail "mpi: 2 ranks printed: $(head -c 300 "$T/err")"
+# 3 ranks: shares of 8, 8 and 9, and gradients that do not split evenly
+# into 3 chunks (199,058 of them)
+if "${MP[@]}" -np 3 nn-train "$NET" "${A[@]}" --log "$T/three.tsv" -o "$T/three.safetensors" \
+	"$T/train.npy" 2>"$T/err"; then
+	close "mpi: 1 and 3 ranks: losses of 20 steps within 1e-5" "$T/one.tsv" "$T/three.tsv" 20 1e-5
+else
+	fail "mpi: 3 ranks: $(head -c 300 "$T/err")"
+fi
 
 # --- the same run again: the same bits
 "${MP[@]}" -np 2 nn-train "$NET" "${A[@]}" --log "$T/again.tsv" -o "$T/again.safetensors" "$T/train.npy" 2>/dev/null
