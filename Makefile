@@ -39,6 +39,18 @@ NN_CFLAGS += -fopenmp
 NN_LIBS   += -fopenmp
 endif
 
+# MPI (Debian: openmpi-bin, libopenmpi-dev) for nn-train across processes
+# (lib/dist.c); MPICC= to build without it. Only lib/dist.c includes mpi.h
+# and only nn-train links MPI: the other tools never call into dist.o, so
+# the archive leaves it out of them.
+MPICC     ?= $(shell command -v mpicc 2>/dev/null)
+ifneq ($(MPICC),)
+MPI_CFLAGS := -DNN_MPI $(shell $(MPICC) --showme:compile)
+MPI_LIBS  := $(shell $(MPICC) --showme:link)
+endif
+build/lib/dist.o: NN_CFLAGS += $(MPI_CFLAGS)
+bin/nn-train: NN_LIBS += $(MPI_LIBS)
+
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=build/lib/%.o)
 CU_SRC    := $(wildcard kernels/*.cu)
@@ -57,6 +69,12 @@ ifneq ($(NVCC),)
 NVFLAGS   := -O3 -std=c++17 -fmad=false $(CUDA_ARCH) -Ilib -Werror all-warnings \
              -Xcompiler -Wall,-fPIC,-fvisibility=hidden
 CUDA_LIBS := -cudart shared -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcublas
+# NCCL, shipped with the CUDA toolkit: GPU ranks of nn-train sum on the GPUs
+NCCL      := $(if $(and $(wildcard $(CUDA_HOME)/include/nccl.h),$(wildcard $(CUDA_HOME)/lib64/libnccl.so)),yes)
+ifeq ($(NCCL),yes)
+NVFLAGS   += -DNN_NCCL
+CUDA_LIBS += -lnccl
+endif
 CUDA_ALL  := $(CUDA_SO) build/lib/nnpipe/libnnpipe-cuda.so
 endif
 
@@ -64,13 +82,13 @@ all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS)
+BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC) $(NCCL)
 build/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
 
 info:
-	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only)); images $(IMG_LIBS)"
+	@echo "nnpipe: cc $(CC); OpenBLAS $(BLAS_INFO); OpenMP $(or $(OPENMP),no); nvcc $(or $(NVCC),no (CPU only))$(if $(NVCC),; NCCL $(or $(NCCL),no)); MPI $(or $(MPICC),no (nn-train runs as one process)); images $(IMG_LIBS)"
 
 build/libnnpipe.a: $(LIB_OBJ)
 	@mkdir -p $(@D)

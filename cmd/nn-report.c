@@ -378,11 +378,16 @@ static void hyperparameters(FILE *f, const json *c, const json *run)
 			fprintf(f, ": stopped at step %g", jnum(run, "steps"));
 		fputs("</td></tr>\n", f);
 	}
+	if ((v = jnum(c, "ranks")) > 1) {
+		row_begin(f, "processes");
+		fprintf(f, "%g (mpirun), each a share of every batch; batch-norm statistics %s</td></tr>\n", v,
+			jnum(c, "sync_bn") > 0 ? "over the global batch (<code>--sync-bn</code>)" : "of each share");
+	}
 	/* keys this report does not know, as they are */
 	static const char *known[] = {"opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch",
 				      "epochs", "seed", "sched", "warmup", "class_weights", "augment", "normalize",
 				      "log_every", "val_every", "checkpoint_every", "train_samples", "train_fingerprint",
-				      "keep_best", "early_stop"};
+				      "keep_best", "early_stop", "ranks", "sync_bn"};
 	for (int i = 0; c && i < c->n; i++) {
 		size_t k = 0;
 		while (k < sizeof known / sizeof *known && strcmp(known[k], c->keys[i]))

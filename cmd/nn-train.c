@@ -4,6 +4,7 @@
 #include "backend.h"
 #include "batch.h"
 #include "dataset.h"
+#include "dist.h"
 #include "json.h"
 #include "model.h"
 #include "net.h"
@@ -45,6 +46,7 @@ typedef struct config {
 	int nowned;
 	int keep_best;    /* the output model is the best validated one */
 	long early_stop;  /* stop after this many validations without improvement; 0: never */
+	int sync_bn;      /* batch-norm statistics over all ranks' shares */
 } config;
 
 typedef struct augment {
@@ -73,7 +75,8 @@ typedef struct run {
 	dataset *train, *val;
 	devdata *dd, *vd;
 	long N, spe, total;   /* samples, steps per epoch, steps in all */
-	int batch;
+	int batch;        /* the global batch: all ranks' shares */
+	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
 	double t_start;   /* when the program started */
 	time_t started;   /* the same as a date */
@@ -89,6 +92,7 @@ typedef struct run {
 	json *prev_run;   /* the "run" metadata of the checkpoint resumed, or NULL */
 	char *commit;     /* git describe of the source checkout, or NULL */
 	char *command;    /* this program's command line */
+	long first_step;  /* the step this run started at */
 } run;
 
 static volatile sig_atomic_t interrupted;
@@ -134,6 +138,8 @@ static char *config_json(const config *c, long train_n, uint64_t train_fp)
 	json_key(&w, "early_stop"), json_int(&w, c->early_stop);
 	json_key(&w, "train_samples"), json_int(&w, train_n);
 	json_key(&w, "train_fingerprint"), json_string(&w, fp);
+	json_key(&w, "ranks"), json_int(&w, dist_size());
+	json_key(&w, "sync_bn"), json_int(&w, c->sync_bn);
 	json_object_end(&w);
 	return json_writer_finish(&w);
 }
@@ -194,6 +200,7 @@ static void config_restore(config *c, const char *cfg, const char *path, const o
 	INT("checkpoint_every", "checkpoint-every", ckpt_every, 0, LONG_MAX);
 	INT("keep_best", "keep-best", keep_best, 0, 1);
 	INT("early_stop", "early-stop", early_stop, 0, LONG_MAX);
+	INT("sync_bn", "sync-bn", sync_bn, 0, 1);
 #undef RESTORE
 #undef NUM
 #undef INT
@@ -219,6 +226,21 @@ static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, 
 		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
 		      "other data changes the run (--other-data to do it anyway)", resume, name, jf->str, have);
 	json_free(j);
+}
+
+/* A checkpoint continues on as many ranks as wrote it: each rank's share
+   of a batch, and with it the batch-norm statistics, depend on their number
+   (a checkpoint written before ranks were kept had one). */
+static void same_ranks(const char *resume, const char *cfg)
+{
+	const char *err;
+	json *j = json_parse(cfg, strlen(cfg), &err);
+	const json *jr = j ? json_get(j, "ranks") : NULL;
+	long ranks = jr && jr->kind == JSON_NUMBER && jr->is_int ? (long)jr->integer : 1;
+	json_free(j);
+	if (ranks != dist_size())
+		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", resume,
+		      ranks, ranks == 1 ? "" : "s", ranks, dist_size());
 }
 
 /* A bad setting is bad usage when it was given on the command line (the
@@ -503,6 +525,8 @@ static char *run_json(const run *r)
    "run" metadata of now. */
 static void save(run *r, const char *path, const net *n, int checkpoint)
 {
+	if (dist_rank() > 0)   /* rank 0 alone writes */
+		return;
 	free(r->mi.run);
 	r->mi.run = run_json(r);
 	model_save(path, n, &r->mi, checkpoint ? r->o : NULL);
@@ -579,6 +603,8 @@ static opt *options_new(run *r)
 		 "the output model is the one of the best validation accuracy\n(mean AP for segmentation), not the last"},
 		{"early-stop", 0, OPT_INT, &c->early_stop, 1, LONG_MAX, .arg = "N", .help =
 		 "stop after N validations without a better score"},
+		{"sync-bn", 0, OPT_FLAG, &c->sync_bn,
+		 .help = "under mpirun: batch-norm statistics over the global batch (default: each rank's share)"},
 		{"quiet", 'q', OPT_FLAG, &r->quiet, .help = "no progress on stderr"},
 		OPT_END,
 	};
@@ -590,7 +616,7 @@ static opt *options_new(run *r)
 static void configure(run *r, int argc, char **argv)
 {
 	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-			"const", "none", "", "data", {0}, 0, 0, 0};
+			"const", "none", "", "data", {0}, 0, 0, 0, 0};
 	r->out = "model.safetensors";
 	r->device = "auto";
 	r->precision = "fp32";
@@ -647,6 +673,32 @@ static void outputs_check(const run *r)
 	}
 }
 
+/* Step 2b: several ranks. Each reads the training data; rank 0 alone
+   writes, logs and shows progress. */
+static void ranks_open(run *r)
+{
+	if (dist_size() == 1)
+		return;
+	if (!r->train_path || !strcmp(r->train_path, "-"))
+		usage_error("%d ranks cannot share standard input: name the training data file", dist_size());
+	if (dist_rank() > 0) {
+		r->quiet = 1;
+		r->log_path = NULL;
+	}
+	if (!r->quiet)
+		note("%d ranks, %s; each takes its share of every batch", dist_size(), dist_engine());
+}
+
+/* --sync-bn: batch-norm's sums are added across the ranks. */
+static void sync_bn_open(run *r)
+{
+	if (!r->c.sync_bn || dist_size() == 1)
+		return;
+	if (!r->be->batchnorm_forward_sync)
+		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no synchronised batch norm", r->be->name);
+	r->n->bn_reduce = dist_sum_double;
+}
+
 /* Step 3: the device. */
 static void device_open(run *r)
 {
@@ -686,6 +738,7 @@ static void model_open(run *r)
 	if (r->resume) {
 		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
 		config_restore(&r->c, r->mi.config, r->resume, r->opts);
+		same_ranks(r->resume, r->mi.config);
 		r->step = r->mi.step;
 		best_restore(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
@@ -797,15 +850,20 @@ static void data_load(run *r)
 	free(r->mi.config);
 	r->mi.config = config_json(&r->c, r->N, fp);
 	r->batch = r->c.batch < r->N ? (int)r->c.batch : (int)r->N;
-	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->batch, name);
+	r->share = (r->batch + dist_size() - 1) / dist_size();
+	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
 			fatal("%s: no labels in stream: validation needs the class ids y", r->val_path);
-		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->batch, r->val_path);
+		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
-	net_set_batch(r->n, r->batch);
+	net_set_batch(r->n, r->share);
 	r->spe = (r->N + r->batch - 1) / r->batch;
+	long last = r->N - (r->spe - 1) * r->batch;
+	if (last < dist_size())
+		setting_error(r, "batch", "--batch: the last batch of an epoch has %ld sample%s, fewer than the %d "
+			      "ranks: choose another batch size", last, last == 1 ? "" : "s", dist_size());
 	r->total = r->spe * r->c.epochs;
 	if (r->step > r->total)
 		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
@@ -839,6 +897,8 @@ typedef struct loop {
 	long seen_since, step0;
 	double last_val_loss, last_val_acc, last_val_map;
 	float lr;
+	double weight_before; /* this rank's STAT_WEIGHT before the step */
+	int stop;             /* several ranks: every rank stops after this step */
 } loop;
 
 /* The order of an epoch's samples and their transforms, uploaded once. */
@@ -859,6 +919,39 @@ static void epoch_order(run *r, loop *l, int epoch)
 	l->perm_epoch = epoch;
 }
 
+/* Several ranks, after the loss of a step: the loss is the mean over the
+   global batch, so this rank's gradient is scaled by its share of the
+   batch's weight; and when a rank was interrupted, every rank stops after
+   this step. */
+static void ranks_agree(run *r, loop *l, long count)
+{
+	double h[STAT_N], g[2];
+	r->be->download(h, l->stats, sizeof h);
+	double mine = h[STAT_WEIGHT] - l->weight_before;
+	l->weight_before = h[STAT_WEIGHT];
+	g[0] = mine;
+	g[1] = interrupted;
+	dist_sum_double(g, 2);
+	l->stop = g[1] > 0;
+	/* dlogits *= mine / total */
+	if (mine != g[0])
+		r->be->axpy((size_t)count * net_output_size(r->n), (float)(mine / g[0]) - 1, l->dlogits, l->dlogits);
+}
+
+/* Before a checkpoint or a validation, with several ranks: batch-norm's
+   running statistics are rank 0's (each rank's own follow its share of
+   the batches, as with PyTorch's DistributedDataParallel, which broadcasts
+   them), and the weights must be equal on every rank. */
+static void ranks_check(run *r)
+{
+	if (dist_size() == 1)
+		return;
+	net *n = r->n;
+	dist_bcast_device(r->be, n->buffers, n->nbuffers);
+	if (!dist_same_device(r->be, n->params, n->nparams))
+		fatal("the ranks' weights differ at step %ld", r->step);
+}
+
 /* One step: forward, loss, backward, update. */
 static int train_step(run *r, loop *l)
 {
@@ -868,13 +961,21 @@ static int train_step(run *r, loop *l)
 	if (epoch != l->perm_epoch)
 		epoch_order(r, l, epoch);
 	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
-	devdata_gather(r->dd, j * r->batch, count);
+	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
+	dist_share(count, &lo, &hi);
+	int mine = (int)(hi - lo);
+	devdata_gather(r->dd, j * r->batch + lo, mine);
 	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
 	net_zero_grad(n);
-	net_forward(n, r->dd->xb, count, 1, (uint64_t)r->c.seed * 0x100000001b3ULL + r->step);
-	r->be->softmax_xent(count, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
+	/* dropout draws per rank; rank 0 draws what one process draws */
+	net_forward(n, r->dd->xb, mine, 1,
+		    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
+	r->be->softmax_xent(mine, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
 			    l->stats);
+	if (dist_size() > 1)
+		ranks_agree(r, l, mine);
 	net_backward(n, l->dlogits);
+	dist_sum_device(r->be, n->grads, n->nparams);
 	optim_step(r->o, n, l->lr);
 	r->step++;
 	l->seen_since += count;
@@ -920,6 +1021,24 @@ static void track_best(run *r, loop *l, double ep)
 	}
 }
 
+/* Validation split across ranks, its sums added (a mean AP, which pools
+   every pixel of the set, is each rank's own over the whole set). */
+static void validate_ranks(run *r, loop *l, int want_map)
+{
+	double v[STAT_N];
+	long lo, hi;
+	ranks_check(r);
+	dist_share(r->vd->n, &lo, &hi);
+	evaluate_sums(r->n, r->vd, r->class_w, lo, hi, v, NULL);
+	dist_sum_double(v, STAT_N);
+	l->last_val_loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
+	l->last_val_acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
+	if (want_map) {
+		double loss, acc;
+		evaluate(r->n, r->vd, r->class_w, &loss, &acc, &l->last_val_map);
+	}
+}
+
 /* A log point: the training loss and accuracy since the last one, the
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
@@ -928,6 +1047,8 @@ static void log_point(run *r, loop *l)
 	double h[STAT_N];
 	be->download(h, l->stats, sizeof h);
 	be->zero(l->stats, STAT_N * sizeof(double));
+	l->weight_before = 0;
+	dist_sum_double(h, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
 	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
@@ -939,8 +1060,11 @@ static void log_point(run *r, loop *l)
 	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
 		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
-		evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc,
-			 want_map ? &l->last_val_map : NULL);
+		if (dist_size() > 1)
+			validate_ranks(r, l, want_map);
+		else
+			evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc,
+				 want_map ? &l->last_val_map : NULL);
 		if (r->log)
 			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
 				l->last_val_acc, l->lr, now_seconds() - r->t0);
@@ -990,7 +1114,7 @@ static void train(run *r)
 	l.xf = xmalloc(r->N * sizeof *l.xf);
 	l.perm_epoch = -1;
 	r->t0 = l.t_last = now_seconds();
-	l.step0 = r->step;
+	l.step0 = r->first_step = r->step;
 	l.last_val_loss = l.last_val_acc = NAN;
 	/* the loss is checked between log points too: on the CPU at every step,
 	   on a GPU every 16 (each check waits for the device); the sum since the
@@ -998,7 +1122,7 @@ static void train(run *r)
 	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
 	l.lr = (float)r->c.lr;
 
-	while (r->step < r->total && !interrupted && !r->stopped_early) {
+	while (r->step < r->total && !(dist_size() > 1 ? l.stop : interrupted) && !r->stopped_early) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
 		int epoch_end = step % r->spe == 0;
@@ -1016,10 +1140,13 @@ static void train(run *r)
 			log_point(r, &l);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
 			r->mi.step = step;
+			ranks_check(r);
 			check_finite(r->n, step);
 			save(r, r->ckpt, r->n, 1);
 		}
 	}
+	if (dist_size() > 1)
+		interrupted = l.stop;
 	if (l.tty && interrupted)
 		fprintf(stderr, "\r\033[K");
 	free(l.perm);
@@ -1033,8 +1160,11 @@ static void train(run *r)
 static int finish(run *r)
 {
 	r->mi.step = r->step;
+	ranks_check(r);
 	check_finite(r->n, r->step);
 	int status = 0;
+	if (dist_rank() > 0)   /* rank 0 writes */
+		return interrupted ? 130 : 0;
 	save(r, r->ckpt, r->n, 1);
 	if (interrupted) {
 		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", r->step,
@@ -1068,6 +1198,12 @@ static int finish(run *r)
 			     r->last_loss, guess);
 		if (!r->quiet)
 			note("wrote %s after %ld steps in %.1f s", r->out, r->step, now_seconds() - r->t0);
+		long steps = r->step - r->first_step;
+		double wait, sum = dist_seconds(&wait);
+		if (!r->quiet && dist_size() > 1 && steps > 0)
+			note("%d ranks: a step took %.1f ms, of which %.1f ms summing across ranks and %.1f ms "
+			     "waiting for the slowest rank", dist_size(), 1e3 * (now_seconds() - r->t0) / steps,
+			     1e3 * sum / steps, 1e3 * wait / steps);
 	}
 	if (r->log && fclose(r->log))
 		fatal("%s: write error: %s", r->log_path, strerror(errno));
@@ -1098,15 +1234,20 @@ static void run_free(run *r)
 int main(int argc, char **argv)
 {
 	tool_start("nn-train");
+	dist_init(&argc, &argv);
 	run r = {0};
 	r.t_start = now_seconds();
 	r.started = time(NULL);
 	configure(&r, argc, argv);
-	outputs_check(&r);
+	if (dist_rank() == 0)
+		outputs_check(&r);
+	ranks_open(&r);
 	device_open(&r);
 	r.commit = source_commit();
+	dist_device(r.be);
 	model_open(&r);
 	settings_check(&r);
+	sync_bn_open(&r);
 	data_load(&r);
 	log_open(&r);
 	signal(SIGINT, on_signal);

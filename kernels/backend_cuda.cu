@@ -76,6 +76,11 @@ static const backend backend_cuda = {
 	.softmax = cuda_softmax,
 	.adam_step = cuda_adam_step,
 	.sgd_step = cuda_sgd_step,
+#ifdef NN_NCCL
+	.comm_id = cuda_comm_id,
+	.comm_open = cuda_comm_open,
+	.comm_sum = cuda_comm_sum,
+#endif
 };
 
 /* BACKEND_CUDA_ENTRY: the declaration checks the type that backend.c expects */

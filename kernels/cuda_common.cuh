@@ -176,6 +176,11 @@ void cuda_batchnorm_backward(int n, int c, int hw, const float *x, const float *
 			     const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
 			     float *dbeta);
 
+/* comm.cu, with NCCL (NN_NCCL) */
+void cuda_comm_id(unsigned char id[BACKEND_COMM_ID_BYTES]);
+void cuda_comm_open(const unsigned char id[BACKEND_COMM_ID_BYTES], int nranks, int rank);
+void cuda_comm_sum(float *buf, size_t n);
+
 void cuda_upsample_forward(int n, int c, int h, int w, int oh, int ow, const float *x, float *y);
 void cuda_upsample_backward(int n, int c, int h, int w, int oh, int ow, const float *dy, float *dx);
 

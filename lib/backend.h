@@ -37,6 +37,9 @@ typedef struct sample_xform {
 /* Statistics accumulated by the loss on the device and read at log points. */
 enum { STAT_LOSS, STAT_WEIGHT, STAT_CORRECT, STAT_COUNT, STAT_N };
 
+/* the id of a communicator between processes (NCCL's is 128 bytes) */
+enum { BACKEND_COMM_ID_BYTES = 128 };
+
 typedef struct backend {
 	const char *name;
 	int is_gpu;
@@ -109,6 +112,19 @@ typedef struct backend {
 	void (*batchnorm_backward)(int n, int c, int hw, const float *x, const float *gamma,
 				   const float *dy, const float *save_mean, const float *save_invstd,
 				   float *dx, float *dgamma, float *dbeta);
+	/* The same in training over a batch split across processes (sync-bn):
+	   reduce(sums, k) makes k per-channel sums the sums over every part,
+	   so the statistics are the whole batch's; dgamma and dbeta stay this
+	   part's (the gradients are summed later). NULL where the backend has
+	   none. */
+	void (*batchnorm_forward_sync)(int n, int c, int hw, const float *x, const float *gamma,
+				       const float *beta, float *run_mean, float *run_var, float momentum,
+				       float eps, float *y, float *save_mean, float *save_invstd,
+				       void (*reduce)(double *sums, size_t k));
+	void (*batchnorm_backward_sync)(int n, int c, int hw, const float *x, const float *gamma,
+					const float *dy, const float *save_mean, const float *save_invstd,
+					float *dx, float *dgamma, float *dbeta,
+					void (*reduce)(double *sums, size_t k));
 
 	/* bilinear resize [n,c,h,w] -> [n,c,oh,ow], align_corners=False */
 	void (*upsample_forward)(int n, int c, int h, int w, int oh, int ow, const float *x, float *y);
@@ -145,6 +161,15 @@ typedef struct backend {
 			  float beta1, float beta2, float eps, float wd, int decoupled, long t);
 	void (*sgd_step)(size_t n, float *p, const float *g, float *buf, float lr, float momentum,
 			 float wd, int nesterov);
+
+	/* Summing across processes in device memory (NCCL), for data-parallel
+	   training; NULL where the backend has none (lib/dist.c then sums
+	   through host memory). comm_id makes the communicator's id on one
+	   process; every process opens it with comm_open; comm_sum(buf, n)
+	   makes buf the sum over the processes and returns when it is there. */
+	void (*comm_id)(unsigned char id[BACKEND_COMM_ID_BYTES]);
+	void (*comm_open)(const unsigned char id[BACKEND_COMM_ID_BYTES], int nranks, int rank);
+	void (*comm_sum)(float *buf, size_t n);
 } backend;
 
 extern const backend backend_cpu;

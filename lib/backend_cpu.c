@@ -602,36 +602,33 @@ static void cpu_plane_mean_backward(size_t planes, int hw, const float *dy, floa
 
 /* ---- batch-norm ---- */
 
-static void cpu_batchnorm_forward(int n, int c, int hw, const float *x, const float *gamma,
-				  const float *beta, float *run_mean, float *run_var, float momentum,
-				  float eps, int train, float *y, float *save_mean, float *save_invstd)
+/* Batch-norm's sums, per channel over [n,c,hw]: of x (center NULL), or of
+   (x - center[ch])^2. */
+static void bn_sums(int n, int c, int hw, const float *x, const double *center, double *out)
 {
-	double cnt = (double)n * hw;
 #pragma omp parallel for schedule(static)
 	for (int ch = 0; ch < c; ch++) {
-		float mean, invstd;
-		if (train) {
-			double s = 0, s2 = 0;
-			for (int i = 0; i < n; i++) {
-				const float *p = x + ((size_t)i * c + ch) * hw;
+		double s = 0;
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)i * c + ch) * hw;
+			if (center)
+				for (int j = 0; j < hw; j++)
+					s += (p[j] - center[ch]) * (p[j] - center[ch]);
+			else
 				for (int j = 0; j < hw; j++)
 					s += p[j];
-			}
-			double mu = s / cnt;
-			for (int i = 0; i < n; i++) {
-				const float *p = x + ((size_t)i * c + ch) * hw;
-				for (int j = 0; j < hw; j++)
-					s2 += (p[j] - mu) * (p[j] - mu);
-			}
-			batchnorm_stats(mu, s2, cnt, momentum, eps, &save_mean[ch], &save_invstd[ch], &run_mean[ch],
-					&run_var[ch]);
-			mean = save_mean[ch];
-			invstd = save_invstd[ch];
-		} else {
-			mean = run_mean[ch];
-			invstd = 1.0f / sqrtf(run_var[ch] + eps);
 		}
-		float a = gamma[ch] * invstd, b = beta[ch] - mean * a;
+		out[ch] = s;
+	}
+}
+
+/* y = gamma * (x - mean) * invstd + beta, per channel */
+static void bn_apply(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
+		     const float *mean, const float *invstd, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		float a = gamma[ch] * invstd[ch], b = beta[ch] - mean[ch] * a;
 		for (int i = 0; i < n; i++) {
 			const float *p = x + ((size_t)i * c + ch) * hw;
 			float *q = y + ((size_t)i * c + ch) * hw;
@@ -641,40 +638,115 @@ static void cpu_batchnorm_forward(int n, int c, int hw, const float *x, const fl
 	}
 }
 
+/* Training statistics, the sums reduced across the parts of the batch
+   when reduce is not NULL: the mean first, then the squared deviations
+   from it (two passes, as the variance of one pass loses digits). */
+static void bn_train_stats(int n, int c, int hw, const float *x, float *run_mean, float *run_var,
+			   float momentum, float eps, float *save_mean, float *save_invstd,
+			   void (*reduce)(double *, size_t))
+{
+	double *s = xmalloc((2 * (size_t)c + 1) * sizeof *s), *mu = s + c + 1;
+	bn_sums(n, c, hw, x, NULL, s);
+	s[c] = (double)n * hw;
+	if (reduce)
+		reduce(s, c + 1);
+	double cnt = s[c];
+	for (int ch = 0; ch < c; ch++)
+		mu[ch] = s[ch] / cnt;
+	bn_sums(n, c, hw, x, mu, s);
+	if (reduce)
+		reduce(s, c);
+	for (int ch = 0; ch < c; ch++)
+		batchnorm_stats(mu[ch], s[ch], cnt, momentum, eps, &save_mean[ch], &save_invstd[ch], &run_mean[ch],
+				&run_var[ch]);
+	free(s);
+}
+
+static void cpu_batchnorm_forward(int n, int c, int hw, const float *x, const float *gamma,
+				  const float *beta, float *run_mean, float *run_var, float momentum,
+				  float eps, int train, float *y, float *save_mean, float *save_invstd)
+{
+	if (train) {
+		bn_train_stats(n, c, hw, x, run_mean, run_var, momentum, eps, save_mean, save_invstd, NULL);
+		bn_apply(n, c, hw, x, gamma, beta, save_mean, save_invstd, y);
+		return;
+	}
+	float *is = xmalloc((size_t)c * sizeof *is);
+	for (int ch = 0; ch < c; ch++)
+		is[ch] = 1.0f / sqrtf(run_var[ch] + eps);
+	bn_apply(n, c, hw, x, gamma, beta, run_mean, is, y);
+	free(is);
+}
+
+static void cpu_batchnorm_forward_sync(int n, int c, int hw, const float *x, const float *gamma,
+				       const float *beta, float *run_mean, float *run_var, float momentum,
+				       float eps, float *y, float *save_mean, float *save_invstd,
+				       void (*reduce)(double *, size_t))
+{
+	bn_train_stats(n, c, hw, x, run_mean, run_var, momentum, eps, save_mean, save_invstd, reduce);
+	bn_apply(n, c, hw, x, gamma, beta, save_mean, save_invstd, y);
+}
+
+/* Backward, with the sums of dy and dy*(x-mean) over the whole batch
+   when reduce is not NULL; dgamma and dbeta take this part's. */
+static void bn_backward(int n, int c, int hw, const float *x, const float *gamma, const float *dy,
+			const float *save_mean, const float *save_invstd, float *dx, float *dgamma, float *dbeta,
+			void (*reduce)(double *, size_t))
+{
+	double *t = xmalloc((2 * (size_t)c + 1) * sizeof *t), *sdy = t, *sdyx = t + c;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		double a = 0, b = 0;
+		float mu = save_mean[ch];
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)i * c + ch) * hw;
+			const float *g = dy + ((size_t)i * c + ch) * hw;
+			for (int j = 0; j < hw; j++) {
+				a += g[j];
+				b += g[j] * (p[j] - mu);
+			}
+		}
+		sdy[ch] = a;
+		sdyx[ch] = b;
+		dgamma[ch] += (float)(b * save_invstd[ch]);
+		dbeta[ch] += (float)a;
+	}
+	t[2 * c] = (double)n * hw;
+	if (reduce)
+		reduce(t, 2 * (size_t)c + 1);
+	double cnt = t[2 * c];
+	if (dx) {
+#pragma omp parallel for schedule(static)
+		for (int ch = 0; ch < c; ch++) {
+			/* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+			float mu = save_mean[ch], is = save_invstd[ch], k = gamma[ch] * is;
+			float mdy = (float)(sdy[ch] / cnt), mdyx = (float)(sdyx[ch] * is / cnt);
+			for (int i = 0; i < n; i++) {
+				const float *p = x + ((size_t)i * c + ch) * hw;
+				const float *g = dy + ((size_t)i * c + ch) * hw;
+				float *q = dx + ((size_t)i * c + ch) * hw;
+				for (int j = 0; j < hw; j++) {
+					float xhat = (p[j] - mu) * is;
+					q[j] += k * (g[j] - mdy - xhat * mdyx);
+				}
+			}
+		}
+	}
+	free(t);
+}
+
 static void cpu_batchnorm_backward(int n, int c, int hw, const float *x, const float *gamma,
 				   const float *dy, const float *save_mean, const float *save_invstd,
 				   float *dx, float *dgamma, float *dbeta)
 {
-	double cnt = (double)n * hw;
-#pragma omp parallel for schedule(static)
-	for (int ch = 0; ch < c; ch++) {
-		double sdy = 0, sdyx = 0;
-		float mu = save_mean[ch], is = save_invstd[ch];
-		for (int i = 0; i < n; i++) {
-			const float *p = x + ((size_t)i * c + ch) * hw;
-			const float *g = dy + ((size_t)i * c + ch) * hw;
-			for (int j = 0; j < hw; j++) {
-				sdy += g[j];
-				sdyx += g[j] * (p[j] - mu);
-			}
-		}
-		dgamma[ch] += (float)(sdyx * is);
-		dbeta[ch] += (float)sdy;
-		if (!dx)
-			continue;
-		/* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
-		float k = gamma[ch] * is;
-		float mdy = (float)(sdy / cnt), mdyx = (float)(sdyx * is / cnt);
-		for (int i = 0; i < n; i++) {
-			const float *p = x + ((size_t)i * c + ch) * hw;
-			const float *g = dy + ((size_t)i * c + ch) * hw;
-			float *q = dx + ((size_t)i * c + ch) * hw;
-			for (int j = 0; j < hw; j++) {
-				float xhat = (p[j] - mu) * is;
-				q[j] += k * (g[j] - mdy - xhat * mdyx);
-			}
-		}
-	}
+	bn_backward(n, c, hw, x, gamma, dy, save_mean, save_invstd, dx, dgamma, dbeta, NULL);
+}
+
+static void cpu_batchnorm_backward_sync(int n, int c, int hw, const float *x, const float *gamma,
+					const float *dy, const float *save_mean, const float *save_invstd,
+					float *dx, float *dgamma, float *dbeta, void (*reduce)(double *, size_t))
+{
+	bn_backward(n, c, hw, x, gamma, dy, save_mean, save_invstd, dx, dgamma, dbeta, reduce);
 }
 
 /* ---- bilinear upsample ---- */
@@ -840,6 +912,8 @@ const backend backend_cpu = {
 	.plane_mean_backward = cpu_plane_mean_backward,
 	.batchnorm_forward = cpu_batchnorm_forward,
 	.batchnorm_backward = cpu_batchnorm_backward,
+	.batchnorm_forward_sync = cpu_batchnorm_forward_sync,
+	.batchnorm_backward_sync = cpu_batchnorm_backward_sync,
 	.upsample_forward = cpu_upsample_forward,
 	.upsample_backward = cpu_upsample_backward,
 	.concat_forward = cpu_concat_forward,

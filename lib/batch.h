@@ -41,6 +41,11 @@ void devdata_free(devdata *dd);
    probabilities, every pixel of the set pooled, as ap-score computes it
    (NaN when no class has a positive). */
 void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc, double *map);
+/* The sums behind them (STAT_*) over positions [start, end) of the current
+   order: a share of the set, as each rank of a run takes; with map, the
+   mean AP of those positions alone. */
+void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long end, double sums[STAT_N],
+		   double *map);
 
 /* Checks that a dataset fits a network: input shape, label shape and
    label range; dies with "path: reason". */

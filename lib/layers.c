@@ -395,8 +395,12 @@ static size_t batchnorm_aux(const layer *L, int batch) { return 2 * (size_t)L->c
 static void batchnorm_forward(net *n, layer *L, const float *in, int count, int train, uint64_t seed)
 {
 	float *save = L->aux;
-	n->be->batchnorm_forward(count, L->c, L->h * L->w, in, L->weight, L->bias, L->run_mean, L->run_var,
-				 L->momentum, L->eps, train, L->y, save, save + L->c);
+	if (train && n->bn_reduce)
+		n->be->batchnorm_forward_sync(count, L->c, L->h * L->w, in, L->weight, L->bias, L->run_mean,
+					      L->run_var, L->momentum, L->eps, L->y, save, save + L->c, n->bn_reduce);
+	else
+		n->be->batchnorm_forward(count, L->c, L->h * L->w, in, L->weight, L->bias, L->run_mean, L->run_var,
+					 L->momentum, L->eps, train, L->y, save, save + L->c);
 	if (train)
 		L->batches_tracked++;
 }
@@ -404,8 +408,12 @@ static void batchnorm_forward(net *n, layer *L, const float *in, int count, int 
 static void batchnorm_backward(net *n, layer *L, const float *in, float *din, int count)
 {
 	const float *save = L->aux;
-	n->be->batchnorm_backward(count, L->c, L->h * L->w, in, L->weight, L->dy, save, save + L->c, din,
-				  L->dweight, L->dbias);
+	if (n->bn_reduce)
+		n->be->batchnorm_backward_sync(count, L->c, L->h * L->w, in, L->weight, L->dy, save, save + L->c,
+					       din, L->dweight, L->dbias, n->bn_reduce);
+	else
+		n->be->batchnorm_backward(count, L->c, L->h * L->w, in, L->weight, L->dy, save, save + L->c, din,
+					  L->dweight, L->dbias);
 }
 
 static const layer_def batchnorm_def = {

@@ -66,6 +66,10 @@ typedef struct net {
 	void *work;
 	const float *x;       /* input of the current forward */
 	int n;                /* samples in the current forward */
+	/* Set when the batch is split across processes and batch-norm takes
+	   the whole batch's statistics: sums per channel made the sums over
+	   every process (the backend's batchnorm_*_sync). NULL: local. */
+	void (*bn_reduce)(double *sums, size_t k);
 } net;
 
 /* Parses a description; path is used in messages ("file:line: reason").

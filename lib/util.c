@@ -14,6 +14,7 @@
 const char *nn_prog = "nnpipe";
 
 volatile int nn_failing;
+const char *nn_msg_tag;
 jmp_buf *nn_error_jump;
 
 /* LeakSanitizer asks this at exit: a program that ends on an error it has
@@ -33,7 +34,6 @@ static void vmessage(const char *fmt, va_list ap)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	fflush(stdout);
-	fprintf(stderr, "%s: ", nn_prog);
 	if (msg) {
 		for (char *c = msg; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -41,12 +41,12 @@ static void vmessage(const char *fmt, va_list ap)
 		/* bounded: a message quoting a long value from a file stays a line */
 		if (strlen(msg) > 1000)
 			strcpy(msg + 990, " [...]");
-		fputs(msg, stderr);
-		free(msg);
-	} else {
-		fputs(fmt, stderr);
 	}
-	fputc('\n', stderr);
+	/* one write: lines of processes that share the terminal do not mix */
+	char line[1200];
+	snprintf(line, sizeof line, "%s: %s%s\n", nn_prog, nn_msg_tag ? nn_msg_tag : "", msg ? msg : fmt);
+	fputs(line, stderr);
+	free(msg);
 }
 
 /* The end of fatal(), usage_error() and refuse(): the message, a hint to

@@ -15,6 +15,8 @@ extern const char *nn_prog;
 /* Set by fatal() and usage_error(): the program is ending on an error that
    it has already reported. */
 extern volatile int nn_failing;
+/* Put between "prog: " and every message ("rank 1: "); NULL: nothing. */
+extern const char *nn_msg_tag;
 
 /* For fuzzing harnesses (tests/fuzz/): when set, fatal(), usage_error() and
    refuse() print nothing and jump here instead of ending the program. */
