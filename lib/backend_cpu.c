@@ -154,6 +154,37 @@ static void valid_range(const conv_desc *d, int kx, int *a, int *b)
 		*a = *b;
 }
 
+/* Copies and zero fills of a few floats, inline: the rows of im2col are a
+   convolution's output width (7 to 28 floats on the course network), too
+   short for a call to memcpy or memset to pay (and a plain loop becomes
+   one). Pieces of 8 floats, or of 4, the last one overlapping its
+   neighbour when n is not a multiple. */
+static inline void copy_short(float *restrict dst, const float *restrict src, int n)
+{
+	if (n >= 8) {
+		for (int i = 0; i + 8 <= n; i += 8)
+			memcpy(dst + i, src + i, 8 * sizeof(float));
+		memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+	} else if (n >= 4) {
+		memcpy(dst, src, 4 * sizeof(float));
+		memcpy(dst + n - 4, src + n - 4, 4 * sizeof(float));
+	} else if (n > 0) {
+		dst[0] = src[0];
+		dst[n / 2] = src[n / 2];
+		dst[n - 1] = src[n - 1];
+	}
+}
+
+static inline void zero_short(float *dst, int n)
+{
+	static const float zeros[8];
+	copy_short(dst, zeros, n < 8 ? n : 8);
+	for (int i = 8; i + 8 <= n; i += 8)
+		memcpy(dst + i, zeros, 8 * sizeof(float));
+	if (n > 8)
+		memcpy(dst + n - 8, zeros, 8 * sizeof(float));
+}
+
 /* col [c*k*k, oh*ow] from one image x [c,h,w] */
 static void im2col(const conv_desc *d, const float *x, float *col)
 {
@@ -169,20 +200,18 @@ static void im2col(const conv_desc *d, const float *x, float *col)
 					int iy = oy * d->stride - d->pad + ky;
 					float *r = row + oy * d->ow;
 					if (iy < 0 || iy >= d->h) {
-						memset(r, 0, d->ow * sizeof(float));
+						zero_short(r, d->ow);
 						continue;
 					}
 					const float *src = plane + (size_t)iy * d->w - d->pad + kx;
-					for (int ox = 0; ox < a; ox++)
-						r[ox] = 0;
+					zero_short(r, a);
 					if (d->stride == 1) {
-						memcpy(r + a, src + a, (b - a) * sizeof(float));
+						copy_short(r + a, src + a, b - a);
 					} else {
 						for (int ox = a; ox < b; ox++)
 							r[ox] = src[ox * d->stride];
 					}
-					for (int ox = b; ox < d->ow; ox++)
-						r[ox] = 0;
+					zero_short(r + b, d->ow - b);
 				}
 			}
 }
