@@ -185,10 +185,37 @@ static inline void zero_short(float *dst, int n)
 		memcpy(dst + n - 8, zeros, 8 * sizeof(float));
 }
 
-/* col [c*k*k, oh*ow] from one image x [c,h,w] */
-static void im2col(const conv_desc *d, const float *x, float *col)
+/* Floats of the zero-bordered plane [h+2*pad, w+2*pad] that im2col
+   copies a stride-1 convolution's input through */
+static size_t im2col_padded_floats(const conv_desc *d)
+{
+	return d->stride == 1 ? (size_t)(d->h + 2 * d->pad) * (d->w + 2 * d->pad) : 0;
+}
+
+/* col [c*k*k, oh*ow] from one image x [c,h,w]; pp: im2col_padded_floats.
+   At stride 1 each plane is first copied inside a zero border, so that
+   every row of the columns is one copy of ow floats, without the bounds
+   and zero fills of the general route below. */
+static void im2col(const conv_desc *d, const float *x, float *col, float *pp)
 {
 	int k = d->k, ohw = d->oh * d->ow;
+	if (d->stride == 1) {
+		int wp = d->w + 2 * d->pad;
+		memset(pp, 0, im2col_padded_floats(d) * sizeof(float));
+		for (int ch = 0; ch < d->c; ch++) {
+			const float *plane = x + (size_t)ch * d->h * d->w;
+			for (int iy = 0; iy < d->h; iy++)
+				copy_short(pp + (size_t)(iy + d->pad) * wp + d->pad, plane + (size_t)iy * d->w, d->w);
+			for (int ky = 0; ky < k; ky++)
+				for (int kx = 0; kx < k; kx++) {
+					float *row = col + (size_t)((ch * k + ky) * k + kx) * ohw;
+					const float *src = pp + (size_t)ky * wp + kx;
+					for (int oy = 0; oy < d->oh; oy++)
+						copy_short(row + (size_t)oy * d->ow, src + (size_t)oy * wp, d->ow);
+				}
+		}
+		return;
+	}
 	for (int ch = 0; ch < d->c; ch++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
@@ -248,14 +275,32 @@ static int conv_dx_direct(const conv_desc *d)
 	return d->stride == 1 && d->pad <= d->k - 1 && !conv_is_pointwise(d);
 }
 
+/* The direct route's columns: dy [oc, oh, ow] as the input of a stride-1
+   convolution with an output of the input's size */
+static conv_desc conv_dx_desc(const conv_desc *d)
+{
+	conv_desc t = {1, d->oc, d->oh, d->ow, d->c, d->k, 1, d->k - 1 - d->pad, d->h, d->w};
+	return t;
+}
+
+/* im2col's zero-bordered plane, for the input's columns and for dy's */
+static size_t conv_padded_floats(const conv_desc *d)
+{
+	conv_desc t = conv_dx_desc(d);
+	size_t a = im2col_padded_floats(d), b = conv_dx_direct(d) ? im2col_padded_floats(&t) : 0;
+	return a > b ? a : b;
+}
+
 /* Per thread: col [ckk, ohw]; dcol, the input gradient's columns ([ckk,
-   ohw], or [oc*k*k, h*w] by the direct route); partial dw [oc, ckk] and db
-   [oc]. After every thread's part, the flipped weights [c, oc*k*k]. */
+   ohw], or [oc*k*k, h*w] by the direct route); im2col's padded plane;
+   partial dw [oc, ckk] and db [oc]. After every thread's part, the flipped
+   weights [c, oc*k*k]. */
 static size_t conv_thread_floats(const conv_desc *d)
 {
 	size_t kk = (size_t)d->k * d->k, ckk = d->c * kk, ohw = (size_t)d->oh * d->ow;
 	size_t dcol = ckk * ohw, direct = d->oc * kk * d->h * d->w;
-	return ckk * ohw + (direct > dcol ? direct : dcol) + (size_t)d->oc * ckk + d->oc + 16;
+	return ckk * ohw + (direct > dcol ? direct : dcol) + conv_padded_floats(d) + (size_t)d->oc * ckk +
+	       d->oc + 16;
 }
 
 static size_t cpu_conv_workspace(const conv_desc *d)
@@ -275,7 +320,7 @@ static void cpu_conv_forward(const conv_desc *d, const float *x, const float *w,
 		const float *col = xi;
 		if (!conv_is_pointwise(d)) {
 			float *buf = (float *)work + per * thread_id();
-			im2col(d, xi, buf);
+			im2col(d, xi, buf, buf + per - conv_padded_floats(d) - (size_t)d->oc * ckk - d->oc - 16);
 			col = buf;
 		}
 		if (b) {
@@ -295,8 +340,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 	size_t per = conv_thread_floats(d);
 	int nt = nthreads(), direct = dx && conv_dx_direct(d);
 	size_t wsz = (size_t)d->oc * ckk;
-	/* direct route: dy's columns over an output grid of the input's size */
-	conv_desc t_d = {1, d->oc, d->oh, d->ow, d->c, d->k, 1, d->k - 1 - d->pad, d->h, d->w};
+	conv_desc t_d = conv_dx_desc(d);
 	float *w2 = (float *)work + per * nt;
 	for (int o = 0; direct && o < d->oc; o++)
 		for (int ch = 0; ch < d->c; ch++)
@@ -308,7 +352,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 		float *col = (float *)work + per * t;
 		float *dcol = col + (size_t)ckk * ohw;
 		float *pdw = dcol + (per - ckk * (size_t)ohw - wsz - d->oc - 16);
-		float *pdb = pdw + wsz;
+		float *pdb = pdw + wsz, *pp = pdw - conv_padded_floats(d);
 		memset(pdw, 0, (wsz + d->oc) * sizeof(float));
 #pragma omp for schedule(static)
 		for (int i = 0; i < d->n; i++) {
@@ -317,7 +361,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 			if (dw) {
 				const float *ci = xi;
 				if (!conv_is_pointwise(d)) {
-					im2col(d, xi, col);
+					im2col(d, xi, col, pp);
 					ci = col;
 				}
 				/* dw [oc, ckk] += dy [oc, ohw] * col^T */
@@ -338,7 +382,7 @@ static void cpu_conv_backward(const conv_desc *d, const float *x, const float *w
 						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
 				} else if (direct) {
 					int hw = d->h * d->w;
-					im2col(&t_d, dyi, dcol);
+					im2col(&t_d, dyi, dcol, pp);
 					/* dx [c, hw] += w2 [c, okk] dcol [okk, hw] */
 					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c, hw, okk, 1.0f, w2,
 						    okk, dcol, hw, 1.0f, dxi, hw);
