@@ -291,16 +291,15 @@ static size_t conv_padded_floats(const conv_desc *d)
 	return a > b ? a : b;
 }
 
-/* Per thread: col [ckk, ohw]; dcol, the input gradient's columns ([ckk,
-   ohw], or [oc*k*k, h*w] by the direct route); im2col's padded plane;
+/* Per thread: col [ckk, ohw]; dcol, the input gradient's columns ([oc*k*k,
+   h*w] by the direct route, else [ckk, ohw]); im2col's padded plane;
    partial dw [oc, ckk] and db [oc]. After every thread's part, the flipped
    weights [c, oc*k*k]. */
 static size_t conv_thread_floats(const conv_desc *d)
 {
 	size_t kk = (size_t)d->k * d->k, ckk = d->c * kk, ohw = (size_t)d->oh * d->ow;
-	size_t dcol = ckk * ohw, direct = d->oc * kk * d->h * d->w;
-	return ckk * ohw + (direct > dcol ? direct : dcol) + conv_padded_floats(d) + (size_t)d->oc * ckk +
-	       d->oc + 16;
+	size_t dcol = conv_dx_direct(d) ? d->oc * kk * d->h * d->w : ckk * ohw;
+	return ckk * ohw + dcol + conv_padded_floats(d) + (size_t)d->oc * ckk + d->oc + 16;
 }
 
 static size_t cpu_conv_workspace(const conv_desc *d)
