@@ -468,6 +468,13 @@ static void cpu_relu_backward(size_t n, const float *y, const float *dy, float *
 		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
 }
 
+static void cpu_relu_backward_inplace(size_t n, const float *y, float *dy)
+{
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++)
+		dy[i] = y[i] > 0 ? dy[i] : 0.0f;
+}
+
 static void cpu_leakyrelu_forward(size_t n, float slope, const float *x, float *y)
 {
 #pragma omp parallel for schedule(static)
@@ -900,6 +907,7 @@ const backend backend_cpu = {
 	.linear_backward = cpu_linear_backward,
 	.relu_forward = cpu_relu_forward,
 	.relu_backward = cpu_relu_backward,
+	.relu_backward_inplace = cpu_relu_backward_inplace,
 	.leakyrelu_forward = cpu_leakyrelu_forward,
 	.leakyrelu_backward = cpu_leakyrelu_backward,
 	.bias_add = cpu_bias_add,

@@ -386,6 +386,32 @@ void net_init(net *n, const backend *be, uint64_t seed)
 
 static size_t layer_out_size(const layer *L) { return (size_t)L->oc * L->oh * L->ow; }
 
+/* The layer whose memory layer i's output is: i itself, or through views
+   the layer they alias; -1 for the network input */
+static int layer_owner(const net *n, int i)
+{
+	while (i >= 0 && n->l[i].def->view)
+		i = n->l[i].src;
+	return i;
+}
+
+/* Whether layer i (a kind that may work in place) overwrites its input:
+   when the input is a layer's own output that no other layer reads. The
+   input's layer must not read its own output in its backward (no kind
+   does but relu, whose output a relu in place leaves as it was). */
+static int layer_in_place(const net *n, int i)
+{
+	const layer *L = &n->l[i];
+	if (!L->def->in_place || L->src < 0 || n->l[L->src].def->view)
+		return 0;
+	int readers = 0;
+	for (int j = 0; j < n->nl; j++) {
+		readers += layer_owner(n, n->l[j].src) == L->src;
+		readers += n->l[j].other >= 0 && layer_owner(n, n->l[j].other) == L->src;
+	}
+	return readers == 1;
+}
+
 void net_set_batch(net *n, int batch)
 {
 	const backend *be = n->be;
@@ -401,10 +427,10 @@ void net_set_batch(net *n, int batch)
 	}
 	n->batch = batch;
 	/* one arena for every layer's output, one for their gradients; views
-	   (flatten) have none */
+	   (flatten) and layers in place (a relu after a convolution) have none */
 	size_t total = 0, work = 0;
 	for (int i = 0; i < n->nl; i++)
-		if (!n->l[i].def->view)
+		if (!n->l[i].def->view && !layer_in_place(n, i))
 			total += layer_out_size(&n->l[i]) * batch;
 	n->nacts = total;
 	n->acts = be->alloc(total * sizeof(float), "activations");
@@ -414,14 +440,16 @@ void net_set_batch(net *n, int batch)
 		layer *L = &n->l[i];
 		const layer_def *def = L->def;
 		L->aux = NULL;
-		if (def->view) {
+		if (def->view || layer_in_place(n, i)) {
 			L->y = L->src >= 0 ? n->l[L->src].y : NULL;
 			L->dy = L->src >= 0 ? n->l[L->src].dy : NULL;
-			continue;
+			if (def->view)
+				continue;
+		} else {
+			L->y = n->acts + off;
+			L->dy = n->dacts + off;
+			off += layer_out_size(L) * batch;
 		}
-		L->y = n->acts + off;
-		L->dy = n->dacts + off;
-		off += layer_out_size(L) * batch;
 		size_t aux = def->aux_bytes ? def->aux_bytes(L, batch) : 0;
 		if (aux)
 			L->aux = be->alloc(aux, def->word);
