@@ -54,6 +54,7 @@ static const backend backend_cuda = {
 	.bias_backward = cuda_bias_backward,
 	.relu_forward = cuda_relu_forward,
 	.relu_backward = cuda_relu_backward,
+	.relu_backward_inplace = cuda_relu_backward_inplace,
 	.leakyrelu_forward = cuda_leakyrelu_forward,
 	.leakyrelu_backward = cuda_leakyrelu_backward,
 	.maxpool_forward = cuda_maxpool_forward,

@@ -153,6 +153,7 @@ void cuda_linear_backward(int n, int in, int out, const float *x, const float *w
 
 void cuda_relu_forward(size_t n, const float *x, float *y);
 void cuda_relu_backward(size_t n, const float *y, const float *dy, float *dx);
+void cuda_relu_backward_inplace(size_t n, const float *y, float *dy);
 void cuda_leakyrelu_forward(size_t n, float slope, const float *x, float *y);
 void cuda_leakyrelu_backward(size_t n, float slope, const float *x, const float *dy, float *dx);
 void cuda_bias_add(int n, int c, int hw, const float *b, float *y);

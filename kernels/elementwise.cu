@@ -15,6 +15,12 @@ static __global__ void relu_backward_kernel(size_t n, const float *y, const floa
 		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
 }
 
+static __global__ void relu_backward_inplace_kernel(size_t n, const float *y, float *dy)
+{
+	GRID_LOOP(i, n)
+		dy[i] = y[i] > 0 ? dy[i] : 0.0f;
+}
+
 static __global__ void leakyrelu_forward_kernel(size_t n, float slope, const float *x, float *y)
 {
 	GRID_LOOP(i, n)
@@ -90,6 +96,14 @@ void cuda_relu_backward(size_t n, const float *y, const float *dy, float *dx)
 		return;
 	relu_backward_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, y, dy, dx);
 	LAUNCH_CHECK("relu_backward_kernel");
+}
+
+void cuda_relu_backward_inplace(size_t n, const float *y, float *dy)
+{
+	if (!n)
+		return;
+	relu_backward_inplace_kernel<<<cu_blocks(n), CU_THREADS, 0, cu_stream()>>>(n, y, dy);
+	LAUNCH_CHECK("relu_backward_inplace_kernel");
 }
 
 void cuda_leakyrelu_forward(size_t n, float slope, const float *x, float *y)

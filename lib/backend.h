@@ -86,9 +86,11 @@ typedef struct backend {
 	void (*bias_add)(int n, int c, int hw, const float *b, float *y);
 	void (*bias_backward)(int n, int c, int hw, const float *dy, float *db);
 
-	/* y = max(x, 0); dx += dy * (y > 0) */
+	/* y = max(x, 0) (x == y allowed); dx += dy * (y > 0); in place, a relu
+	   that overwrote its input: dy *= (y > 0) */
 	void (*relu_forward)(size_t n, const float *x, float *y);
 	void (*relu_backward)(size_t n, const float *y, const float *dy, float *dx);
+	void (*relu_backward_inplace)(size_t n, const float *y, float *dy);
 	/* y = x > 0 ? x : slope * x; dx += dy * (x > 0 ? 1 : slope) */
 	void (*leakyrelu_forward)(size_t n, float slope, const float *x, float *y);
 	void (*leakyrelu_backward)(size_t n, float slope, const float *x, const float *dy, float *dx);

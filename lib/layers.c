@@ -222,14 +222,18 @@ static void relu_forward(net *n, layer *L, const float *in, int count, int train
 	n->be->relu_forward(in_size(L, count), in, L->y);
 }
 
+/* In place (net.c's choice: din is then L->dy), the gradient is masked
+   where it stands. */
 static void relu_backward(net *n, layer *L, const float *in, float *din, int count)
 {
-	if (din)
+	if (din == L->dy)
+		n->be->relu_backward_inplace(in_size(L, count), L->y, L->dy);
+	else if (din)
 		n->be->relu_backward(in_size(L, count), L->y, L->dy, din);
 }
 
 static const layer_def relu_def = {
-	"relu", "relu", "max(x, 0) (nn.ReLU)", 0, 0, NULL, IN_ANY, OUT_AS_INPUT,
+	"relu", "relu", "max(x, 0) (nn.ReLU)", 0, 0, NULL, IN_ANY, OUT_AS_INPUT, .in_place = 1,
 	.forward = relu_forward, .backward = relu_backward,
 };
 

@@ -48,6 +48,9 @@ typedef struct layer_def {
 	const layer_option *options;  /* NULL-key terminated; label= is every layer's */
 	int in, out;
 	unsigned view : 1;             /* output aliases the input (flatten): no memory */
+	unsigned in_place : 1;         /* may overwrite its input where nothing else reads
+					  it (net_in_place): forward then gets in == L->y,
+					  backward din == L->dy */
 	unsigned tracks_batches : 1;   /* has num_batches_tracked (batch norm) */
 	unsigned filters : 1;          /* weight [OUT, C, K, K] pictures as filters */
 

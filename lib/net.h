@@ -26,6 +26,8 @@ typedef struct layer {
 	int64_t batches_tracked;
 	/* activations of the current batch and their gradients */
 	float *y, *dy;
+	int dy_first;         /* the backward step (a layer, or nl: the loss) that
+				 first adds into dy, which is zeroed just before */
 	void *aux;            /* kept from forward to backward: max-pool argmax,
 				 batch-norm saved stats, dropout mask */
 } layer;
@@ -62,7 +64,6 @@ typedef struct net {
 
 	int batch;            /* activations allocated for this many samples */
 	float *acts, *dacts;
-	size_t nacts;
 	void *work;
 	const float *x;       /* input of the current forward */
 	int n;                /* samples in the current forward */

@@ -307,6 +307,11 @@ static void test_elementwise(size_t n)
 	out_err(&r, "dx", buf_err(&dx));
 	report(r, 0, "relu_backward(n=%zu)", n);
 	r = (result){0, NULL};
+	C->relu_backward_inplace(n, y.c, dy.c);
+	G->relu_backward_inplace(n, y.g, dy.g);
+	out_err(&r, "dy", buf_err(&dy));
+	report(r, 0, "relu_backward_inplace(n=%zu)", n);
+	r = (result){0, NULL};
 	C->add(n, x.c, a.c, y.c);
 	G->add(n, x.g, a.g, y.g);
 	out_err(&r, "y", buf_err(&y));

@@ -369,6 +369,13 @@ static const gcase cases[] = {
 	{"fan-out through upsample", "input 2 4 4\nconv 2 1 bias=0 label=a\nupsample 2\nmaxpool 2\nadd a\nconv 4 1\n",
 	 2, 1e-3f, NULL},
 	{"flatten", "input 2 4 4\nconv 2 1 bias=0\nmaxpool 2\nflatten\nlinear 4\n", 2, 1e-3f, NULL},
+	/* relus in place (the ones whose input nothing else reads), relu after
+	   relu, and gradients sharing memory along a chain while a skip's
+	   gradient lives across it */
+	{"relus in place around a skip", "input 2 5 5\nconv 2 1 bias=0 label=a\nrelu\nconv 3 3 pad=1\nrelu\nrelu\n"
+	 "conv 2 3 pad=1\nrelu\nadd a\nconv 4 1\n", 2, 1e-3f, NULL},
+	{"relu read by a concat", "input 2 4 4\nconv 2 1 bias=0\nconv 3 3 pad=1\nrelu label=r\nrelu\nconv 3 1\n"
+	 "relu\nconcat r\nconv 4 1\n", 2, 1e-3f, NULL},
 	{"class weights [N,K]", "input 2 3 3\nconv 2 1 bias=0\nflatten\nlinear 4\n", 4, 1e-2f, cw4},
 	{"class weights [N,K,H,W]", "input 2 4 4\nconv 2 1 bias=0\nconv 3 3 pad=1\n", 2, 1e-2f, cw3},
 	/* the course networks, narrow and small */

@@ -1,0 +1,123 @@
+/* test_conv: the CPU convolution (forward, and backward's input, weight and
+   bias gradients) against a plain reference written here: the sums of the
+   definition in double, window by window. The shapes take every route of
+   the backend: stride 1 (a padded copy of the input rows), stride 2 (the
+   general im2col and col2im), pointwise, no padding, and large enough
+   channels and images that the columns are made a block of rows at a time,
+   for the forward and weight gradient (many input channels) and for the
+   input gradient (many output channels). At one and at two threads. */
+#include "backend.h"
+#include "util.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* y = b + conv(x, w); dx, dw and db add the gradients of dy's sum */
+static void reference(const conv_desc *d, const float *x, const float *w, const float *b,
+		      const float *dy, double *y, double *dx, double *dw, double *db)
+{
+	for (int i = 0; i < d->n; i++)
+		for (int o = 0; o < d->oc; o++)
+			for (int oy = 0; oy < d->oh; oy++)
+				for (int ox = 0; ox < d->ow; ox++) {
+					size_t yo = (((size_t)i * d->oc + o) * d->oh + oy) * d->ow + ox;
+					double s = b[o], g = dy[yo];
+					db[o] += g;
+					for (int c = 0; c < d->c; c++)
+						for (int ky = 0; ky < d->k; ky++)
+							for (int kx = 0; kx < d->k; kx++) {
+								int iy = oy * d->stride - d->pad + ky;
+								int ix = ox * d->stride - d->pad + kx;
+								if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w)
+									continue;
+								size_t xo = (((size_t)i * d->c + c) * d->h + iy) * d->w + ix;
+								size_t wo = (((size_t)o * d->c + c) * d->k + ky) * d->k + kx;
+								s += (double)w[wo] * x[xo];
+								dw[wo] += g * x[xo];
+								dx[xo] += g * w[wo];
+							}
+					y[yo] = s;
+				}
+}
+
+static float *random_floats(rng *r, size_t n)
+{
+	float *p = xmalloc(n * sizeof *p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = rng_uniform_range(r, -1, 1);
+	return p;
+}
+
+/* got (float) against want (double), within a tolerance scaled by the
+   largest |want|: sums of up to c*k*k or n*oh*ow terms */
+static void check(const char *what, const conv_desc *d, int threads, const float *got, const double *want,
+		  size_t n)
+{
+	float *w = xmalloc(n * sizeof *w);
+	double mx = 0;
+	for (size_t i = 0; i < n; i++) {
+		w[i] = (float)want[i];
+		mx = fabs(want[i]) > mx ? fabs(want[i]) : mx;
+	}
+	char name[160];
+	snprintf(name, sizeof name, "conv %s n=%d c=%d %dx%d oc=%d k=%d stride=%d pad=%d, %d thread%s", what, d->n,
+		 d->c, d->h, d->w, d->oc, d->k, d->stride, d->pad, threads, threads > 1 ? "s" : "");
+	CHECK_CLOSE(name, got, w, (long)n, 2e-5 * mx + 1e-6, 1e-4);
+	free(w);
+}
+
+static void check_conv(int n, int c, int h, int w, int oc, int k, int stride, int pad)
+{
+	conv_desc d = {n, c, h, w, oc, k, stride, pad, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1};
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * oc * d.oh * d.ow, nw = (size_t)oc * c * k * k;
+	rng r;
+	rng_seed(&r, (uint64_t)(c * 1000 + oc * 10 + k), 7);
+	float *x = random_floats(&r, nx), *wt = random_floats(&r, nw), *b = random_floats(&r, oc);
+	float *dy = random_floats(&r, ny);
+	/* the backward adds: start the gradients from values of their own */
+	float *dx0 = random_floats(&r, nx), *dw0 = random_floats(&r, nw), *db0 = random_floats(&r, oc);
+	double *ry = xcalloc(ny, sizeof *ry), *rdx = xcalloc(nx, sizeof *rdx), *rdw = xcalloc(nw, sizeof *rdw);
+	double *rdb = xcalloc(oc, sizeof *rdb);
+	for (size_t i = 0; i < nx; i++)
+		rdx[i] = dx0[i];
+	for (size_t i = 0; i < nw; i++)
+		rdw[i] = dw0[i];
+	for (int i = 0; i < oc; i++)
+		rdb[i] = db0[i];
+	reference(&d, x, wt, b, dy, ry, rdx, rdw, rdb);
+	float *y = xmalloc(ny * sizeof *y), *dx = xmalloc(nx * sizeof *dx), *dw = xmalloc(nw * sizeof *dw);
+	float *db = xmalloc(oc * sizeof *db);
+	for (int threads = 1; threads <= 2; threads++) {
+		backend_cpu.set_threads(threads);
+		void *work = backend_cpu.alloc(backend_cpu.conv_workspace(&d), "workspace");
+		memcpy(dx, dx0, nx * sizeof *dx);
+		memcpy(dw, dw0, nw * sizeof *dw);
+		memcpy(db, db0, oc * sizeof *db);
+		backend_cpu.conv_forward(&d, x, wt, b, y, work);
+		backend_cpu.conv_backward(&d, x, wt, dy, dx, dw, db, work);
+		check("forward", &d, threads, y, ry, ny);
+		check("input gradient", &d, threads, dx, rdx, nx);
+		check("weight gradient", &d, threads, dw, rdw, nw);
+		check("bias gradient", &d, threads, db, rdb, oc);
+		backend_cpu.free(work);
+	}
+	free(x), free(wt), free(b), free(dy), free(dx0), free(dw0), free(db0);
+	free(ry), free(rdx), free(rdw), free(rdb), free(y), free(dx), free(dw), free(db);
+}
+
+int main(void)
+{
+	nn_prog = "test_conv";
+	check_conv(2, 3, 9, 7, 4, 3, 1, 1);
+	check_conv(2, 3, 9, 7, 4, 3, 2, 1);
+	check_conv(2, 3, 9, 7, 4, 3, 1, 0);
+	check_conv(2, 5, 6, 6, 3, 1, 1, 0);
+	check_conv(1, 2, 8, 8, 3, 5, 1, 2);
+	/* columns in blocks of rows: c*k*k*ow floats a row */
+	check_conv(2, 64, 96, 96, 4, 5, 1, 2);
+	check_conv(1, 4, 96, 96, 64, 5, 1, 2);
+	return check_failures ? 1 : 0;
+}
