@@ -1234,16 +1234,17 @@ static void run_free(run *r)
 int main(int argc, char **argv)
 {
 	tool_start("nn-train");
-	dist_init(&argc, &argv);
 	run r = {0};
 	r.t_start = now_seconds();
 	r.started = time(NULL);
+	/* before MPI starts: Open MPI advises against fork() once it runs */
+	r.commit = source_commit();
+	dist_init(&argc, &argv);
 	configure(&r, argc, argv);
 	if (dist_rank() == 0)
 		outputs_check(&r);
 	ranks_open(&r);
 	device_open(&r);
-	r.commit = source_commit();
 	dist_device(r.be);
 	model_open(&r);
 	settings_check(&r);

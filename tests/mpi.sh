@@ -143,7 +143,9 @@ r1=$(ranks "$T/one.safetensors") r2=$(ranks "$T/two.safetensors") rc=$(ranks "$T
 
 # --- resume: stopped by Ctrl-C (mpirun passes it on), then continued, gives
 # the model of the run that was not stopped
-B=(--epochs 4 --batch 40 --log-every 1 --threads 1 -q)
+# (20 epochs, 400 steps: mpirun passes the signal on after a second or so,
+# and the run must still be going then)
+B=(--epochs 20 --batch 40 --log-every 1 --threads 1 -q)
 "${MP[@]}" -np 2 nn-train "$NET" "${B[@]}" -o "$T/whole.safetensors" "$T/train.npy" 2>/dev/null
 "${MP[@]}" -np 2 nn-train "$NET" "${B[@]}" --log "$T/stop.tsv" -o "$T/stop.safetensors" "$T/train.npy" \
 	2>"$T/stop.err" &
