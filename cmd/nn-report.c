@@ -1,7 +1,8 @@
 /* nn-report: the write-up of a classification and a segmentation run as one
    static HTML page in a folder (index.html and its PNGs, nothing fetched
    from the network): network descriptions, hyperparameters, curves, filters,
-   per-class accuracy and AP, examples and segmentation triplets. The
+   per-class accuracy and AP, confusion matrices and precision-recall
+   curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
 #include "json.h"
 #include "npy.h"
@@ -1021,7 +1022,7 @@ int main(int argc, char **argv)
 		 .help = "predictions on the validation set (nn-predict)"},
 		{"cls-val-data", 0, OPT_STRING, &o.cls_val_data, .arg = "FILE",
 		 .help = "the validation dataset stream: examples"},
-		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set"},
+		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set: confusion matrix, PR curves"},
 		{"cls-data", 0, OPT_STRING, &o.cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
 		{"cls-writeup", 0, OPT_STRING, &o.cls_writeup, .arg = "LIST",
 		 .help = "the write-up's per-class test accuracy, for its own network"},
@@ -1033,7 +1034,7 @@ int main(int argc, char **argv)
 		{.kind = OPT_HEADING, .help = "Segmentation:"},
 		{"seg-model", 0, OPT_STRING, &o.seg_model, .arg = "FILE", .help = "model"},
 		{"seg-log", 0, OPT_STRING, &o.seg_log, .arg = "FILE", .help = "metrics log"},
-		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP"},
+		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP,\nconfusion matrix, PR curves"},
 		{"seg-data", 0, OPT_STRING, &o.seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
 		{"seg-index", 0, OPT_STRING, &o.seg_index, .arg = "LIST",
 		 .help = "test images shown as triplets, numbers from 0 as 0,5,7\n(default the first four)"},
