@@ -449,16 +449,18 @@ static int tsv_fields(char *line, char ***f)
 }
 
 /* The scores of a prediction stream; with pr and confusion (files, or
-   NULL), ap-score also writes its precision-recall points there, pr_points
-   of them a class at most ("0": every threshold), and the confusion matrix. */
-static scores *score(const char *pred_path, const char *pr, const char *pr_points, const char *confusion)
+   NULL), ap-score also writes there the precision-recall points, each
+   1/1000 from the last in precision or recall (every threshold of 10000
+   test images would be megabytes, of every pixel gigabytes, and look the
+   same), and the confusion matrix. */
+static scores *score(const char *pred_path, const char *pr, const char *confusion)
 {
 	const char *args[10];
 	int a = 0;
 	args[a++] = "--tsv";
 	if (pr) {
 		args[a++] = "--pr", args[a++] = pr;
-		args[a++] = "--pr-points", args[a++] = pr_points;
+		args[a++] = "--pr-points", args[a++] = "1000";
 		args[a++] = "--confusion-tsv", args[a++] = confusion;
 	}
 	args[a++] = "--", args[a++] = pred_path, args[a] = NULL;
@@ -858,7 +860,7 @@ static void pr_confusion(FILE *f, const opts *o, const char *prefix, const char 
 		if (k == 0)
 			snprintf(caption, sizeof caption,
 				 "confusion matrix of the test %s: a row per true class, a column per predicted class, "
-				 "the count in each cell",
+				 "the count in each cell, shaded by its share of the row's true class",
 				 what);
 		else
 			snprintf(caption, sizeof caption,
@@ -905,8 +907,8 @@ static void classification(FILE *f, const opts *o)
 	fputs("<h2>Classification</h2>\n", f);
 	model_and_log(f, o, o->cls_model, o->cls_log, "cls", "loss and accuracy against the step");
 	char *pr = o->cls_test ? in_dir(o, "cls-pr.tsv") : NULL, *cm = o->cls_test ? in_dir(o, "cls-confusion.tsv") : NULL;
-	scores *val = o->cls_val ? score(o->cls_val, NULL, NULL, NULL) : NULL;
-	scores *test = o->cls_test ? score(o->cls_test, pr, "0", cm) : NULL;
+	scores *val = o->cls_val ? score(o->cls_val, NULL, NULL) : NULL;
+	scores *test = o->cls_test ? score(o->cls_test, pr, cm) : NULL;
 	if (val || test)
 		accuracy_table(f, val, test);
 	if (test)
@@ -959,7 +961,7 @@ static void triplets(FILE *f, const opts *o)
 	const char *largs[] = {"--pred", o->seg_test, "--legend-only", "-o", legend, NULL};
 	run_tool("seg-colour", largs, 0);
 	fputs("<h3>Input, output and ground truth</h3>\n", f);
-	figure(f, "seg-legend.png", "the colours of the classes");
+	figure(f, "seg-legend.png", "the colours of the classes in the outputs and ground truths below");
 	char *copy = xstrdup(index), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		long i;
@@ -980,9 +982,8 @@ static void segmentation(FILE *f, const opts *o)
 	fputs("<h2>Segmentation</h2>\n", f);
 	model_and_log(f, o, o->seg_model, o->seg_log, "seg", "loss and pixel accuracy against the step");
 	if (o->seg_test) {
-		/* every threshold of every pixel would be gigabytes */
 		char *pr = in_dir(o, "seg-pr.tsv"), *cm = in_dir(o, "seg-confusion.tsv");
-		scores *s = score(o->seg_test, pr, "1000", cm);
+		scores *s = score(o->seg_test, pr, cm);
 		ap_table(f, s);
 		pr_confusion(f, o, "seg", "Segmentation: the test set, per pixel", "pixels");
 		free(pr);
