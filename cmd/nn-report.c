@@ -448,6 +448,20 @@ static int tsv_fields(char *line, char ***f)
 	return n;
 }
 
+/* The tab-separated files ap-score writes for the pictures: kept beside
+   them, but removed when the report fails (its page is never written). */
+static char *made[4];
+static int nmade, report_done;
+
+static void made_remove(void)
+{
+	for (int i = 0; i < nmade; i++) {
+		if (!report_done)
+			unlink(made[i]);
+		free(made[i]);
+	}
+}
+
 /* The scores of a prediction stream; with pr and confusion (files, or
    NULL), ap-score also writes there the precision-recall points, each
    1/1000 from the last in precision or recall (every threshold of 10000
@@ -459,6 +473,8 @@ static scores *score(const char *pred_path, const char *pr, const char *confusio
 	int a = 0;
 	args[a++] = "--tsv";
 	if (pr) {
+		made[nmade++] = xstrdup(pr);
+		made[nmade++] = xstrdup(confusion);
 		args[a++] = "--pr", args[a++] = pr;
 		args[a++] = "--pr-points", args[a++] = "1000";
 		args[a++] = "--confusion-tsv", args[a++] = confusion;
@@ -1008,6 +1024,7 @@ static const char *style =
 int main(int argc, char **argv)
 {
 	tool_start("nn-report");
+	atexit(made_remove);
 	opts o = {0};
 	o.title = "nnpipe report";
 	o.k = 4;
@@ -1119,6 +1136,7 @@ int main(int argc, char **argv)
 		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
+	report_done = 1;
 	note("wrote %s", index);
 	free(index);
 	return 0;
