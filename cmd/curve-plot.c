@@ -76,6 +76,24 @@ static void gp_quote(FILE *o, const char *s)
 	putc('\'', o);
 }
 
+/* s as the label of a tic, which gnuplot uses as a format for the tic's
+   position: a percent sign is written twice. */
+static void gp_quote_tic(FILE *o, const char *s)
+{
+	size_t n = 0;
+	for (const char *c = s; *c; c++)
+		n += *c == '%';
+	char *doubled = xmalloc(strlen(s) + n + 1), *d = doubled;
+	for (; *s; s++) {
+		*d++ = *s;
+		if (*s == '%')
+			*d++ = '%';
+	}
+	*d = 0;
+	gp_quote(o, doubled);
+	free(doubled);
+}
+
 static void gp_number(FILE *o, double v)
 {
 	if (isfinite(v))
@@ -333,7 +351,7 @@ static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const c
 		fprintf(o, "set %stics (", axis ? "y" : "x");
 		for (int c = 0; c < k; c++) {
 			fputs(c ? ", " : "", o);
-			gp_quote(o, cf->names[c]);
+			gp_quote_tic(o, cf->names[c]);
 			fprintf(o, " %d", c);
 		}
 		/* names side by side along x fit only when short */

@@ -1,7 +1,8 @@
 /* nn-report: the write-up of a classification and a segmentation run as one
    static HTML page in a folder (index.html and its PNGs, nothing fetched
    from the network): network descriptions, hyperparameters, curves, filters,
-   per-class accuracy and AP, examples and segmentation triplets. The
+   per-class accuracy and AP, confusion matrices and precision-recall
+   curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
 #include "json.h"
 #include "npy.h"
@@ -452,9 +453,38 @@ static int tsv_fields(char *line, char ***f)
 	return n;
 }
 
-static scores *score(const char *pred_path)
+/* The tab-separated files ap-score writes for the pictures: kept beside
+   them, but removed when the report fails (its page is never written). */
+static char *made[4];
+static int nmade, report_done;
+
+static void made_remove(void)
 {
-	const char *args[] = {"--tsv", "--", pred_path, NULL};
+	for (int i = 0; i < nmade; i++) {
+		if (!report_done)
+			unlink(made[i]);
+		free(made[i]);
+	}
+}
+
+/* The scores of a prediction stream; with pr and confusion (files, or
+   NULL), ap-score also writes there the precision-recall points, each
+   1/1000 from the last in precision or recall (every threshold of 10000
+   test images would be megabytes, of every pixel gigabytes, and look the
+   same), and the confusion matrix. */
+static scores *score(const char *pred_path, const char *pr, const char *confusion)
+{
+	const char *args[10];
+	int a = 0;
+	args[a++] = "--tsv";
+	if (pr) {
+		made[nmade++] = xstrdup(pr);
+		made[nmade++] = xstrdup(confusion);
+		args[a++] = "--pr", args[a++] = pr;
+		args[a++] = "--pr-points", args[a++] = "1000";
+		args[a++] = "--confusion-tsv", args[a++] = confusion;
+	}
+	args[a++] = "--", args[a++] = pred_path, args[a] = NULL;
 	char *text = run_tool("ap-score", args, 1);
 	scores *s = xcalloc(1, sizeof *s);
 	int cap = 0, col[NCOL], ncol = 0;
@@ -790,15 +820,78 @@ static void curves(FILE *f, const opts *o, const char *log, const char *png, con
 	free(out);
 }
 
+/* The input channels of the first convolution of a model (the weight
+   [out,in,k,k] of the lowest layer number), or 0 when it has none. */
+static long first_conv_channels(const char *model)
+{
+	model_meta m;
+	long in = 0, best = -1;
+	meta_open(&m, model);
+	for (int i = 0; i < m.st->n; i++) {
+		const char *name = m.st->names[i];
+		const tensor *t = m.st->tensors[i];
+		char *end;
+		long layer = strtol(name, &end, 10);
+		if (end != name && !strcmp(end, ".weight") && t->ndim == 4 && (best < 0 || layer < best))
+			best = layer, in = (long)t->shape[1];
+	}
+	meta_close(&m);
+	return in;
+}
+
 static void filters(FILE *f, const opts *o, const char *model, const char *png)
 {
 	char *out = in_dir(o, png);
-	/* 16 pixels a weight: a 3x3 filter is a tile of 48 */
-	const char *args[] = {"--scale", "16", "-o", out, "--", model, NULL};
+	/* filters-dump's defaults: tiles 48 pixels wide, numbered, one scale
+	   for the layer and its colour bar */
+	const char *args[] = {"-o", out, "--", model, NULL};
 	run_tool("filters-dump", args, 0);
+	long in = first_conv_channels(model);
 	fputs("<h3>First-layer filters</h3>\n", f);
-	figure(f, png, "filters of the first convolution, each scaled to its own range");
+	figure(f, png,
+	       in == 3 ? "filters of the first convolution, numbered from 0: each an RGB tile (input channels red, "
+			 "green, blue), mid-grey at 0, on one scale for the whole layer; the colour bar shows one "
+			 "channel's level and the weights at its ends"
+	       : in == 1 ? "filters of the first convolution, numbered from 0, on one scale for the whole layer: "
+			   "blue negative, white 0, red positive; the colour bar gives the weights at its ends"
+			 : "filters of the first convolution, a row per filter and a tile per input channel, numbered "
+			   "from 0, on one scale for the whole layer: blue negative, white 0, red positive; the colour "
+			   "bar gives the weights at its ends");
 	free(out);
+}
+
+/* The confusion matrix and the precision-recall curves of the test
+   predictions, from the files score() had ap-score write (PREFIX-pr.tsv,
+   PREFIX-confusion.tsv), drawn by curve-plot as PREFIX-confusion.png and
+   PREFIX-pr.png. */
+static void pr_confusion(FILE *f, const opts *o, const char *prefix, const char *title, const char *what)
+{
+	char name[64], caption[256];
+	fputs("<h3>Confusion matrix and precision&ndash;recall curves</h3>\n", f);
+	const char *kinds[2] = {"confusion", "pr"};
+	for (int k = 0; k < 2; k++) {
+		snprintf(name, sizeof name, "%s-%s.tsv", prefix, kinds[k]);
+		char *tsv = in_dir(o, name);
+		snprintf(name, sizeof name, "%s-%s.png", prefix, kinds[k]);
+		char *png = in_dir(o, name);
+		char flag[16];
+		snprintf(flag, sizeof flag, "--%s", kinds[k]);
+		const char *args[] = {flag, "--title", title, "-o", png, "--", tsv, NULL};
+		run_tool("curve-plot", args, 0);
+		if (k == 0)
+			snprintf(caption, sizeof caption,
+				 "confusion matrix of the test %s: a row per true class, a column per predicted class, "
+				 "the count in each cell, shaded by its share of the row's true class",
+				 what);
+		else
+			snprintf(caption, sizeof caption,
+				 "precision against recall for each class over the test %s, ranked by the class's "
+				 "score; the average precision of each in the legend",
+				 what);
+		figure(f, name, caption);
+		free(tsv);
+		free(png);
+	}
 }
 
 static void examples(FILE *f, const opts *o, const char *data, const char *pred, const char *png,
@@ -834,10 +927,13 @@ static void classification(FILE *f, const opts *o)
 {
 	fputs("<h2>Classification</h2>\n", f);
 	model_and_log(f, o, o->cls_model, o->cls_log, "cls", "loss and accuracy against the step");
-	scores *val = o->cls_val ? score(o->cls_val) : NULL;
-	scores *test = o->cls_test ? score(o->cls_test) : NULL;
+	char *pr = o->cls_test ? in_dir(o, "cls-pr.tsv") : NULL, *cm = o->cls_test ? in_dir(o, "cls-confusion.tsv") : NULL;
+	scores *val = o->cls_val ? score(o->cls_val, NULL, NULL) : NULL;
+	scores *test = o->cls_test ? score(o->cls_test, pr, cm) : NULL;
 	if (val || test)
 		accuracy_table(f, val, test);
+	if (test)
+		pr_confusion(f, o, "cls", "Classification: the test set", "images");
 	if (o->cls_writeup)
 		writeup(f, o->cls_model, o->cls_writeup_net, o->cls_writeup, "test accuracy", test ? test : val);
 	if ((o->cls_val && o->cls_val_data) || (o->cls_test && o->cls_data))
@@ -850,6 +946,8 @@ static void classification(FILE *f, const opts *o)
 			 "test: correctly (left) and wrongly (right) classified, a row per true class");
 	scores_free(val);
 	scores_free(test);
+	free(pr);
+	free(cm);
 }
 
 /* Shape of the first array of a stream (x of a dataset stream). */
@@ -864,11 +962,11 @@ static void stream_shape(const char *path, tensor *t)
 
 static void triplets(FILE *f, const opts *o)
 {
-	/* the images: --seg-index, or the first four; small ones enlarged to
-	   about 256 pixels */
+	/* the images: --seg-index, or the first four; seg-colour enlarges
+	   small ones to 256 pixels and titles the parts */
 	tensor x = {0};
 	stream_shape(o->seg_data, &x);
-	char list[64], scale[16];
+	char list[64];
 	const char *index = o->seg_index;
 	if (!index) {
 		int64_t n = x.shape[0];
@@ -877,15 +975,14 @@ static void triplets(FILE *f, const opts *o)
 		snprintf(list, sizeof list, "0%s%s%s", n > 1 ? ",1" : "", n > 2 ? ",2" : "", n > 3 ? ",3" : "");
 		index = list;
 	}
-	/* at most 64, the largest --scale seg-colour takes; images of no
-	   height are left for seg-colour to refuse */
-	int64_t h = x.shape[2];
-	snprintf(scale, sizeof scale, "%d", h >= 256 ? 1 : h > 4 ? (int)(256 / h) : 64);
-	char *pattern = in_dir(o, "seg-triplet-%d.png");
+	char *pattern = in_dir(o, "seg-triplet-%d.png"), *legend = in_dir(o, "seg-legend.png");
 	const char *args[] = {"--data", o->seg_data, "--pred", o->seg_test, "--triplet", "--index", index,
-			      "--scale", scale, "-o", pattern, NULL};
+			      "-o", pattern, NULL};
 	run_tool("seg-colour", args, 0);
+	const char *largs[] = {"--pred", o->seg_test, "--legend-only", "-o", legend, NULL};
+	run_tool("seg-colour", largs, 0);
 	fputs("<h3>Input, output and ground truth</h3>\n", f);
+	figure(f, "seg-legend.png", "the colours of the classes in the outputs and ground truths below");
 	char *copy = xstrdup(index), *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		long i;
@@ -893,11 +990,12 @@ static void triplets(FILE *f, const opts *o)
 		if (!parse_int(tok, &i))
 			fatal("--seg-index: '%s' is not a number", tok);
 		snprintf(src, sizeof src, "seg-triplet-%ld.png", i);
-		snprintf(caption, sizeof caption, "test image %ld: input | output | ground truth", i);
+		snprintf(caption, sizeof caption, "test image %ld", i);
 		figure(f, src, caption);
 	}
 	free(copy);
 	free(pattern);
+	free(legend);
 }
 
 static void segmentation(FILE *f, const opts *o)
@@ -905,8 +1003,12 @@ static void segmentation(FILE *f, const opts *o)
 	fputs("<h2>Segmentation</h2>\n", f);
 	model_and_log(f, o, o->seg_model, o->seg_log, "seg", "loss and pixel accuracy against the step");
 	if (o->seg_test) {
-		scores *s = score(o->seg_test);
+		char *pr = in_dir(o, "seg-pr.tsv"), *cm = in_dir(o, "seg-confusion.tsv");
+		scores *s = score(o->seg_test, pr, cm);
 		ap_table(f, s);
+		pr_confusion(f, o, "seg", "Segmentation: the test set, per pixel", "pixels");
+		free(pr);
+		free(cm);
 		if (o->seg_writeup)
 			writeup(f, o->seg_model, o->seg_writeup_net, o->seg_writeup, "average precision", s);
 		scores_free(s);
@@ -927,6 +1029,7 @@ static const char *style =
 int main(int argc, char **argv)
 {
 	tool_start("nn-report");
+	atexit(made_remove);
 	opts o = {0};
 	o.title = "nnpipe report";
 	o.k = 4;
@@ -942,7 +1045,7 @@ int main(int argc, char **argv)
 		 .help = "predictions on the validation set (nn-predict)"},
 		{"cls-val-data", 0, OPT_STRING, &o.cls_val_data, .arg = "FILE",
 		 .help = "the validation dataset stream: examples"},
-		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set"},
+		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set: confusion matrix, PR curves"},
 		{"cls-data", 0, OPT_STRING, &o.cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
 		{"cls-writeup", 0, OPT_STRING, &o.cls_writeup, .arg = "LIST",
 		 .help = "the write-up's per-class test accuracy, for its own network"},
@@ -954,7 +1057,7 @@ int main(int argc, char **argv)
 		{.kind = OPT_HEADING, .help = "Segmentation:"},
 		{"seg-model", 0, OPT_STRING, &o.seg_model, .arg = "FILE", .help = "model"},
 		{"seg-log", 0, OPT_STRING, &o.seg_log, .arg = "FILE", .help = "metrics log"},
-		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP"},
+		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP,\nconfusion matrix, PR curves"},
 		{"seg-data", 0, OPT_STRING, &o.seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
 		{"seg-index", 0, OPT_STRING, &o.seg_index, .arg = "LIST",
 		 .help = "test images shown as triplets, numbers from 0 as 0,5,7\n(default the first four)"},
@@ -1003,7 +1106,10 @@ int main(int argc, char **argv)
 	}
 	/* the files the report writes (the tools it runs check their own) */
 	static const char *names[] = {"index.html", "cls-curves.png", "cls-filters.png", "seg-curves.png",
-				      "seg-filters.png", "cls-val-examples.png", "cls-test-examples.png"};
+				      "seg-filters.png", "cls-val-examples.png", "cls-test-examples.png",
+				      "cls-pr.tsv", "cls-confusion.tsv", "cls-pr.png", "cls-confusion.png",
+				      "seg-pr.tsv", "seg-confusion.tsv", "seg-pr.png", "seg-confusion.png",
+				      "seg-legend.png"};
 	const char *outs[sizeof names / sizeof *names];
 	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
 		outs[j] = in_dir(&o, names[j]);
@@ -1035,6 +1141,7 @@ int main(int argc, char **argv)
 		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
+	report_done = 1;
 	note("wrote %s", index);
 	free(index);
 	return 0;

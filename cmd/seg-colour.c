@@ -1,6 +1,7 @@
 /* seg-colour: segmentation pictures: label maps (a dataset stream's y) and
    predictions (the argmax of a prediction stream's p) in the class palette,
-   input photos (x) back to PNG, or all three side by side under titles;
+   input photos (x) back to PNG, or all three side by side under titles
+   (photo and prediction alone for photos without label maps);
    with a legend of the classes below them, or the legend alone. */
 #include "dataset.h"
 #include "draw.h"
@@ -25,7 +26,8 @@ static const char usage[] =
 	"--pred (argmax over the classes), or without --pred the label maps of --data,\n"
 	"in the class palette (0 #000000, 1 #0080FF, 2 #80FF80, 3 #FF8000, 4 #FF0000,\n"
 	"then the PASCAL VOC colour map), with a legend of the classes and their names\n"
-	"below them (--legend) or the legend alone (--legend-only).\n";
+	"below them (--legend) or the legend alone (--legend-only). A triplet of photos\n"
+	"without label maps (ds-load images) is a pair: input | output.\n";
 
 /* In pixels: the band of a triplet's titles (text of the legend's size, 4
    pixels from the top), the space above a legend under the pictures and
@@ -126,6 +128,7 @@ static void argmax_map(const tensor *p, int i, int32_t *out)
 typedef struct job {
 	const char *data_path, *pred_path, *out;
 	int photo, label, triplet, want_pred, want_label;
+	int parts;          /* side by side: 3 for a triplet, 2 for a pair */
 	int legend, legend_only, no_titles;
 	long scale, gap;
 	picker sel;
@@ -152,7 +155,7 @@ static void configure(job *j, int argc, char **argv)
 		{"photo", 0, OPT_FLAG, &j->photo, .help = "the photos of --data instead"},
 		{"label", 0, OPT_FLAG, &j->label, .help = "the label maps (of --data, else those carried by --pred)"},
 		{"triplet", 0, OPT_FLAG, &j->triplet,
-		 .help = "photo | prediction | label map side by side (needs both streams)"},
+		 .help = "photo | prediction | label map side by side (needs both\nstreams; without label maps, photo | prediction)"},
 		{"index", 0, OPT_CUSTOM, &j->sel, .arg = "LIST", .parse = index_option,
 		 .help = "images to draw: numbers and ranges from 0, as 3,5,10-12\n(repeatable; default all)"},
 		{"scale", 0, OPT_INT, &j->scale, 1, 64, .arg = "N", .help =
@@ -191,6 +194,7 @@ static void configure(job *j, int argc, char **argv)
 	j->want_pred = j->triplet || (!j->photo && !j->label && j->pred_path);
 	j->want_label = j->triplet || j->label || (!j->photo && !j->pred_path);
 	j->kind = j->triplet ? "triplet" : j->photo ? "photo" : j->want_pred ? "pred" : "label";
+	j->parts = j->triplet ? 3 : 1;
 }
 
 /* The streams, each checked for what is drawn from it. */
@@ -205,14 +209,18 @@ static void streams_read(job *j)
 	if (j->want_label) {
 		j->y = j->d && j->d->y ? j->d->y : j->pr ? j->pr->y : NULL;
 		j->yname = j->d && j->d->y ? j->dname : j->pname;
-		if (!j->y)
-			fatal("%s: no labels in stream: %s", j->data_path ? j->dname : j->pname,
-			      j->triplet ? "a triplet's third part is the label map (y); without --triplet the "
-					   "predictions are drawn alone"
-					 : "no label maps (y) to draw");
-		if (j->y->ndim != 3)
-			fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
+		if (!j->y && j->triplet) {
+			/* photos of one's own, without label maps: no ground truth */
+			note("%s and %s: no label maps (y): drawing input | output pairs", j->dname, j->pname);
+			j->want_label = 0;
+			j->parts = 2;
+			j->kind = "pair";
+		} else if (!j->y) {
+			fatal("%s: no labels in stream: no label maps (y) to draw", j->data_path ? j->dname : j->pname);
+		}
 	}
+	if (j->y && j->y->ndim != 3)
+		fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
 	const tensor *p = j->p;
 	if (p && p->ndim != 4)
 		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", j->pname, p->ndim);
@@ -344,14 +352,14 @@ static void image_path(const job *j, int i, char *path, size_t cap)
 
 /* Every picture: each file's name is checked against the inputs before any
    is written. The parts side by side (under a band of titles for a
-   triplet), then the legend LEGEND_TOP pixels below them. */
+   triplet or a pair), then the legend LEGEND_TOP pixels below them. */
 static void draw_all(const job *j)
 {
 	int64_t least = j->h > 0 ? (MIN_HEIGHT + j->h - 1) / j->h : 1;
 	int scale = j->scale ? (int)j->scale : least < 64 ? (int)least : 64;
 	grid g = {0};
 	g.rows = 1;
-	g.cols = j->triplet ? 3 : 1;
+	g.cols = j->parts;
 	g.tile_w = (int)(j->w * scale);
 	g.tile_h = (int)(j->h * scale);
 	g.gap = (int)j->gap;
@@ -390,7 +398,7 @@ static void draw_all(const job *j)
 			grid_origin(&g, 0, col++, &tx, &ty);
 			draw_blit(im, tx, ty, part, scale);
 		}
-		for (int t = 0; g.top && t < 3; t++) {
+		for (int t = 0; g.top && t < j->parts; t++) {
 			int tw = text_width(titles[t]) * LEGEND_TEXT;
 			grid_origin(&g, 0, t, &tx, &ty);
 			draw_text_sized(im, tx + (tw < g.tile_w ? (g.tile_w - tw) / 2 : 0), TITLE_PAD, titles[t],

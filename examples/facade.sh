@@ -113,7 +113,7 @@ echo "== test_dev ($out/test-pred.npy)"
 ap-score "$out/test-pred.npy" | tee "$out/test-score.txt"
 
 if command -v seg-colour >/dev/null 2>&1; then
-	seg-colour --data "$out/test.npy" --pred "$out/test-pred.npy" --triplet --index 0,1,2,3,4,5 \
+	seg-colour --data "$out/test.npy" --pred "$out/test-pred.npy" --triplet --legend --index 0,1,2,3,4,5 \
 		-o "$out/triplets"
-	echo "triplets (input | output | ground truth) in $out/triplets"
+	echo "triplets (input | output | ground truth, a legend under each) in $out/triplets"
 fi

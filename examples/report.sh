@@ -7,7 +7,8 @@
 # accuracy, per-class AP) are shown for its own networks
 # (examples/fashion-mnist.net at 28x28, examples/facade.net at 256x256),
 # apart from this run's, with a word on whether the network trained here is
-# the same.
+# the same. Beside the tables, each test set's confusion matrix and
+# precision-recall curves, and the facade triplets under a colour legend.
 set -eu
 case ${1:-} in
 -h | --help)

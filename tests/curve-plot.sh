@@ -190,6 +190,16 @@ else
 	check "curve-pr-png: a PNG of 760x480 by default ($size)" [ "$size" = 760x480 ]
 	curve-plot -o "$T/cm.svg" --confusion --title 'test set' "$T/cm.tsv"
 	check "curve-confusion-svg: an SVG of 640x560 by default" grep -qx ' width="640" height="560"' "$T/cm.svg"
+	# gnuplot reads a tic's label as a format for its position: class names
+	# with a percent sign are written with it doubled, and shown as they are
+	printf 'class\tname\tpred0\tpred1\n0\ta%%d\t3\t1\n1\t50%%\t0\t2\n' >"$T/pct.tsv"
+	if curve-plot --print-script --term svg --confusion "$T/pct.tsv" | grep -qxF "set xtics ('a%%d' 0, '50%%' 1)" &&
+		curve-plot -o "$T/pct.svg" --confusion "$T/pct.tsv" 2>"$T/err" && grep -q '>a%d<' "$T/pct.svg" &&
+		grep -q '>50%<' "$T/pct.svg"; then
+		pass "curve-confusion-percent: class names with % on the axes"
+	else
+		fail "curve-confusion-percent: $(head -c 200 "$T/err")"
+	fi
 	if curve-plot --term dumb --size 80,40 "$LOG" | grep -q '^ *accuracy  *|'; then
 		pass "curve-dumb-ylabel: the accuracy panel's label is written on a terminal"
 	else

@@ -2,7 +2,8 @@
 # tests/examples.sh: the example scripts' settings: --help, the data folder
 # as DATA= found from the script's place (run from another directory), one
 # clear line for a folder without the data, facade.sh's estimate of the
-# training time against the time the training then takes, and the README's
+# training time against the time the training then takes, its triplets with
+# legends and the report made from its outputs, and the README's
 # set-up commands, which need no sudo as root.
 . "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=passive
@@ -75,6 +76,23 @@ print(f"estimate {est:.1f} s, training {real:.1f} s", file=sys.stderr)
 sys.exit(0 if real / 4 <= est <= real * 4 else 1)
 EOF
 	check "examples-facade-commands-recorded" grep -q "^DATA='$starter' OUT='$T/fa' NET='$T/f64.net' SIZE=64 EPOCHS=1 BATCH=4 TRAIN_OPTS='' '$E/facade.sh'\$" "$T/fa/commands.sh"
+	# the triplets with a legend under each: 64-pixel images enlarged 4
+	# times, three parts of 256 4 apart under 22 pixels of titles, and the
+	# five classes' legend (516 pixels, one row) 8 below, 14 high, 4 under it
+	check "examples-facade-triplets-legend: six triplets of 776x304" "$PY" - "$T/fa/triplets" <<'EOF'
+import os, struct, sys
+d = sys.argv[1]
+names = sorted(os.listdir(d))
+sizes = {struct.unpack(">II", open(f"{d}/{n}", "rb").read(24)[16:24]) for n in names}
+sys.exit(0 if names == [f"{i:04d}-triplet.png" for i in range(6)] and sizes == {(776, 22 + 256 + 8 + 14 + 4)} else 1)
+EOF
+	# the report of this run alone: its pictures are there and shown
+	(cd "$T" && FM=$T/no-fm FACADE=$T/fa OUT=$T/report "$E/report.sh" >/dev/null 2>"$T/err3")
+	ok=$?
+	for f in seg-legend.png seg-confusion.png seg-pr.png seg-triplet-0.png seg-filters.png seg-curves.png; do
+		[ -s "$T/report/$f" ] && grep -qF "<img src=\"$f\"" "$T/report/index.html" || ok=1
+	done
+	check "examples-report-facade: legend, heat map, PR curves, triplets, filters and curves shown" [ "$ok" -eq 0 ]
 fi
 
 # the README's first two commands: no sudo; .ci/deps.sh run as root with no

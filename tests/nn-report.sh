@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/nn-report.sh: a small report of both parts, from models trained here
-# on tiny hand-made data: its files, its escaping of hostile text, its tables
-# against ap-score, no reference to the network, and every image loaded in
-# headless Chromium (with a broken image as the control that must fail).
+# on tiny hand-made data: its files, its pictures against the tools run by
+# hand (confusion matrices, PR curves, the legend, triplets, filters), their
+# sizes and captions, its escaping of hostile text, its tables against
+# ap-score, no reference to the network, and every image loaded in headless
+# Chromium (with a broken image as the control that must fail).
 . "$(dirname "$0")/lib.sh"
 if ! have_py numpy; then
 	skip "nn-report: NOT TESTABLE: $PY lacks numpy"
@@ -39,12 +41,99 @@ nn-report -o "$R" --title '<script>x</script> & "report"' -k 2 \
 	--seg-model "$T/seg.safetensors" --seg-log "$T/seg.tsv" --seg-test "$T/seg-pred.npy" \
 	--seg-data "$T/seg.npy" --seg-index 5,1 2>"$T/err"
 check "report-runs" [ $? -eq 0 ]
-want="cls-curves.png cls-filters.png cls-test-examples.png cls-val-examples.png index.html
-seg-curves.png seg-filters.png seg-triplet-1.png seg-triplet-5.png"
-check "report-files: index.html and its eight pictures" [ "$(ls "$R" | tr '\n' ' ')" = "$(echo $want) " ]
+want="cls-confusion.png cls-confusion.tsv cls-curves.png cls-filters.png cls-pr.png cls-pr.tsv
+cls-test-examples.png cls-val-examples.png index.html seg-confusion.png seg-confusion.tsv seg-curves.png
+seg-filters.png seg-legend.png seg-pr.png seg-pr.tsv seg-triplet-1.png seg-triplet-5.png"
+check "report-files: index.html, its thirteen pictures and ap-score's four files" \
+	[ "$(ls "$R" | tr '\n' ' ')" = "$(echo $want) " ]
+
+# the pictures are those the tools draw when run by hand as their pages say
+# (byte for byte), and the ones the page shows are valid PNGs of the sizes
+# the tools document, under the captions that say what they show
+H=$R/index.html
+P=$T/by-hand
+mkdir -p "$P"
+ap-score --tsv --pr "$P/cls-pr.tsv" --pr-points 1000 --confusion-tsv "$P/cls-confusion.tsv" "$T/cls-pred.npy" >/dev/null &&
+	ap-score --tsv --pr "$P/seg-pr.tsv" --pr-points 1000 --confusion-tsv "$P/seg-confusion.tsv" "$T/seg-pred.npy" \
+		>/dev/null &&
+	curve-plot --pr -o "$P/cls-pr.png" --title 'Classification: the test set' "$P/cls-pr.tsv" &&
+	curve-plot --confusion -o "$P/cls-confusion.png" --title 'Classification: the test set' "$P/cls-confusion.tsv" &&
+	curve-plot --pr -o "$P/seg-pr.png" --title 'Segmentation: the test set, per pixel' "$P/seg-pr.tsv" &&
+	curve-plot --confusion -o "$P/seg-confusion.png" --title 'Segmentation: the test set, per pixel' \
+		"$P/seg-confusion.tsv" &&
+	seg-colour --pred "$T/seg-pred.npy" --legend-only -o "$P/seg-legend.png" &&
+	seg-colour --data "$T/seg.npy" --pred "$T/seg-pred.npy" --triplet --index 1,5 -o "$P/seg-triplet-%d.png" &&
+	filters-dump -o "$P/cls-filters.png" "$T/cls.safetensors" 2>/dev/null &&
+	filters-dump -o "$P/seg-filters.png" "$T/seg.safetensors" 2>/dev/null
+check "report-pictures-by-hand: the tools run as documented" [ $? -eq 0 ]
+for f in cls-pr.tsv cls-confusion.tsv seg-pr.tsv seg-confusion.tsv cls-pr.png cls-confusion.png seg-pr.png \
+	seg-confusion.png seg-legend.png seg-triplet-1.png seg-triplet-5.png cls-filters.png seg-filters.png; do
+	check "report-same-as-by-hand-$f" cmp -s "$R/$f" "$P/$f"
+done
+"$PY" - "$H" "$R" <<'EOF'
+import html.parser, struct, sys
+page, r = sys.argv[1], sys.argv[2]
+class Figures(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.figs, self.cap = [], None
+    def handle_starttag(self, tag, attrs):
+        if tag == "img": self.figs.append([dict(attrs)["src"], ""])
+        elif tag == "figcaption": self.cap = ""
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self.figs[-1][1], self.cap = self.cap, None
+    def handle_data(self, d):
+        if self.cap is not None: self.cap += d
+p = Figures()
+p.feed(open(page).read())
+figs = dict(p.figs)
+def png_size(path):
+    head = open(path, "rb").read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise ValueError(f"{path}: not a PNG")
+    return struct.unpack(">II", head[16:24])
+# sizes: curve-plot(1)'s defaults for --pr and --confusion; seg-colour(1)'s
+# legend of the five facade classes alone; a triplet of 8-pixel images at
+# the default scale, 32: three parts of 256, 4 apart, under 22 of titles
+want = {
+    "cls-confusion.png": ((640, 560), "confusion matrix of the test images: a row per true class, a column per "
+                          "predicted class, the count in each cell, shaded by its share of the row's true class"),
+    "cls-pr.png": ((760, 480), "precision against recall for each class over the test images, ranked by the "
+                   "class's score; the average precision of each in the legend"),
+    "seg-confusion.png": ((640, 560), "confusion matrix of the test pixels: a row per true class, a column per "
+                          "predicted class, the count in each cell, shaded by its share of the row's true class"),
+    "seg-pr.png": ((760, 480), "precision against recall for each class over the test pixels, ranked by the "
+                   "class's score; the average precision of each in the legend"),
+    "seg-legend.png": ((524, 22), "the colours of the classes in the outputs and ground truths below"),
+    "seg-triplet-5.png": ((3 * 256 + 2 * 4, 22 + 256), "test image 5"),
+    "seg-triplet-1.png": ((3 * 256 + 2 * 4, 22 + 256), "test image 1"),
+    "cls-filters.png": (None, "filters of the first convolution, numbered from 0, on one scale for the whole layer: "
+                        "blue negative, white 0, red positive; the colour bar gives the weights at its ends"),
+    "seg-filters.png": (None, "filters of the first convolution, numbered from 0: each an RGB tile (input channels "
+                        "red, green, blue), mid-grey at 0, on one scale for the whole layer; the colour bar shows "
+                        "one channel's level and the weights at its ends"),
+}
+for src, (size, caption) in want.items():
+    try:
+        got = png_size(f"{r}/{src}")
+        why = ("not shown" if src not in figs else f"caption '{figs[src]}'" if figs[src] != caption
+               else f"{got[0]}x{got[1]}, expected {size[0]}x{size[1]}" if size and got != size else "")
+    except (OSError, ValueError) as e:
+        why = str(e)
+    print(f"FAIL: report-figure-{src}: {why}" if why else f"PASS: report-figure-{src}: shown, its caption, {got[0]}x{got[1]}")
+srcs = [s for s, _ in p.figs]
+order = ["cls-filters.png", "cls-confusion.png", "cls-pr.png", "cls-val-examples.png", "seg-filters.png",
+         "seg-confusion.png", "seg-pr.png", "seg-legend.png", "seg-triplet-5.png"]
+ok = all(s in srcs for s in order) and [srcs.index(s) for s in order] == sorted(srcs.index(s) for s in order)
+print("PASS: report-figure-order: heat map and curves after the scores, the legend above the triplets" if ok
+      else f"FAIL: report-figure-order: {srcs}")
+EOF
+# the segmentation curves at most about 2 x 1000 points a class
+n=$(awk -F '\t' 'NR > 1 { n[$1]++ } END { m = 0; for (c in n) if (n[c] > m) m = n[c]; print m }' "$R/seg-pr.tsv")
+check "report-seg-pr-points: at most 2001 points a class ($n)" [ "$n" -gt 0 -a "$n" -le 2001 ]
 
 # text from the title, the class names and the .net comment arrives escaped
-H=$R/index.html
 if ! grep -qi '<script' "$H" && grep -qF '<h1>&lt;script&gt;x&lt;/script&gt; &amp; &quot;report&quot;</h1>' "$H" &&
 	grep -qF '<td>&lt;b&gt;bold&lt;/b&gt;</td>' "$H" && grep -qF '<td>q&quot;uote</td>' "$H" &&
 	grep -qF '# &lt;script&gt;alert(&quot;net&quot;)&lt;/script&gt;' "$H"; then
@@ -101,8 +190,9 @@ EOF
 # one part alone
 nn-report -o "$T/seg-only" --seg-test "$T/seg-pred.npy" 2>/dev/null
 if [ $? -eq 0 ] && grep -q '<h2>Segmentation</h2>' "$T/seg-only/index.html" &&
-	! grep -q 'Classification' "$T/seg-only/index.html" && [ "$(ls "$T/seg-only")" = index.html ]; then
-	pass "report-one-part: --seg-test alone gives the AP table only"
+	! grep -q 'Classification' "$T/seg-only/index.html" &&
+	[ "$(ls "$T/seg-only" | tr '\n' ' ')" = "index.html seg-confusion.png seg-confusion.tsv seg-pr.png seg-pr.tsv " ]; then
+	pass "report-one-part: --seg-test alone gives the AP table, the heat map and the curves only"
 else
 	fail "report-one-part: $(ls "$T/seg-only" 2>&1 | tr '\n' ' ')"
 fi
@@ -156,7 +246,7 @@ browse() {
 }
 sed "s|</body>|$(echo "$probe" | tr '\n' ' ' | sed 's/[&|]/\\&/g')</body>|" "$H" >"$R/probe.html"
 got=$(browse "$R/probe.html")
-check "report-browser: all 8 images load in Chromium ($got)" [ "$got" = "IMAGES 8 BROKEN 0" ]
+check "report-browser: all 13 images load in Chromium ($got)" [ "$got" = "IMAGES 13 BROKEN 0" ]
 sed 's|src="cls-filters.png"|src="missing.png"|' "$R/probe.html" >"$R/probe-broken.html"
 got=$(browse "$R/probe-broken.html")
-check "report-browser-control: a missing image is seen ($got)" [ "$got" = "IMAGES 8 BROKEN 1" ]
+check "report-browser-control: a missing image is seen ($got)" [ "$got" = "IMAGES 13 BROKEN 1" ]

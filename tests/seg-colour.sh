@@ -58,8 +58,16 @@ mkdir "$N" && cd "$N" &&
 	seg-colour --pred "$T/pred-nolabels.npy" --legend-only -o legend-scores.png &&
 	seg-colour --data "$T/named.npy" --legend-only >legend-stdout.png &&
 	seg-colour --data "$T/named.npy" --pred "$T/pred-named.npy" --legend-only -o "$N/" &&
+	seg-colour --data "$T/photos-only.npy" --pred "$T/pred-nolabels.npy" --triplet --scale 21 --gap 3 --index 0 \
+		-o pair.png 2>pair.err &&
+	seg-colour --data "$T/photos-only.npy" --pred "$T/pred-nolabels.npy" --triplet --legend --index 2 -o pairs/ \
+		2>/dev/null &&
 	cd - >/dev/null
 check "seg-runs-titles-legends" [ $? -eq 0 ]
+check "seg-pair-said: stderr names both streams and says what is drawn" \
+	grep -qx "seg-colour: $T/photos-only\.npy and $T/pred-nolabels\.npy: no label maps (y): drawing input | output pairs" \
+	"$N/pair.err"
+check "seg-pair-file: a folder receives NNNN-pair.png" [ "$(ls "$N/pairs")" = 0002-pair.png ]
 
 "$PY" - "$T" <<'EOF'
 import sys
@@ -182,6 +190,10 @@ cases = [
     ("seg-legend-only-stdout", "legend-stdout.png", "alone, to stdout, the data's names", legend_alone(names)),
     ("seg-legend-only-folder", "legend.png", "alone, into a folder as legend.png",
      legend_alone([f"c{c}" for c in range(7)])),
+    ("seg-pair", "pair.png", "photos without label maps: input | output under their titles",
+     picture(triplet(0)[:2], 21, 3, titles=True)),
+    ("seg-pair-legend", "pairs/0002-pair.png", "a pair at the default scale (64 times, the most) with a legend",
+     picture(triplet(2)[:2], 64, titles=True, legend=made)),
 ]
 # hand-computed: 'balcony' is 7 characters of 6 pixels less 1, twice: 82,
 # its entry 14 + 4 + 82 = 100; the six-letter names take 88, 'sky' 52 and
