@@ -214,10 +214,7 @@ data = open(f"{d}/a.jpg", "rb").read(); open(f"{d}/a.jpg", "wb").write(data[: le
 d = folder("garbage"); open(f"{d}/a.jpg", "w").write("not a jpeg\n"); label(f"{d}/a.png", np.zeros((8, 8)))
 folder("empty")
 # dataset streams with bad contents
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a)
+from npstream import write_stream as stream
 names = np.array([b"c%d" % i for i in range(10)])
 x = np.zeros((6, 1, 2, 2), np.uint8)
 stream(f"{t}/range.npy", x, np.array([0, 1, 2, 3, 4, 12], np.int64), names)

@@ -4,6 +4,8 @@ export LC_ALL=C
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 DATA=${NN_DATA:-$NN_ROOT/../shared/data}
+# tests/npstream.py (NPY streams) for the Python parts of the tests
+export PYTHONPATH="$NN_ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
 
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }

@@ -17,10 +17,7 @@ import sys
 import numpy as np
 t = sys.argv[1]
 rng = np.random.default_rng(4)
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 stream(f"{t}/cls.npy", rng.integers(0, 256, (40, 1, 8, 8), dtype=np.uint8), rng.integers(0, 3, 40).astype(np.uint8),
        np.array([b"a", b"b", b"c"]))
 stream(f"{t}/cls-val.npy", rng.integers(0, 256, (12, 1, 8, 8), dtype=np.uint8), rng.integers(0, 3, 12).astype(np.uint8),

@@ -16,10 +16,7 @@ import sys
 import numpy as np
 t = sys.argv[1]
 rng = np.random.default_rng(2)
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 stream(f"{t}/cls.npy", rng.integers(0, 256, (48, 1, 8, 8), dtype=np.uint8),
        rng.integers(0, 3, 48).astype(np.uint8), np.array([b"<b>bold</b>", b"a&b", b"q\"uote"]))
 stream(f"{t}/seg.npy", rng.integers(0, 256, (6, 3, 8, 8), dtype=np.uint8),

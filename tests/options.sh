@@ -15,10 +15,7 @@ cd "$T" || exit 1
 "$PY" - <<'EOF'
 import numpy as np
 r = np.random.default_rng(5)
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 x = r.integers(0, 256, (24, 1, 8, 8), dtype=np.uint8)
 y = r.integers(0, 3, 24).astype(np.int32)
 stream("cls.npy", x, y, np.array([b"a", b"b", b"c"]))

@@ -68,13 +68,7 @@ import sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 
-def stream(path):
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 
 def result(name, ok, why=""):
     print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else f": {why}"))
@@ -217,13 +211,7 @@ check "folder-summary" grep -qx 'ds-load: 14 samples \[14,3,5,5\] from root (6 c
 sed '1,/^--$/d' folder-want.txt | cut -f1 | tr '\n' '\0' | xargs -0 ds-load images --size 5 -o each.npy 2>/dev/null
 "$PY" - <<'EOF'
 import numpy as np
-def stream(path):
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 def result(name, ok, why=""):
     print(("PASS: " if ok else "FAIL: ") + name + ("" if ok else f": {why}"))
 text = open("folder-want.txt").read().split("--\n")

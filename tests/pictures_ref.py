@@ -96,14 +96,7 @@ def draw_legend(img, font, x, y, names, max_w):
         draw_text(img, font, x + ex + L_SWATCH + L_PAD, y + ey, names[i], w, BLACK, L_TEXT)
 
 
-def stream(path):
-    """Every array of an NPY stream."""
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 
 
 def compare(got, want):

@@ -27,10 +27,7 @@ p[0] = 0.2
 p[0, y[0]] = 0.4
 p[0, (y[0] + 1) % k] = 0.4
 names = np.array([b"zero", b"one<&>", b"a-very-long-class-name-indeed"])
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 stream(f"{t}/data.npy", x, y, names)
 stream(f"{t}/pred.npy", p, y, names)
 stream(f"{t}/pred-nolabels.npy", p)
@@ -48,13 +45,7 @@ import sys
 import numpy as np
 from PIL import Image
 t = sys.argv[1]
-def stream(path):
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 x, y, names = stream(f"{t}/data.npy")
 p = stream(f"{t}/pred.npy")[0]
 n, k = p.shape
@@ -168,13 +159,7 @@ done
 import sys, glob
 import numpy as np
 t = sys.argv[1]
-def stream(path):
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 y = stream(f"{t}/data.npy")[1].astype(int)
 p = stream(f"{t}/pred.npy")[0]
 pred = p.argmax(1)

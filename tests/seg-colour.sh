@@ -22,10 +22,7 @@ y = np.array([[[0, 1, 2], [3, 4, 5]], [[6, 0, 0], [1, 1, 1]], [[4, 3, 2], [1, 0,
 p = rng.random((3, 7, 2, 3)).astype(np.float32)
 p[0, :, 0, 0] = 0.5          # a tie of all classes: class 0 wins
 p[0, 3:5, 1, 1] = 2.0        # a tie of classes 3 and 4: 3 wins
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 stream(f"{t}/data.npy", x, y)
 stream(f"{t}/grey.npy", x[:, :1], y)
 stream(f"{t}/pred.npy", p, y)
@@ -75,13 +72,7 @@ import numpy as np
 from PIL import Image
 t = sys.argv[1]
 o = t + "/pics"
-def stream(path):
-    f = open(path, "rb")
-    size, out = len(f.read()), []
-    f.seek(0)
-    while f.tell() < size:
-        out.append(np.load(f, allow_pickle=False))
-    return out
+from npstream import read_stream as stream
 x, y = stream(f"{t}/data.npy")
 am = np.load(f"{t}/want-argmax.npy")
 # the course palette, then the PASCAL VOC colour map for 5 and 6

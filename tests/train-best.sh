@@ -17,10 +17,7 @@ import sys
 import numpy as np
 t = sys.argv[1]
 rng = np.random.default_rng(5)
-def stream(path, *arrays):
-    with open(path, "wb") as f:
-        for a in arrays:
-            np.save(f, a, allow_pickle=False)
+from npstream import write_stream as stream
 # classes told apart by the mean brightness of a noisy image: learnable, not
 # at once
 def cls(n):
