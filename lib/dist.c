@@ -104,6 +104,8 @@ void dist_init(int *argc, char ***argv)
 	static char tag[32];
 	snprintf(tag, sizeof tag, "rank %d: ", rank_);
 	nn_msg_tag = tag;
+	/* rank 0 speaks for the run; the others print their errors only */
+	nn_notes_off = rank_ > 0;
 }
 
 static void *scratch_get(size_t bytes)

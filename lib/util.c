@@ -15,6 +15,7 @@ const char *nn_prog = "nnpipe";
 
 volatile int nn_failing;
 const char *nn_msg_tag;
+int nn_notes_off;
 jmp_buf *nn_error_jump;
 
 /* LeakSanitizer asks this at exit: a program that ends on an error it has
@@ -83,6 +84,8 @@ void refuse(const char *fmt, ...)
 
 void note(const char *fmt, ...)
 {
+	if (nn_notes_off)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vmessage(fmt, ap);

@@ -17,6 +17,9 @@ extern const char *nn_prog;
 extern volatile int nn_failing;
 /* Put between "prog: " and every message ("rank 1: "); NULL: nothing. */
 extern const char *nn_msg_tag;
+/* When set, note() prints nothing: a process that is not the one to speak
+   (the ranks of a run other than rank 0) still prints its errors. */
+extern int nn_notes_off;
 
 /* For fuzzing harnesses (tests/fuzz/): when set, fatal(), usage_error() and
    refuse() print nothing and jump here instead of ending the program. */

@@ -86,6 +86,16 @@ else
 	fail "mpi: 2 ranks: $(head -c 300 "$T/err")"
 fi
 [ ! -s "$T/err" ] && pass "mpi: 2 ranks print nothing with -q" || fail "mpi: 2 ranks printed: $(head -c 300 "$T/err")"
+# without -q, rank 0 alone speaks: a warning once, not once per rank
+"${MP[@]}" -np 2 nn-train "$NET" --epochs 1 --batch 50 --log-every 100 --threads 1 --val "$T/train.npy" \
+	-o "$T/w.safetensors" "$T/train.npy" 2>"$T/err" >/dev/null
+n=$(grep -c 'validating on the training data' "$T/err")
+if [ "$n" = 1 ] && grep -q '^nn-train: rank 0: warning: validating on the training data' "$T/err" &&
+	! grep -q 'rank 1' "$T/err"; then
+	pass "mpi: notes and warnings from rank 0 alone"
+else
+	fail "mpi: notes and warnings: $n warnings; $(head -c 300 "$T/err")"
+fi
 # 3 ranks: shares of 8, 8 and 9, and gradients that do not split evenly
 # into 3 chunks (199,058 of them)
 if "${MP[@]}" -np 3 nn-train "$NET" "${A[@]}" --log "$T/three.tsv" -o "$T/three.safetensors" \
