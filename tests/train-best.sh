@@ -97,17 +97,7 @@ nn-train "$T/cls.net" --epochs 3 --batch 16 --lr 3e-3 --log-every 3 --threads 1 
 check "keep-best-resume-runs" [ $? -eq 0 ]
 check "keep-best-resume-same-best-rows" cmp -s <(awk -F '\t' '$3 == "best"' "$T/c.tsv" | cut -f1-5) \
 	<(awk -F '\t' '$3 == "best"' "$T/r.tsv" | cut -f1-5)
-check "keep-best-resume-same-model" "$PY" - "$T/c.safetensors" "$T/r.safetensors" <<'EOF'
-import json, struct, sys
-def tensors(path):
-    blob = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    head = json.loads(blob[8:8 + n])
-    head.pop("__metadata__", None)
-    data = blob[8 + n:]
-    return {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in head.items()}
-sys.exit(0 if tensors(sys.argv[1]) == tensors(sys.argv[2]) else 1)
-EOF
+check "keep-best-resume-same-model" same_tensors "$T/c.safetensors" "$T/r.safetensors"
 # the best model must be where the run wrote it
 cp "$T/r.safetensors.ckpt" "$T/moved.ckpt"
 expect_error "keep-best-resume-best-missing" "moved: the best model so far \(step [0-9]+\) is not there" \

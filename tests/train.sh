@@ -57,27 +57,6 @@ usage() {
 	fi
 }
 
-# same_tensors A B: every tensor of two safetensors files has the same name,
-# dtype, shape and bytes (the metadata may differ)
-same_tensors() {
-	"$PY" - "$1" "$2" <<'EOF'
-import json, struct, sys
-def tensors(path):
-    blob = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    head = json.loads(blob[8:8 + n])
-    head.pop("__metadata__", None)
-    data = blob[8 + n:]
-    return {k: (v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]])
-            for k, v in head.items()}
-a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
-diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-if diff:
-    print("tensors differ:", ", ".join(diff[:5]), file=sys.stderr)
-sys.exit(1 if diff else 0)
-EOF
-}
-
 differ() { ! same_tensors "$@" 2>/dev/null; }
 
 # none GLOB: no file matches
