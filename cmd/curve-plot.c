@@ -60,20 +60,28 @@ typedef struct canvas {
 	int char_w, char_h;
 } canvas;
 
-/* s as a gnuplot single-quoted string: inside one, only the quote itself
-   is special (written twice); backquotes, @ and $ are plain text there. A
-   line break would end the command, so control characters become spaces. */
+/* s as a gnuplot double-quoted string, read back by gnuplot 5.4 as it is.
+   A single-quoted string would not do: gnuplot 5.4 ends one at a quote
+   that follows the opening one, so '''a' is read as ''. In a double-quoted
+   string a backquote would run a command and a backslash or double quote
+   would escape; a single quote, @ or $ would mislead gnuplot's search of
+   the line for @macros. Those are written as octal escapes, always \0 and
+   three digits (gnuplot reads \0 and up to three digits as one character,
+   whatever follows). A line break would end the command, so control
+   characters become spaces. */
 static void gp_quote(FILE *o, const char *s)
 {
-	putc('\'', o);
+	putc('"', o);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		if (ch == '\'')
-			fputs("''", o);
+		if (ch < ' ' || ch == 0x7f)
+			putc(' ', o);
+		else if (strchr("\"\\`'@$", ch))
+			fprintf(o, "\\0%03o", ch);
 		else
-			putc(ch < ' ' || ch == 0x7f ? ' ' : ch, o);
+			putc(ch, o);
 	}
-	putc('\'', o);
+	putc('"', o);
 }
 
 /* s as the label of a tic, which gnuplot uses as a format for the tic's
@@ -112,11 +120,12 @@ static void gp_terminal(FILE *o, const canvas *cv)
    characters): 1, 2 or 5 times a power of ten, the smallest whose labels,
    written as gnuplot writes them ("%g"), fit along the axis with room
    between them (along a vertical axis, per is the room one label takes,
-   whatever its width). 0 when there is no range. */
+   whatever its width). 0 when there is no range, or one too narrow for
+   its ticks' labels to differ. */
 static double tick_step(double lo, double hi, int len, int char_w, int per)
 {
 	double range = hi - lo;
-	if (!(range > 0) || !isfinite(range))
+	if (!(range > 0) || !isfinite(range) || range < fmax(fabs(lo), fabs(hi)) * 1e-6)
 		return 0;
 	double e = pow(10, floor(log10(range / 50)));
 	for (int i = 0; i < 60; i++) {
@@ -125,7 +134,8 @@ static double tick_step(double lo, double hi, int len, int char_w, int per)
 			e *= 10;
 		double first = ceil(lo / step) * step;
 		int n = (int)floor((hi - first) / step + 1e-9) + 1, wide = 0;
-		for (double t = first; t <= hi + step * 1e-9; t += step) {
+		for (int j = 0; j < n; j++) {
+			double t = first + j * step;
 			char b[64];
 			int l = snprintf(b, sizeof b, "%g", fabs(t) < step * 1e-9 ? 0 : t);
 			wide = l > wide ? l : wide;
@@ -378,7 +388,7 @@ int main(int argc, char **argv)
 	labels lab = {0};
 	opt opts[] = {
 		{NULL, 'o', OPT_STRING, &out, .arg = "FILE",
-		 .help = "output file (default stdout); its name ending .png or .svg\nchooses the terminal"},
+		 .help = "output file (default stdout, not a terminal: a PNG unless\n--term says otherwise); its name ending .png or .svg\nchooses the terminal"},
 		{"term", 0, OPT_STRING, &term, .arg = "T", .help = "png (pngcairo), svg or dumb (text for the terminal)"},
 		{"size", 0, OPT_STRING, &size, .arg = "W,H",
 		 .help = "pixels (default 1000,400; --pr 760,480; --confusion\n640,560), characters for dumb (80,40)"},
@@ -413,10 +423,10 @@ int main(int argc, char **argv)
 			term = "png";
 		else if (dot && !strcmp(dot, ".svg"))
 			term = "svg";
-		else if (print_script)
+		else if (print_script || !out || !strcmp(out, "-"))
 			term = "png";
 		else
-			usage_error("give -o FILE.png, -o FILE.svg or --term png|svg|dumb");
+			usage_error("-o %s: give a name ending .png or .svg, or --term png|svg|dumb", out);
 	}
 	if (strcmp(term, "png") && strcmp(term, "svg") && strcmp(term, "dumb"))
 		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);

@@ -29,18 +29,18 @@ newline=$'two\nlines`touch pwned2`.tsv'
 cp "$LOG" "$T/work/$hostile"
 cp "$LOG" "$T/work/$newline"
 (cd "$T/work" && curve-plot --print-script --term dumb "$hostile" "$newline" >"$T/hscript")
-want_title="title 'a\"b''c; system(\"touch pwned\") \$x.tsv train'"
-if grep -qF "$want_title" "$T/hscript" && grep -qF "title 'two lines\`touch pwned2\`.tsv val'" "$T/hscript" &&
+want_title='title "a\0042b\0047c; system(\0042touch pwned\0042) \0044x.tsv train"'
+if grep -qF "$want_title" "$T/hscript" && grep -qF 'title "two lines\0140touch pwned2\0140.tsv val"' "$T/hscript" &&
 	[ "$(grep -c "system(" "$T/hscript")" -eq 4 ] && ! grep -q '^lines' "$T/hscript"; then
-	pass "curve-hostile-script: names quoted as gnuplot single-quoted strings, line break a space"
+	pass "curve-hostile-script: names as gnuplot double-quoted strings, quotes, \$ and backquotes escaped, line break a space"
 else
 	fail "curve-hostile-script: $(grep title "$T/hscript" | head -2 | tr '\n' ';')"
 fi
 
 # legend: nothing but train/val for one log; file names or labels for several
 curve-plot --print-script --term svg "$LOG" "$LOG" --label first >"$T/two"
-if grep -qF "title 'first train'" "$T/two" && grep -qF "title '$LOG val'" "$T/two" &&
-	grep -qF '$log1_val using 1:3' "$T/two" && grep -qF "title 'train'" "$T/script"; then
+if grep -qF 'title "first train"' "$T/two" && grep -qF "title \"$LOG val\"" "$T/two" &&
+	grep -qF '$log1_val using 1:3' "$T/two" && grep -qF 'title "train"' "$T/script"; then
 	pass "curve-legend: --label names the first log, the file name the second"
 else
 	fail "curve-legend: $(grep -c title "$T/two") titles"
@@ -92,8 +92,8 @@ awk -F'\t' 'NR > 1 && $3 == "train" { printf "%.9g\n", $7 / 60 }' "$T/long.tsv" 
 block() { sed -n "/^\$log0_$2 << EOD\$/,/^EOD\$/p" "$1" | sed '1d;$d' | cut -d' ' -f1; }
 if block "$T/ep.script" train | cmp -s - "$T/want.ep" && block "$T/time.script" val | cmp -s - "$T/want.sec" &&
 	block "$T/min.script" train | cmp -s - "$T/want.min" &&
-	grep -qx "set xlabel 'epoch'" "$T/ep.script" && grep -qx "set xlabel 'time (s)'" "$T/time.script" &&
-	grep -qx "set xlabel 'time (min)'" "$T/min.script"; then
+	grep -qx 'set xlabel "epoch"' "$T/ep.script" && grep -qx 'set xlabel "time (s)"' "$T/time.script" &&
+	grep -qx 'set xlabel "time (min)"' "$T/min.script"; then
 	pass "curve-x: --x epoch, --x time in seconds and, from 600 s, minutes"
 else
 	fail "curve-x: $(block "$T/ep.script" train | head -2 | tr '\n' ' ') / $(block "$T/min.script" train | head -2 | tr '\n' ' ')"
@@ -129,7 +129,7 @@ for c in $(awk -F'\t' 'NR > 1 { print $1 }' "$T/pr.tsv" | uniq); do
 	sed -n "/^\$pr$i << EOD\$/,/^EOD\$/p" "$T/pr.script" | sed '1d;$d;s/^ //' | cmp -s - "$T/want.pr" || ok=0
 	title=$(awk -F'\t' -v c="$c" '$1 == c { printf "%s (AP %.4f)", $2, $5 }' "$T/seg.ap.tsv")
 	grep -qF "\$pr$i using 1:2 with fsteps lw 1.5 lc rgb '#" "$T/pr.script" || ok=0
-	grep -F "\$pr$i using 1:2" "$T/pr.script" | grep -qF "title '$title'" || ok=0
+	grep -F "\$pr$i using 1:2" "$T/pr.script" | grep -qF "title \"$title\"" || ok=0
 done
 if [ $ok = 1 ] && [ "$(grep -c ' with fsteps ' "$T/pr.script")" = 4 ]; then
 	pass "curve-pr-script: a curve per class with a positive, the file's points, AP as ap-score --tsv says"
@@ -143,7 +143,7 @@ curve-plot --print-script --term png --confusion "$T/cm.tsv" >"$T/cm.script"
 awk -F'\t' 'NR > 1 { s = 0; for (i = 3; i <= NF; i++) s += $i
 	for (i = 3; i <= NF; i++) printf "%d %d %.6f %d\n", i - 3, NR - 2, s ? $i / s : 0, $i }' "$T/cm.tsv" >"$T/want.cells"
 if sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/cm.script" | sed '1d;$d' | cmp -s - "$T/want.cells" &&
-	grep -qxF "set ytics ('others' 0, 'facade' 1, 'pillar' 2, 'window' 3, 'balcony' 4)" "$T/cm.script" &&
+	grep -qxF 'set ytics ("others" 0, "facade" 1, "pillar" 2, "window" 3, "balcony" 4)' "$T/cm.script" &&
 	grep -qF "with labels tc rgb variable" "$T/cm.script"; then
 	pass "curve-confusion-script: the matrix's cells, shares of each true class, names on the axes"
 else
@@ -193,7 +193,7 @@ else
 	# gnuplot reads a tic's label as a format for its position: class names
 	# with a percent sign are written with it doubled, and shown as they are
 	printf 'class\tname\tpred0\tpred1\n0\ta%%d\t3\t1\n1\t50%%\t0\t2\n' >"$T/pct.tsv"
-	if curve-plot --print-script --term svg --confusion "$T/pct.tsv" | grep -qxF "set xtics ('a%%d' 0, '50%%' 1)" &&
+	if curve-plot --print-script --term svg --confusion "$T/pct.tsv" | grep -qxF 'set xtics ("a%%d" 0, "50%%" 1)' &&
 		curve-plot -o "$T/pct.svg" --confusion "$T/pct.tsv" 2>"$T/err" && grep -q '>a%d<' "$T/pct.svg" &&
 		grep -q '>50%<' "$T/pct.svg"; then
 		pass "curve-confusion-percent: class names with % on the axes"
@@ -204,6 +204,15 @@ else
 		pass "curve-dumb-ylabel: the accuracy panel's label is written on a terminal"
 	else
 		fail "curve-dumb-ylabel: no 'accuracy' beside the panel"
+	fi
+	# without -o or --term, a PNG on standard output (a pipe, a file)
+	curve-plot "$LOG" >"$T/stdout.png" 2>"$T/err"
+	rc=$?
+	if [ $rc -eq 0 ] && [ "$(head -c 8 "$T/stdout.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
+		[ "$(curve-plot -o - "$LOG" | head -c 4 | tail -c 3)" = PNG ]; then
+		pass "curve-stdout-png: a PNG on standard output by default, as the help says"
+	else
+		fail "curve-stdout-png: exit $rc, $(head -c 200 "$T/err")"
 	fi
 	ls "$T"/c.png.tmp.* "$T"/c.svg.tmp.* >/dev/null 2>&1
 	check "curve-no-temp: no temporary file left" [ $? -ne 0 ]
@@ -245,8 +254,8 @@ for args in "--confusion --term dumb $T/cm.tsv" "--pr $T/pr.tsv $T/pr.tsv" "--pr
 	[ $rc -eq 2 ] || { fail "curve-pr-usage: curve-plot $args: exit $rc, expected 2"; continue; }
 	pass "curve-pr-usage: curve-plot $args is a usage error"
 done
-curve-plot "$LOG" >/dev/null 2>&1
-check "curve-no-terminal: usage error without -o or --term" [ $? -eq 2 ]
+curve-plot -o "$T/c.out" "$LOG" >/dev/null 2>&1
+check "curve-no-terminal: usage error for -o FILE not .png or .svg without --term" [ $? -eq 2 ]
 curve-plot --term jpeg "$LOG" >/dev/null 2>&1
 check "curve-bad-terminal: usage error" [ $? -eq 2 ]
 # --print-script needs no --term: the script for png, as --term png writes it

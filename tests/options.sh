@@ -156,7 +156,7 @@ same "curve-plot-equals-form" eq1 eq2
 curve-plot --print-script --term dumb --size 60,20 --title T --label L -- -log.tsv >eq3 2>/dev/null
 same "curve-plot-dash-dash: a log named -log.tsv" eq1 eq3
 curve-plot --print-script --term dumb --label A --label B log.tsv log.tsv >eq1 2>/dev/null
-check "curve-plot-repeated-label: both labels used" sh -c "grep -q \"'A train'\" eq1 && grep -q \"'B train'\" eq1"
+check "curve-plot-repeated-label: both labels used" sh -c "grep -q '\"A train\"' eq1 && grep -q '\"B train\"' eq1"
 
 ds-load idx images.idx labels.idx --names=a,b,c --limit=10 --output=eq1.npy 2>/dev/null
 ds-load idx images.idx labels.idx --names a,b,c --limit 10 -o eq2.npy 2>/dev/null

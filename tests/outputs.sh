@@ -256,6 +256,7 @@ on_tty 2 "^filters-dump: <stdout>: $msg" filters-dump m.st
 on_tty 2 "^sample-grid: <stdout>: $msg" sample-grid --data d.npy --pred p.npy
 on_tty 2 "^seg-colour: <stdout>: $msg" seg-colour --pred segp.npy --index 0
 on_tty 2 "^curve-plot: <stdout>: $msg" curve-plot --term png run.tsv
+on_tty 2 "^curve-plot: <stdout>: $msg" curve-plot run.tsv
 check "no file left by the refusals on a terminal" [ ! -e a.npy ] && [ ! -e r.npy ]
 # text is written to a terminal as ever
 on_tty 0 '' ds-split --info d.npy
