@@ -30,7 +30,8 @@ static const char usage[] =
 	"the step, epoch or time, training and validation, two panels; several logs\n"
 	"overlay, a colour each. With --pr, the precision-recall curves of ap-score --pr,\n"
 	"the AP of each class in the legend; with --confusion, the confusion matrix of\n"
-	"ap-score --confusion-tsv as a heat map with the count in each cell.\n";
+	"ap-score --confusion-tsv as a heat map, the count in each cell where it fits\n"
+	"(past 512 classes, cells of square blocks of classes).\n";
 
 /* The --label options given, in order. */
 typedef struct labels {
@@ -332,41 +333,71 @@ static void write_pr_script(FILE *o, const prfile *pf, const canvas *cv, const c
 
 /* --confusion: a cell per (true, predicted) pair, coloured by the share of
    the true class's samples it holds (the rows sum to 1), its count written
-   in it, white on the dark cells. */
+   in it, white on the dark cells, when the cells are large enough for it.
+   The cells are one image, whatever their number, and a matrix past
+   CM_SIDE classes comes summed in blocks (cmfile_read): a cell then holds
+   the share of its true classes' samples predicted as its predicted
+   classes. Class names are written on the axes as often as they fit. */
+enum { CM_SIDE = 512 };
+
+/* 1, 2 or 5 times a power of ten: the smallest at least v. */
+static int nice_step(double v)
+{
+	for (int e = 1;; e *= 10)
+		for (int m = 1; m <= 5; m += m == 1 ? 1 : 3)
+			if (m * e >= v || e > 100000000)
+				return m * e;
+}
+
 static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const char *title)
 {
-	int k = cf->k;
+	int k = cf->k, b = cf->block, side = cf->side;
+	int wide = 0;
+	long long most = 0;
+	for (int c = 0; c < k; c++)
+		wide = (int)strlen(cf->names[c]) > wide ? (int)strlen(cf->names[c]) : wide;
+	/* the square the cells fill, about: the canvas less the names and the
+	   label on the left, the colour scale on the right, the title and the
+	   x label */
+	int px = cv->w - (wide + 16) * cv->char_w, py = cv->h - 7 * cv->char_h;
+	double plot = px < py ? px : py, cell = (plot > 1 ? plot : 1) / k;
+	/* a name every step classes, a line and a half of room each */
+	int step = nice_step(1.5 * cv->char_h / cell);
+	for (size_t i = 0; cf->count && i < (size_t)k * k; i++)
+		most = cf->count[i] > most ? cf->count[i] : most;
+	int digits = snprintf(NULL, 0, "%lld", most);
+	int counts = cf->count && cell >= 1.25 * cv->char_h && cell >= (digits + 1) * cv->char_w;
+
 	fputs("# curve-plot: confusion matrix\n", o);
 	gp_terminal(o, cv);
 	fputs("$cells << EOD\n", o);
-	for (int t = 0; t < k; t++) {
-		long long row = 0;
-		for (int c = 0; c < k; c++)
-			row += cf->count[(size_t)t * k + c];
-		for (int c = 0; c < k; c++) {
-			long long v = cf->count[(size_t)t * k + c];
-			fprintf(o, "%d %d %.6f %lld\n", c, t, row ? (double)v / (double)row : 0.0, v);
+	for (int t = 0; t < side; t++)
+		for (int c = 0; c < side; c++) {
+			double share = cf->total[t] > 0 ? cf->sum[(size_t)t * side + c] / cf->total[t] : 0;
+			if (b == 1)
+				fprintf(o, "%d %d %.6f", c, t, share);
+			else
+				fprintf(o, "%.9g %.9g %.6f", c * b + (b - 1) / 2.0, t * b + (b - 1) / 2.0, share);
+			if (counts)
+				fprintf(o, " %lld", cf->count[(size_t)t * k + c]);
+			fputc('\n', o);
 		}
-	}
 	fputs("EOD\n", o);
 	if (title) {
 		fputs("set title ", o);
 		gp_quote(o, title);
 		fputc('\n', o);
 	}
-	int wide = 0;
-	for (int c = 0; c < k; c++)
-		wide = (int)strlen(cf->names[c]) > wide ? (int)strlen(cf->names[c]) : wide;
 	for (int axis = 0; axis < 2; axis++) {
 		fprintf(o, "set %stics (", axis ? "y" : "x");
-		for (int c = 0; c < k; c++) {
+		for (int c = 0; c < k; c += step) {
 			fputs(c ? ", " : "", o);
 			gp_quote_tic(o, cf->names[c]);
 			fprintf(o, " %d", c);
 		}
 		/* names side by side along x fit only when short */
 		fputs(")", o);
-		if (!axis && (wide + 1) * cv->char_w * k > cv->w * 6 / 10)
+		if (!axis && (wide + 1) * cv->char_w * ((k + step - 1) / step) > cv->w * 6 / 10)
 			fputs(" rotate by 45 right", o);
 		fputc('\n', o);
 	}
@@ -375,9 +406,11 @@ static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const c
 	      "set size ratio -1\nunset key\nset cbrange [0:1]\nset cbtics 0.2\n"
 	      "set cblabel 'share of the true class'\n"
 	      "set palette defined (0 '#ffffff', 1 '#08306b')\n"
-	      "plot $cells using 1:2:3 with image, \\\n"
-	      "  $cells using 1:2:(sprintf('%d', $4)):($3 > 0.5 ? 0xffffff : 0x000000) "
-	      "with labels tc rgb variable\n", o);
+	      "plot $cells using 1:2:3 with image", o);
+	if (counts)
+		fputs(", \\\n  $cells using 1:2:(stringcolumn(4)):($3 > 0.5 ? 0xffffff : 0x000000) "
+		      "with labels tc rgb variable", o);
+	fputc('\n', o);
 }
 
 int main(int argc, char **argv)
@@ -455,7 +488,7 @@ int main(int argc, char **argv)
 	xaxis x = !strcmp(xname, "epoch") ? X_EPOCH : !strcmp(xname, "time") ? X_TIME : X_STEP;
 	runlog *logs = NULL;
 	prfile pf = {.path = argv[0]};
-	cmfile cf = {.path = argv[0]};
+	cmfile cf = {.path = argv[0], .max_side = CM_SIDE};
 	if (pr) {
 		prfile_read(&pf);
 		nlog = 0;
@@ -503,7 +536,9 @@ int main(int argc, char **argv)
 	int fd[2];
 	if (pipe2(fd, O_CLOEXEC))
 		fatal("cannot make a pipe: %s", strerror(errno));
-	char *gargv[] = {"gnuplot", "--default-settings", NULL};
+	/* the script as a file to load, not commands typed on standard input,
+	   which gnuplot reads a byte at a time */
+	char *gargv[] = {"gnuplot", "--default-settings", "/dev/stdin", NULL};
 	pid_t pid = spawn_start(gnuplot, gargv, fileno(script), fd[1]);
 	close(fd[1]);
 	fclose(script);

@@ -262,8 +262,12 @@ void cmfile_read(cmfile *cf)
 			fatal("%s: not %s: column %d is '%s', expected '%s'", name, what, c + 3, field[c + 2], want);
 	}
 	cf->k = k;
+	cf->block = cf->max_side > 0 && k > cf->max_side ? (k + cf->max_side - 1) / cf->max_side : 1;
+	cf->side = (k + cf->block - 1) / cf->block;
 	cf->names = xcalloc(k, sizeof *cf->names);
-	cf->count = xcalloc((size_t)k * k, sizeof *cf->count);
+	cf->count = cf->block == 1 ? xcalloc((size_t)k * k, sizeof *cf->count) : NULL;
+	cf->sum = xcalloc((size_t)cf->side * cf->side, sizeof *cf->sum);
+	cf->total = xcalloc(cf->side, sizeof *cf->total);
 	ssize_t got;
 	long ln = 1;
 	int rows = 0;
@@ -279,11 +283,15 @@ void cmfile_read(cmfile *cf)
 		if (rows == k || !parse_int(field[0], &t) || t != rows)
 			fatal("%s:%ld: class '%s' where the row of class %d belongs", name, ln, field[0], rows);
 		cf->names[rows] = xstrdup(field[1]);
+		double *sum = cf->sum + (size_t)(rows / cf->block) * cf->side;
 		for (int c = 0; c < k; c++) {
 			long v;
 			if (!parse_int(field[c + 2], &v) || v < 0)
 				fatal("%s:%ld: bad count '%s'", name, ln, field[c + 2]);
-			cf->count[(size_t)rows * k + c] = v;
+			if (cf->count)
+				cf->count[(size_t)rows * k + c] = v;
+			sum[c / cf->block] += (double)v;
+			cf->total[rows / cf->block] += (double)v;
 		}
 		rows++;
 	}
@@ -301,6 +309,9 @@ void cmfile_free(cmfile *cf)
 {
 	names_free(cf->names, cf->k);
 	free(cf->count);
+	free(cf->sum);
+	free(cf->total);
 	cf->names = NULL;
 	cf->count = NULL;
+	cf->sum = cf->total = NULL;
 }

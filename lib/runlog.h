@@ -50,12 +50,19 @@ void prfile_read(prfile *f);
 void prfile_free(prfile *f);
 
 /* ap-score --confusion-tsv: columns class, name, pred0 ... pred<K-1>, and
-   a row per true class 0 ... K-1 in order. */
+   a row per true class 0 ... K-1 in order. A matrix of more than max_side
+   classes (when set) is kept summed in square blocks of classes, so that
+   a picture of 4096 classes needs no 4096 x 4096 cells; the sums are
+   doubles, which counts near 2^63 do not overflow. */
 typedef struct cmfile {
 	const char *path;
-	int k;
+	int max_side;       /* set by the caller: at most this many cells a side (0: no limit) */
+	int k;              /* classes */
+	int block, side;    /* classes a cell spans along each axis (1, or more past max_side); cells a side */
 	char **names;       /* [k] */
-	long long *count;   /* [k*k], rows true, columns predicted */
+	long long *count;   /* [k*k] when block is 1, else NULL: rows true, columns predicted */
+	double *sum;        /* [side*side]: the counts of each cell's classes, rows true */
+	double *total;      /* [side]: the counts of each row of cells' true classes */
 } cmfile;
 
 void cmfile_read(cmfile *f);

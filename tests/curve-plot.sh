@@ -150,6 +150,46 @@ else
 	fail "curve-confusion-script: $(diff <(sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/cm.script" | sed '1d;$d') "$T/want.cells" | head -3 | tr '\n' ' ')"
 fi
 
+# a large matrix is one image of at most 512 x 512 cells, summed in square
+# blocks of classes past 512 classes, without a count per cell; each
+# block's share of its true classes' samples as awk sums them
+bigcm() { # K: a matrix of K classes, t%7+1 samples of class t right, 1 as class (3t+1)%K
+	awk -v k="$1" 'BEGIN { printf "class\tname"; for (c = 0; c < k; c++) printf "\tpred%d", c; print ""
+		for (t = 0; t < k; t++) { printf "%d\tc%d", t, t; w = (3 * t + 1) % k
+			for (c = 0; c < k; c++) printf "\t%d", (c == t) * (t % 7 + 1) + (c == w); print "" } }'
+}
+bigcm_cells() { # K B: the cells of blocks of B classes, as curve-plot writes them
+	awk -v k="$1" -v b="$2" 'BEGIN { n = int((k + b - 1) / b)
+		for (t = 0; t < k; t++) { r = int(t / b); s[r, int(t / b)] += t % 7 + 1; s[r, int(((3 * t + 1) % k) / b)] += 1
+			tot[r] += t % 7 + 2 }
+		for (t = 0; t < n; t++) for (c = 0; c < n; c++)
+			printf "%.9g %.9g %.6f\n", c * b + (b - 1) / 2, t * b + (b - 1) / 2, s[t, c] / tot[t] }'
+}
+for k in 1024 4096; do
+	bigcm $k >"$T/cm$k.tsv"
+	b=$((k / 512))
+	curve-plot --print-script --confusion "$T/cm$k.tsv" >"$T/cm$k.script" 2>"$T/err"
+	sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/cm$k.script" | sed '1d;$d' >"$T/cm$k.got"
+	bigcm_cells $k $b >"$T/cm$k.want"
+	ticks=$(grep -c '^set [xy]tics (' "$T/cm$k.script")
+	names=$(sed -n 's/^set ytics (\(.*\))$/\1/p' "$T/cm$k.script" | tr ',' '\n' | wc -l)
+	if [ "$(wc -l <"$T/cm$k.got")" -eq 262144 ] && cmp -s "$T/cm$k.got" "$T/cm$k.want" &&
+		! grep -q 'with labels' "$T/cm$k.script" && [ "$ticks" = 2 ] && [ "$names" -le 40 ]; then
+		pass "curve-confusion-$k: 512 x 512 cells of $b x $b classes, shares as awk sums them, $names names an axis"
+	else
+		fail "curve-confusion-$k: $(wc -l <"$T/cm$k.got") cells, $names names; $(diff "$T/cm$k.got" "$T/cm$k.want" | head -3 | tr '\n' ' ') $(head -c 200 "$T/err")"
+	fi
+done
+# counts near 2^63: the row sums in doubles, the shares halves
+printf 'class\tname\tpred0\tpred1\n0\ta\t9223372036854775807\t9223372036854775807\n1\tb\t0\t9223372036854775806\n' >"$T/huge.tsv"
+curve-plot --print-script --confusion "$T/huge.tsv" >"$T/huge.script" 2>"$T/err"
+printf '0 0 0.500000 9223372036854775807\n1 0 0.500000 9223372036854775807\n0 1 0.000000 0\n1 1 1.000000 9223372036854775806\n' >"$T/huge.want"
+if sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/huge.script" | sed '1d;$d' | cmp -s - "$T/huge.want"; then
+	pass "curve-confusion-huge-counts: counts near 2^63 summed without overflow"
+else
+	fail "curve-confusion-huge-counts: $(sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/huge.script" | sed -n 2p) $(head -c 200 "$T/err")"
+fi
+
 if ! command -v gnuplot >/dev/null; then
 	skip "curve-hostile-run: NOT TESTABLE: gnuplot is not installed"
 	skip "curve-dumb-golden: NOT TESTABLE: gnuplot is not installed"
@@ -214,6 +254,18 @@ else
 	else
 		fail "curve-stdout-png: exit $rc, $(head -c 200 "$T/err")"
 	fi
+	# 4096 classes (ap-score's most) drawn in seconds
+	SECONDS=0
+	timeout 60 curve-plot --confusion -o "$T/cm4096.png" "$T/cm4096.tsv" 2>"$T/err"
+	rc=$?
+	took=$SECONDS
+	if [ $rc -eq 0 ] && [ $took -le 20 ] && [ "$(head -c 4 "$T/cm4096.png" | tail -c 3)" = PNG ]; then
+		pass "curve-confusion-4096-png: drawn in $took s"
+	else
+		fail "curve-confusion-4096-png: exit $rc after $took s, $(head -c 200 "$T/err")"
+	fi
+	curve-plot --confusion -o "$T/huge.png" "$T/huge.tsv" 2>"$T/err"
+	check "curve-confusion-huge-counts-png: drawn, the counts written" [ $? -eq 0 ]
 	ls "$T"/c.png.tmp.* "$T"/c.svg.tmp.* >/dev/null 2>&1
 	check "curve-no-temp: no temporary file left" [ $? -ne 0 ]
 fi
