@@ -39,7 +39,8 @@ static char **split_names(const char *s, int *k)
 		if (!*p)
 			usage_error("--classes: empty class name in '%s'", s);
 		names[i] = xstrdup(p);
-		p = e + 1;
+		if (e)
+			p = e + 1;
 	}
 	free(copy);
 	*k = n;

@@ -156,13 +156,13 @@ static void gp_tics(FILE *o, const char *axis, double step)
 		fprintf(o, "set %stics autofreq\n", axis);
 }
 
-/* The x value of a point: the step, the epoch, or the time in seconds (or
-   minutes, by div). */
+/* The x value of a point: the step, the epoch, or the time in seconds,
+   divided by div (60 for minutes; a power of ten for huge values). */
 typedef enum { X_STEP, X_EPOCH, X_TIME } xaxis;
 
 static double x_of(const point *p, xaxis x, double div)
 {
-	return x == X_STEP ? (double)p->step : x == X_EPOCH ? p->epoch : p->seconds / div;
+	return (x == X_STEP ? (double)p->step : x == X_EPOCH ? p->epoch : p->seconds) / div;
 }
 
 /* Does any series have a finite value in column col (0 loss, 1 accuracy)? */
@@ -193,6 +193,29 @@ static void value_range(const runlog *r, int nlog, int col, xaxis x, double div,
 			}
 }
 
+/* A power of ten to divide the values from lo to hi by, so that gnuplot
+   draws them: it takes values past about 9e307 for undefined, and ranges
+   near that overflow. 1 when they stay below 1e300. */
+static double big_scale(double lo, double hi)
+{
+	double m = fmax(fabs(lo), fabs(hi));
+	return isfinite(m) && m >= 1e300 ? pow(10, floor(log10(m))) : 1;
+}
+
+/* The label of an axis: its name, and the power of ten its values are
+   divided by, if any ("loss / 1e+308"). */
+static void gp_axis_label(FILE *o, const char *axis, const char *name, double scale)
+{
+	char b[64];
+	if (scale != 1)
+		snprintf(b, sizeof b, "%s / %g", name, scale);
+	else
+		snprintf(b, sizeof b, "%s", name);
+	fprintf(o, "set %slabel ", axis);
+	gp_quote(o, b);
+	fputc('\n', o);
+}
+
 /* A line's look: on a picture, the run's colour, solid for train and
    dashed with points for val; on a terminal, whose lines are characters,
    a character per series. */
@@ -205,16 +228,15 @@ static void line_style(FILE *o, const canvas *cv, int run, int split)
 			colours[run % NCOLOUR], split ? 2 : 1);
 }
 
-static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *ylabel, const canvas *cv,
-		       int np)
+static void plot_panel(FILE *o, const runlog *r, int nlog, int col, const char *ylabel, double scale,
+		       const canvas *cv, int np)
 {
 	double lo, hi;
 	value_range(r, nlog, col, X_STEP, 1, &lo, &hi);
 	int panel_h = cv->dumb ? cv->h / np : cv->h;
-	gp_tics(o, "y", tick_step(lo, hi, panel_h - 6 * cv->char_h, cv->char_w, 2 * cv->char_h));
-	fputs("set ylabel ", o);
-	gp_quote(o, ylabel);
-	fprintf(o, "\nset key %s right\nplot", col ? "bottom" : "top");
+	gp_tics(o, "y", tick_step(lo / scale, hi / scale, panel_h - 6 * cv->char_h, cv->char_w, 2 * cv->char_h));
+	gp_axis_label(o, "y", ylabel, scale);
+	fprintf(o, "set key %s right\nplot", col ? "bottom" : "top");
 	const char *sep = "";
 	for (int i = 0; i < nlog; i++)
 		for (int s = 0; s < 2; s++) {
@@ -250,6 +272,13 @@ static void write_script(FILE *o, const runlog *r, int nlog, const canvas *cv, c
 			xlabel = "time (min)";
 		}
 	}
+	value_range(r, nlog, -1, x, div, &lo, &hi);
+	double xscale = big_scale(lo, hi), scale[2];
+	div *= xscale;
+	for (int col = 0; col < 2; col++) {
+		value_range(r, nlog, col, x, div, &lo, &hi);
+		scale[col] = big_scale(lo, hi);
+	}
 	for (int i = 0; i < nlog; i++)
 		for (int s = 0; s < 2; s++) {
 			if (!r[i].split[s].n)
@@ -264,8 +293,8 @@ static void write_script(FILE *o, const runlog *r, int nlog, const canvas *cv, c
 					fprintf(o, "%.9g", xv);
 				else
 					fputs("NaN", o);
-				gp_number(o, p->loss);
-				gp_number(o, p->acc);
+				gp_number(o, p->loss / scale[0]);
+				gp_number(o, p->acc / scale[1]);
 				fputc('\n', o);
 			}
 			fputs("EOD\n", o);
@@ -278,9 +307,9 @@ static void write_script(FILE *o, const runlog *r, int nlog, const canvas *cv, c
 		fputs(" title ", o);
 		gp_quote(o, title);
 	}
-	fputs("\nset xlabel ", o);
-	gp_quote(o, xlabel);
-	fputs("\nset grid\nset autoscale xfix\n", o);
+	fputc('\n', o);
+	gp_axis_label(o, "x", xlabel, xscale);
+	fputs("set grid\nset autoscale xfix\n", o);
 	/* ticks whose labels fit the panel's width: gnuplot's own choice
 	   ignores the labels' width, and they run together */
 	value_range(r, nlog, -1, x, div, &lo, &hi);
@@ -291,9 +320,9 @@ static void write_script(FILE *o, const runlog *r, int nlog, const canvas *cv, c
 	if (cv->dumb)
 		fprintf(o, "set lmargin %d\n", (panels[1] ? (int)strlen("accuracy") : 4) + 7);
 	if (panels[0])
-		plot_panel(o, r, nlog, 0, "loss", cv, np);
+		plot_panel(o, r, nlog, 0, "loss", scale[0], cv, np);
 	if (panels[1])
-		plot_panel(o, r, nlog, 1, "accuracy", cv, np);
+		plot_panel(o, r, nlog, 1, "accuracy", scale[1], cv, np);
 	fputs("unset multiplot\n", o);
 }
 

@@ -163,11 +163,14 @@ static FILE *tsv_open(const char *path, char **line, size_t *cap, const char *wh
 	return f;
 }
 
-static double tsv_number(const char *s, const char *path, long line, const char *what)
+/* A precision, a recall or an average precision: from 0 to 1. */
+static double tsv_share(const char *s, const char *path, long line, const char *what)
 {
 	double v;
 	if (!parse_float(s, &v) || !isfinite(v))
 		fatal("%s:%ld: bad %s '%s'", path, line, what, s);
+	if (v < 0 || v > 1)
+		fatal("%s:%ld: bad %s '%s': not from 0 to 1", path, line, what, s);
 	return v;
 }
 
@@ -207,7 +210,7 @@ void prfile_read(prfile *pf)
 			seen[pf->n] = xstrdup(field[ccls]);
 			pf->c = xrealloc(pf->c, (pf->n + 1) * sizeof *pf->c);
 			pf->c[pf->n++] = (prcurve){.name = xstrdup(field[cname]),
-						   .ap = tsv_number(field[cap_], name, ln, "ap")};
+						   .ap = tsv_share(field[cap_], name, ln, "ap")};
 		}
 		prcurve *c = &pf->c[pf->n - 1];
 		if (c->n == c->cap) {
@@ -215,8 +218,8 @@ void prfile_read(prfile *pf)
 			c->recall = xrealloc(c->recall, c->cap * sizeof *c->recall);
 			c->precision = xrealloc(c->precision, c->cap * sizeof *c->precision);
 		}
-		c->precision[c->n] = tsv_number(field[cp], name, ln, "precision");
-		c->recall[c->n] = tsv_number(field[cr], name, ln, "recall");
+		c->precision[c->n] = tsv_share(field[cp], name, ln, "precision");
+		c->recall[c->n] = tsv_share(field[cr], name, ln, "recall");
 		c->n++;
 	}
 	if (ferror(f))

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -262,7 +263,9 @@ int parse_float(const char *s, double *out)
 		return 0;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
+	/* a number too small for a normal double is one all the same (5e-324,
+	   1e-400 as 0); one too large is not */
+	if ((errno && !(errno == ERANGE && fabs(v) <= DBL_MIN)) || *end || !isfinite(v))
 		return 0;
 	*out = v;
 	return 1;

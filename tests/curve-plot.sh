@@ -190,6 +190,35 @@ else
 	fail "curve-confusion-huge-counts: $(sed -n '/^\$cells << EOD$/,/^EOD$/p' "$T/huge.script" | sed -n 2p) $(head -c 200 "$T/err")"
 fi
 
+# extreme but finite values: losses of +-1e308 (past gnuplot's reach, about
+# 9e307) divided by a power of ten named in the axis label; numbers too
+# small for a normal double read as numbers; a range too narrow for its
+# tick labels to differ left to gnuplot
+printf 'step\tepoch\tsplit\tloss\taccuracy\n1\t1e308\ttrain\t1e308\t0.5\n2\t1.7e308\ttrain\t-1.7e308\t4.9e-324\n2\t1.7e308\tval\t1.5e308\t-1e-310\n' >"$T/huge.log"
+curve-plot --print-script --x epoch "$T/huge.log" >"$T/huge-log.script" 2>"$T/err"
+rc=$?
+printf '1 1 0.5\n1.7 -1.7 4.94065646e-324\n' >"$T/want.huge"
+if [ $rc -eq 0 ] && sed -n '/^\$log0_train << EOD$/,/^EOD$/p' "$T/huge-log.script" | sed '1d;$d' | cmp -s - "$T/want.huge" &&
+	grep -qx 'set ylabel "loss / 1e+308"' "$T/huge-log.script" && grep -qx 'set xlabel "epoch / 1e+308"' "$T/huge-log.script" &&
+	grep -qx 'set ylabel "accuracy"' "$T/huge-log.script"; then
+	pass "curve-huge-values: +-1e308 divided by 1e308, the axis labels say so; 4.9e-324 read"
+else
+	fail "curve-huge-values: exit $rc, $(grep label "$T/huge-log.script" | tr '\n' ' ') $(head -c 200 "$T/err")"
+fi
+printf 'step\tsplit\tloss\n1\ttrain\t1\n2\ttrain\t1.0000000000000002\n3\ttrain\t1\n' >"$T/flat.log"
+timeout 20 curve-plot --print-script "$T/flat.log" >"$T/flat.script" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -qx 'set ytics autofreq' "$T/flat.script"; then
+	pass "curve-narrow-range: losses 2e-16 apart, the y ticks left to gnuplot"
+else
+	fail "curve-narrow-range: exit $rc, $(grep ytics "$T/flat.script") $(head -c 200 "$T/err")"
+fi
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t0\t1e308\n' >"$T/big-ap.tsv"
+expect_error "curve-pr-ap-range" "big-ap\.tsv:2: bad ap '1e308': not from 0 to 1" curve-plot --term png --pr "$T/big-ap.tsv"
+printf 'class\tname\tthreshold\tprecision\trecall\tap\n0\ta\tinf\t1\t-0.5\t0.5\n' >"$T/neg-recall.tsv"
+expect_error "curve-pr-recall-range" "neg-recall\.tsv:2: bad recall '-0\.5': not from 0 to 1" \
+	curve-plot --term png --pr "$T/neg-recall.tsv"
+
 if ! command -v gnuplot >/dev/null; then
 	skip "curve-hostile-run: NOT TESTABLE: gnuplot is not installed"
 	skip "curve-dumb-golden: NOT TESTABLE: gnuplot is not installed"
@@ -263,6 +292,14 @@ else
 		pass "curve-confusion-4096-png: drawn in $took s"
 	else
 		fail "curve-confusion-4096-png: exit $rc after $took s, $(head -c 200 "$T/err")"
+	fi
+	printf 'step\tepoch\tsplit\tloss\n1\t1e308\ttrain\t1e308\n2\t1.7e308\ttrain\t-1.7e308\n2\t1.7e308\tval\t1.5e308\n' >"$T/huge2.log"
+	curve-plot -o "$T/huge-log.png" --x epoch "$T/huge2.log" 2>"$T/err"
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q 'undefined\|overflow' "$T/err"; then
+		pass "curve-huge-values-png: gnuplot draws +-1e308, no point undefined"
+	else
+		fail "curve-huge-values-png: exit $rc, $(head -c 200 "$T/err")"
 	fi
 	curve-plot --confusion -o "$T/huge.png" "$T/huge.tsv" 2>"$T/err"
 	check "curve-confusion-huge-counts-png: drawn, the counts written" [ $? -eq 0 ]
