@@ -381,10 +381,15 @@ static int nice_step(double v)
 static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const char *title)
 {
 	int k = cf->k, b = cf->block, side = cf->side;
+	/* the longest name, in characters, as far as it matters to the layout
+	   (a longer one does not fit, and must not overflow the sums below) */
 	int wide = 0;
 	long long most = 0;
-	for (int c = 0; c < k; c++)
-		wide = (int)strlen(cf->names[c]) > wide ? (int)strlen(cf->names[c]) : wide;
+	for (int c = 0; c < k; c++) {
+		size_t n = strlen(cf->names[c]);
+		if (n > (size_t)wide)
+			wide = n < 1000 ? (int)n : 1000;
+	}
 	/* the square the cells fill, about: the canvas less the names and the
 	   label on the left, the colour scale on the right, the title and the
 	   x label */

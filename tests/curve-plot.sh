@@ -180,6 +180,11 @@ for k in 1024 4096; do
 		fail "curve-confusion-$k: $(wc -l <"$T/cm$k.got") cells, $names names; $(diff "$T/cm$k.got" "$T/cm$k.want" | head -3 | tr '\n' ' ') $(head -c 200 "$T/err")"
 	fi
 done
+# a class name of 70,000 characters among 4096 classes: laid out without
+# overflow (the sanitizer run sees any)
+sed "2s/\tc0\t/\t$(head -c 70000 /dev/zero | tr '\0' x)\t/" "$T/cm4096.tsv" >"$T/long-name.tsv"
+curve-plot --print-script --confusion "$T/long-name.tsv" >"$T/long-name.script" 2>"$T/err"
+check "curve-confusion-long-name: a name of 70,000 characters" [ $? -eq 0 -a ! -s "$T/err" ]
 # counts near 2^63: the row sums in doubles, the shares halves
 printf 'class\tname\tpred0\tpred1\n0\ta\t9223372036854775807\t9223372036854775807\n1\tb\t0\t9223372036854775806\n' >"$T/huge.tsv"
 curve-plot --print-script --confusion "$T/huge.tsv" >"$T/huge.script" 2>"$T/err"
