@@ -369,13 +369,15 @@ static void write_pr_script(FILE *o, const prfile *pf, const canvas *cv, const c
    classes. Class names are written on the axes as often as they fit. */
 enum { CM_SIDE = 512 };
 
-/* 1, 2 or 5 times a power of ten: the smallest at least v. */
+/* The smallest of 1, 2, 5, 10, 20, 50, ... that is at least v (at most 1e8). */
 static int nice_step(double v)
 {
-	for (int e = 1;; e *= 10)
-		for (int m = 1; m <= 5; m += m == 1 ? 1 : 3)
-			if (m * e >= v || e > 100000000)
-				return m * e;
+	static const int mult[3] = {1, 2, 5};
+	for (int e = 1; e < 100000000; e *= 10)
+		for (int i = 0; i < 3; i++)
+			if (mult[i] * e >= v)
+				return mult[i] * e;
+	return 100000000;
 }
 
 static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const char *title)
