@@ -1,5 +1,6 @@
 /* util.c: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #include "util.h"
+#include "filekind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -230,8 +231,12 @@ char *read_text(const char *path)
 	size_t len;
 	char *text = read_file(path, &len);
 	const char *nul = memchr(text, 0, len);
-	if (nul)
+	if (nul) {
+		const char *kind = file_kind_phrase(text, len < FILE_KIND_HEAD ? len : FILE_KIND_HEAD);
+		if (kind)
+			fatal("%s: %s, not a text file", path_name(path), kind);
 		fatal("%s: a NUL byte at byte %zu: not a text file", path_name(path), (size_t)(nul - text));
+	}
 	return text;
 }
 
