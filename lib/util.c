@@ -147,6 +147,10 @@ char *path_dir(const char *path)
 
 FILE *xfopen_read(const char *path)
 {
+	/* a stream read from a terminal is a command missing its input: say so
+	   rather than wait for bytes no one will type */
+	if ((!path || !strcmp(path, "-")) && isatty(STDIN_FILENO))
+		usage_error("no input given, and standard input is a terminal: name the input file or pipe it in");
 	if (!path || !strcmp(path, "-"))
 		return stdin;
 	FILE *f = fopen(path, "rb");

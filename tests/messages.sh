@@ -68,3 +68,24 @@ for how in "nolabels.npy" "--val x.npy d.npy" "--val nolabels.npy d.npy"; do
 done
 nn-train --epochs 1 --batch 8 -o o.st d.net d.npy 2>err
 check "messages: nn-train: the layer table when the inputs are good" grep -q "parameters" err
+
+# a stream read from a terminal: the input is missing, said at once rather
+# than waited for (script(1) gives the tool a terminal)
+if command -v script >/dev/null && command -v timeout >/dev/null; then
+	while IFS='|' read -r tool cmd; do
+		timeout 20 script -qec "$cmd" /dev/null >tty.out 2>&1 </dev/null
+		rc=$?
+		ok=0
+		[ "$rc" -eq 2 ] && grep -q "^$tool: no input given, and standard input is a terminal" tty.out && ok=1
+		check "messages: $tool reading a terminal: refused at once, exit 2 ($rc: $(head -n 1 tty.out))" [ $ok = 1 ]
+	done <<EOF2
+nn-predict|nn-predict -o o.npy m.st
+nn-train|nn-train -o o.st d.net
+ap-score|ap-score
+ds-split|ds-split --info
+sample-grid|sample-grid --data d.npy --pred - -o g.png
+seg-colour|seg-colour --pred - -o sc/
+EOF2
+else
+	skip "messages: a terminal as standard input: NOT TESTABLE: no script(1) or timeout(1)"
+fi
