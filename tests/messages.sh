@@ -89,3 +89,21 @@ EOF2
 else
 	skip "messages: a terminal as standard input: NOT TESTABLE: no script(1) or timeout(1)"
 fi
+
+# a mistyped long option: the one most likely meant is named
+while IFS='|' read -r cmd want; do
+	# shellcheck disable=SC2086
+	$cmd >/dev/null 2>err
+	rc=$?
+	got=$(head -n 1 err)
+	check "messages: '$cmd' names the option meant: $got" [ "$rc" -eq 2 -a "$got" = "$want" ]
+done <<EOF2
+nn-train --epoch 3 d.net d.npy|nn-train: unknown option '--epoch' (did you mean '--epochs'?)
+nn-train --eopchs 3 d.net d.npy|nn-train: unknown option '--eopchs' (did you mean '--epochs'?)
+nn-train --aug flip d.net d.npy|nn-train: unknown option '--aug' (did you mean '--augment'?)
+nn-train --val-evry 3 d.net d.npy|nn-train: unknown option '--val-evry' (did you mean '--val-every'?)
+curve-plot --tittle x log.tsv|curve-plot: unknown option '--tittle' (did you mean '--title'?)
+ap-score --confussion p.npy|ap-score: unknown option '--confussion' (did you mean '--confusion'?)
+nn-predict --logit m.st d.npy|nn-predict: unknown option '--logit' (did you mean '--logits'?)
+nn-train --xyz 3 d.net d.npy|nn-train: unknown option '--xyz'
+EOF2
