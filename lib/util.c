@@ -236,9 +236,10 @@ char *read_text(const char *path)
 	char *text = read_file(path, &len);
 	const char *nul = memchr(text, 0, len);
 	if (nul) {
-		const char *kind = file_kind_phrase(text, len < FILE_KIND_HEAD ? len : FILE_KIND_HEAD);
-		if (kind)
-			fatal("%s: %s, not a text file", path_name(path), kind);
+		/* a binary file of a kind told from its start: say which */
+		file_kind k = file_kind_of(text, len < FILE_KIND_HEAD ? len : FILE_KIND_HEAD);
+		if (k != FK_UNKNOWN && k != FK_TEXT && k != FK_NET && k != FK_LOG)
+			fatal("%s: %s, not a text file", path_name(path), file_kind_name(k));
 		fatal("%s: a NUL byte at byte %zu: not a text file", path_name(path), (size_t)(nul - text));
 	}
 	return text;
