@@ -4,6 +4,7 @@
    writes it as a dataset stream: x [N,C,H,W] uint8, then y and class names
    when there are labels. */
 #include "dataset.h"
+#include "filekind.h"
 #include "idx.h"
 #include "image.h"
 #include "opt.h"
@@ -343,16 +344,19 @@ static image *picture_read(const char *path)
 	if (!S_ISREG(st.st_mode))
 		fatal("%s: not a regular file", path);
 	FILE *f = xfopen_read(path);
-	unsigned char head[8] = {0};
+	unsigned char head[FILE_KIND_HEAD];
 	size_t got = fread(head, 1, sizeof head, f);
 	int bad = ferror(f);
 	fclose(f);
 	if (bad)
 		fatal("%s: read error: %s", path, strerror(errno));
-	if (got == 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8))
+	file_kind k = file_kind_of(head, got);
+	if (k == FK_PNG)
 		return png_read(path);
-	if (got >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+	if (k == FK_JPEG)
 		return jpeg_read(path);
+	if (file_kind_name(k))
+		fatal("%s: %s, not a PNG or JPEG image", path, file_kind_name(k));
 	fatal("%s: not a PNG or JPEG image", path);
 }
 

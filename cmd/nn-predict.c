@@ -4,6 +4,7 @@
 #include "backend.h"
 #include "batch.h"
 #include "dataset.h"
+#include "filekind.h"
 #include "model.h"
 #include "net.h"
 #include "npy.h"
@@ -64,6 +65,9 @@ int main(int argc, char **argv)
 	if (!model_path)
 		usage_error("no model given");
 	io_check(IO_LIST(model_path, data_path ? data_path : "-"), IO_LIST(out_path ? out_path : "-"));
+	if (file_kind_at(model_path) == FK_NPY)
+		fatal("%s: %s, not a model: MODEL comes first (nn-predict [options] MODEL [DATA])",
+		      model_path, file_kind_name(FK_NPY));
 	out_refuse_terminal(out_path);
 	const backend *be = backend_get(device);
 	be->set_threads((int)threads);

@@ -5,6 +5,7 @@
 #include "batch.h"
 #include "dataset.h"
 #include "dist.h"
+#include "filekind.h"
 #include "json.h"
 #include "model.h"
 #include "net.h"
@@ -633,6 +634,14 @@ static void configure(run *r, int argc, char **argv)
 		usage_error("too many arguments");
 	r->net_path = r->resume ? NULL : argv[0];
 	r->train_path = nargs > need ? argv[need] : NULL;
+	/* the operands swapped, or a model where the description belongs */
+	file_kind k = file_kind_at(r->net_path);
+	if (k == FK_NPY)
+		fatal("%s: %s, not a network description: NET.net comes first (nn-train [options] NET.net [TRAIN])",
+		      r->net_path, file_kind_name(k));
+	if (k == FK_SAFETENSORS)
+		fatal("%s: %s, not a network description: continue a checkpoint with --resume CHECKPOINT",
+		      r->net_path, file_kind_name(k));
 	if (r->train_path && r->val_path && !strcmp(r->train_path, r->val_path) && strcmp(r->train_path, "-"))
 		note("warning: validating on the training data");
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
@@ -752,8 +761,6 @@ static void model_open(run *r)
 	}
 	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPT_ADAMW)
 		r->c.wd = 1e-2;
-	if (!r->quiet)
-		net_print(r->n, stderr);
 }
 
 /* --class-weights: one finite, non-negative weight per class, uploaded. */
@@ -1251,6 +1258,10 @@ int main(int argc, char **argv)
 	sync_bn_open(&r);
 	data_load(&r);
 	log_open(&r);
+	/* the layer table once every input has been checked: an error is the
+	   last thing said, not lost above the table */
+	if (!r.quiet)
+		net_print(r.n, stderr);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	train(&r);

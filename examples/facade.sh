@@ -13,8 +13,9 @@
 #   EPOCHS=N     (default 20)
 #   BATCH=N      (default 8)
 #   TRAIN_OPTS   more nn-train options, e.g. TRAIN_OPTS="--keep-best"
-#   ESTIMATE=1   first time a few short training steps here and say how long the
-#                whole training would take (the default); 0: skip; only: stop after it
+#   ESTIMATE=1   first time three training steps of BATCH images and one validation
+#                here, with the run's own network and settings, and say how long the
+#                whole training will take (the default); 0: skip; only: stop after it
 #
 #   examples/facade.sh                                    # the CPU recipe: a small U-Net at 128x128
 #   DATA=~/data/starter_set examples/facade.sh            # the data elsewhere
@@ -63,39 +64,47 @@ ds-split --seed 1 --take 0.9 -o "$out/train.npy" -r "$out/val.npy" "$out/train-a
 rm -f "$out/train-all.npy"
 ds-load facade "$data" --split test_dev --size "$size" -o "$out/test.npy"
 
-# How long the training would take here: four steps of two images timed
-# by nn-train itself (the seconds column of its log; the first step pays for
-# setting up, the median of the other three is taken), scaled to every image
-# of every epoch, plus the validations (a forward pass, about a third of a
-# training step's work, at each log point and epoch end).
+# The training's own settings, for the run and for its estimate.
+recipe="--opt adam --lr 1e-3 --wd 1e-5 --sched cosine --augment flip,crop=0.7 --seed 1"
+
+# How long the training will take here, measured on what the run will do:
+# three steps of the run's own batch size, network and settings, timed by
+# nn-train itself (the seconds column of its log; the first step pays for
+# setting up, the mean of the other two is taken), and one validation of
+# BATCH images; then scaled to the run's steps and to its validations (at
+# each log point and epoch end, over the whole validation set).
 if [ "$estimate" != 0 ]; then
-	n=$((batch < 2 ? batch : 2))
-	tmp=$out/estimate
-	mkdir -p "$tmp"
-	ds-split --take $((4 * n)) -o "$tmp/steps.npy" -r /dev/null "$out/train.npy" 2>/dev/null
-	# shellcheck disable=SC2086
-	nn-train "$net" ${TRAIN_OPTS:-} --epochs 1 --batch "$n" --log-every 1 --val "$tmp/steps.npy" \
-		--val-every 1000000000 --log "$tmp/steps.tsv" -q -o "$tmp/model.safetensors" "$tmp/steps.npy" \
-		2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	ntrain=$(ds-split --info "$out/train.npy" | awk '$1 == "samples" { print $2 }')
 	nval=$(ds-split --info "$out/val.npy" | awk '$1 == "samples" { print $2 }')
+	b=$((batch < ntrain ? batch : ntrain))
+	nv=$((batch < nval ? batch : nval))
+	tmp=$out/estimate
+	mkdir -p "$tmp"
+	ds-split --take $((3 * b < ntrain ? 3 * b : ntrain)) -o "$tmp/steps.npy" -r /dev/null "$out/train.npy" 2>/dev/null
+	ds-split --take "$nv" -o "$tmp/val.npy" -r /dev/null "$out/val.npy" 2>/dev/null
+	# shellcheck disable=SC2086
+	nn-train "$net" $recipe ${TRAIN_OPTS:-} --epochs 1 --batch "$b" --log-every 1 --val "$tmp/val.npy" \
+		--val-every 1000000000 --log "$tmp/steps.tsv" -q -o "$tmp/model.safetensors" "$tmp/steps.npy" \
+		2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	device=$(LC_ALL=C sed -n 's/.*\\"device\\":\\"\([a-z]*\)\\".*/\1/p' "$tmp/model.safetensors" | head -n 1)
-	awk -F '\t' -v n="$n" -v ntrain="$ntrain" -v nval="$nval" -v epochs="$epochs" -v batch="$batch" \
+	awk -F '\t' -v ntrain="$ntrain" -v nval="$nval" -v nv="$nv" -v epochs="$epochs" -v batch="$batch" \
 		-v every="$log_every" -v size="$size" -v net="$(basename "$net")" -v device="$device" -v threads="$(nproc)" '
 	function hms(s) { s = int(s + 0.5); return sprintf("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) }
 	$3 == "train" { t[++k] = $7 }
+	$3 == "val" { v = $7 - t[k] }
 	END {
-		a = t[2] - t[1]; b = t[3] - t[2]; c = t[4] - t[3]
-		step = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b))
-		per = step / n
+		step = k >= 3 ? (t[3] - t[1]) / 2 : t[k]
 		spe = int((ntrain + batch - 1) / batch)
-		vals = epochs * (int(spe / every) + 1)
-		train = per * ntrain * epochs
-		val = per / 3 * nval * vals
+		vals = 0
+		for (s = 1; s <= spe * epochs; s++)
+			vals += s % every == 0 || s % spe == 0
+		train = step * spe * epochs
+		val = v / nv * nval * vals
 		printf "facade.sh: estimate for %s at %dx%d, %d epochs of %d images in batches of %d: about %s here " \
-			"(%s training, %s for %d validations of %d images), from a step of %d images timed at %.3f s (the median of three) on the %s%s\n",
-			net, size, size, epochs, ntrain, batch, hms(train + val), hms(train), hms(val), vals, nval, n, step,
-			device == "cpu" ? "CPU" : "GPU", device == "cpu" ? " with " threads " threads" : ""
+			"(%s training, %s for %d validations of %d images), from steps of %d images timed at %.3f s and a " \
+			"validation of %d at %.3f s on the %s%s\n",
+			net, size, size, epochs, ntrain, batch, hms(train + val), hms(train), hms(val), vals, nval, batch, step,
+			nv, v, device == "cpu" ? "CPU" : "GPU", device == "cpu" ? " with " threads " threads" : ""
 	}' "$tmp/steps.tsv" >&2
 	rm -rf "$tmp"
 	if [ "$estimate" = only ]; then
@@ -104,8 +113,7 @@ if [ "$estimate" != 0 ]; then
 fi
 
 # shellcheck disable=SC2086
-nn-train "$net" --epochs "$epochs" --batch "$batch" --opt adam --lr 1e-3 --wd 1e-5 --sched cosine \
-	--augment flip,crop=0.7 --seed 1 --log-every "$log_every" --val "$out/val.npy" --log "$out/seg.tsv" \
+nn-train "$net" --epochs "$epochs" --batch "$batch" $recipe --log-every "$log_every" --val "$out/val.npy" --log "$out/seg.tsv" \
 	-o "$out/facade.safetensors" ${TRAIN_OPTS:-} "$out/train.npy"
 
 nn-predict "$out/facade.safetensors" < "$out/test.npy" > "$out/test-pred.npy"

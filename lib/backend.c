@@ -66,9 +66,13 @@ static char *library_path(void)
    pay. Says why (cuda.why) when not. */
 static int driver_has_device(void)
 {
-	void *h = open_library("libcuda.so.1");
-	if (!h)
+	void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(cuda.why, sizeof cuda.why,
+			 "no NVIDIA driver found (%s): install the NVIDIA driver for the GPU (nvidia-smi then lists "
+			 "it), or run on the CPU with --device cpu", dlerror());
 		return 0;
+	}
 	int (*init)(unsigned) = (int (*)(unsigned))dlsym(h, "cuInit");
 	int (*count)(int *) = (int (*)(int *))dlsym(h, "cuDeviceGetCount");
 	int (*errstr)(int, const char **) = (int (*)(int, const char **))dlsym(h, "cuGetErrorString");
@@ -86,7 +90,8 @@ static int driver_has_device(void)
 		return 0;
 	}
 	if (n <= 0)
-		snprintf(cuda.why, sizeof cuda.why, "no CUDA device");
+		snprintf(cuda.why, sizeof cuda.why,
+			 "the NVIDIA driver sees no GPU (nvidia-smi lists what it sees): run on the CPU with --device cpu");
 	/* the driver stays loaded: the CUDA runtime uses the same one */
 	return n > 0;
 }

@@ -1,6 +1,7 @@
 /* idx.c: IDX reader. zlib's gzread reads plain files unchanged, so one path
    handles both .gz and uncompressed files. */
 #include "idx.h"
+#include "filekind.h"
 #include "util.h"
 
 #include <errno.h>
@@ -41,9 +42,15 @@ tensor *idx_read(const char *path, int ndim)
 	unsigned char head[4 + 4 * 4];
 	if (gz_read_full(g, head, 4, path) < 4)
 		fatal("%s: not an IDX file (too short)", path);
-	if (head[0] || head[1])
+	if (head[0] || head[1]) {
+		unsigned char more[FILE_KIND_HEAD];
+		memcpy(more, head, 4);
+		const char *kind = file_kind_phrase(more, 4 + gz_read_full(g, more + 4, sizeof more - 4, path));
+		if (kind)
+			fatal("%s: %s, not an IDX file", path, kind);
 		fatal("%s: not an IDX file (bad magic 0x%02x%02x%02x%02x)", path, head[0], head[1],
 		      head[2], head[3]);
+	}
 	if (head[2] != 0x08)
 		fatal("%s: IDX data type 0x%02x is not supported (only unsigned bytes, 0x08)", path,
 		      head[2]);

@@ -1,5 +1,6 @@
 /* npy.c: NPY reader and writer, strict about every header field. */
 #include "npy.h"
+#include "filekind.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -152,8 +153,15 @@ int npy_read_header(FILE *f, const char *path, tensor *t)
 		fatal("%s: read error: %s", path_name(path), strerror(errno));
 	if (got == 0 && feof(f))
 		return 0;
-	if (got < 6 || memcmp(pre, magic, 6))
+	if (got < 6 || memcmp(pre, magic, 6)) {
+		/* two bytes more tell a safetensors file */
+		if (got == 8)
+			got += fread(pre + 8, 1, 2, f);
+		const char *kind = file_kind_phrase(pre, got);
+		if (kind)
+			fatal("%s: %s, not an NPY tensor stream", path_name(path), kind);
 		fatal("%s: not an NPY file (bad magic)", path_name(path));
+	}
 	if (got < 8)
 		fatal("%s: truncated NPY header", path_name(path));
 	int major = pre[6];

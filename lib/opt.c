@@ -58,6 +58,51 @@ static opt *find_long(opt *table, const char *name, size_t len)
 	return NULL;
 }
 
+/* Edits (insertions, deletions, substitutions, swaps of neighbours) from
+   a[0..n) to b, for names of at most 63 bytes; more counts as far. */
+static int edits(const char *a, size_t n, const char *b)
+{
+	size_t m = strlen(b);
+	if (n > 63 || m > 63)
+		return 99;
+	int d[64][64];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* The option a mistyped name most likely meant: the only one it begins,
+   else the nearest within two edits (one for names of four letters or
+   fewer); NULL when none is near. */
+static const opt *nearest_long(const opt *table, const char *name, size_t len)
+{
+	const opt *best = NULL, *prefix = NULL;
+	int best_d = len <= 4 ? 2 : 3, prefixes = 0;
+	for (const opt *o = table; !at_end(o); o++) {
+		if (!is_option(o) || !o->name)
+			continue;
+		int d = edits(name, len, o->name);
+		if (d < best_d)
+			best_d = d, best = o;
+		if (len >= 2 && !strncmp(o->name, name, len))
+			prefix = o, prefixes++;
+	}
+	return prefixes == 1 ? prefix : best;
+}
+
 static opt *find_short(opt *table, char c)
 {
 	for (opt *o = table; !at_end(o); o++)
@@ -209,8 +254,12 @@ static void long_option(opt *table, int argc, char **argv, int *i, const char *u
 			usage_error("option '--help' takes no value");
 		help_exit(table, usage);
 	}
-	if (!o)
+	if (!o) {
+		const opt *near = nearest_long(table, name, len);
+		if (near)
+			usage_error("unknown option '%.*s' (did you mean '--%s'?)", (int)len + 2, a, near->name);
 		usage_error("unknown option '%.*s'", (int)len + 2, a);
+	}
 	if (o->kind == OPT_FLAG) {
 		if (eq)
 			usage_error("option '--%s' takes no value", o->name);

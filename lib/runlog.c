@@ -1,6 +1,7 @@
 /* runlog.c: the readers of the TSV files curve-plot draws (see runlog.h). */
 #include "runlog.h"
 #include "tensor.h"
+#include "filekind.h"
 #include "util.h"
 
 #include <errno.h>
@@ -57,6 +58,16 @@ static double log_number(const char *s, const char *path, long line, const char 
 	return v;
 }
 
+/* A first line that holds a NUL byte: says what the file is, when that
+   can be told. */
+__attribute__((noreturn)) static void not_text(const char *name, const char *line, size_t n, const char *what)
+{
+	const char *kind = file_kind_phrase(line, n < FILE_KIND_HEAD ? n : FILE_KIND_HEAD);
+	if (kind)
+		fatal("%s: %s, not %s", name, kind, what);
+	fatal("%s:1: a NUL byte: not %s", name, what);
+}
+
 void runlog_read(runlog *r)
 {
 	FILE *f = xfopen_read(r->path);
@@ -69,7 +80,7 @@ void runlog_read(runlog *r)
 	if (got < 0)
 		fatal("%s: empty file, expected a metrics log", name);
 	if (memchr(line, 0, (size_t)got))
-		fatal("%s:1: a NUL byte: not a metrics log", name);
+		not_text(name, line, (size_t)got, "a metrics log");
 	int cstep = column_of(line, "step"), csplit = column_of(line, "split");
 	int closs = column_of(line, "loss"), cacc = column_of(line, "accuracy");
 	int cepoch = column_of(line, "epoch"), csec = column_of(line, "seconds");
@@ -159,7 +170,7 @@ static FILE *tsv_open(const char *path, char **line, size_t *cap, const char *wh
 	if (got < 0)
 		fatal("%s: empty file, expected %s", name, what);
 	if (memchr(*line, 0, (size_t)got))
-		fatal("%s:1: a NUL byte: not %s", name, what);
+		not_text(name, *line, (size_t)got, what);
 	return f;
 }
 

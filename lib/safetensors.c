@@ -5,6 +5,7 @@
 #include "safetensors.h"
 #include "json.h"
 #include "output.h"
+#include "filekind.h"
 #include "util.h"
 
 #include <errno.h>
@@ -264,6 +265,10 @@ st_file *st_read(const char *path)
 	uint64_t hlen = 0;
 	for (int i = 7; i >= 0; i--)
 		hlen = hlen << 8 | pre[i];
+	/* another kind of file (a stream given where a model belongs): say so */
+	file_kind kind = file_kind_of(pre, 8);
+	if (kind != FK_UNKNOWN && kind != FK_SAFETENSORS)
+		fatal("%s: %s, not a model (an nnpipe safetensors file)", name, file_kind_name(kind));
 	if (fsize >= 0 && hlen > (uint64_t)fsize - 8)
 		fatal("%s: not a safetensors file or truncated: header length %llu exceeds the file size %lld",
 		      name, (unsigned long long)hlen, (long long)fsize);

@@ -1,5 +1,6 @@
 /* util.c: errors, checked allocation and I/O, number parsing, seeded RNG. */
 #include "util.h"
+#include "filekind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -147,6 +148,10 @@ char *path_dir(const char *path)
 
 FILE *xfopen_read(const char *path)
 {
+	/* a stream read from a terminal is a command missing its input: say so
+	   rather than wait for bytes no one will type */
+	if ((!path || !strcmp(path, "-")) && isatty(STDIN_FILENO))
+		usage_error("no input given, and standard input is a terminal: name the input file or pipe it in");
 	if (!path || !strcmp(path, "-"))
 		return stdin;
 	FILE *f = fopen(path, "rb");
@@ -231,8 +236,13 @@ char *read_text(const char *path)
 	size_t len;
 	char *text = read_file(path, &len);
 	const char *nul = memchr(text, 0, len);
-	if (nul)
+	if (nul) {
+		/* a binary file of a kind told from its start: say which */
+		file_kind k = file_kind_of(text, len < FILE_KIND_HEAD ? len : FILE_KIND_HEAD);
+		if (k != FK_UNKNOWN && k != FK_TEXT && k != FK_NET && k != FK_LOG)
+			fatal("%s: %s, not a text file", path_name(path), file_kind_name(k));
 		fatal("%s: a NUL byte at byte %zu: not a text file", path_name(path), (size_t)(nul - text));
+	}
 	return text;
 }
 

@@ -100,6 +100,14 @@ auto "no entry point" "$B" "$DRV" NN_CUDA_LIB="$T/noentry.so"
 cuda "no entry point" "$B" ".*undefined symbol: nnpipe_backend_cuda" "$DRV" NN_CUDA_LIB="$T/noentry.so"
 # no driver: the backend's library is not even opened
 auto "no CUDA driver" "$B" LD_LIBRARY_PATH="$T/empty" NN_CUDA_LIB="$T/noentry.so"
+cuda "no CUDA driver" "$B" "no NVIDIA driver found \\(libcuda\\.so\\.1: cannot open shared object file.*\\): install the NVIDIA driver.*--device cpu" \
+	LD_LIBRARY_PATH="$T/empty" NN_CUDA_LIB="$T/noentry.so"
+# a driver that sees no GPU
+sed 's/\*n = 1/*n = 0/' drv.c >drv0.c && mkdir -p drv0 && "$CC" -shared -fPIC -o drv0/libcuda.so.1 drv0.c ||
+	fail "device: cannot build the test libraries"
+auto "a driver without a GPU" "$B" LD_LIBRARY_PATH="$T/drv0" NN_CUDA_LIB="$T/noentry.so"
+cuda "a driver without a GPU" "$B" "the NVIDIA driver sees no GPU .*--device cpu" LD_LIBRARY_PATH="$T/drv0" \
+	NN_CUDA_LIB="$T/noentry.so"
 
 # where the library is looked for: beside the program, then ../lib/nnpipe,
 # found by a library whose device cannot be used (a word, then the CPU)

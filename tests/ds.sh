@@ -281,7 +281,7 @@ expect_error "err-truncated-npy" "trunc\.npy: truncated" ds-split --take 1 -o "$
 no_output "err-truncated-npy-no-output" "$O"
 expect_error "err-missing-file" "nofile\.npy: No such file or directory" ds-split --take 1 -o "$O" -r "$T/r.npy" "$T/nofile.npy"
 echo "hello, not an IDX file" >"$T/text"
-expect_error "err-not-idx" "text: not an IDX file" ds-load idx "$T/text" -o "$O"
+expect_error "err-not-idx" "text: a text file, not an IDX file" ds-load idx "$T/text" -o "$O"
 no_output "err-not-idx-no-output" "$O"
 printf '\0\0\10\3\0\0\0\2\0\0\0\2\0\0\0\2abc' >"$T/short.idx"
 expect_error "err-truncated-idx" "short\.idx: truncated" ds-load idx "$T/short.idx" -o "$O"

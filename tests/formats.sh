@@ -287,7 +287,7 @@ st_err trunc.st 'trunc\.st: truncated file'
 st_err short.st 'short\.st: truncated file'
 st_err hlen_big.st 'hlen_big\.st: not a safetensors file or truncated: header length 1000000 exceeds the file size'
 st_err hlen_huge.st 'hlen_huge\.st: not a safetensors file'
-st_err in.npy 'in\.npy: not a safetensors file'
+st_err in.npy 'in\.npy: an NPY tensor stream \(a dataset or prediction stream\), not a model \(an nnpipe safetensors file\)$'
 st_err bad_json.st 'bad_json\.st: bad JSON in the header: unexpected character at byte 6'
 st_err not_object.st 'not_object\.st: not a safetensors file'
 st_err range.st "range\.st: tensor 'a': data_offsets \[4, 8\] out of range"

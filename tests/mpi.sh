@@ -192,7 +192,7 @@ rm -f "$T/f.safetensors"*
 rc=$?
 if [ "$rc" -eq 0 ]; then
 	fail "mpi: a failing rank: exit status 0"
-elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "^nn-train: rank 1: $T/bad.npy: not an NPY file" "$T/err"; then
+elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "^nn-train: rank 1: $T/bad.npy: a text file, not an NPY tensor stream" "$T/err"; then
 	fail "mpi: a failing rank: message '$(head -c 300 "$T/err")'"
 elif ls "$T"/f.safetensors* >/dev/null 2>&1; then
 	fail "mpi: a failing rank: output left: $(ls "$T"/f.safetensors*)"

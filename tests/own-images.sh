@@ -157,7 +157,7 @@ mkfifo fifo.png
 expect_error "images-sizes-differ" '^ds-load: big\.png: image is 30x20 but rgb\.png is 7x6 \(use --size\)$' \
 	ds-load images rgb.png big.png -o x.npy
 check "images-sizes-differ-no-output" [ ! -e x.npy ]
-expect_error "images-not-an-image" '^ds-load: text\.png: not a PNG or JPEG image$' ds-load images rgb.png text.png -o x.npy
+expect_error "images-not-an-image" '^ds-load: text\.png: a text file, not a PNG or JPEG image$' ds-load images rgb.png text.png -o x.npy
 expect_error "images-missing" '^ds-load: nothere\.jpg: No such file or directory$' ds-load images nothere.jpg -o x.npy
 expect_error "images-fifo" '^ds-load: fifo\.png: not a regular file$' ds-load images fifo.png -o x.npy
 ds-load images - -o x.npy 2>/dev/null </dev/null

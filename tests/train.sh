@@ -168,7 +168,7 @@ nn-train -q --epochs 1 --threads 1 -o "$T/m.safetensors" "$T/small.net" "$T/trai
 check "train-small-exit" [ $? -eq 0 -a -s "$T/m.safetensors" -a -s "$T/m.safetensors.ckpt" ]
 P=$T/p.npy
 bad "resume-model-file" "m.safetensors: not a checkpoint" "$M" nn-train -q --resume "$T/m.safetensors" -o "$M" "$T/train.npy"
-bad "resume-npy-file" "train.npy: not a safetensors file" "$M" nn-train -q --resume "$T/train.npy" -o "$M" "$T/train.npy"
+bad "resume-npy-file" "train.npy: an NPY tensor stream .*, not a model" "$M" nn-train -q --resume "$T/train.npy" -o "$M" "$T/train.npy"
 bad "resume-missing" "nonexistent.ckpt: No such file" "$M" nn-train -q --resume "$T/nonexistent.ckpt" -o "$M" "$T/train.npy"
 usage "resume-other-optimiser" nn-train -q --resume "$T/m.safetensors.ckpt" --opt sgd -o "$M" "$T/train.npy"
 bad "resume-input-shape" "small-img.npy: data is 1x14x14" "$M" nn-train -q --resume "$T/m.safetensors.ckpt" -o "$M" "$T/small-img.npy"
@@ -184,7 +184,7 @@ bad "predict-truncated-model" "cut.safetensors: .*truncated" "$P" nn-predict -q 
 cp "$T/m.safetensors" "$T/garbled.safetensors"
 printf '{"a":' | dd of="$T/garbled.safetensors" bs=1 seek=8 conv=notrunc 2>/dev/null
 bad "predict-garbled-model" "garbled.safetensors: .*JSON" "$P" nn-predict -q -o "$P" "$T/garbled.safetensors" "$T/test.npy"
-bad "predict-not-a-model" "small.net: not a safetensors file" "$P" nn-predict -q -o "$P" "$T/small.net" "$T/test.npy"
+bad "predict-not-a-model" "small.net: a network description \\(.net text\\), not a model" "$P" nn-predict -q -o "$P" "$T/small.net" "$T/test.npy"
 "$PY" - "$T/m.safetensors" "$T/renamed.safetensors" <<'EOF'
 import sys
 blob = open(sys.argv[1], "rb").read()
