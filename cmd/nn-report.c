@@ -5,6 +5,7 @@
    curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
 #include "json.h"
+#include "model.h"
 #include "npy.h"
 #include "opt.h"
 #include "safetensors.h"
@@ -200,22 +201,13 @@ typedef struct model_meta {
 
 static void meta_open(model_meta *m, const char *path)
 {
-	const char *err;
 	memset(m, 0, sizeof *m);
 	m->st = st_read(path);
 	m->net = st_meta(m->st, "net");
 	if (!m->net)
 		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
-	const char *keys[2] = {"config", "run"};
-	json **dest[2] = {&m->cfg, &m->run};
-	for (int k = 0; k < 2; k++) {
-		const char *text = st_meta(m->st, keys[k]);
-		if (!text)
-			continue;
-		*dest[k] = json_parse(text, strlen(text), &err);
-		if (!*dest[k] || (*dest[k])->kind != JSON_OBJECT)
-			fatal("%s: metadata %s is not a JSON object", path, keys[k]);
-	}
+	m->cfg = model_meta_json(path, "config", st_meta(m->st, "config"));
+	m->run = model_meta_json(path, "run", st_meta(m->st, "run"));
 	m->has_input = net_input(m->net, m->input);
 }
 

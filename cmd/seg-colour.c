@@ -6,7 +6,6 @@
 #include "dataset.h"
 #include "draw.h"
 #include "image.h"
-#include "metrics.h"
 #include "opt.h"
 #include "output.h"
 #include "util.h"
@@ -224,11 +223,6 @@ static void streams_read(job *j)
 	const tensor *p = j->p;
 	if (p && p->ndim != 4)
 		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", j->pname, p->ndim);
-	if (j->want_pred) {
-		int64_t bad = metrics_find_nan(p->data, (size_t)tensor_numel(p));
-		if (bad >= 0)
-			fatal("%s: score is NaN in image %lld", j->pname, (long long)(bad / (tensor_numel(p) / p->shape[0])));
-	}
 	if ((j->photo || j->triplet) && j->x->shape[1] != 1 && j->x->shape[1] != 3)
 		fatal("%s: photos of %lld channels (1 or 3 can be drawn)", j->dname, (long long)j->x->shape[1]);
 }

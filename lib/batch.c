@@ -14,16 +14,6 @@ void check_fit(const net *n, const dataset *d, const char *path)
 		fatal("%s: data is %lldx%lldx%lld per sample but the model's input is %dx%dx%d", path,
 		      (long long)x->shape[1], (long long)x->shape[2], (long long)x->shape[3], n->in_c, n->in_h,
 		      n->in_w);
-	/* a NaN pixel would not stop training: relu turns it into 0 on the
-	   way forward, and only the weights turn to NaN */
-	if (x->dtype == DT_F32) {
-		const float *v = x->data;
-		int64_t m = tensor_numel(x), per = m / (x->shape[0] ? x->shape[0] : 1);
-		for (int64_t i = 0; i < m; i++)
-			if (!isfinite(v[i]))
-				fatal("%s: x holds %g at sample %lld (pixels must be finite)", path, v[i],
-				      (long long)(i / per));
-	}
 	if (!d->y)
 		return;
 	if (n->dense && d->y->ndim != 3)

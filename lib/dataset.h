@@ -21,9 +21,12 @@ typedef struct dataset {
 
 /* Reads a whole stream from path ("-" is stdin). kind is "dataset" or
    "prediction" and only changes the checks and messages: a dataset's x must
-   be 4-D uint8/float32; a prediction's p must be 2-D or 4-D float32. Labels
-   are converted to int32 and checked to be in [0, nclass) when names are
-   present. Dies with "prog: path: reason" on anything malformed. */
+   be 4-D uint8/float32 with finite pixels; a prediction's p must be 2-D or
+   4-D float32 of at least one class, without NaN. Labels are converted to
+   int32, must have the samples (and map sizes) of x or p, and are checked
+   to be in [0, nclass): the names' count, or p's classes. Every reader of a
+   stream relies on these checks. Dies with "prog: path: reason" on anything
+   malformed. */
 dataset *dataset_read(const char *path, const char *kind);
 /* Same, from an already open stream. */
 dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
