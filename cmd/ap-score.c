@@ -450,6 +450,8 @@ int main(int argc, char **argv)
 			fatal("%s: no labels in stream; scoring needs the true classes", path_name(labels_path));
 		y = lab->y;
 		ypath = labels_path;
+		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
+				  lab->nclass);
 	}
 	if (!y)
 		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "

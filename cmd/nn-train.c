@@ -824,7 +824,9 @@ static void data_load(run *r)
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
-	if (!r->resume)
+	if (r->resume)
+		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass);
+	else
 		fresh_start(r);
 	optim *o = r->o;
 	o->momentum = r->c.momentum;
@@ -851,6 +853,11 @@ static void data_load(run *r)
 		/* no samples: no score, and a "best" of nothing */
 		if (dataset_len(r->val) == 0)
 			fatal("%s: no samples: validation needs at least one", r->val_path);
+		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
+				  r->train->nclass);
+		if (r->resume)
+			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
+					  r->mi.nclass);
 		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);

@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 	int64_t bad = metrics_find_bad_label(yd, (size_t)n, k);
 	if (bad >= 0)
 		fatal("%s: label %d of sample %lld is out of range [0,%d)", yname, yd[bad], (long long)bad, k);
+	class_names_agree(pname, pr->names, pr->nclass, dname, d->names, d->nclass);
 	char **names = pr->names ? pr->names : d->names;
 	if (names && (pr->names ? pr->nclass : d->nclass) != k)
 		fatal("%s: %d class names for %d classes", pr->names ? pname : dname,

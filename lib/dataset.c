@@ -199,6 +199,17 @@ void dataset_free(dataset *d)
 	free(d);
 }
 
+void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n)
+{
+	if (!a_names || !b_names)
+		return;
+	if (a_n != b_n)
+		fatal("%s: %d class names, but %s has %d", a, a_n, b, b_n);
+	for (int k = 0; k < a_n; k++)
+		if (strcmp(a_names[k], b_names[k]))
+			fatal("%s: class %d is '%s' but %s calls it '%s'", a, k, a_names[k], b, b_names[k]);
+}
+
 long dataset_len(const dataset *d)
 {
 	return (long)d->x->shape[0];

@@ -37,6 +37,10 @@ void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
 /* What follows x or p: y (when given) and names (when given). */
 void dataset_write_tail(FILE *f, const char *path, const tensor *y, char **names, int nclass);
 void dataset_free(dataset *d);
+/* Where a stream meets a model or another stream, their class names must
+   be the same (either list NULL: nothing to compare): else dies with
+   "a: class 3 is 'coat' but b calls it 'dress'", or the two counts. */
+void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n);
 /* Number of samples (x->shape[0]). */
 long dataset_len(const dataset *d);
 /* A cheap fingerprint of the samples and labels (FNV-1a over their shapes

@@ -160,3 +160,29 @@ expect_error 'config "lr":"fast": nn-report' "lr-fast\.st: metadata config: fiel
 expect_error 'run "threads":"two": nn-report' "threads-string\.st: metadata run: field 'threads' is a string" \
 	nn-report -o rep --cls-model threads-string.st
 check "no output from the refused models" test ! -e o.npy -a ! -e n.st
+
+# class names that disagree where a stream meets a model or another stream
+expect_error "other names: nn-predict" "d-other-names\.npy: class 1 is 'B' but m\.st calls it 'b'" \
+	nn-predict -q -o o.npy m.st d-other-names.npy
+expect_error "other names: nn-train --val" "d-other-names\.npy: class 1 is 'B' but d\.npy calls it 'b'" \
+	nn-train -q --epochs 1 -o n.st --val d-other-names.npy lin.net d.npy
+expect_error "other names: nn-train --resume" "d-other-names\.npy: class 1 is 'B' but ck\.st\.ckpt calls it 'b'" \
+	nn-train -q --resume ck.st.ckpt -o n.st d-other-names.npy
+expect_error "other names: nn-train --resume --val" "d-other-names\.npy: class 1 is 'B' but ck\.st\.ckpt calls it 'b'" \
+	nn-train -q --resume ck.st.ckpt --val d-other-names.npy -o n.st d-nonames.npy
+expect_error "other names: sample-grid" "p-other-names\.npy: class 2 is 'C' but d\.npy calls it 'c'" \
+	sample-grid --data d.npy --pred p-other-names.npy -o g.png
+expect_error "other names: seg-colour" "seg-p-other-names\.npy: class 0 is 'x' but seg\.npy calls it 'a'" \
+	seg-colour --data seg.npy --pred seg-p-other-names.npy --triplet -o s/
+expect_error "other names: ap-score --labels" "p-other-names\.npy: class 2 is 'C' but d\.npy calls it 'c'" \
+	ap-score --labels d.npy p-other-names.npy
+check "no output where names disagree" test ! -e o.npy -a ! -e n.st -a ! -e g.png -a ! -e s
+nn-predict -q -o o.npy m.st d-nonames.npy &&
+	"$PY" -c 'from npstream import read_stream; import sys; sys.exit(list(read_stream("o.npy")[-1]) != [b"a", b"b", b"c"])'
+check "a stream without names takes the model's" test $? -eq 0
+
+# an option given twice in a description: neither can be the one meant
+printf 'input 1 4 4\nconv 2 3 pad=1 pad=2\nflatten\nlinear 3\n' >twice.net
+expect_error "pad=1 pad=2" 'twice\.net:2: conv: option pad given twice \(pad=1 and pad=2\)' nn-train -q -o n.st twice.net d.npy
+printf 'input 1 4 4\nconv 2 3 label=a label=b\nflatten\nlinear 3\n' >twice.net
+expect_error "label=a label=b" 'twice\.net:2: conv: option label given twice' nn-train -q -o n.st twice.net d.npy
