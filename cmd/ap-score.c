@@ -465,15 +465,7 @@ int main(int argc, char **argv)
 	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
 
 	const int32_t *yd = y->data;
-	int64_t bad = metrics_find_bad_label(yd, (size_t)(n * s), k);
-	if (bad >= 0) {
-		if (s > 1)
-			fatal("%s: label %d at sample %lld, pixel (%lld,%lld) is out of range [0,%d)",
-			      path_name(ypath), yd[bad], (long long)(bad / s),
-			      (long long)(bad % s / p->shape[3]), (long long)(bad % p->shape[3]), k);
-		fatal("%s: label %d at sample %lld is out of range [0,%d)", path_name(ypath), yd[bad],
-		      (long long)bad, k);
-	}
+	dataset_labels_check(y, k, path_name(ypath));
 
 	metrics *m = metrics_compute(pd, yd, n, k, s);
 	if (tsv)

@@ -95,9 +95,7 @@ int main(int argc, char **argv)
 		fatal("%s: labels of the wrong shape for %lld classified samples", yname, (long long)n);
 	const int32_t *yd = y->data;
 	const float *pd = p->data;
-	int64_t bad = metrics_find_bad_label(yd, (size_t)n, k);
-	if (bad >= 0)
-		fatal("%s: label %d of sample %lld is out of range [0,%d)", yname, yd[bad], (long long)bad, k);
+	dataset_labels_check(y, k, yname);
 	class_names_agree(pname, pr->names, pr->nclass, dname, d->names, d->nclass);
 	char **names = pr->names ? pr->names : d->names;
 	if (names && (pr->names ? pr->nclass : d->nclass) != k)

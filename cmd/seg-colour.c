@@ -222,6 +222,8 @@ static void streams_read(job *j)
 	}
 	if (j->y && j->y->ndim != 3)
 		fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
+	if (j->y && j->p)
+		dataset_labels_check(j->y, j->p->shape[1], j->yname);
 	const tensor *p = j->p;
 	if (p && p->ndim != 4)
 		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", j->pname, p->ndim);

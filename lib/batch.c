@@ -25,11 +25,7 @@ void check_fit(const net *n, const dataset *d, const char *path)
 		      (long long)d->y->shape[1], (long long)d->y->shape[2], n->out_h, n->out_w);
 	if (d->nclass && d->nclass != n->nclass)
 		fatal("%s: data has %d classes but the model has %d outputs", path, d->nclass, n->nclass);
-	const int32_t *y = d->y->data;
-	long m = tensor_numel(d->y);
-	for (long i = 0; i < m; i++)
-		if (y[i] < 0 || y[i] >= n->nclass)
-			fatal("%s: label %d out of range 0..%d at element %ld", path, y[i], n->nclass - 1, i);
+	dataset_labels_check(d->y, n->nclass, path);
 }
 
 devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,

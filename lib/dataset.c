@@ -17,6 +17,23 @@ static int64_t label_at(const tensor *y, int64_t i)
 	}
 }
 
+/* Dies on label v, element i of y: negative, or not below nclass (0: no
+   bound but int32's), naming the sample and the pixel of a label map. */
+static void label_error(const tensor *y, int64_t i, int64_t v, int64_t nclass, const char *path)
+	__attribute__((noreturn));
+static void label_error(const tensor *y, int64_t i, int64_t v, int64_t nclass, const char *path)
+{
+	int64_t per = tensor_numel(y) / y->shape[0];
+	char pixel[64] = "";
+	if (y->ndim == 3)
+		snprintf(pixel, sizeof pixel, ", pixel (%lld,%lld)", (long long)(i % per / y->shape[2]),
+			 (long long)(i % y->shape[2]));
+	if (v < 0)
+		fatal("%s: negative label %lld at sample %lld%s", path, (long long)v, (long long)(i / per), pixel);
+	fatal("%s: label %lld out of range 0..%lld at sample %lld%s", path, (long long)v,
+	      (long long)(nclass ? nclass - 1 : INT32_MAX), (long long)(i / per), pixel);
+}
+
 /* Converts uint8, int32 or int64 labels to int32, checking their range as we go:
    negative ids are always wrong, ids >= nclass only when nclass says how many
    classes there are (names, or a prediction's scores). */
@@ -24,22 +41,21 @@ static tensor *labels_to_int32(const tensor *y, int64_t nclass, const char *path
 {
 	tensor *out = tensor_new(DT_I32, y->ndim, y->shape, 0);
 	int32_t *o = out->data;
-	int64_t n = tensor_numel(y), per = y->shape[0] ? n / y->shape[0] : 1;
-	for (int64_t i = 0; i < n; i++) {
+	for (int64_t i = 0, n = tensor_numel(y); i < n; i++) {
 		int64_t v = label_at(y, i);
-		char pixel[64] = "";
-		if (y->ndim == 3)
-			snprintf(pixel, sizeof pixel, ", pixel (%lld,%lld)", (long long)(i % per / y->shape[2]),
-				 (long long)(i % y->shape[2]));
-		if (v < 0)
-			fatal("%s: negative label %lld at sample %lld%s", path, (long long)v, (long long)(i / per),
-			      pixel);
-		if ((nclass && v >= nclass) || v > INT32_MAX)
-			fatal("%s: label %lld out of range 0..%lld at sample %lld%s", path, (long long)v,
-			      (long long)(nclass ? nclass - 1 : INT32_MAX), (long long)(i / per), pixel);
+		if (v < 0 || (nclass && v >= nclass) || v > INT32_MAX)
+			label_error(y, i, v, nclass, path);
 		o[i] = (int32_t)v;
 	}
 	return out;
+}
+
+void dataset_labels_check(const tensor *y, int64_t nclass, const char *path)
+{
+	const int32_t *v = y->data;
+	for (int64_t i = 0, n = tensor_numel(y); i < n; i++)
+		if (v[i] < 0 || v[i] >= nclass)
+			label_error(y, i, v[i], nclass, path);
 }
 
 /* Pixels must be finite (a NaN pixel would not stop training: relu turns

@@ -30,6 +30,11 @@ typedef struct dataset {
 dataset *dataset_read(const char *path, const char *kind);
 /* Same, from an already open stream. */
 dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
+/* Labels y (int32, as dataset_read gives them) must be in [0, nclass)
+   where they meet K classes of another kind (a model's outputs, the scores
+   of a prediction stream): else dies with "path: label 7 out of range
+   0..4 at sample 2, pixel (3,1)". */
+void dataset_labels_check(const tensor *y, int64_t nclass, const char *path);
 /* Writes x, y (as uint8 when every id fits, else int32) and names (when
    given) to f. */
 void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,

@@ -14,10 +14,8 @@
 #include <stdint.h>
 
 /* Every function below requires scores without NaN (dataset_read refuses
-   a prediction stream that holds one). */
-/* Index of the first label outside [0,k) in y[0..n), or -1. Every function
-   below requires labels in [0,k). */
-int64_t metrics_find_bad_label(const int32_t *y, size_t n, int k);
+   a prediction stream that holds one) and labels in [0,k)
+   (dataset_labels_check). */
 
 /* Average precision of class c as scikit-learn's average_precision_score with
    y_true = (y == c) and y_score = p[:,c,:]: distinct scores taken as

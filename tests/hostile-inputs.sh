@@ -55,6 +55,7 @@ write_stream("seg-p-k0.npy", np.zeros((2, 0, 4, 5), np.float32), sy)
 sz = sy.copy()
 sz[1, 3, 4] = 7
 write_stream("seg-p-label.npy", sp, sz)
+write_stream("seg-label.npy", sx, sz)
 EOF
 
 # pixels that are not finite: refused by every reader of a dataset stream
@@ -89,6 +90,9 @@ expect_error "label beyond the scores: ap-score --top" 'p-label\.npy: label 3 ou
 	ap-score --top 1 p-label.npy
 expect_error "label beyond the scores: seg-colour" \
 	'seg-p-label\.npy: label 7 out of range 0\.\.2 at sample 1, pixel \(3,4\)' seg-colour --pred seg-p-label.npy --label -o s/
+expect_error "data label beyond the scores: seg-colour" \
+	'seg-label\.npy: label 7 out of range 0\.\.2 at sample 1, pixel \(3,4\)' \
+	seg-colour --data seg-label.npy --pred seg-p.npy --triplet -o s/
 check "no output from the refused predictions" test ! -e g.png -a ! -e s -a ! -e s.png
 
 # an empty validation stream has no score, and no best
