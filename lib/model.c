@@ -300,6 +300,8 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	}
 	if (o) {
 		const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
+		if (kind && optim_kind_parse(kind) < 0)
+			fatal("%s: metadata optim: '%.40s' is not an optimiser (sgd, adam or adamw)", path, kind);
 		if (!kind || !ts || optim_kind_parse(kind) < 0 || !step)
 			fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
 		/* the optimiser has taken one step per training step, no more */
