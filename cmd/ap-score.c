@@ -450,8 +450,6 @@ int main(int argc, char **argv)
 			fatal("%s: no labels in stream; scoring needs the true classes", path_name(labels_path));
 		y = lab->y;
 		ypath = labels_path;
-		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
-				  lab->nclass);
 	}
 	if (!y)
 		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "
@@ -462,6 +460,9 @@ int main(int argc, char **argv)
 	if (!ok)
 		fatal("%s: labels %s do not fit predictions %s", path_name(ypath),
 		      shape_str(y, sy, sizeof sy), shape_str(p, sp, sizeof sp));
+	if (lab)
+		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
+				  lab->nclass, 0);
 	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
 
 	const int32_t *yd = y->data;

@@ -825,7 +825,8 @@ static void data_load(run *r)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
 	if (r->resume)
-		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass);
+		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass,
+				  0);
 	else
 		fresh_start(r);
 	optim *o = r->o;
@@ -854,10 +855,10 @@ static void data_load(run *r)
 		if (dataset_len(r->val) == 0)
 			fatal("%s: no samples: validation needs at least one", r->val_path);
 		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
-				  r->train->nclass);
+				  r->train->nclass, 0);
 		if (r->resume)
 			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
-					  r->mi.nclass);
+					  r->mi.nclass, 0);
 		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	const int32_t *yd = y->data;
 	const float *pd = p->data;
 	dataset_labels_check(y, k, yname);
-	class_names_agree(pname, pr->names, pr->nclass, dname, d->names, d->nclass);
+	class_names_agree(pname, pr->names, pr->nclass, dname, d->names, d->nclass, 1);
 	char **names = pr->names ? pr->names : d->names;
 	if (names && (pr->names ? pr->nclass : d->nclass) != k)
 		fatal("%s: %d class names for %d classes", pr->names ? pname : dname,

@@ -204,7 +204,8 @@ static void streams_read(job *j)
 	j->dname = path_name(j->data_path);
 	j->pname = path_name(j->pred_path);
 	if (j->d && j->pr)
-		class_names_agree(j->pname, j->pr->names, j->pr->nclass, j->dname, j->d->names, j->d->nclass);
+		class_names_agree(j->pname, j->pr->names, j->pr->nclass, j->dname, j->d->names, j->d->nclass,
+				  1);
 	j->x = j->d ? j->d->x : NULL;
 	j->p = j->pr ? j->pr->x : NULL;
 	if (j->want_label) {

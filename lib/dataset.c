@@ -215,15 +215,25 @@ void dataset_free(dataset *d)
 	free(d);
 }
 
-void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n)
+void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n,
+		       int warn)
 {
 	if (!a_names || !b_names)
 		return;
+	char msg[512];
+	int k = 0;
+	while (k < a_n && k < b_n && !strcmp(a_names[k], b_names[k]))
+		k++;
 	if (a_n != b_n)
-		fatal("%s: %d class names, but %s has %d", a, a_n, b, b_n);
-	for (int k = 0; k < a_n; k++)
-		if (strcmp(a_names[k], b_names[k]))
-			fatal("%s: class %d is '%s' but %s calls it '%s'", a, k, a_names[k], b, b_names[k]);
+		snprintf(msg, sizeof msg, "%s: %d class names, but %s has %d", a, a_n, b, b_n);
+	else if (k < a_n)
+		snprintf(msg, sizeof msg, "%s: class %d is '%s' but %s calls it '%s'", a, k, a_names[k], b,
+			 b_names[k]);
+	else
+		return;
+	if (!warn)
+		fatal("%s", msg);
+	note("warning: %s: drawing the names of %s", msg, a);
 }
 
 long dataset_len(const dataset *d)

@@ -44,8 +44,11 @@ void dataset_write_tail(FILE *f, const char *path, const tensor *y, char **names
 void dataset_free(dataset *d);
 /* Where a stream meets a model or another stream, their class names must
    be the same (either list NULL: nothing to compare): else dies with
-   "a: class 3 is 'coat' but b calls it 'dress'", or the two counts. */
-void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n);
+   "a: class 3 is 'coat' but b calls it 'dress'", or the two counts. With
+   warn, where the names only label a picture, says so once as a warning
+   ("...: drawing the names of a") and returns. */
+void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n,
+		       int warn);
 /* Number of samples (x->shape[0]). */
 long dataset_len(const dataset *d);
 /* A cheap fingerprint of the samples and labels (FNV-1a over their shapes
