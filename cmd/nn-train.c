@@ -704,16 +704,13 @@ static void device_open(run *r)
    still be where it was written. */
 static void best_restore(run *r)
 {
-	const char *err;
-	if (r->mi.run && !(r->prev_run = json_parse(r->mi.run, strlen(r->mi.run), &err)))
-		fatal("%s: metadata run: %s", r->resume, err);
-	if (r->prev_run && r->prev_run->kind != JSON_OBJECT)
-		fatal("%s: metadata run: not a JSON object", r->resume);
+	r->prev_run = model_meta_json(r->resume, "run", r->mi.run);
 	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
 	if (!v)
 		return;
-	if (v->kind != JSON_NUMBER || !v->is_int || v->integer < -1 || v->integer > r->mi.step)
-		fatal("%s: metadata run: bad best_step", r->resume);
+	if (v->integer > r->mi.step)
+		fatal("%s: metadata run: field 'best_step' is %lld, past the checkpoint's step %ld", r->resume,
+		      (long long)v->integer, r->mi.step);
 	r->best_step = v->integer;
 	r->best_score = prev_number(r, "best_score", NAN);
 	r->stale = (long)prev_number(r, "validations_since_best", 0);

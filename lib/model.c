@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,12 +187,39 @@ static void meta_field_check(const char *path, const char *key, const meta_field
 	      want);
 }
 
+/* The key of the member that JSON text breaks off in at byte at: the last
+   "key": before it (Python's json.dumps writes NaN for a NaN, which JSON
+   has not: the message names the field). 0 when there is none. */
+static int key_before(const char *text, size_t at, char *key, size_t n)
+{
+	const char *colon = text + at;
+	while (colon > text && *colon != ':')
+		colon--;
+	const char *end = colon;
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (*colon != ':' || end == text || end[-1] != '"')
+		return 0;
+	const char *begin = end - 1;
+	while (begin > text && begin[-1] != '"')
+		begin--;
+	if (begin == text || (size_t)(end - 1 - begin) >= n)
+		return 0;
+	snprintf(key, n, "%.*s", (int)(end - 1 - begin), begin);
+	return !control_byte(key);
+}
+
 json *model_meta_json(const char *path, const char *key, const char *text)
 {
 	if (!text)
 		return NULL;
-	const char *err;
+	const char *err, *at;
 	json *j = json_parse(text, strlen(text), &err);
+	size_t byte;
+	char field[64];
+	if (!j && (at = strstr(err, " at byte ")) && sscanf(at, " at byte %zu", &byte) == 1 &&
+	    key_before(text, byte, field, sizeof field))
+		fatal("%s: metadata %s: field '%s': not JSON: %s", path, key, field, err);
 	if (!j)
 		fatal("%s: metadata %s: %s", path, key, err);
 	if (j->kind != JSON_OBJECT)

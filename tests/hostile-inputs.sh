@@ -138,6 +138,8 @@ variant("m.st", "lr-fast.st", config=("lr", "fast"))
 head, data = load("ck.st.ckpt")
 head["__metadata__"]["optim"] = "fast"
 save("optim-fast.ckpt", head, data)
+# Python writes NaN, which JSON has not
+variant("ck.st.ckpt", "momentum-nan.ckpt", config=("momentum", float("nan")))
 variant("m.st", "threads-string.st", run=("threads", "two"))
 EOF2
 expect_error "NaN weight: nn-predict" "nan-weight\.st: tensor '1\.weight': element 0 is nan" \
@@ -160,6 +162,8 @@ expect_error 'run "steps":"many"' "steps-string\.ckpt: metadata run: field 'step
 	nn-train -q --resume steps-string.ckpt -o n.st d.npy
 expect_error 'run "commands":[1,2]' "commands-numbers\.ckpt: metadata run: field 'commands' is an array: it must be an array of strings" \
 	nn-train -q --resume commands-numbers.ckpt -o n.st d.npy
+expect_error 'config "momentum":NaN' "momentum-nan\.ckpt: metadata config: field 'momentum': not JSON" \
+	nn-train -q --resume momentum-nan.ckpt -o n.st d.npy
 expect_error 'optim "fast"' "optim-fast\.ckpt: metadata optim: 'fast' is not an optimiser" \
 	nn-train -q --resume optim-fast.ckpt -o n.st d.npy
 expect_error 'config "lr":"fast": nn-predict' "lr-fast\.st: metadata config: field 'lr' is a string" \
