@@ -102,6 +102,8 @@ check "no model from an empty --val" test ! -e n.st
 # model files: weights that are not finite and metadata of the wrong type
 # are blamed on the file, by every tool that reads them
 nn-train -q --epochs 2 --batch 3 --opt adam -o ck.st lin.net d.npy || fail "hostile-inputs: nn-train --opt adam failed"
+printf 'input 1 4 4\nconv 2 3 pad=1\nbatchnorm\nflatten\nlinear 3\n' >bn.net
+nn-train -q --epochs 1 --batch 3 -o bn.st bn.net d.npy || fail "hostile-inputs: nn-train of bn.net failed"
 "$PY" - <<'EOF2'
 import json, struct
 import numpy as np
@@ -126,6 +128,8 @@ def variant(src, dst, poke=None, **meta):
     save(dst, head, data)
 variant("m.st", "nan-weight.st", poke=("1.weight", np.nan))
 variant("m.st", "inf-bias.st", poke=("1.bias", np.inf))
+variant("bn.st", "negative-var.st", poke=("1.running_var", -1.0))
+variant("bn.st", "nan-mean.st", poke=("1.running_mean", np.nan))
 variant("ck.st.ckpt", "nan-weight.ckpt", poke=("1.weight", np.nan))
 variant("ck.st.ckpt", "lr-fast.ckpt", config=("lr", "fast"))
 variant("ck.st.ckpt", "epochs-string.ckpt", config=("epochs", "3"))
@@ -146,6 +150,10 @@ expect_error "NaN weight: nn-predict" "nan-weight\.st: tensor '1\.weight': eleme
 	nn-predict -q -o o.npy nan-weight.st d.npy
 expect_error "infinite bias: nn-predict" "inf-bias\.st: tensor '1\.bias': element 0 is inf" \
 	nn-predict -q -o o.npy inf-bias.st d.npy
+expect_error "negative running variance: nn-predict" "negative-var\.st: tensor '1\.running_var': element 0 is -1: not a valid variance" \
+	nn-predict -q -o o.npy negative-var.st d.npy
+expect_error "NaN running mean: nn-predict" "nan-mean\.st: tensor '1\.running_mean': element 0 is nan" \
+	nn-predict -q -o o.npy nan-mean.st d.npy
 expect_error "NaN weight: nn-train --resume blames the file" "^nn-train: nan-weight\.ckpt: tensor '1\.weight': element 0 is nan" \
 	nn-train -q --resume nan-weight.ckpt -o n.st d.npy
 expect_error 'config "lr":"fast": nn-train --resume' "lr-fast\.ckpt: metadata config: field 'lr' is a string: it must be a number" \
