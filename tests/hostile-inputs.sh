@@ -142,6 +142,11 @@ variant("m.st", "lr-fast.st", config=("lr", "fast"))
 head, data = load("ck.st.ckpt")
 head["__metadata__"]["optim"] = "fast"
 save("optim-fast.ckpt", head, data)
+for name, key, text in [("classes-numbers.st", "classes", "[1, 2, 3]"), ("classes-object.st", "classes", '{"a": 1}'),
+                        ("mean-word.st", "input_mean", "fast"), ("std-nan.st", "input_std", "nan")]:
+    head, data = load("m.st")
+    head["__metadata__"][key] = text
+    save(name, head, data)
 # Python writes NaN, which JSON has not
 variant("ck.st.ckpt", "momentum-nan.ckpt", config=("momentum", float("nan")))
 variant("m.st", "threads-string.st", run=("threads", "two"))
@@ -180,6 +185,12 @@ expect_error 'config "lr":"fast": nn-report' "lr-fast\.st: metadata config: fiel
 	nn-report -o rep --cls-model lr-fast.st
 expect_error 'run "threads":"two": nn-report' "threads-string\.st: metadata run: field 'threads' is a string" \
 	nn-report -o rep --cls-model threads-string.st
+expect_error 'classes [1,2,3]' "classes-numbers\.st: metadata classes: not a JSON array of names" \
+	nn-predict -q -o o.npy classes-numbers.st d.npy
+expect_error 'classes {"a":1}' "classes-object\.st: metadata classes: not a JSON array of names" \
+	nn-predict -q -o o.npy classes-object.st d.npy
+expect_error 'input_mean "fast"' "mean-word\.st: metadata input_mean: bad list 'fast'" nn-predict -q -o o.npy mean-word.st d.npy
+expect_error 'input_std "nan"' "std-nan\.st: metadata input_std: bad list 'nan'" nn-predict -q -o o.npy std-nan.st d.npy
 check "no output from the refused models" test ! -e o.npy -a ! -e n.st
 
 # class names that disagree where a stream meets a model or another stream
