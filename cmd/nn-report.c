@@ -4,6 +4,7 @@
    per-class accuracy and AP, confusion matrices and precision-recall
    curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
+#include "dataset.h"
 #include "json.h"
 #include "model.h"
 #include "npy.h"
@@ -920,6 +921,13 @@ static void classification(FILE *f, const opts *o)
 	fputs("<h2>Classification</h2>\n", f);
 	model_and_log(f, o, o->cls_model, o->cls_log, "cls", "loss and accuracy against the step");
 	char *pr = o->cls_test ? in_dir(o, "cls-pr.tsv") : NULL, *cm = o->cls_test ? in_dir(o, "cls-confusion.tsv") : NULL;
+	if (o->cls_val && o->cls_test) {
+		/* side by side in one table, under one set of names */
+		dataset *v = dataset_read(o->cls_val, "prediction"), *t = dataset_read(o->cls_test, "prediction");
+		class_names_agree(o->cls_val, v->names, v->nclass, o->cls_test, t->names, t->nclass, 0);
+		dataset_free(v);
+		dataset_free(t);
+	}
 	scores *val = o->cls_val ? score(o->cls_val, NULL, NULL) : NULL;
 	scores *test = o->cls_test ? score(o->cls_test, pr, cm) : NULL;
 	if (val || test)

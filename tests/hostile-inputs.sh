@@ -212,6 +212,8 @@ check "other names: seg-colour warns once, naming both" sh -c '[ $? -eq 0 ] && [
 rm -rf g.png s
 expect_error "other names: ap-score --labels" "p-other-names\.npy: class 2 is 'C' but d\.npy calls it 'c'" \
 	ap-score --labels d.npy p-other-names.npy
+expect_error "other names: nn-report --cls-val --cls-test" "p\.npy: class 2 is 'c' but p-other-names\.npy calls it 'C'" \
+	nn-report -o rep2 --cls-val p.npy --cls-test p-other-names.npy
 check "no output where names disagree" test ! -e o.npy -a ! -e n.st -a ! -e g.png -a ! -e s
 nn-predict -q -o o.npy m.st d-nonames.npy &&
 	"$PY" -c 'from npstream import read_stream; import sys; sys.exit(list(read_stream("o.npy")[-1]) != [b"a", b"b", b"c"])'
