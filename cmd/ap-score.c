@@ -415,8 +415,8 @@ int main(int argc, char **argv)
 	int nclass_opt = 0;
 	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;
 
-	/* dataset_read has checked that p is float32 [N,K] or [N,K,H,W], and
-	   labels and names in the same stream against it */
+	/* dataset_read has checked that p is float32 [N,K] or [N,K,H,W] with
+	   K >= 1 and no NaN, and labels and names in the same stream against it */
 	dataset *pred = dataset_read(path, "prediction");
 	const tensor *p = pred->x;
 	char sp[128], sy[128];
@@ -426,14 +426,10 @@ int main(int argc, char **argv)
 		fatal("%s: prediction stream has no samples", path_name(path));
 	/* the confusion matrix is K x K counts, and each thread keeps one:
 	   a few hundred bytes of scores must not ask for gigabytes */
-	if (k64 < 1 || k64 > 4096)
+	if (k64 > 4096)
 		fatal("%s: %lld classes (1 to 4096 supported)", path_name(path), (long long)k64);
 	int k = (int)k64;
 	const float *pd = p->data;
-	int64_t nan_at = metrics_find_nan(pd, (size_t)tensor_numel(p));
-	if (nan_at >= 0)
-		fatal("%s: score is NaN at sample %lld, class %lld", path_name(path),
-		      (long long)(nan_at / (k * s)), (long long)(nan_at / s % k));
 
 	char **generated = NULL, **names;
 	if (top) {
@@ -465,18 +461,13 @@ int main(int argc, char **argv)
 	if (!ok)
 		fatal("%s: labels %s do not fit predictions %s", path_name(ypath),
 		      shape_str(y, sy, sizeof sy), shape_str(p, sp, sizeof sp));
+	if (lab)
+		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
+				  lab->nclass, 0);
 	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
 
 	const int32_t *yd = y->data;
-	int64_t bad = metrics_find_bad_label(yd, (size_t)(n * s), k);
-	if (bad >= 0) {
-		if (s > 1)
-			fatal("%s: label %d at sample %lld, pixel (%lld,%lld) is out of range [0,%d)",
-			      path_name(ypath), yd[bad], (long long)(bad / s),
-			      (long long)(bad % s / p->shape[3]), (long long)(bad % p->shape[3]), k);
-		fatal("%s: label %d at sample %lld is out of range [0,%d)", path_name(ypath), yd[bad],
-		      (long long)bad, k);
-	}
+	dataset_labels_check(y, k, path_name(ypath));
 
 	metrics *m = metrics_compute(pd, yd, n, k, s);
 	if (tsv)

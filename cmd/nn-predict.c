@@ -78,8 +78,7 @@ int main(int argc, char **argv)
 	const char *dname = path_name(data_path);
 	long N = dataset_len(d);
 	input_check(d->x, n, dname, model_path);
-	if (d->nclass && mi.names && d->nclass != mi.nclass)
-		fatal("%s: data has %d classes but the model %s has %d", dname, d->nclass, model_path, mi.nclass);
+	class_names_agree(dname, d->names, d->nclass, model_path, mi.names, mi.nclass, 0);
 	int b = (int)(batch < N ? batch : (N > 0 ? N : 1));
 	devdata *dd = devdata_new(be, d, n, &mi, b, dname);
 	net_set_batch(n, b);

@@ -4,7 +4,9 @@
    per-class accuracy and AP, confusion matrices and precision-recall
    curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
+#include "dataset.h"
 #include "json.h"
+#include "model.h"
 #include "npy.h"
 #include "opt.h"
 #include "safetensors.h"
@@ -200,22 +202,13 @@ typedef struct model_meta {
 
 static void meta_open(model_meta *m, const char *path)
 {
-	const char *err;
 	memset(m, 0, sizeof *m);
 	m->st = st_read(path);
 	m->net = st_meta(m->st, "net");
 	if (!m->net)
 		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
-	const char *keys[2] = {"config", "run"};
-	json **dest[2] = {&m->cfg, &m->run};
-	for (int k = 0; k < 2; k++) {
-		const char *text = st_meta(m->st, keys[k]);
-		if (!text)
-			continue;
-		*dest[k] = json_parse(text, strlen(text), &err);
-		if (!*dest[k] || (*dest[k])->kind != JSON_OBJECT)
-			fatal("%s: metadata %s is not a JSON object", path, keys[k]);
-	}
+	m->cfg = model_meta_json(path, "config", st_meta(m->st, "config"));
+	m->run = model_meta_json(path, "run", st_meta(m->st, "run"));
 	m->has_input = net_input(m->net, m->input);
 }
 
@@ -928,6 +921,13 @@ static void classification(FILE *f, const opts *o)
 	fputs("<h2>Classification</h2>\n", f);
 	model_and_log(f, o, o->cls_model, o->cls_log, "cls", "loss and accuracy against the step");
 	char *pr = o->cls_test ? in_dir(o, "cls-pr.tsv") : NULL, *cm = o->cls_test ? in_dir(o, "cls-confusion.tsv") : NULL;
+	if (o->cls_val && o->cls_test) {
+		/* side by side in one table, under one set of names */
+		dataset *v = dataset_read(o->cls_val, "prediction"), *t = dataset_read(o->cls_test, "prediction");
+		class_names_agree(o->cls_val, v->names, v->nclass, o->cls_test, t->names, t->nclass, 0);
+		dataset_free(v);
+		dataset_free(t);
+	}
 	scores *val = o->cls_val ? score(o->cls_val, NULL, NULL) : NULL;
 	scores *test = o->cls_test ? score(o->cls_test, pr, cm) : NULL;
 	if (val || test)

@@ -146,62 +146,54 @@ static char *config_json(const config *c, long train_n, uint64_t train_fp)
 }
 
 /* Restores the configuration saved in a checkpoint; options given on the
-   command line win. A restored number must pass the checks of its option:
-   a damaged file must not bring a batch of 0 (a division by zero) or an
-   epoch count whose steps overflow. */
+   command line win. model_load has checked each field's type and range
+   (the ranges of its option): a damaged file must not bring a batch of 0
+   (a division by zero) or an epoch count whose steps overflow. */
 static void config_restore(config *c, const char *cfg, const char *path, const opt *opts)
 {
-	const char *err;
-	json *j = cfg ? json_parse(cfg, strlen(cfg), &err) : NULL;
-	if (!j || j->kind != JSON_OBJECT)
-		fatal("%s: checkpoint has no readable training configuration", path);
-#define RESTORE(key, option, type)                                             \
+	json *j = model_meta_json(path, "config", cfg);
+	if (!j)
+		fatal("%s: checkpoint has no training configuration", path);
+#define RESTORE(key, option)                                                   \
 	json *v = json_get(j, key);                                            \
-	if (v && v->kind == (type) && !opt_given(opts, option))
-#define NUM(key, option, field, ok)                                            \
+	if (v && !opt_given(opts, option))
+#define NUM(key, option, field)                                                \
 	do {                                                                   \
-		RESTORE(key, option, JSON_NUMBER) {                            \
-			double x = v->number;                                  \
-			if (!(ok))                                             \
-				fatal("%s: training configuration: bad %s", path, key); \
-			c->field = x;                                          \
-		}                                                              \
+		RESTORE(key, option)                                           \
+			c->field = v->number;                                  \
 	} while (0)
-#define INT(key, option, field, lo, hi)                                        \
+#define INT(key, option, field)                                                \
 	do {                                                                   \
-		RESTORE(key, option, JSON_NUMBER) {                            \
-			if (!v->is_int || v->integer < (lo) || v->integer > (hi)) \
-				fatal("%s: training configuration: bad %s", path, key); \
+		RESTORE(key, option)                                           \
 			c->field = v->integer;                                 \
-		}                                                              \
 	} while (0)
 #define STR(key, option, field)                                                \
 	do {                                                                   \
-		RESTORE(key, option, JSON_STRING)                              \
+		RESTORE(key, option)                                           \
 			c->field = c->owned[c->nowned++] = xstrdup(v->str);   \
 	} while (0)
 	STR("opt", "opt", opt);
-	NUM("lr", "lr", lr, x >= 0);
-	NUM("momentum", "momentum", momentum, x >= 0);
-	INT("nesterov", "nesterov", nesterov, 0, 1);
-	NUM("wd", "wd", wd, x >= 0);
-	NUM("beta1", "betas", beta1, x >= 0 && x < 1);
-	NUM("beta2", "betas", beta2, x >= 0 && x < 1);
-	NUM("eps", "eps", eps, x >= 0);
-	INT("batch", "batch", batch, 1, INT_MAX);
-	INT("epochs", "epochs", epochs, 1, INT_MAX);
-	INT("seed", "seed", seed, 0, LONG_MAX);
+	NUM("lr", "lr", lr);
+	NUM("momentum", "momentum", momentum);
+	INT("nesterov", "nesterov", nesterov);
+	NUM("wd", "wd", wd);
+	NUM("beta1", "betas", beta1);
+	NUM("beta2", "betas", beta2);
+	NUM("eps", "eps", eps);
+	INT("batch", "batch", batch);
+	INT("epochs", "epochs", epochs);
+	INT("seed", "seed", seed);
 	STR("sched", "sched", sched);
-	INT("warmup", "warmup", warmup, 0, LONG_MAX);
+	INT("warmup", "warmup", warmup);
 	STR("class_weights", "class-weights", class_weights);
 	STR("augment", "augment", augment);
 	STR("normalize", "normalize", normalize);
-	INT("log_every", "log-every", log_every, 1, LONG_MAX);
-	INT("val_every", "val-every", val_every, 0, LONG_MAX);
-	INT("checkpoint_every", "checkpoint-every", ckpt_every, 0, LONG_MAX);
-	INT("keep_best", "keep-best", keep_best, 0, 1);
-	INT("early_stop", "early-stop", early_stop, 0, LONG_MAX);
-	INT("sync_bn", "sync-bn", sync_bn, 0, 1);
+	INT("log_every", "log-every", log_every);
+	INT("val_every", "val-every", val_every);
+	INT("checkpoint_every", "checkpoint-every", ckpt_every);
+	INT("keep_best", "keep-best", keep_best);
+	INT("early_stop", "early-stop", early_stop);
+	INT("sync_bn", "sync-bn", sync_bn);
 #undef RESTORE
 #undef NUM
 #undef INT
@@ -721,16 +713,13 @@ static void device_open(run *r)
    still be where it was written. */
 static void best_restore(run *r)
 {
-	const char *err;
-	if (r->mi.run && !(r->prev_run = json_parse(r->mi.run, strlen(r->mi.run), &err)))
-		fatal("%s: metadata run: %s", r->resume, err);
-	if (r->prev_run && r->prev_run->kind != JSON_OBJECT)
-		fatal("%s: metadata run: not a JSON object", r->resume);
+	r->prev_run = model_meta_json(r->resume, "run", r->mi.run);
 	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
 	if (!v)
 		return;
-	if (v->kind != JSON_NUMBER || !v->is_int || v->integer < -1 || v->integer > r->mi.step)
-		fatal("%s: metadata run: bad best_step", r->resume);
+	if (v->integer > r->mi.step)
+		fatal("%s: metadata run: field 'best_step' is %lld, past the checkpoint's step %ld", r->resume,
+		      (long long)v->integer, r->mi.step);
 	r->best_step = v->integer;
 	r->best_score = prev_number(r, "best_score", NAN);
 	r->stale = (long)prev_number(r, "validations_since_best", 0);
@@ -839,7 +828,10 @@ static void data_load(run *r)
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
-	if (!r->resume)
+	if (r->resume)
+		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass,
+				  0);
+	else
 		fresh_start(r);
 	optim *o = r->o;
 	o->momentum = r->c.momentum;
@@ -863,6 +855,14 @@ static void data_load(run *r)
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
 			fatal("%s: no labels in stream: validation needs the class ids y", r->val_path);
+		/* no samples: no score, and a "best" of nothing */
+		if (dataset_len(r->val) == 0)
+			fatal("%s: no samples: validation needs at least one", r->val_path);
+		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
+				  r->train->nclass, 0);
+		if (r->resume)
+			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
+					  r->mi.nclass, 0);
 		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);

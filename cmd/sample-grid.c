@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		fatal("%s: scores of %d dimensions; sample-grid needs a classifier's p [N,K]", pname, p->ndim);
 	int64_t n = p->shape[0];
 	/* a row per class; an empty stream may claim any number of them */
-	if (p->shape[1] < 1 || p->shape[1] > 4096)
+	if (p->shape[1] > 4096)
 		fatal("%s: %lld classes (1 to 4096 can be drawn)", pname, (long long)p->shape[1]);
 	int k = (int)p->shape[1];
 	if (x->shape[0] != n)
@@ -95,12 +95,8 @@ int main(int argc, char **argv)
 		fatal("%s: labels of the wrong shape for %lld classified samples", yname, (long long)n);
 	const int32_t *yd = y->data;
 	const float *pd = p->data;
-	int64_t bad = metrics_find_bad_label(yd, (size_t)n, k);
-	if (bad >= 0)
-		fatal("%s: label %d of sample %lld is out of range [0,%d)", yname, yd[bad], (long long)bad, k);
-	bad = metrics_find_nan(pd, (size_t)(n * k));
-	if (bad >= 0)
-		fatal("%s: score of sample %lld is NaN", pname, (long long)(bad / k));
+	dataset_labels_check(y, k, yname);
+	class_names_agree(pname, pr->names, pr->nclass, dname, d->names, d->nclass, 1);
 	char **names = pr->names ? pr->names : d->names;
 	if (names && (pr->names ? pr->nclass : d->nclass) != k)
 		fatal("%s: %d class names for %d classes", pr->names ? pname : dname,

@@ -6,7 +6,6 @@
 #include "dataset.h"
 #include "draw.h"
 #include "image.h"
-#include "metrics.h"
 #include "opt.h"
 #include "output.h"
 #include "util.h"
@@ -204,6 +203,9 @@ static void streams_read(job *j)
 	j->pr = j->pred_path ? dataset_read(j->pred_path, "prediction") : NULL;
 	j->dname = path_name(j->data_path);
 	j->pname = path_name(j->pred_path);
+	if (j->d && j->pr)
+		class_names_agree(j->pname, j->pr->names, j->pr->nclass, j->dname, j->d->names, j->d->nclass,
+				  1);
 	j->x = j->d ? j->d->x : NULL;
 	j->p = j->pr ? j->pr->x : NULL;
 	if (j->want_label) {
@@ -221,14 +223,11 @@ static void streams_read(job *j)
 	}
 	if (j->y && j->y->ndim != 3)
 		fatal("%s: labels of %d dimensions, not label maps [N,H,W]", j->yname, j->y->ndim);
+	if (j->y && j->p)
+		dataset_labels_check(j->y, j->p->shape[1], j->yname);
 	const tensor *p = j->p;
 	if (p && p->ndim != 4)
 		fatal("%s: scores of %d dimensions, not per-pixel scores [N,K,H,W]", j->pname, p->ndim);
-	if (j->want_pred) {
-		int64_t bad = metrics_find_nan(p->data, (size_t)tensor_numel(p));
-		if (bad >= 0)
-			fatal("%s: score is NaN in image %lld", j->pname, (long long)(bad / (tensor_numel(p) / p->shape[0])));
-	}
 	if ((j->photo || j->triplet) && j->x->shape[1] != 1 && j->x->shape[1] != 3)
 		fatal("%s: photos of %lld channels (1 or 3 can be drawn)", j->dname, (long long)j->x->shape[1]);
 }

@@ -14,16 +14,6 @@ void check_fit(const net *n, const dataset *d, const char *path)
 		fatal("%s: data is %lldx%lldx%lld per sample but the model's input is %dx%dx%d", path,
 		      (long long)x->shape[1], (long long)x->shape[2], (long long)x->shape[3], n->in_c, n->in_h,
 		      n->in_w);
-	/* a NaN pixel would not stop training: relu turns it into 0 on the
-	   way forward, and only the weights turn to NaN */
-	if (x->dtype == DT_F32) {
-		const float *v = x->data;
-		int64_t m = tensor_numel(x), per = m / (x->shape[0] ? x->shape[0] : 1);
-		for (int64_t i = 0; i < m; i++)
-			if (!isfinite(v[i]))
-				fatal("%s: x holds %g at sample %lld (pixels must be finite)", path, v[i],
-				      (long long)(i / per));
-	}
 	if (!d->y)
 		return;
 	if (n->dense && d->y->ndim != 3)
@@ -35,11 +25,7 @@ void check_fit(const net *n, const dataset *d, const char *path)
 		      (long long)d->y->shape[1], (long long)d->y->shape[2], n->out_h, n->out_w);
 	if (d->nclass && d->nclass != n->nclass)
 		fatal("%s: data has %d classes but the model has %d outputs", path, d->nclass, n->nclass);
-	const int32_t *y = d->y->data;
-	long m = tensor_numel(d->y);
-	for (long i = 0; i < m; i++)
-		if (y[i] < 0 || y[i] >= n->nclass)
-			fatal("%s: label %d out of range 0..%d at element %ld", path, y[i], n->nclass - 1, i);
+	dataset_labels_check(d->y, n->nclass, path);
 }
 
 devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,

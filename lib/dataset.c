@@ -3,6 +3,7 @@
 #include "npy.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,24 +17,66 @@ static int64_t label_at(const tensor *y, int64_t i)
 	}
 }
 
+/* Dies on label v, element i of y: negative, or not below nclass (0: no
+   bound but int32's), naming the sample and the pixel of a label map. */
+static void label_error(const tensor *y, int64_t i, int64_t v, int64_t nclass, const char *path)
+	__attribute__((noreturn));
+static void label_error(const tensor *y, int64_t i, int64_t v, int64_t nclass, const char *path)
+{
+	int64_t per = tensor_numel(y) / y->shape[0];
+	char pixel[64] = "";
+	if (y->ndim == 3)
+		snprintf(pixel, sizeof pixel, ", pixel (%lld,%lld)", (long long)(i % per / y->shape[2]),
+			 (long long)(i % y->shape[2]));
+	if (v < 0)
+		fatal("%s: negative label %lld at sample %lld%s", path, (long long)v, (long long)(i / per), pixel);
+	fatal("%s: label %lld out of range 0..%lld at sample %lld%s", path, (long long)v,
+	      (long long)(nclass ? nclass - 1 : INT32_MAX), (long long)(i / per), pixel);
+}
+
 /* Converts uint8, int32 or int64 labels to int32, checking their range as we go:
-   negative ids are always wrong, ids >= nclass only when names say how many
-   classes there are. */
-static tensor *labels_to_int32(const tensor *y, int nclass, const char *path)
+   negative ids are always wrong, ids >= nclass only when nclass says how many
+   classes there are (names, or a prediction's scores). */
+static tensor *labels_to_int32(const tensor *y, int64_t nclass, const char *path)
 {
 	tensor *out = tensor_new(DT_I32, y->ndim, y->shape, 0);
 	int32_t *o = out->data;
-	int64_t n = tensor_numel(y), per = y->shape[0] ? n / y->shape[0] : 1;
-	for (int64_t i = 0; i < n; i++) {
+	for (int64_t i = 0, n = tensor_numel(y); i < n; i++) {
 		int64_t v = label_at(y, i);
-		if (v < 0)
-			fatal("%s: negative label %lld at sample %lld", path, (long long)v, (long long)(i / per));
-		if ((nclass && v >= nclass) || v > INT32_MAX)
-			fatal("%s: label %lld out of range 0..%d at sample %lld", path, (long long)v,
-			      nclass ? nclass - 1 : INT32_MAX, (long long)(i / per));
+		if (v < 0 || (nclass && v >= nclass) || v > INT32_MAX)
+			label_error(y, i, v, nclass, path);
 		o[i] = (int32_t)v;
 	}
 	return out;
+}
+
+void dataset_labels_check(const tensor *y, int64_t nclass, const char *path)
+{
+	const int32_t *v = y->data;
+	for (int64_t i = 0, n = tensor_numel(y); i < n; i++)
+		if (v[i] < 0 || v[i] >= nclass)
+			label_error(y, i, v[i], nclass, path);
+}
+
+/* Pixels must be finite (a NaN pixel would not stop training: relu turns
+   it into 0 on the way forward, and only the weights turn to NaN; a
+   picture or a summary of it means nothing). Scores may be infinite (raw
+   logits of -inf order like any others) but not NaN, which has no order. */
+static void values_check(const tensor *x, int pred, const char *name)
+{
+	if (x->dtype != DT_F32)
+		return;
+	const float *v = x->data;
+	int64_t m = tensor_numel(x), per = m / (x->shape[0] ? x->shape[0] : 1);
+	int64_t s = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
+	for (int64_t i = 0; i < m; i++) {
+		if (pred && isnan(v[i]))
+			fatal("%s: score is NaN at sample %lld, class %lld", name, (long long)(i / per),
+			      (long long)(i / s % x->shape[1]));
+		if (!pred && !isfinite(v[i]))
+			fatal("%s: x holds %g at sample %lld (pixels must be finite)", name, v[i],
+			      (long long)(i / per));
+	}
 }
 
 dataset *dataset_read_stream(FILE *f, const char *path, const char *kind)
@@ -68,6 +111,10 @@ dataset *dataset_read_stream(FILE *f, const char *path, const char *kind)
 		}
 	}
 
+	if (pred && x->shape[1] < 1)
+		fatal("%s: p has 0 classes: a prediction stream scores at least one", name);
+	values_check(x, pred, name);
+
 	dataset *d = xcalloc(1, sizeof *d);
 	d->x = x;
 	if (names)
@@ -96,7 +143,8 @@ dataset *dataset_read_stream(FILE *f, const char *path, const char *kind)
 			fatal("%s: label maps are %lldx%lld but %s is %lldx%lld", name,
 			      (long long)y->shape[2], (long long)y->shape[1], xn, (long long)x->shape[3],
 			      (long long)x->shape[2]);
-		d->y = labels_to_int32(y, d->nclass, name);
+		/* a prediction's labels index its scores */
+		d->y = labels_to_int32(y, pred ? x->shape[1] : d->nclass, name);
 		tensor_free(y);
 	}
 	return d;
@@ -165,6 +213,27 @@ void dataset_free(dataset *d)
 	tensor_free(d->y);
 	names_free(d->names, d->nclass);
 	free(d);
+}
+
+void class_names_agree(const char *a, char **a_names, int a_n, const char *b, char **b_names, int b_n,
+		       int warn)
+{
+	if (!a_names || !b_names)
+		return;
+	char msg[512];
+	int k = 0;
+	while (k < a_n && k < b_n && !strcmp(a_names[k], b_names[k]))
+		k++;
+	if (a_n != b_n)
+		snprintf(msg, sizeof msg, "%s: %d class names, but %s has %d", a, a_n, b, b_n);
+	else if (k < a_n)
+		snprintf(msg, sizeof msg, "%s: class %d is '%s' but %s calls it '%s'", a, k, a_names[k], b,
+			 b_names[k]);
+	else
+		return;
+	if (!warn)
+		fatal("%s", msg);
+	note("warning: %s: drawing the names of %s", msg, a);
 }
 
 long dataset_len(const dataset *d)

@@ -9,22 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t metrics_find_nan(const float *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (isnan(p[i]))
-			return (int64_t)i;
-	return -1;
-}
-
-int64_t metrics_find_bad_label(const int32_t *y, size_t n, int k)
-{
-	for (size_t i = 0; i < n; i++)
-		if (y[i] < 0 || y[i] >= k)
-			return (int64_t)i;
-	return -1;
-}
-
 /* Maps a float to a key whose unsigned order is the order of the values.
    -0 and +0 compare equal, so they must share a key to form one tie group. */
 static inline uint32_t score_key(float f)

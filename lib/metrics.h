@@ -13,12 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Index of the first NaN in p[0..n), or -1 when there is none. Every function
-   below requires scores without NaN. */
-int64_t metrics_find_nan(const float *p, size_t n);
-/* Index of the first label outside [0,k) in y[0..n), or -1. Every function
-   below requires labels in [0,k). */
-int64_t metrics_find_bad_label(const int32_t *y, size_t n, int k);
+/* Every function below requires scores without NaN (dataset_read refuses
+   a prediction stream that holds one) and labels in [0,k)
+   (dataset_labels_check). */
 
 /* Average precision of class c as scikit-learn's average_precision_score with
    y_true = (y == c) and y_score = p[:,c,:]: distinct scores taken as

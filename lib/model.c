@@ -5,7 +5,9 @@
 #include "safetensors.h"
 #include "util.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,14 +107,130 @@ static const tensor *entry_tensor(const char *path, const st_file *f, const char
 	return t;
 }
 
-/* An optimiser's saved state: finite, and a second moment not negative
-   (else the first steps after a resume fail and blame the learning rate). */
-static void optim_check(const char *path, const char *name, const float *x, size_t n, int second_moment)
+/* Saved values of a kind (what): finite, and not negative where they are
+   a variance or a second moment (else a prediction is garbage, or the first
+   steps after a resume fail and blame the learning rate). */
+static void values_check(const char *path, const char *name, const float *x, size_t n, int nonneg,
+			 const char *what)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!isfinite(x[i]) || (second_moment && x[i] < 0))
-			fatal("%s: tensor '%s': element %zu is %g: not a valid optimiser state", path, name, i,
-			      (double)x[i]);
+		if (!isfinite(x[i]) || (nonneg && x[i] < 0))
+			fatal("%s: tensor '%s': element %zu is %g: not a valid %s", path, name, i, (double)x[i], what);
+}
+
+/* The fields of the JSON metadata that the tools read, each with its type
+   and range (integers and numbers; the bounds are inclusive). A field of
+   another type is an error, never a default; unknown fields are kept. */
+typedef struct meta_field {
+	const char *key;
+	char type;        /* 'i' integer, 'n' number, 'N' number or null (not
+			     finite when written), 's' string, 'S' array of strings */
+	double lo, hi;
+} meta_field;
+
+#define BELOW_1 (1 - 0x1p-53)
+static const meta_field config_fields[] = {
+	{"opt", 's', 0, 0}, {"lr", 'n', 0, INFINITY}, {"momentum", 'n', 0, INFINITY},
+	{"nesterov", 'i', 0, 1}, {"wd", 'n', 0, INFINITY}, {"beta1", 'n', 0, BELOW_1},
+	{"beta2", 'n', 0, BELOW_1}, {"eps", 'n', 0, INFINITY}, {"batch", 'i', 1, INT_MAX},
+	{"epochs", 'i', 1, INT_MAX}, {"seed", 'i', 0, LONG_MAX}, {"sched", 's', 0, 0},
+	{"warmup", 'i', 0, LONG_MAX}, {"class_weights", 's', 0, 0}, {"augment", 's', 0, 0},
+	{"normalize", 's', 0, 0}, {"log_every", 'i', 1, LONG_MAX}, {"val_every", 'i', 0, LONG_MAX},
+	{"checkpoint_every", 'i', 0, LONG_MAX}, {"keep_best", 'i', 0, 1}, {"early_stop", 'i', 0, LONG_MAX},
+	{"train_samples", 'i', 0, LONG_MAX}, {"train_fingerprint", 's', 0, 0}, {"ranks", 'i', 1, INT_MAX},
+	{"sync_bn", 'i', 0, 1}, {NULL, 0, 0, 0},
+};
+static const meta_field run_fields[] = {
+	{"commands", 'S', 0, 0}, {"net_file", 's', 0, 0}, {"started", 's', 0, 0}, {"finished", 's', 0, 0},
+	{"train_seconds", 'n', 0, INFINITY}, {"wall_seconds", 'n', 0, INFINITY}, {"steps", 'i', 0, LONG_MAX},
+	{"train_samples", 'i', 0, LONG_MAX}, {"val_samples", 'i', 0, LONG_MAX}, {"device", 's', 0, 0},
+	{"device_name", 's', 0, 0}, {"threads", 'i', 1, INT_MAX}, {"commit", 's', 0, 0},
+	{"best_metric", 's', 0, 0}, {"best_step", 'i', -1, LONG_MAX}, {"best_score", 'N', -INFINITY, INFINITY},
+	{"validations_since_best", 'i', 0, LONG_MAX}, {"stopped_early", 'i', 0, 1}, {NULL, 0, 0, 0},
+};
+
+static const char *json_kind_name(json_kind k)
+{
+	static const char *names[] = {"null", "a boolean", "a number", "a string", "an array", "an object"};
+	return names[k];
+}
+
+/* Dies unless field v of metadata key in path is what f says. */
+static void meta_field_check(const char *path, const char *key, const meta_field *f, const json *v)
+{
+	char want[96];
+	int ok;
+	if (f->type == 's' || f->type == 'S') {
+		ok = v->kind == (f->type == 's' ? JSON_STRING : JSON_ARRAY);
+		for (int i = 0; ok && f->type == 'S' && i < v->n; i++)
+			ok = v->items[i]->kind == JSON_STRING;
+		snprintf(want, sizeof want, "%s", f->type == 's' ? "a string" : "an array of strings");
+	} else {
+		ok = v->kind == JSON_NUMBER && (f->type != 'i' || v->is_int) && v->number >= f->lo &&
+		     v->number <= f->hi;
+		ok = ok || (f->type == 'N' && v->kind == JSON_NULL);
+		const char *what = f->type == 'i' ? "an integer" : "a number";
+		if (f->type == 'N')
+			snprintf(want, sizeof want, "a number or null");
+		else if (f->hi >= (double)LONG_MAX)
+			snprintf(want, sizeof want, "%s from %g up", what, f->lo);
+		else if (f->hi == BELOW_1)
+			snprintf(want, sizeof want, "%s from %g to below 1", what, f->lo);
+		else
+			snprintf(want, sizeof want, "%s from %.0f to %.0f", what, f->lo, f->hi);
+	}
+	if (ok)
+		return;
+	if (v->kind == JSON_NUMBER)
+		fatal("%s: metadata %s: field '%s' is %.17g: it must be %s", path, key, f->key, v->number, want);
+	fatal("%s: metadata %s: field '%s' is %s: it must be %s", path, key, f->key, json_kind_name(v->kind),
+	      want);
+}
+
+/* The key of the member that JSON text breaks off in at byte at: the last
+   "key": before it (Python's json.dumps writes NaN for a NaN, which JSON
+   has not: the message names the field). 0 when there is none. */
+static int key_before(const char *text, size_t at, char *key, size_t n)
+{
+	const char *colon = text + at;
+	while (colon > text && *colon != ':')
+		colon--;
+	const char *end = colon;
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (*colon != ':' || end == text || end[-1] != '"')
+		return 0;
+	const char *begin = end - 1;
+	while (begin > text && begin[-1] != '"')
+		begin--;
+	if (begin == text || (size_t)(end - 1 - begin) >= n)
+		return 0;
+	snprintf(key, n, "%.*s", (int)(end - 1 - begin), begin);
+	return !control_byte(key);
+}
+
+json *model_meta_json(const char *path, const char *key, const char *text)
+{
+	if (!text)
+		return NULL;
+	const char *err, *at;
+	json *j = json_parse(text, strlen(text), &err);
+	size_t byte;
+	char field[64];
+	if (!j && (at = strstr(err, " at byte ")) && sscanf(at, " at byte %zu", &byte) == 1 &&
+	    key_before(text, byte, field, sizeof field))
+		fatal("%s: metadata %s: field '%s': not JSON: %s", path, key, field, err);
+	if (!j)
+		fatal("%s: metadata %s: %s", path, key, err);
+	if (j->kind != JSON_OBJECT)
+		fatal("%s: metadata %s: not a JSON object", path, key);
+	const meta_field *fields = !strcmp(key, "config") ? config_fields : run_fields;
+	for (const meta_field *f = fields; f->key; f++) {
+		const json *v = json_get(j, f->key);
+		if (v)
+			meta_field_check(path, key, f, v);
+	}
+	return j;
 }
 
 static int parse_floats_meta(const char *path, const char *key, const char *s, float *out)
@@ -138,6 +256,8 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	for (int s = 0; s < n->nstate; s++) {
 		const state_entry *e = &n->state[s];
 		const tensor *t = entry_tensor(path, f, e->name, e);
+		int var = strstr(e->name, ".running_var") != NULL;
+		values_check(path, e->name, t->data, e->count, var, e->trainable ? "weight" : var ? "variance" : "statistic");
 		be->upload((e->trainable ? n->params : n->buffers) + e->offset, t->data, e->count * sizeof(float));
 	}
 	for (int i = 0; i < n->nl; i++) {
@@ -194,8 +314,10 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 			fatal("%s: %d class names for a network of %d outputs", path, mi->nclass, n->nclass);
 	}
 	const char *cfg = st_meta(f, "config");
+	json_free(model_meta_json(path, "config", cfg));
 	mi->config = cfg ? xstrdup(cfg) : NULL;
 	const char *run = st_meta(f, "run");
+	json_free(model_meta_json(path, "run", run));
 	mi->run = run ? xstrdup(run) : NULL;
 	const char *step = st_meta(f, "step");
 	long v;
@@ -206,6 +328,8 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	}
 	if (o) {
 		const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
+		if (kind && optim_kind_parse(kind) < 0)
+			fatal("%s: metadata optim: '%.40s' is not an optimiser (sgd, adam or adamw)", path, kind);
 		if (!kind || !ts || optim_kind_parse(kind) < 0 || !step)
 			fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
 		/* the optimiser has taken one step per training step, no more */
@@ -221,12 +345,12 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 			char name[80];
 			snprintf(name, sizeof name, "optim.%s.%s", (*o)->kind == OPT_SGD ? "buf" : "m", e->name);
 			const tensor *t = entry_tensor(path, f, name, e);
-			optim_check(path, name, t->data, e->count, 0);
+			values_check(path, name, t->data, e->count, 0, "optimiser state");
 			be->upload((*o)->m + e->offset, t->data, e->count * sizeof(float));
 			if ((*o)->v) {
 				snprintf(name, sizeof name, "optim.v.%s", e->name);
 				t = entry_tensor(path, f, name, e);
-				optim_check(path, name, t->data, e->count, 1);
+				values_check(path, name, t->data, e->count, 1, "optimiser state");
 				be->upload((*o)->v + e->offset, t->data, e->count * sizeof(float));
 			}
 		}

@@ -28,5 +28,12 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
    a wrong shape or dtype, or a tensor that the description does not have. */
 net *model_load(const char *path, const backend *be, model_info *mi, optim **o);
 void model_info_free(model_info *mi);
+/* A model's JSON metadata of key "config" or "run" (its text, NULL when
+   absent), parsed, with every field that the tools read checked for its
+   type and range: NULL when text is NULL. Dies with "path: metadata key:
+   field 'lr' is a string: it must be ..." on a damaged file, which never
+   falls back to defaults. model_load checks both. */
+struct json;
+struct json *model_meta_json(const char *path, const char *key, const char *text);
 
 #endif

@@ -140,6 +140,11 @@ static const char *parse_options(const parser *ps, layer *L, char **tok, int nto
 			perr(ps, "%s: unexpected word '%s'", L->def->word, tok[i]);
 		*eq = 0;
 		const char *k = tok[i], *v = eq + 1;
+		/* pad=1 pad=2: neither can be the one meant */
+		for (int j = 0; j < i; j++)
+			if (!strcmp(tok[j], k))
+				perr(ps, "%s: option %s given twice (%s=%s and %s=%s)", L->def->word, k, k,
+				     tok[j] + strlen(k) + 1, k, v);
 		if (!strcmp(k, "label")) {
 			label = v;
 			continue;
