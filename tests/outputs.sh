@@ -173,7 +173,7 @@ fi
 
 # ---------------------------------------------------------------- temporary files
 
-tmps() { ls | grep -c '\.tmp\.[0-9]*$'; }
+tmps() { ls | grep -c '\.tmp\.[0-9]*\.[A-Za-z0-9]\{6\}$'; }
 for sig in INT TERM HUP; do
 	rm -f out.npy
 	env --default-signal="$sig" nn-predict -q -o out.npy m.st big.npy &
@@ -198,11 +198,43 @@ check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq
 sh -c 'exit 0' &
 dead=$!
 wait
-touch "out.npy.tmp.$dead" "out.npy.tmp.$$" "out.npyXtmp.$dead"
+touch "out.npy.tmp.$dead.aB3xY9" "out.npy.tmp.$$.aB3xY9" "out.npyXtmp.$dead.aB3xY9" "out.npy.tmp.$dead" \
+	"out.npy.tmp.$dead.aB3xY9.keep"
+mkdir "rep.tmp.$dead.Qw7eR2" "rep.tmp.$$.Qw7eR2" && touch "rep.tmp.$dead.Qw7eR2/index.html"
 check "ds-split -o OUT with stale temporary files beside it" ds-split --take 5 -o out.npy -r r.npy d.npy
-check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead"
-check "a live process's temporary file is kept" test -e "out.npy.tmp.$$"
-check "other names are left alone" test -e "out.npyXtmp.$dead"
+check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead.aB3xY9"
+check "a live process's temporary file is kept" test -e "out.npy.tmp.$$.aB3xY9"
+check "other names are left alone" test -e "out.npyXtmp.$dead.aB3xY9" -a -e "out.npy.tmp.$dead" \
+	-a -e "out.npy.tmp.$dead.aB3xY9.keep"
+check "nn-report -o rep with stale temporary folders beside it" \
+	nn-report -o rep --cls-log run.tsv
+check "a dead process's temporary folder is removed" test ! -e "rep.tmp.$dead.Qw7eR2"
+check "a live process's temporary folder is kept" test -d "rep.tmp.$$.Qw7eR2"
+rm -rf "out.npy.tmp.$$.aB3xY9" "out.npyXtmp.$dead.aB3xY9" "out.npy.tmp.$dead" "out.npy.tmp.$dead.aB3xY9.keep" \
+	"rep.tmp.$$.Qw7eR2"
+
+# a file at the name the temporary file had before it was made unpredictable
+# blocks nothing; where none can be made, the message names the folder
+sh -c 'exit 0' &
+next=$!
+wait
+for i in 1 2 3 4 5 6 7 8; do
+	mkdir -p "planted.npy.tmp.$((next + i))"
+done
+check "a folder planted at the old temporary name blocks nothing" \
+	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split -q --take 5 -o planted.npy -r r.npy d.npy || exit 1; done'
+rm -rf planted.npy*
+if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
+	mkdir ro && cp d.npy ro/ && ln -s ro/out.npy rolink
+	: >ro/out.npy
+	unshare --mount sh -c 'mount -o bind,ro ro ro || exit 9
+		ds-split -q --take 5 -o rolink -r r.npy d.npy 2>err3.txt; echo $? >rc3' 2>/dev/null
+	check "an output in a read-only folder is refused naming the folder" \
+		sh -c '[ "$(cat rc3)" = 1 ] && grep -q "^ds-split: rolink: cannot write there: .*ro: Read-only file system" err3.txt'
+	rm -rf ro rolink err3.txt rc3
+else
+	skip "outputs: read-only folder: NOT TESTABLE: needs root and mount namespaces"
+fi
 rm -f "$T.sums" "$T.sums2" "$T.out" "$T.err"
 
 # ---- binary data is never written to a terminal --------------------------------
