@@ -297,39 +297,6 @@ static char *dir_name_plain(const char *path)
 	return p;
 }
 
-outdir *outdir_open(const char *path)
-{
-	if (!*path)
-		refuse("an output folder's name is empty");
-	outdir *d = xcalloc(1, sizeof *d);
-	d->path = xstrdup(path);
-	struct stat st;
-	if (!stat(path, &st)) {
-		if (!S_ISDIR(st.st_mode))
-			fatal("%s: not a folder", path);
-		/* the folder itself, wherever it is reached from ("." too) */
-		d->target = realpath(path, NULL);
-		if (!d->target)
-			fatal("%s: %s", path, strerror(errno));
-	} else if (errno != ENOENT) {
-		fatal("%s: %s", path, strerror(errno));
-	} else {
-		d->target = dir_name_plain(path);
-	}
-	char *parent = path_dir(d->target);
-	dir_check(parent, path);
-	remove_stale(d->target);
-	d->tmp = tmp_template(d->target);
-	int slot = pending_add(d->tmp, 1, path);
-	if (!mkdtemp(d->tmp)) {
-		int e = errno;
-		pending[slot].path = NULL;
-		fatal("%s: cannot create a temporary folder there for %s: %s", parent, path, strerror(e));
-	}
-	free(parent);
-	return d;
-}
-
 /* Whether the current folder is dir or inside it: a folder that must not
    be swapped away from under the shell that works in it. */
 static int holds_cwd(const char *dir)
@@ -339,6 +306,53 @@ static int holds_cwd(const char *dir)
 	int in = cwd && !strncmp(cwd, dir, n) && (cwd[n] == '/' || !cwd[n] || !strcmp(dir, "/"));
 	free(cwd);
 	return in;
+}
+
+outdir *outdir_open(const char *path)
+{
+	if (!*path)
+		refuse("an output folder's name is empty");
+	outdir *d = xcalloc(1, sizeof *d);
+	d->path = xstrdup(path);
+	struct stat st;
+	char *parent, *stem;
+	if (!stat(path, &st)) {
+		if (!S_ISDIR(st.st_mode))
+			fatal("%s: not a folder", path);
+		/* the folder itself, wherever it is reached from ("." too) */
+		d->target = realpath(path, NULL);
+		if (!d->target)
+			fatal("%s: %s", path, strerror(errno));
+		parent = path_dir(d->target);
+		/* the current folder is not swapped away from under the shell,
+		   nor one whose parent is closed: the files are made in it */
+		d->inside = holds_cwd(d->target) || access(parent, W_OK | X_OK);
+	} else if (errno != ENOENT) {
+		fatal("%s: %s", path, strerror(errno));
+	} else {
+		d->target = dir_name_plain(path);
+		parent = path_dir(d->target);
+	}
+	if (d->inside) {
+		free(parent);
+		parent = xstrdup(d->target);
+		stem = xmalloc(strlen(d->target) + 2);
+		sprintf(stem, "%s/", d->target);
+	} else {
+		stem = xstrdup(d->target);
+	}
+	dir_check(parent, path);
+	remove_stale(stem);
+	d->tmp = tmp_template(stem);
+	free(stem);
+	int slot = pending_add(d->tmp, 1, path);
+	if (!mkdtemp(d->tmp)) {
+		int e = errno;
+		pending[slot].path = NULL;
+		fatal("%s: cannot create a temporary folder there for %s: %s", parent, path, strerror(e));
+	}
+	free(parent);
+	return d;
 }
 
 /* The old folder's files that the new one lacks (and that are not the
@@ -421,7 +435,9 @@ void outdir_commit(outdir *d, int (*own)(const char *name))
 		   once, the old one then removed; where that cannot be, the new
 		   files renamed into the old folder */
 		(void)fchmod(newfd, st.st_mode & 07777);
-		if (holds_cwd(d->target) || !carry_over(oldfd, newfd, own) ||
+		if (st.st_uid != geteuid() || st.st_gid != getegid())
+			(void)fchown(newfd, st.st_uid, st.st_gid);
+		if (d->inside || !carry_over(oldfd, newfd, own) ||
 		    renameat2(AT_FDCWD, d->tmp, AT_FDCWD, d->target, RENAME_EXCHANGE))
 			merge_into(d, oldfd, newfd, own);
 		close(oldfd);

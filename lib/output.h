@@ -35,11 +35,14 @@ void out_commit(outfile *o);
 /* A folder of outputs, all or nothing: the files are written in a new
    temporary folder beside it (tmp), which becomes the folder only when all
    are done, and is removed on an error or signal; a run that fails leaves
-   the folder as it was. */
+   the folder as it was. tmp is TARGET.tmp.PID.XXXXXX, or .tmp.PID.XXXXXX
+   in the folder when it cannot go beside it. */
 typedef struct outdir {
 	char *path;   /* the name given */
 	char *target; /* the folder replaced: path resolved, or path */
-	char *tmp;    /* where the files go */
+	char *tmp;    /* where the files go: beside target, or in it */
+	int inside;   /* tmp is in target (the current folder, or one whose
+			 parent is not writable): its files are moved out */
 } outdir;
 /* Checks that the folder can be made or replaced (dies naming the path)
    and makes the temporary one. */
