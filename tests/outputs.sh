@@ -171,6 +171,125 @@ else
 	skip "outputs: full file system: NOT TESTABLE: needs root and mount namespaces"
 fi
 
+# ---------------------------------------------------------------- unusable outputs
+
+# An output that cannot be written is refused before any work: the inputs
+# here are junk, which would fail first if they were read; so would a run
+# that trained. early NAME STATUS PATTERN COMMAND...: the status, one line
+# on stderr matching PATTERN, and no file made or changed.
+printf 'not a stream at all' >junk.npy
+mkdir afolder
+early() {
+	local name=$1 want=$2 pat=$3; shift 3
+	local before
+	before=$(sums)
+	"$@" >"$T.out" 2>"$T.err" </dev/null
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: status $rc, expected $want ($(head -c 200 "$T.err"))"
+	elif [ "$(wc -l <"$T.err")" -ne 1 ] || ! grep -Eq -- "$pat" "$T.err"; then
+		fail "$name: message '$(head -c 300 "$T.err")' does not match '$pat'"
+	elif [ "$(sums)" != "$before" ] || [ -n "$(ls -A afolder)" ] || ls | grep -q '^\.\|tmp'; then
+		fail "$name: files made or changed"
+	else
+		pass "$name"
+	fi
+}
+# every output option of every tool, as a command with OUT in it
+outputs=(
+	"ds-load idx junk.npy junk.npy -o OUT"
+	"ds-split --take 5 -o OUT -r r.npy junk.npy"
+	"ds-split --take 5 -o o.npy -r OUT junk.npy"
+	"nn-train -q -o OUT f.net junk.npy"
+	"nn-train -q --log OUT -o n.st f.net junk.npy"
+	"nn-train -q --checkpoint OUT -o n.st f.net junk.npy"
+	"nn-predict -q -o OUT m.st junk.npy"
+	"ap-score --pr OUT junk.npy"
+	"ap-score --confusion-tsv OUT junk.npy"
+	"curve-plot -o OUT junk.npy"
+	"filters-dump -o OUT junk.npy"
+	"sample-grid --data junk.npy --pred junk.npy -o OUT"
+	"sample-grid --data junk.npy --pred junk.npy --tsv OUT -o g.png"
+	"seg-colour --pred junk.npy --index 0 -o OUT"
+	"nn-report -o OUT --cls-log junk.npy"
+)
+for cmd in "${outputs[@]}"; do
+	read -ra words <<<"$cmd"
+	tool=${words[0]} args=()
+	for bad in '' nowhere/x.out afolder; do
+		args=()
+		for w in "${words[@]}"; do
+			[ "$w" = OUT ] && w=$bad
+			args+=("$w")
+		done
+		case $bad in
+		'') early "$cmd: OUT empty" 2 "^$tool: .*empty" "${args[@]}" ;;
+		nowhere/*) early "$cmd: OUT in a missing folder" 1 "^$tool: nowhere/x.out: cannot write there: nowhere: " \
+			"${args[@]}" ;;
+		*) case $tool in seg-colour | nn-report) continue ;; esac # a folder is theirs to fill
+			early "$cmd: OUT a folder" 1 "^$tool: afolder: is a folder" "${args[@]}" ;;
+		esac
+	done
+done
+early "seg-colour: a pattern in a missing folder" 1 "^seg-colour: nowhere/%d.png: cannot write there: nowhere: " \
+	seg-colour --pred junk.npy -o 'nowhere/%d.png'
+# nn-train refuses before it trains, even on good data
+early "nn-train -o '' refused before training" 2 "empty" nn-train -q --epochs 50 --batch 50 -o '' f.net d.npy
+rmdir afolder
+# seg-colour --legend-only into a new folder makes it, as drawing does
+check "seg-colour --legend-only -o newdir/ makes the folder" \
+	sh -c 'seg-colour --pred segp.npy --legend-only -o newdir/ && [ -s newdir/legend.png ]'
+check "seg-colour -o newdir2/ makes the folder" \
+	sh -c 'seg-colour --pred segp.npy -o newdir2/ && [ -s newdir2/0000-pred.png ]'
+rm -rf newdir newdir2
+
+# ---------------------------------------------------------------- failed runs
+
+# A run that fails leaves every output as it was: the log of a run that
+# diverges, a report folder, a folder of pictures.
+cp run.tsv run-before.tsv
+cp m.st m-before.st
+nn-train -q --epochs 3 --batch 50 --opt sgd --lr 1e30 --log run.tsv --log-every 1 -o m.st f.net d.npy 2>"$T.err"
+check "nn-train: a run that diverges fails" grep -q diverged "$T.err"
+check "and leaves the old log as it was" cmp -s run.tsv run-before.tsv
+check "and the old model" cmp -s m.st m-before.st
+# a divergence after the checkpoints of the first epochs (one step each):
+# the log is still the old one
+nn-train -q --epochs 4 --batch 300 --opt sgd --lr 1e10 --log run.tsv --log-every 1 -o m.st f.net d.npy 2>"$T.err"
+if grep -q 'diverged.* at step [3-4]' "$T.err"; then
+	check "a run that diverges after a checkpoint leaves the old log as it was" cmp -s run.tsv run-before.tsv
+else
+	skip "outputs: nn-train --lr 1e10 did not diverge at step 3 or 4: $(head -c 200 "$T.err")"
+fi
+rm -f run-before.tsv m-before.st
+
+nn-report -o good --cls-log run.tsv --cls-test p.npy --cls-model m.st 2>/dev/null
+echo "my notes" >good/notes.txt
+(cd good && find . -type f -exec md5sum {} + | sort) >"$T.good"
+check "nn-report made its pictures and tables" test -s good/cls-pr.tsv -a -s good/cls-curves.png
+nn-report -o good --cls-log d.npy --cls-test junk.npy --cls-model m.st 2>/dev/null
+check "a failed nn-report re-run fails" test $? -eq 1
+check "and leaves the report folder as it was" \
+	sh -c '(cd good && find . -type f -exec md5sum {} + | sort) | cmp -s - "$1"' - "$T.good"
+nn-report -o good --cls-log run.tsv 2>/dev/null
+check "a good re-run replaces the report: the old report's other files go" \
+	test -s good/index.html -a -s good/cls-curves.png -a ! -e good/cls-pr.tsv -a ! -e good/cls-filters.png
+check "and files of the user's stay" grep -q "my notes" good/notes.txt
+check "and no temporary folder is left" sh -c '! ls | grep -q tmp'
+rm -rf good
+
+mkdir pics
+seg-colour --pred segp.npy -o pics/ 2>/dev/null
+mkdir pics/0002-label.png
+(cd pics && find . -type f -exec md5sum {} + | sort) >"$T.good"
+# the third picture cannot be written: nothing is
+seg-colour --data seg.npy --label -o pics/ 2>/dev/null
+check "seg-colour -o DIR/ that cannot write one picture fails" test $? -eq 1
+check "and writes none" sh -c '(cd pics && find . -type f -exec md5sum {} + | sort) | cmp -s - "$1"' - "$T.good"
+rmdir pics/0002-label.png
+check "then all of them" sh -c 'seg-colour --data seg.npy --label -o pics/ && [ "$(ls pics | wc -l)" -eq 8 ]'
+rm -rf pics "$T.good"
+
 # ---------------------------------------------------------------- temporary files
 
 tmps() { ls | grep -c '\.tmp\.[0-9]*\.[A-Za-z0-9]\{6\}$'; }
@@ -222,13 +341,13 @@ for i in 1 2 3 4 5 6 7 8; do
 	mkdir -p "planted.npy.tmp.$((next + i))"
 done
 check "a folder planted at the old temporary name blocks nothing" \
-	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split -q --take 5 -o planted.npy -r r.npy d.npy || exit 1; done'
+	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split --take 5 -o planted.npy -r r.npy d.npy 2>/dev/null || exit 1; done'
 rm -rf planted.npy*
 if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
 	mkdir ro && cp d.npy ro/ && ln -s ro/out.npy rolink
 	: >ro/out.npy
 	unshare --mount sh -c 'mount -o bind,ro ro ro || exit 9
-		ds-split -q --take 5 -o rolink -r r.npy d.npy 2>err3.txt; echo $? >rc3' 2>/dev/null
+		ds-split --take 5 -o rolink -r r.npy d.npy 2>err3.txt; echo $? >rc3' 2>/dev/null
 	check "an output in a read-only folder is refused naming the folder" \
 		sh -c '[ "$(cat rc3)" = 1 ] && grep -q "^ds-split: rolink: cannot write there: .*ro: Read-only file system" err3.txt'
 	rm -rf ro rolink err3.txt rc3
