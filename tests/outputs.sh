@@ -248,6 +248,7 @@ rm -rf newdir newdir2
 # A run that fails leaves every output as it was: the log of a run that
 # diverges, a report folder, a folder of pictures.
 cp run.tsv run-before.tsv
+head -n 3 run.tsv >short.tsv
 cp m.st m-before.st
 nn-train -q --epochs 3 --batch 50 --opt sgd --lr 1e30 --log run.tsv --log-every 1 -o m.st f.net d.npy 2>"$T.err"
 check "nn-train: a run that diverges fails" grep -q diverged "$T.err"
@@ -261,22 +262,23 @@ if grep -q 'diverged.* at step [3-4]' "$T.err"; then
 else
 	skip "outputs: nn-train --lr 1e10 did not diverge at step 3 or 4: $(head -c 200 "$T.err")"
 fi
-rm -f run-before.tsv m-before.st
+rm -f m-before.st
 
-nn-report -o good --cls-log run.tsv --cls-test p.npy --cls-model m.st 2>/dev/null
+nn-report -o good --cls-log run-before.tsv --cls-test p.npy --cls-model m.st 2>/dev/null
 echo "my notes" >good/notes.txt
 (cd good && find . -type f -exec md5sum {} + | sort) >"$T.good"
 check "nn-report made its pictures and tables" test -s good/cls-pr.tsv -a -s good/cls-curves.png
-nn-report -o good --cls-log d.npy --cls-test junk.npy --cls-model m.st 2>/dev/null
+# another log (other curves), then test predictions that fail
+nn-report -o good --cls-log short.tsv --cls-test junk.npy --cls-model m.st 2>/dev/null
 check "a failed nn-report re-run fails" test $? -eq 1
 check "and leaves the report folder as it was" \
 	sh -c '(cd good && find . -type f -exec md5sum {} + | sort) | cmp -s - "$1"' - "$T.good"
-nn-report -o good --cls-log run.tsv 2>/dev/null
+nn-report -o good --cls-log short.tsv 2>/dev/null
 check "a good re-run replaces the report: the old report's other files go" \
 	test -s good/index.html -a -s good/cls-curves.png -a ! -e good/cls-pr.tsv -a ! -e good/cls-filters.png
 check "and files of the user's stay" grep -q "my notes" good/notes.txt
 check "and no temporary folder is left" sh -c '! ls | grep -q tmp'
-rm -rf good
+rm -rf good run-before.tsv short.tsv
 
 mkdir pics
 seg-colour --pred segp.npy -o pics/ 2>/dev/null
@@ -337,9 +339,11 @@ rm -rf "out.npy.tmp.$$.aB3xY9" "out.npyXtmp.$dead.aB3xY9" "out.npy.tmp.$dead" "o
 sh -c 'exit 0' &
 next=$!
 wait
-for i in 1 2 3 4 5 6 7 8; do
-	mkdir -p "planted.npy.tmp.$((next + i))"
+planted=()
+for ((i = 1; i <= 300; i++)); do
+	planted+=("planted.npy.tmp.$((next + i))")
 done
+mkdir "${planted[@]}"
 check "a folder planted at the old temporary name blocks nothing" \
 	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split --take 5 -o planted.npy -r r.npy d.npy 2>/dev/null || exit 1; done'
 rm -rf planted.npy*
