@@ -264,6 +264,21 @@ else
 fi
 rm -f m-before.st
 
+# resuming continues the log its checkpoint names: the rows up to the
+# checkpoint's step kept, those after it (of steps taken again) replaced
+tr=(-q --threads 1 --batch 50 --log-every 2)
+nn-train "${tr[@]}" --epochs 2 --log straight.tsv -o s.st f.net d.npy
+nn-train "${tr[@]}" --epochs 1 --log rl.tsv -o rl.st f.net d.npy
+cp rl.st.ckpt rl1.ckpt
+nn-train "${tr[@]}" --resume rl.st.ckpt --epochs 2 d.npy
+check "nn-train --resume continues the checkpoint's log" cmp -s <(cut -f1-6 straight.tsv) <(cut -f1-6 rl.tsv)
+nn-train "${tr[@]}" --resume rl1.ckpt --epochs 2 -o rl2.st d.npy
+check "resuming an earlier checkpoint replaces the rows after its step" \
+	cmp -s <(cut -f1-6 straight.tsv) <(cut -f1-6 rl.tsv)
+nn-train "${tr[@]}" --resume rl1.ckpt --epochs 2 -o rl2.st --fresh-log d.npy
+check "--fresh-log starts the log anew" sh -c '[ "$(sed -n 2p rl.tsv | cut -f1)" = 8 ]'
+rm -f straight.tsv s.st* rl.tsv rl.st* rl1.ckpt rl2.st*
+
 nn-report -o good --cls-log run-before.tsv --cls-test p.npy --cls-model m.st 2>/dev/null
 echo "my notes" >good/notes.txt
 (cd good && find . -type f -exec md5sum {} + | sort) >"$T.good"
