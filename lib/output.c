@@ -253,6 +253,23 @@ outfile *out_open(const char *path)
 	return o;
 }
 
+void out_close(outfile *o)
+{
+	if (!o->path) {
+		stdout_check();
+		return;
+	}
+	if (!o->f)
+		return;
+	errno = 0;
+	if (fflush(o->f) || ferror(o->f) || (o->tmp && fsync(fileno(o->f))))
+		fatal("%s: write error: %s", o->path, strerror(errno ? errno : EIO));
+	FILE *f = o->f;
+	o->f = NULL;
+	if (fclose(f))
+		fatal("%s: write error: %s", o->path, strerror(errno));
+}
+
 void out_commit(outfile *o)
 {
 	if (!o->path) {
@@ -260,11 +277,7 @@ void out_commit(outfile *o)
 		free(o);
 		return;
 	}
-	errno = 0;
-	if (fflush(o->f) || ferror(o->f) || (o->tmp && fsync(fileno(o->f))))
-		fatal("%s: write error: %s", o->path, strerror(errno ? errno : EIO));
-	if (fclose(o->f))
-		fatal("%s: write error: %s", o->path, strerror(errno));
+	out_close(o);
 	if (o->tmp) {
 		if (rename(o->tmp, o->target))
 			fatal("%s: cannot rename from %s: %s", o->path, o->tmp, strerror(errno));

@@ -29,8 +29,13 @@ typedef struct outfile {
    (a device, a FIFO, a link to one) is opened and written in place; a folder
    is an error. A link to a regular file replaces the file it points to. */
 outfile *out_open(const char *path);
-/* Flush, sync, close and rename into place; dies naming the file on any
-   error, the temporary file removed. */
+/* Flush, sync and close, without putting the file in place; dies naming
+   the file on any error, the temporary file removed. A tool with several
+   outputs closes them all before it commits any, so that one that fails
+   leaves all the old ones. */
+void out_close(outfile *o);
+/* out_close if not yet closed, and rename into place; dies naming the file
+   on any error, the temporary file removed. */
 void out_commit(outfile *o);
 /* A folder of outputs, all or nothing: the files are written in a new
    temporary folder beside it (tmp), which becomes the folder only when all

@@ -163,10 +163,20 @@ if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
 		mount -t tmpfs -o size=64k none small || exit 9
 		curve-plot --size 3000,3000 -o small/c.png run.tsv 2>err1.txt; echo $? >rc1
 		nn-predict -q -o small/p.npy m.st big.npy 2>err2.txt; echo $? >rc2
-		ls -A small >left' 2>/dev/null
+		ls -A small >left
+		head -c 65536 /dev/zero >small/fill 2>/dev/null
+		md5sum g.png >g.md5
+		sample-grid --seed 2 --data d.npy --pred p.npy -o g.png --tsv small/t.tsv 2>err4.txt; echo $? >rc4
+		ap-score --pr small/pr.tsv --confusion-tsv cm.tsv p.npy >/dev/null 2>err5.txt; echo $? >rc5
+		ls -A small >left2' 2>/dev/null
 	check "curve-plot -o on a full file system fails" sh -c '[ "$(cat rc1)" = 1 ] && grep -q "small/c.png: write error: No space" err1.txt'
 	check "nn-predict -o on a full file system fails" sh -c '[ "$(cat rc2)" = 1 ] && grep -q "small/p.npy: write error: No space" err2.txt'
 	check "and leave nothing there" test ! -s left
+	check "sample-grid --tsv on a full file system fails" sh -c '[ "$(cat rc4)" = 1 ] && grep -q "small/t.tsv: write error: No space" err4.txt'
+	check "and leaves its -o picture as it was" md5sum -c --quiet g.md5
+	check "ap-score --pr on a full file system fails" sh -c '[ "$(cat rc5)" = 1 ] && grep -q "small/pr.tsv: write error: No space" err5.txt'
+	check "and writes no --confusion-tsv either" test ! -e cm.tsv
+	check "and leave no temporary file" test "$(cat left2)" = fill
 else
 	skip "outputs: full file system: NOT TESTABLE: needs root and mount namespaces"
 fi
