@@ -1036,7 +1036,8 @@ int main(int argc, char **argv)
 	o.title = "nnpipe report";
 	o.k = 4;
 	opt table[] = {
-		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help = "the folder of the report"},
+		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help =
+		 "the folder of the report: made beside it, put in its place when complete"},
 		{"title", 0, OPT_STRING, &o.title, .arg = "TEXT", .help = "title of the page (default nnpipe report)"},
 		{.kind = OPT_HEADING, .help = "Classification:"},
 		{"cls-model", 0, OPT_STRING, &o.cls_model, .arg = "FILE",

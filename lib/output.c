@@ -237,13 +237,14 @@ outfile *out_open(const char *path)
 	remove_stale(o->target);
 	o->tmp = tmp_template(o->target);
 	int slot = pending_add(o->tmp, 0, path);
+	char *tmpl = xstrdup(o->tmp);
 	fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		pending[slot].path = NULL;
-		char *dir = path_dir(o->target);
-		fatal("%s: cannot create a temporary file there for %s: %s", dir, path, strerror(e));
+		fatal("%s: cannot create the temporary file for %s: %s", tmpl, path, strerror(e));
 	}
+	free(tmpl);
 	/* the new file keeps the permissions of the one it replaces; a new
 	   one gets those of open(2)'s 0666 less the umask, not mkstemp's 0600 */
 	(void)fchmod(fd, exists ? st.st_mode & 07777 : 0666 & ~current_umask());
@@ -359,11 +360,13 @@ outdir *outdir_open(const char *path)
 	d->tmp = tmp_template(stem);
 	free(stem);
 	int slot = pending_add(d->tmp, 1, path);
+	char *tmpl = xstrdup(d->tmp);
 	if (!mkdtemp(d->tmp)) {
 		int e = errno;
 		pending[slot].path = NULL;
-		fatal("%s: cannot create a temporary folder there for %s: %s", parent, path, strerror(e));
+		fatal("%s: cannot create the temporary folder for %s: %s", tmpl, path, strerror(e));
 	}
+	free(tmpl);
 	free(parent);
 	return d;
 }

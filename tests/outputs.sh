@@ -372,6 +372,12 @@ mkdir "${planted[@]}"
 check "a folder planted at the old temporary name blocks nothing" \
 	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split --take 5 -o planted.npy -r r.npy d.npy 2>/dev/null || exit 1; done'
 rm -rf planted.npy*
+# a name so long that the temporary name beside it cannot be: the message
+# names the temporary file, not the output alone
+long=$(printf 'a%.0s' $(seq 250)).npy
+expect_error "a temporary file that cannot be made is named" \
+	"^ds-split: $long\\.tmp\\.[0-9]+\\.XXXXXX: cannot create the temporary file for $long: File name too long" \
+	ds-split --take 5 -o "$long" -r r.npy d.npy
 if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
 	mkdir ro && cp d.npy ro/ && ln -s ro/out.npy rolink
 	: >ro/out.npy
