@@ -341,6 +341,37 @@ for sig in INT TERM HUP; do
 done
 ds-split --take 20000 -o out.npy -r - big.npy 2>/dev/null | head -c100 >/dev/null
 check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq 0
+# a folder of pictures: the temporary folder goes on a signal, the folder
+# keeps what it had
+"$PY" -c '
+import numpy as np
+from npstream import write_stream
+r = np.random.default_rng(2)
+p = r.random((300, 5, 32, 32)).astype(np.float32)
+write_stream("manyp.npy", p, r.integers(0, 5, (300, 32, 32)).astype(np.int32))'
+mkdir pics && echo keep >pics/mine.txt
+env --default-signal=TERM seg-colour --pred manyp.npy --scale 16 -o pics/ &
+pid=$!
+# started: its temporary folder is there (or, were the pictures written
+# in place, the first of them)
+started() { ls | grep -q '^pics\.tmp\.' || [ "$(ls pics | wc -l)" -gt 1 ]; }
+seen=0
+for _ in $(seq 100); do
+	started && seen=1 && break
+	sleep 0.05
+done
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+if [ "$seen" -eq 0 ] || [ "$rc" -eq 0 ]; then
+	skip "outputs: SIGTERM during seg-colour -o DIR/: the run ended before it was stopped"
+else
+	check "SIGTERM during seg-colour -o DIR/ leaves the folder as it was and no temporary folder" \
+		sh -c '[ "$(ls pics)" = mine.txt ] && ! ls | grep -q "\.tmp\."'
+fi
+rm -rf pics manyp.npy
+check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq 0
 sh -c 'exit 0' &
 dead=$!
 wait
