@@ -11,7 +11,6 @@
 #include "output.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,14 +308,14 @@ static void legend_only(const job *j)
 	else
 		snprintf(path, olen + 16, "%s", out);
 	folder_file_check(j, path);
-	char *w = write_path(j, path);
-	int lw, lh;
-	legend_size(j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN, &lw, &lh);
-	image *im = canvas_new(lw + 2 * LEGEND_MARGIN, lh + 2 * LEGEND_MARGIN, 3, white, path);
+	char *file = write_path(j, path);
+	int w, h;
+	legend_size(j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN, &w, &h);
+	image *im = canvas_new(w + 2 * LEGEND_MARGIN, h + 2 * LEGEND_MARGIN, 3, white, path);
 	legend_draw(im, LEGEND_MARGIN, LEGEND_MARGIN, j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN);
-	png_write(w, im);
+	png_write(file, im);
 	image_free(im);
-	free(w);
+	free(file);
 	free(path);
 }
 
@@ -446,9 +445,9 @@ static void draw_all(const job *j)
 		}
 		if (j->legend)
 			legend_draw(im, 0, gh + LEGEND_TOP, j->names, j->nclass, gw);
-		char *w = write_path(j, path);
-		png_write(w, im);
-		free(w);
+		char *file = write_path(j, path);
+		png_write(file, im);
+		free(file);
 		image_free(im);
 	}
 	free(path);
