@@ -156,7 +156,7 @@ static void pr_point(void *ctx, float threshold, int64_t tp, int64_t fp)
 	pr_row(x, x->pend_t, precision, recall);
 }
 
-static void write_pr(const char *path, const float *p, const int32_t *y, int64_t n, int k,
+static outfile *write_pr(const char *path, const float *p, const int32_t *y, int64_t n, int k,
 		     int64_t s, char **names, const double *ap, long points)
 {
 	outfile *o = out_open(path);
@@ -174,13 +174,12 @@ static void write_pr(const char *path, const float *p, const int32_t *y, int64_t
 		if (x.pending)
 			pr_row(&x, x.pend_t, x.pend_p, x.pend_r);
 	}
-	if (ferror(o->f))
-		fatal("%s: write error", out_name(path));
-	out_commit(o);
+	out_close(o);
+	return o;
 }
 
 /* --confusion-tsv: the matrix alone, a row per true class. */
-static void write_confusion(const char *path, const metrics *m, char **names)
+static outfile *write_confusion(const char *path, const metrics *m, char **names)
 {
 	int k = m->nclass;
 	outfile *o = out_open(path);
@@ -195,9 +194,8 @@ static void write_confusion(const char *path, const metrics *m, char **names)
 			fprintf(o->f, "\t%lld", (long long)m->confusion[t * k + c]);
 		putc('\n', o->f);
 	}
-	if (ferror(o->f))
-		fatal("%s: write error", out_name(path));
-	out_commit(o);
+	out_close(o);
+	return o;
 }
 
 /* --top: each sample's best classes, highest score first; of equal scores
@@ -475,10 +473,13 @@ int main(int argc, char **argv)
 	else
 		print_text(m, names, p->ndim == 4, confusion);
 	stdout_check();
-	if (cm_path)
-		write_confusion(cm_path, m, names);
-	if (pr_path)
-		write_pr(pr_path, pd, yd, n, k, s, names, m->ap, pr_points);
+	/* both complete before either is put in place */
+	outfile *cm = cm_path ? write_confusion(cm_path, m, names) : NULL;
+	outfile *pr = pr_path ? write_pr(pr_path, pd, yd, n, k, s, names, m->ap, pr_points) : NULL;
+	if (cm)
+		out_commit(cm);
+	if (pr)
+		out_commit(pr);
 	metrics_free(m);
 	dataset_free(lab);
 done:

@@ -605,6 +605,7 @@ int main(int argc, char **argv)
 		usage_error("which dataset? fashion-mnist, idx, facade, images or folder");
 	const char *what = argv[0];
 	out_refuse_terminal(o.out);
+	out_check(o.out);
 	argc--;
 	argv++;
 	int pictures = !strcmp(what, "images") || !strcmp(what, "folder");

@@ -446,20 +446,6 @@ static int tsv_fields(char *line, char ***f)
 	return n;
 }
 
-/* The tab-separated files ap-score writes for the pictures: kept beside
-   them, but removed when the report fails (its page is never written). */
-static char *made[4];
-static int nmade, report_done;
-
-static void made_remove(void)
-{
-	for (int i = 0; i < nmade; i++) {
-		if (!report_done)
-			unlink(made[i]);
-		free(made[i]);
-	}
-}
-
 /* The scores of a prediction stream; with pr and confusion (files, or
    NULL), ap-score also writes there the precision-recall points, each
    1/1000 from the last in precision or recall (every threshold of 10000
@@ -471,8 +457,6 @@ static scores *score(const char *pred_path, const char *pr, const char *confusio
 	int a = 0;
 	args[a++] = "--tsv";
 	if (pr) {
-		made[nmade++] = xstrdup(pr);
-		made[nmade++] = xstrdup(confusion);
 		args[a++] = "--pr", args[a++] = pr;
 		args[a++] = "--pr-points", args[a++] = "1000";
 		args[a++] = "--confusion-tsv", args[a++] = confusion;
@@ -1026,15 +1010,34 @@ static const char *style =
 	"figure{margin:1em 0}img{max-width:100%;image-rendering:pixelated}\n"
 	"figcaption{font-size:90%;color:#555}\n";
 
+/* The files a report is made of: those of an earlier report in the
+   folder that this one does not make are removed; others are kept. */
+static const char *const report_files[] = {
+	"index.html", "cls-curves.png", "cls-filters.png", "seg-curves.png", "seg-filters.png",
+	"cls-val-examples.png", "cls-test-examples.png", "cls-pr.tsv", "cls-confusion.tsv", "cls-pr.png",
+	"cls-confusion.png", "seg-pr.tsv", "seg-confusion.tsv", "seg-pr.png", "seg-confusion.png", "seg-legend.png"};
+
+static int report_file(const char *name)
+{
+	for (size_t j = 0; j < sizeof report_files / sizeof *report_files; j++)
+		if (!strcmp(name, report_files[j]))
+			return 1;
+	/* seg-triplet-N.png */
+	if (strncmp(name, "seg-triplet-", 12))
+		return 0;
+	size_t digits = strspn(name + 12, "0123456789");
+	return digits && !strcmp(name + 12 + digits, ".png");
+}
+
 int main(int argc, char **argv)
 {
 	tool_start("nn-report");
-	atexit(made_remove);
 	opts o = {0};
 	o.title = "nnpipe report";
 	o.k = 4;
 	opt table[] = {
-		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help = "the folder of the report"},
+		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help =
+		 "the folder of the report: made beside it, put in its place when complete"},
 		{"title", 0, OPT_STRING, &o.title, .arg = "TEXT", .help = "title of the page (default nnpipe report)"},
 		{.kind = OPT_HEADING, .help = "Classification:"},
 		{"cls-model", 0, OPT_STRING, &o.cls_model, .arg = "FILE",
@@ -1104,23 +1107,25 @@ int main(int argc, char **argv)
 			fatal("%s: not a regular file: the report reads its inputs more than once (save it to a file)",
 			      ins[j]);
 	}
-	/* the files the report writes (the tools it runs check their own) */
-	static const char *names[] = {"index.html", "cls-curves.png", "cls-filters.png", "seg-curves.png",
-				      "seg-filters.png", "cls-val-examples.png", "cls-test-examples.png",
-				      "cls-pr.tsv", "cls-confusion.tsv", "cls-pr.png", "cls-confusion.png",
-				      "seg-pr.tsv", "seg-confusion.tsv", "seg-pr.png", "seg-confusion.png",
-				      "seg-legend.png"};
-	const char *outs[sizeof names / sizeof *names];
-	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
-		outs[j] = in_dir(&o, names[j]);
-	io_check(IO_LIST(o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
-			 o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
-			 o.seg_writeup_net, o.seg_commands),
-		 (int)(sizeof outs / sizeof *outs), outs);
-	for (size_t j = 0; j < sizeof names / sizeof *names; j++)
-		free((char *)outs[j]);
-	if (mkdir(o.dir, 0777) && errno != EEXIST)
-		fatal("%s: cannot make the folder: %s", o.dir, strerror(errno));
+	/* the report is made in a new folder beside DIR, which replaces DIR
+	   only when it is complete: a run that fails leaves DIR as it was */
+	outdir *od = outdir_open(o.dir);
+	/* no input may be a file of the report (in a folder not yet made,
+	   none is) */
+	struct stat st;
+	if (!stat(o.dir, &st)) {
+		const char *outs[sizeof report_files / sizeof *report_files];
+		for (size_t j = 0; j < sizeof report_files / sizeof *report_files; j++)
+			outs[j] = in_dir(&o, report_files[j]);
+		io_check(IO_LIST(o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
+				 o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
+				 o.seg_writeup_net, o.seg_commands),
+			 (int)(sizeof outs / sizeof *outs), outs);
+		for (size_t j = 0; j < sizeof report_files / sizeof *report_files; j++)
+			free((char *)outs[j]);
+	}
+	const char *dir = o.dir;
+	o.dir = od->tmp;
 
 	char *index = in_dir(&o, "index.html");
 	outfile *out = out_open(index);
@@ -1141,7 +1146,10 @@ int main(int argc, char **argv)
 		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
-	report_done = 1;
+	free(index);
+	outdir_commit(od, report_file);
+	o.dir = dir;
+	index = in_dir(&o, "index.html");
 	note("wrote %s", index);
 	free(index);
 	return 0;

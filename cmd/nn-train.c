@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,7 +65,7 @@ typedef struct run {
 	const char *device, *precision;
 	long threads;
 	int quiet, other_data;
-	char *own_out, *own_ckpt;
+	char *own_out, *own_ckpt, *own_log;
 	const backend *be;
 	net *n;
 	model_info mi;
@@ -79,6 +80,8 @@ typedef struct run {
 	int batch;        /* the global batch: all ranks' shares */
 	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
+	outfile *logf;    /* the log, renamed into place when the run ends */
+	int fresh_log;    /* when resuming: a new log, not the resumed run's */
 	double t_start;   /* when the program started */
 	time_t started;   /* the same as a date */
 	double t0;        /* when training started */
@@ -480,6 +483,8 @@ static char *run_json(const run *r)
 	const char *net_file = v && v->kind == JSON_STRING ? v->str : r->net_path;
 	if (net_file)
 		json_key(&w, "net_file"), json_string(&w, net_file);
+	if (r->log_path)
+		json_key(&w, "log"), json_string(&w, r->log_path);
 	v = r->prev_run ? json_get(r->prev_run, "started") : NULL;
 	utc_date(r->started, date, sizeof date);
 	json_key(&w, "started"), json_string(&w, v && v->kind == JSON_STRING ? v->str : date);
@@ -591,6 +596,8 @@ static opt *options_new(run *r)
 		 "validate every N steps (default: at each log point)"},
 		{"log", 0, OPT_STRING, &r->log_path, .arg = "FILE",
 		 .help = "metrics log (TSV: step epoch split loss accuracy lr seconds)"},
+		{"fresh-log", 0, OPT_FLAG, &r->fresh_log, .help =
+		 "with --resume: a new metrics log, not the resumed run's continued"},
 		{"log-every", 0, OPT_INT, &c->log_every, 1, LONG_MAX, .arg = "N", .help = "log every N steps (default 100)"},
 		{"keep-best", 0, OPT_FLAG, &c->keep_best, .help =
 		 "the output model is the one of the best validation accuracy\n(mean AP for segmentation), not the last"},
@@ -661,17 +668,6 @@ static void outputs_check(const run *r)
 	io_check(IO_LIST(train_in, r->val_path), IO_LIST(r->out, r->log_path, r->ckpt));
 	out_refuse_terminal(r->out);
 	out_refuse_terminal(r->ckpt);
-
-	/* fail now, not after an epoch, when the outputs cannot be written */
-	const char *outs[2] = {r->out, r->ckpt};
-	for (int k = 0; k < 2; k++) {
-		char *dir = xstrdup(outs[k]), *slash = strrchr(dir, '/');
-		if (slash)
-			slash[slash == dir] = 0;
-		if (access(slash ? dir : ".", W_OK) != 0)
-			fatal("%s: cannot write there: %s", outs[k], strerror(errno));
-		free(dir);
-	}
 }
 
 /* Step 2b: several ranks. Each reads the training data; rank 0 alone
@@ -729,6 +725,23 @@ static void best_restore(run *r)
 		      r->out, r->best_step, strerror(errno));
 }
 
+/* Resuming without --log continues the metrics log of the run resumed,
+   which its checkpoint names. */
+static void log_restore(run *r)
+{
+	const json *v = r->prev_run ? json_get(r->prev_run, "log") : NULL;
+	if (!v || opt_given(r->opts, "log") || dist_rank() > 0)
+		return;
+	if (v->kind != JSON_STRING || !*v->str)
+		fatal("%s: metadata run: log: not a file name", r->resume);
+	if (!strcmp(v->str, "-"))
+		return;
+	r->log_path = r->own_log = xstrdup(v->str);
+	outputs_check(r);
+	if (!r->quiet)
+		note("%s the metrics log %s", r->fresh_log ? "starting anew" : "continuing", r->log_path);
+}
+
 /* Step 4: the network and, when resuming, its optimiser, step and
    configuration. */
 static void model_open(run *r)
@@ -739,6 +752,7 @@ static void model_open(run *r)
 		same_ranks(r->resume, r->mi.config);
 		r->step = r->mi.step;
 		best_restore(r);
+		log_restore(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
 			setting_error(r, "opt", "--opt: the checkpoint was trained with %s", optim_kind_name(r->o->kind));
 	} else {
@@ -879,18 +893,52 @@ static void data_load(run *r)
 		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->spe + 1);
 }
 
-/* Step 7: the metrics log, appended to when resuming. */
+static const char log_header[] = "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n";
+
+/* The rows of the log being continued, up to the checkpoint's step (those
+   after it are of steps the resumed run takes again), copied to f. */
+static void log_keep(const run *r, FILE *f)
+{
+	struct stat st;
+	if (stat(r->log_path, &st) || !S_ISREG(st.st_mode))
+		return;
+	char *text = read_text(r->log_path), *line = text, *next;
+	size_t hl = strlen(log_header);
+	if (strncmp(text, log_header, hl))
+		fatal("%s: not a metrics log of nn-train (its first line is not the header): "
+		      "give another --log, or --fresh-log to replace it", r->log_path);
+	for (line += hl; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		next += *next == '\n';
+		long step;
+		char *tab = strchr(line, '\t');
+		if (!tab || tab > next)
+			fatal("%s: a row without tabs: not a metrics log of nn-train", r->log_path);
+		*tab = 0;
+		if (!parse_int(line, &step))
+			fatal("%s: a row whose step is '%s': not a metrics log of nn-train", r->log_path, line);
+		*tab = '\t';
+		if (step <= r->step)
+			fwrite(line, 1, next - line, f);
+	}
+	free(text);
+}
+
+/* Step 7: the metrics log, written to a temporary file and put in place
+   when the run ends (complete or interrupted), so that a run that fails
+   leaves the old log as it was. Resuming continues the log of the run
+   resumed (its rows up to the checkpoint), unless --fresh-log. */
 static void log_open(run *r)
 {
 	if (!r->log_path)
 		return;
-	int fresh = !r->resume || access(r->log_path, F_OK) != 0;
-	r->log = fopen(r->log_path, r->resume ? "a" : "w");
-	if (!r->log)
-		fatal("%s: cannot open: %s", r->log_path, strerror(errno));
-	if (fresh)
-		fprintf(r->log, "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n");
-	fflush(r->log);
+	r->logf = out_open(r->log_path);
+	r->log = r->logf->f;
+	fputs(log_header, r->log);
+	if (r->resume && !r->fresh_log)
+		log_keep(r, r->log);
+	if (fflush(r->log) || ferror(r->log))
+		fatal("%s: write error: %s", r->log_path, strerror(errno));
 }
 
 /* The state of the training loop between steps. */
@@ -1212,8 +1260,8 @@ static int finish(run *r)
 			     "waiting for the slowest rank", dist_size(), 1e3 * (now_seconds() - r->t0) / steps,
 			     1e3 * sum / steps, 1e3 * wait / steps);
 	}
-	if (r->log && fclose(r->log))
-		fatal("%s: write error: %s", r->log_path, strerror(errno));
+	if (r->logf)
+		out_commit(r->logf);
 	return status;
 }
 
@@ -1233,6 +1281,7 @@ static void run_free(run *r)
 	free(r->command);
 	free(r->own_out);
 	free(r->own_ckpt);
+	free(r->own_log);
 	free(r->opts);
 	for (int i = 0; i < r->c.nowned; i++)
 		free(r->c.owned[i]);

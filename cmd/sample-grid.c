@@ -175,9 +175,15 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	png_write(out, im);
-	if (tsv)
+	/* both complete before either is put in place */
+	outfile *png = out_open(out);
+	png_write_to(png, im);
+	out_close(png);
+	if (tsv) {
+		out_close(tsv);
 		out_commit(tsv);
+	}
+	out_commit(png);
 
 	for (int j = 0; j < 2 * k; j++)
 		free(cand[j]);

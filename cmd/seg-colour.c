@@ -10,7 +10,6 @@
 #include "output.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +137,7 @@ typedef struct job {
 	int64_t n, h, w;    /* images drawn and their size */
 	const char *first;  /* the stream they were counted in */
 	int folder, pattern;
+	outdir *od;         /* the folder the files go to, made whole; or NULL */
 	char **names;       /* the legend's classes: the streams' names or made */
 	int nclass, made_names;
 } job;
@@ -186,7 +186,15 @@ static void configure(job *j, int argc, char **argv)
 		usage_error("%s needs --data FILE (the photos)", j->photo ? "--photo" : "--triplet");
 	if (j->triplet && !j->pred_path)
 		usage_error("--triplet needs --pred FILE");
-	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(j->out ? j->out : "-"));
+	/* a folder named so, or one that is there: made whole beside it */
+	struct stat st;
+	size_t olen = j->out ? strlen(j->out) : 0;
+	if (olen && (j->out[olen - 1] == '/' || (!stat(j->out, &st) && S_ISDIR(st.st_mode)))) {
+		j->folder = 1;
+		j->od = outdir_open(j->out);
+	} else {
+		io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(j->out ? j->out : "-"));
+	}
 	out_refuse_terminal(j->out);
 	if (j->legend_only)
 		return;
@@ -265,24 +273,48 @@ static void classes_find(job *j)
 	}
 }
 
+/* The file of a folder's or a pattern's picture (new memory): NAME in the
+   temporary folder that becomes the output folder. */
+static char *write_path(const job *j, const char *path)
+{
+	if (!j->od)
+		return xstrdup(path);
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *w = xmalloc(strlen(j->od->tmp) + strlen(base) + 2);
+	sprintf(w, "%s/%s", j->od->tmp, base);
+	return w;
+}
+
+/* Checks the files of a folder or a pattern against the inputs; a folder
+   not yet made holds none of them. */
+static void folder_file_check(const job *j, const char *path)
+{
+	struct stat st;
+	char *dir = path_dir(path);
+	if (!j->od || !stat(dir, &st))
+		io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(path));
+	free(dir);
+}
+
 /* The legend alone, in one file (in a folder: legend.png). */
 static void legend_only(const job *j)
 {
 	const char *out = j->out ? j->out : "-";
 	size_t olen = strlen(out);
-	struct stat st;
 	char *path = xmalloc(olen + 16);
-	if ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)))
+	if (j->folder)
 		snprintf(path, olen + 16, "%s%slegend.png", out, out[olen - 1] == '/' ? "" : "/");
 	else
 		snprintf(path, olen + 16, "%s", out);
-	io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(path));
+	folder_file_check(j, path);
+	char *file = write_path(j, path);
 	int w, h;
 	legend_size(j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN, &w, &h);
 	image *im = canvas_new(w + 2 * LEGEND_MARGIN, h + 2 * LEGEND_MARGIN, 3, white, path);
 	legend_draw(im, LEGEND_MARGIN, LEGEND_MARGIN, j->names, j->nclass, LEGEND_ONLY_WIDTH - 2 * LEGEND_MARGIN);
-	png_write(path, im);
+	png_write(file, im);
 	image_free(im);
+	free(file);
 	free(path);
 }
 
@@ -317,14 +349,15 @@ static void images_check(job *j)
 }
 
 /* Where the files go: a folder (named so, existing, or the only place
-   several images can go), a pattern, or one file. */
+   several images can go), a pattern, or one file. A folder's files, and a
+   pattern's when its number is in the file's name, are made in a new
+   folder that becomes the folder (or is merged into it) when all are
+   written. */
 static void outputs_plan(job *j)
 {
-	struct stat st;
 	const char *out = j->out;
 	size_t olen = out ? strlen(out) : 0;
 	int is_png = olen > 4 && !strcmp(out + olen - 4, ".png");
-	j->folder = out && ((olen && out[olen - 1] == '/') || (!stat(out, &st) && S_ISDIR(st.st_mode)));
 	j->pattern = out && !j->folder && strchr(out, '%');
 	if (j->pattern && !valid_pattern(out))
 		usage_error("-o: a pattern needs exactly one %%d (and %%%% for a %%), got '%s'", out);
@@ -333,8 +366,14 @@ static void outputs_plan(job *j)
 			usage_error("%d images to draw: give -o FOLDER or -o PATTERN with %%d", j->sel.n);
 		j->folder = 1;
 	}
-	if (j->folder && mkdir(out, 0777) && errno != EEXIST)
-		fatal("%s: cannot make the folder: %s", out, strerror(errno));
+	if (j->folder && !j->od)
+		j->od = outdir_open(out);
+	const char *slash = out ? strrchr(out, '/') : NULL;
+	if (j->pattern && (!slash || strchr(slash, '%'))) {
+		char *dir = path_dir(out);
+		j->od = outdir_open(dir);
+		free(dir);
+	}
 }
 
 /* The file of image i. */
@@ -374,7 +413,7 @@ static void draw_all(const job *j)
 	char *path = xmalloc(pathcap);
 	for (int k = 0; k < j->sel.n; k++) {
 		image_path(j, j->sel.idx[k], path, pathcap);
-		io_check(IO_LIST(j->data_path, j->pred_path), IO_LIST(path));
+		folder_file_check(j, path);
 	}
 	for (int k = 0; k < j->sel.n; k++) {
 		int i = j->sel.idx[k], tx, ty, col = 0;
@@ -405,7 +444,9 @@ static void draw_all(const job *j)
 		}
 		if (j->legend)
 			legend_draw(im, 0, gh + LEGEND_TOP, j->names, j->nclass, gw);
-		png_write(path, im);
+		char *file = write_path(j, path);
+		png_write(file, im);
+		free(file);
 		image_free(im);
 	}
 	free(path);
@@ -428,6 +469,8 @@ int main(int argc, char **argv)
 		outputs_plan(&j);
 		draw_all(&j);
 	}
+	if (j.od)
+		outdir_commit(j.od, NULL);
 	if (j.made_names) {
 		for (int c = 0; c < j.nclass; c++)
 			free(j.names[c]);

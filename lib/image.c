@@ -206,12 +206,11 @@ image *png_read(const char *path)
 	return png_finish(name, f, png, info, c);
 }
 
-void png_write(const char *path, const image *im)
+void png_write_to(outfile *o, const image *im)
 {
-	const char *name = (!path || !strcmp(path, "-")) ? "<stdout>" : path;
+	const char *name = out_name(o->path);
 	if (im->c != 1 && im->c != 3)
 		fatal("%s: cannot write a PNG of %d channels", name, im->c);
-	outfile *o = out_open(path);
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, (void *)name, png_fail, png_warn);
 	if (!png)
 		fatal("%s: cannot initialise libpng", name);
@@ -226,6 +225,12 @@ void png_write(const char *path, const image *im)
 		png_write_row(png, im->px + (size_t)y * im->w * im->c);
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
+}
+
+void png_write(const char *path, const image *im)
+{
+	outfile *o = out_open(path);
+	png_write_to(o, im);
 	out_commit(o);
 }
 

@@ -23,6 +23,9 @@ image *png_read_indices(const char *path);
 image *png_read(const char *path);
 /* PNG of 1 (grey) or 3 (RGB) channels; atomic when path is a file, "-" is stdout. */
 void png_write(const char *path, const image *im);
+/* The same into an output opened with out_open, not committed. */
+struct outfile;
+void png_write_to(struct outfile *o, const image *im);
 
 /* Resize: bilinear (align_corners=False, as PyTorch) for photos, nearest for labels. */
 image *image_resize_bilinear(const image *im, int w, int h);

@@ -161,7 +161,7 @@ B=(--epochs 20 --batch 40 --log-every 1 --threads 1 -q)
 	2>"$T/stop.err" &
 pid=$!
 for _ in $(seq 600); do
-	[ -f "$T/stop.tsv" ] && [ "$(wc -l <"$T/stop.tsv")" -gt 10 ] && break
+	[ -f "$T/stop.safetensors.ckpt" ] && break
 	sleep 0.1
 done
 kill -INT $pid

@@ -163,17 +163,163 @@ if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
 		mount -t tmpfs -o size=64k none small || exit 9
 		curve-plot --size 3000,3000 -o small/c.png run.tsv 2>err1.txt; echo $? >rc1
 		nn-predict -q -o small/p.npy m.st big.npy 2>err2.txt; echo $? >rc2
-		ls -A small >left' 2>/dev/null
+		ls -A small >left
+		head -c 65536 /dev/zero >small/fill 2>/dev/null
+		md5sum g.png >g.md5
+		sample-grid --seed 2 --data d.npy --pred p.npy -o g.png --tsv small/t.tsv 2>err4.txt; echo $? >rc4
+		ap-score --pr small/pr.tsv --confusion-tsv cm.tsv p.npy >/dev/null 2>err5.txt; echo $? >rc5
+		ls -A small >left2' 2>/dev/null
 	check "curve-plot -o on a full file system fails" sh -c '[ "$(cat rc1)" = 1 ] && grep -q "small/c.png: write error: No space" err1.txt'
 	check "nn-predict -o on a full file system fails" sh -c '[ "$(cat rc2)" = 1 ] && grep -q "small/p.npy: write error: No space" err2.txt'
 	check "and leave nothing there" test ! -s left
+	check "sample-grid --tsv on a full file system fails" sh -c '[ "$(cat rc4)" = 1 ] && grep -q "small/t.tsv: write error: No space" err4.txt'
+	check "and leaves its -o picture as it was" md5sum -c --quiet g.md5
+	check "ap-score --pr on a full file system fails" sh -c '[ "$(cat rc5)" = 1 ] && grep -q "small/pr.tsv: write error: No space" err5.txt'
+	check "and writes no --confusion-tsv either" test ! -e cm.tsv
+	check "and leave no temporary file" test "$(cat left2)" = fill
 else
 	skip "outputs: full file system: NOT TESTABLE: needs root and mount namespaces"
 fi
 
+# ---------------------------------------------------------------- unusable outputs
+
+# An output that cannot be written is refused before any work: the inputs
+# here are junk, which would fail first if they were read; so would a run
+# that trained. early NAME STATUS PATTERN COMMAND...: the status, one line
+# on stderr matching PATTERN, and no file made or changed.
+printf 'not a stream at all' >junk.npy
+mkdir afolder
+early() {
+	local name=$1 want=$2 pat=$3; shift 3
+	local before
+	before=$(sums)
+	"$@" >"$T.out" 2>"$T.err" </dev/null
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: status $rc, expected $want ($(head -c 200 "$T.err"))"
+	elif [ "$(wc -l <"$T.err")" -ne 1 ] || ! grep -Eq -- "$pat" "$T.err"; then
+		fail "$name: message '$(head -c 300 "$T.err")' does not match '$pat'"
+	elif [ "$(sums)" != "$before" ] || [ -n "$(ls -A afolder)" ] || ls | grep -q '^\.\|tmp'; then
+		fail "$name: files made or changed"
+	else
+		pass "$name"
+	fi
+}
+# every output option of every tool, as a command with OUT in it
+outputs=(
+	"ds-load idx junk.npy junk.npy -o OUT"
+	"ds-split --take 5 -o OUT -r r.npy junk.npy"
+	"ds-split --take 5 -o o.npy -r OUT junk.npy"
+	"nn-train -q -o OUT f.net junk.npy"
+	"nn-train -q --log OUT -o n.st f.net junk.npy"
+	"nn-train -q --checkpoint OUT -o n.st f.net junk.npy"
+	"nn-predict -q -o OUT m.st junk.npy"
+	"ap-score --pr OUT junk.npy"
+	"ap-score --confusion-tsv OUT junk.npy"
+	"curve-plot -o OUT junk.npy"
+	"filters-dump -o OUT junk.npy"
+	"sample-grid --data junk.npy --pred junk.npy -o OUT"
+	"sample-grid --data junk.npy --pred junk.npy --tsv OUT -o g.png"
+	"seg-colour --pred junk.npy --index 0 -o OUT"
+	"nn-report -o OUT --cls-log junk.npy"
+)
+for cmd in "${outputs[@]}"; do
+	read -ra words <<<"$cmd"
+	tool=${words[0]} args=()
+	for bad in '' nowhere/x.out afolder; do
+		args=()
+		for w in "${words[@]}"; do
+			[ "$w" = OUT ] && w=$bad
+			args+=("$w")
+		done
+		case $bad in
+		'') early "$cmd: OUT empty" 2 "^$tool: .*empty" "${args[@]}" ;;
+		nowhere/*) early "$cmd: OUT in a missing folder" 1 "^$tool: nowhere/x.out: cannot write there: nowhere: " \
+			"${args[@]}" ;;
+		*) case $tool in seg-colour | nn-report) continue ;; esac # a folder is theirs to fill
+			early "$cmd: OUT a folder" 1 "^$tool: afolder: is a folder" "${args[@]}" ;;
+		esac
+	done
+done
+early "seg-colour: a pattern in a missing folder" 1 "^seg-colour: nowhere/%d.png: cannot write there: nowhere: " \
+	seg-colour --pred junk.npy -o 'nowhere/%d.png'
+# nn-train refuses before it trains, even on good data
+early "nn-train -o '' refused before training" 2 "empty" nn-train -q --epochs 50 --batch 50 -o '' f.net d.npy
+rmdir afolder
+# seg-colour --legend-only into a new folder makes it, as drawing does
+check "seg-colour --legend-only -o newdir/ makes the folder" \
+	sh -c 'seg-colour --pred segp.npy --legend-only -o newdir/ && [ -s newdir/legend.png ]'
+check "seg-colour -o newdir2/ makes the folder" \
+	sh -c 'seg-colour --pred segp.npy -o newdir2/ && [ -s newdir2/0000-pred.png ]'
+rm -rf newdir newdir2
+
+# ---------------------------------------------------------------- failed runs
+
+# A run that fails leaves every output as it was: the log of a run that
+# diverges, a report folder, a folder of pictures.
+cp run.tsv run-before.tsv
+head -n 3 run.tsv >short.tsv
+cp m.st m-before.st
+nn-train -q --epochs 3 --batch 50 --opt sgd --lr 1e30 --log run.tsv --log-every 1 -o m.st f.net d.npy 2>"$T.err"
+check "nn-train: a run that diverges fails" grep -q diverged "$T.err"
+check "and leaves the old log as it was" cmp -s run.tsv run-before.tsv
+check "and the old model" cmp -s m.st m-before.st
+# a divergence after the checkpoints of the first epochs (one step each):
+# the log is still the old one
+nn-train -q --epochs 4 --batch 300 --opt sgd --lr 1e10 --log run.tsv --log-every 1 -o m.st f.net d.npy 2>"$T.err"
+if grep -q 'diverged.* at step [3-4]' "$T.err"; then
+	check "a run that diverges after a checkpoint leaves the old log as it was" cmp -s run.tsv run-before.tsv
+else
+	skip "outputs: nn-train --lr 1e10 did not diverge at step 3 or 4: $(head -c 200 "$T.err")"
+fi
+rm -f m-before.st
+
+# resuming continues the log its checkpoint names: the rows up to the
+# checkpoint's step kept, those after it (of steps taken again) replaced
+tr=(-q --threads 1 --batch 50 --log-every 2)
+nn-train "${tr[@]}" --epochs 2 --log straight.tsv -o s.st f.net d.npy
+nn-train "${tr[@]}" --epochs 1 --log rl.tsv -o rl.st f.net d.npy
+cp rl.st.ckpt rl1.ckpt
+nn-train "${tr[@]}" --resume rl.st.ckpt --epochs 2 d.npy
+check "nn-train --resume continues the checkpoint's log" cmp -s <(cut -f1-6 straight.tsv) <(cut -f1-6 rl.tsv)
+nn-train "${tr[@]}" --resume rl1.ckpt --epochs 2 -o rl2.st d.npy
+check "resuming an earlier checkpoint replaces the rows after its step" \
+	cmp -s <(cut -f1-6 straight.tsv) <(cut -f1-6 rl.tsv)
+nn-train "${tr[@]}" --resume rl1.ckpt --epochs 2 -o rl2.st --fresh-log d.npy
+check "--fresh-log starts the log anew" sh -c '[ "$(sed -n 2p rl.tsv | cut -f1)" = 8 ]'
+rm -f straight.tsv s.st* rl.tsv rl.st* rl1.ckpt rl2.st*
+
+nn-report -o good --cls-log run-before.tsv --cls-test p.npy --cls-model m.st 2>/dev/null
+echo "my notes" >good/notes.txt
+(cd good && find . -type f -exec md5sum {} + | sort) >"$T.good"
+check "nn-report made its pictures and tables" test -s good/cls-pr.tsv -a -s good/cls-curves.png
+# another log (other curves), then test predictions that fail
+nn-report -o good --cls-log short.tsv --cls-test junk.npy --cls-model m.st 2>/dev/null
+check "a failed nn-report re-run fails" test $? -eq 1
+check "and leaves the report folder as it was" \
+	sh -c '(cd good && find . -type f -exec md5sum {} + | sort) | cmp -s - "$1"' - "$T.good"
+nn-report -o good --cls-log short.tsv 2>/dev/null
+check "a good re-run replaces the report: the old report's other files go" \
+	test -s good/index.html -a -s good/cls-curves.png -a ! -e good/cls-pr.tsv -a ! -e good/cls-filters.png
+check "and files of the user's stay" grep -q "my notes" good/notes.txt
+check "and no temporary folder is left" sh -c '! ls | grep -q tmp'
+rm -rf good run-before.tsv short.tsv
+
+mkdir pics
+seg-colour --pred segp.npy -o pics/ 2>/dev/null
+mkdir pics/0002-label.png
+(cd pics && find . -type f -exec md5sum {} + | sort) >"$T.good"
+# the third picture cannot be written: nothing is
+seg-colour --data seg.npy --label -o pics/ 2>/dev/null
+check "seg-colour -o DIR/ that cannot write one picture fails" test $? -eq 1
+check "and writes none" sh -c '(cd pics && find . -type f -exec md5sum {} + | sort) | cmp -s - "$1"' - "$T.good"
+rmdir pics/0002-label.png
+check "then all of them" sh -c 'seg-colour --data seg.npy --label -o pics/ && [ "$(ls pics | wc -l)" -eq 8 ]'
+rm -rf pics "$T.good"
+
 # ---------------------------------------------------------------- temporary files
 
-tmps() { ls | grep -c '\.tmp\.[0-9]*$'; }
+tmps() { ls | grep -c '\.tmp\.[0-9]*\.[A-Za-z0-9]\{6\}$'; }
 for sig in INT TERM HUP; do
 	rm -f out.npy
 	env --default-signal="$sig" nn-predict -q -o out.npy m.st big.npy &
@@ -195,14 +341,85 @@ for sig in INT TERM HUP; do
 done
 ds-split --take 20000 -o out.npy -r - big.npy 2>/dev/null | head -c100 >/dev/null
 check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq 0
+# a folder of pictures: the temporary folder goes on a signal, the folder
+# keeps what it had
+"$PY" -c '
+import numpy as np
+from npstream import write_stream
+r = np.random.default_rng(2)
+p = r.random((300, 5, 32, 32)).astype(np.float32)
+write_stream("manyp.npy", p, r.integers(0, 5, (300, 32, 32)).astype(np.int32))'
+mkdir pics && echo keep >pics/mine.txt
+env --default-signal=TERM seg-colour --pred manyp.npy --scale 16 -o pics/ &
+pid=$!
+# started: its temporary folder is there (or, were the pictures written
+# in place, the first of them)
+started() { ls | grep -q '^pics\.tmp\.' || [ "$(ls pics | wc -l)" -gt 1 ]; }
+seen=0
+for _ in $(seq 100); do
+	started && seen=1 && break
+	sleep 0.05
+done
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+if [ "$seen" -eq 0 ] || [ "$rc" -eq 0 ]; then
+	skip "outputs: SIGTERM during seg-colour -o DIR/: the run ended before it was stopped"
+else
+	check "SIGTERM during seg-colour -o DIR/ leaves the folder as it was and no temporary folder" \
+		sh -c '[ "$(ls pics)" = mine.txt ] && ! ls | grep -q "\.tmp\."'
+fi
+rm -rf pics manyp.npy
+check "SIGPIPE on ds-split's stdout leaves no temporary file" test "$(tmps)" -eq 0
 sh -c 'exit 0' &
 dead=$!
 wait
-touch "out.npy.tmp.$dead" "out.npy.tmp.$$" "out.npyXtmp.$dead"
+touch "out.npy.tmp.$dead.aB3xY9" "out.npy.tmp.$$.aB3xY9" "out.npyXtmp.$dead.aB3xY9" "out.npy.tmp.$dead" \
+	"out.npy.tmp.$dead.aB3xY9.keep"
+mkdir "rep.tmp.$dead.Qw7eR2" "rep.tmp.$$.Qw7eR2" && touch "rep.tmp.$dead.Qw7eR2/index.html"
 check "ds-split -o OUT with stale temporary files beside it" ds-split --take 5 -o out.npy -r r.npy d.npy
-check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead"
-check "a live process's temporary file is kept" test -e "out.npy.tmp.$$"
-check "other names are left alone" test -e "out.npyXtmp.$dead"
+check "a dead process's temporary file is removed" test ! -e "out.npy.tmp.$dead.aB3xY9"
+check "a live process's temporary file is kept" test -e "out.npy.tmp.$$.aB3xY9"
+check "other names are left alone" test -e "out.npyXtmp.$dead.aB3xY9" -a -e "out.npy.tmp.$dead" \
+	-a -e "out.npy.tmp.$dead.aB3xY9.keep"
+check "nn-report -o rep with stale temporary folders beside it" \
+	nn-report -o rep --cls-log run.tsv
+check "a dead process's temporary folder is removed" test ! -e "rep.tmp.$dead.Qw7eR2"
+check "a live process's temporary folder is kept" test -d "rep.tmp.$$.Qw7eR2"
+rm -rf "out.npy.tmp.$$.aB3xY9" "out.npyXtmp.$dead.aB3xY9" "out.npy.tmp.$dead" "out.npy.tmp.$dead.aB3xY9.keep" \
+	"rep.tmp.$$.Qw7eR2"
+
+# a file at the name the temporary file had before it was made unpredictable
+# blocks nothing; where none can be made, the message names the folder
+sh -c 'exit 0' &
+next=$!
+wait
+planted=()
+for ((i = 1; i <= 300; i++)); do
+	planted+=("planted.npy.tmp.$((next + i))")
+done
+mkdir "${planted[@]}"
+check "a folder planted at the old temporary name blocks nothing" \
+	sh -c 'for i in 1 2 3 4 5 6 7 8; do ds-split --take 5 -o planted.npy -r r.npy d.npy 2>/dev/null || exit 1; done'
+rm -rf planted.npy*
+# a name so long that the temporary name beside it cannot be: the message
+# names the temporary file, not the output alone
+long=$(printf 'a%.0s' $(seq 250)).npy
+expect_error "a temporary file that cannot be made is named" \
+	"^ds-split: $long\\.tmp\\.[0-9]+\\.XXXXXX: cannot create the temporary file for $long: File name too long" \
+	ds-split --take 5 -o "$long" -r r.npy d.npy
+if [ "$(id -u)" -eq 0 ] && unshare --mount true 2>/dev/null; then
+	mkdir ro && cp d.npy ro/ && ln -s ro/out.npy rolink
+	: >ro/out.npy
+	unshare --mount sh -c 'mount -o bind,ro ro ro || exit 9
+		ds-split --take 5 -o rolink -r r.npy d.npy 2>err3.txt; echo $? >rc3' 2>/dev/null
+	check "an output in a read-only folder is refused naming the folder" \
+		sh -c '[ "$(cat rc3)" = 1 ] && grep -q "^ds-split: rolink: cannot write there: .*ro: Read-only file system" err3.txt'
+	rm -rf ro rolink err3.txt rc3
+else
+	skip "outputs: read-only folder: NOT TESTABLE: needs root and mount namespaces"
+fi
 rm -f "$T.sums" "$T.sums2" "$T.out" "$T.err"
 
 # ---- binary data is never written to a terminal --------------------------------

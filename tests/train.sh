@@ -223,9 +223,10 @@ opts=(--threads 1 --batch 50 --opt sgd --lr 0.05 --momentum 0.9 --sched step:2:0
 nn-train "${opts[@]}" --epochs 400 --log "$T/int.tsv" -o "$I" "$T/bn.net" "$T/train.npy" 2>"$T/int.err" &
 pid=$!
 for _ in $(seq 300); do
-	[ -s "$T/int.tsv" ] && [ "$(wc -l <"$T/int.tsv")" -ge 2 ] && break
+	[ -s "$I.ckpt" ] && break
 	sleep 0.1
 done
+check "sigint-log-not-yet-in-place" [ ! -e "$T/int.tsv" ]
 sleep 2
 kill -INT "$pid"
 wait "$pid"
@@ -235,6 +236,9 @@ check "sigint-exit-status-130" [ "$rc" -eq 130 -a -n "$step" ]
 check "sigint-checkpoint-written" [ -s "$I.ckpt" ]
 check "sigint-no-model-file" [ ! -e "$I" ]
 check "sigint-no-temporary" none "$I*.tmp*"
+# the log up to the interrupt, put in place with the checkpoint
+last_step() { awk 'END { print $1 }' "$1"; }
+check "sigint-log-written" [ "$(last_step "$T/int.tsv")" -le "${step:-0}" -a "$(last_step "$T/int.tsv")" -gt $((${step:-0} - 5)) ]
 nn-predict -q "$I.ckpt" "$T/test.npy" >"$T/int-p.npy"
 check "sigint-checkpoint-loads" [ $? -eq 0 -a -s "$T/int-p.npy" ]
 check "sigint-checkpoint-step" "$PY" -c '
@@ -247,6 +251,9 @@ mkdir "$T/cwd"
 (cd "$T/cwd" && nn-train "${opts[@]}" -q --resume "$I.ckpt" --epochs "$epochs" "$T/train.npy")
 check "sigint-resume-exit" [ $? -eq 0 -a -s "$I" ]
 check "sigint-resume-no-stray-model" none "$T/cwd/*"
+# and continued the log the checkpoint names, to the last step
+check "sigint-resume-continues-the-log" [ "$(last_step "$T/int.tsv")" = $((epochs * 24)) -a \
+	"$(grep -c '^step' "$T/int.tsv")" = 1 -a "$(awk 'NR > 2 && $1 < p { print } { p = $1 }' "$T/int.tsv")" = "" ]
 nn-train "${opts[@]}" -q --epochs "$epochs" -o "$T/straight.safetensors" "$T/bn.net" "$T/train.npy"
 check "sigint-resume-same-as-straight" same_tensors "$I" "$T/straight.safetensors"
 
