@@ -449,6 +449,99 @@ static void write_cm_script(FILE *o, const cmfile *cf, const canvas *cv, const c
 	fputc('\n', o);
 }
 
+/* The terminal: --term, else the one the name of -o ends in (png when
+   the output is stdout or the script is printed). */
+static const char *choose_term(const char *term, const char *out, int print_script)
+{
+	if (!term) {
+		const char *dot = out ? strrchr(out, '.') : NULL;
+		if (dot && !strcmp(dot, ".png"))
+			term = "png";
+		else if (dot && !strcmp(dot, ".svg"))
+			term = "svg";
+		else if (print_script || !out || !strcmp(out, "-"))
+			term = "png";
+		else
+			usage_error("-o %s: give a name ending .png or .svg, or --term png|svg|dumb", out);
+	}
+	if (strcmp(term, "png") && strcmp(term, "svg") && strcmp(term, "dumb"))
+		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);
+	return term;
+}
+
+/* The canvas of term: the default size of the picture kind, or --size. */
+static canvas make_canvas(const char *term, const char *size, int pr, int confusion)
+{
+	canvas cv = {.term = term, .dumb = !strcmp(term, "dumb")};
+	if (cv.dumb && confusion)
+		usage_error("--confusion draws a heat map: --term png or svg");
+	cv.w = cv.dumb ? 80 : pr ? 760 : confusion ? 640 : 1000;
+	cv.h = cv.dumb ? 40 : pr ? 480 : confusion ? 560 : 400;
+	/* pngcairo's and svg's default font, 12 points: digits about 8 pixels
+	   wide, lines about 16 high */
+	cv.char_w = cv.dumb ? 1 : 8;
+	cv.char_h = cv.dumb ? 1 : 16;
+	if (size) {
+		char *ws = xstrdup(size), *hs = strchr(ws, ',');
+		long a = 0, b = 0;
+		if (hs)
+			*hs++ = 0;
+		if (!hs || !parse_int(ws, &a) || !parse_int(hs, &b) || a < 10 || b < 10 || a > 20000 || b > 20000)
+			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
+		cv.w = (int)a;
+		cv.h = (int)b;
+		free(ws);
+	}
+	return cv;
+}
+
+/* The metrics logs named in paths, each with its legend name: its label,
+   else its file name when there are several logs. */
+static runlog *read_logs(char **paths, int nlog, const labels *lab, xaxis x, const char *xname)
+{
+	runlog *logs = xcalloc(nlog, sizeof *logs);
+	for (int i = 0; i < nlog; i++) {
+		logs[i].path = paths[i];
+		logs[i].label = i < lab->n ? lab->v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
+		runlog_read(&logs[i]);
+		if ((x == X_EPOCH && !logs[i].has_epoch) || (x == X_TIME && !logs[i].has_seconds))
+			fatal("%s: no %s column in the log for --x %s", path_name(logs[i].path),
+			      x == X_EPOCH ? "epoch" : "seconds", xname);
+	}
+	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
+		fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
+	return logs;
+}
+
+/* Runs gnuplot on the script and writes its picture to out. gnuplot reads
+   the script from a temporary file, as a file to load rather than commands
+   typed on standard input (which it reads a byte at a time), and writes the
+   picture to this program: every write is then checked here, and no file
+   name has to pass through the script. */
+static void draw(FILE *script, const char *out, const char *term)
+{
+	char *gnuplot = spawn_find("gnuplot", 0);
+	if (!gnuplot)
+		fatal("gnuplot not found: install the gnuplot-nox package");
+	outfile *o = out_open(out);
+	if (fflush(script) || ferror(script) || fseek(script, 0, SEEK_SET))
+		fatal("cannot write the script to a temporary file: %s", strerror(errno));
+	char *gargv[] = {"gnuplot", "--default-settings", "/dev/stdin", NULL};
+	size_t len;
+	char *pic = spawn_read(gnuplot, gargv, fileno(script), 0, &len);
+	fclose(script);
+	if (!len)
+		fatal("gnuplot wrote no picture");
+	if (!strcmp(term, "png") && (len < 8 || memcmp(pic, "\x89PNG\r\n\x1a\n", 8)))
+		fatal("gnuplot's output is not a PNG picture");
+	if (!strcmp(term, "svg") && (len < 5 || memcmp(pic, "<?xml", 5)) && (len < 4 || memcmp(pic, "<svg", 4)))
+		fatal("gnuplot's output is not an SVG picture");
+	xfwrite(pic, len, o->f, out_name(out));
+	out_commit(o);
+	free(pic);
+	free(gnuplot);
+}
+
 int main(int argc, char **argv)
 {
 	tool_start("curve-plot");
@@ -486,66 +579,21 @@ int main(int argc, char **argv)
 	io_check(nlog, (const char *const *)argv, IO_LIST(out ? out : "-"));
 	if (nlabel > nlog)
 		usage_error("%d labels for %d logs", nlabel, nlog);
-	if (!term) {
-		const char *dot = out ? strrchr(out, '.') : NULL;
-		if (dot && !strcmp(dot, ".png"))
-			term = "png";
-		else if (dot && !strcmp(dot, ".svg"))
-			term = "svg";
-		else if (print_script || !out || !strcmp(out, "-"))
-			term = "png";
-		else
-			usage_error("-o %s: give a name ending .png or .svg, or --term png|svg|dumb", out);
-	}
-	if (strcmp(term, "png") && strcmp(term, "svg") && strcmp(term, "dumb"))
-		usage_error("--term: unknown terminal '%s' (png, svg or dumb)", term);
+	term = choose_term(term, out, print_script);
 	if (!strcmp(term, "png") && !print_script)
 		out_refuse_terminal(out);
-	canvas cv = {.term = term, .dumb = !strcmp(term, "dumb")};
-	if (cv.dumb && confusion)
-		usage_error("--confusion draws a heat map: --term png or svg");
-	cv.w = cv.dumb ? 80 : pr ? 760 : confusion ? 640 : 1000;
-	cv.h = cv.dumb ? 40 : pr ? 480 : confusion ? 560 : 400;
-	/* pngcairo's and svg's default font, 12 points: digits about 8 pixels
-	   wide, lines about 16 high */
-	cv.char_w = cv.dumb ? 1 : 8;
-	cv.char_h = cv.dumb ? 1 : 16;
-	if (size) {
-		char *ws = xstrdup(size), *hs = strchr(ws, ',');
-		long a = 0, b = 0;
-		if (hs)
-			*hs++ = 0;
-		if (!hs || !parse_int(ws, &a) || !parse_int(hs, &b) || a < 10 || b < 10 || a > 20000 || b > 20000)
-			usage_error("--size: expected W,H from 10 to 20000, got '%s'", size);
-		cv.w = (int)a;
-		cv.h = (int)b;
-		free(ws);
-	}
+	canvas cv = make_canvas(term, size, pr, confusion);
 	xaxis x = !strcmp(xname, "epoch") ? X_EPOCH : !strcmp(xname, "time") ? X_TIME : X_STEP;
 	runlog *logs = NULL;
 	prfile pf = {.path = argv[0]};
 	cmfile cf = {.path = argv[0], .max_side = CM_SIDE};
-	if (pr) {
+	if (pr)
 		prfile_read(&pf);
-		nlog = 0;
-	} else if (confusion) {
+	else if (confusion)
 		cmfile_read(&cf);
-		nlog = 0;
-	} else {
-		logs = xcalloc(nlog, sizeof *logs);
-		for (int i = 0; i < nlog; i++) {
-			logs[i].path = argv[i];
-			logs[i].label = i < nlabel ? lab.v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
-			runlog_read(&logs[i]);
-			if ((x == X_EPOCH && !logs[i].has_epoch) || (x == X_TIME && !logs[i].has_seconds))
-				fatal("%s: no %s column in the log for --x %s", path_name(logs[i].path),
-				      x == X_EPOCH ? "epoch" : "seconds", xname);
-		}
-		if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
-			fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
-	}
+	else
+		logs = read_logs(argv, nlog, &lab, x, xname);
 
-	char *gnuplot = NULL;
 	FILE *script = print_script ? stdout : tmpfile();
 	if (!script)
 		fatal("cannot make a temporary file for the script: %s", strerror(errno));
@@ -555,60 +603,15 @@ int main(int argc, char **argv)
 		write_cm_script(script, &cf, &cv, title);
 	else
 		write_script(script, logs, nlog, &cv, title, x);
-	if (print_script) {
+	if (print_script)
 		stdout_check();
-		goto done;
-	}
-	gnuplot = spawn_find("gnuplot", 0);
-	if (!gnuplot)
-		fatal("gnuplot not found: install the gnuplot-nox package");
-	/* gnuplot reads the script from a temporary file and writes the picture
-	   to a pipe that this program copies to the output: every write is then
-	   checked here (gnuplot itself exits 0 after a failed write), and no file
-	   name has to pass through the script */
-	outfile *o = out_open(out);
-	if (fflush(script) || ferror(script) || fseek(script, 0, SEEK_SET))
-		fatal("cannot write the script to a temporary file: %s", strerror(errno));
-	int fd[2];
-	if (pipe2(fd, O_CLOEXEC))
-		fatal("cannot make a pipe: %s", strerror(errno));
-	/* the script as a file to load, not commands typed on standard input,
-	   which gnuplot reads a byte at a time */
-	char *gargv[] = {"gnuplot", "--default-settings", "/dev/stdin", NULL};
-	pid_t pid = spawn_start(gnuplot, gargv, fileno(script), fd[1]);
-	close(fd[1]);
-	fclose(script);
-	char buf[1 << 16], head[8] = {0};
-	size_t total = 0;
-	for (;;) {
-		ssize_t got = read(fd[0], buf, sizeof buf);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			fatal("cannot read gnuplot's output: %s", strerror(errno));
-		if (got == 0)
-			break;
-		for (ssize_t b = 0; b < got && total + b < sizeof head; b++)
-			head[total + b] = buf[b];
-		total += (size_t)got;
-		xfwrite(buf, (size_t)got, o->f, out_name(out));
-	}
-	close(fd[0]);
-	spawn_wait(pid, gnuplot);
-	if (!total)
-		fatal("gnuplot wrote no picture");
-	if (!strcmp(term, "png") && memcmp(head, "\x89PNG\r\n\x1a\n", 8))
-		fatal("gnuplot's output is not a PNG picture");
-	if (!strcmp(term, "svg") && memcmp(head, "<?xml", 5) && memcmp(head, "<svg", 4))
-		fatal("gnuplot's output is not an SVG picture");
-	out_commit(o);
-done:
+	else
+		draw(script, out, term);
 	prfile_free(&pf);
 	cmfile_free(&cf);
-	for (int i = 0; i < nlog; i++)
+	for (int i = 0; logs && i < nlog; i++)
 		runlog_free(&logs[i]);
 	free(logs);
 	free(lab.v);
-	free(gnuplot);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "safetensors.h"
 #include "spawn.h"
 #include "output.h"
+#include "runlog.h"
 #include "util.h"
 
 #include <errno.h>
@@ -63,20 +64,11 @@ static char *run_tool(const char *tool, const char **args, int capture)
 	char **argv = xcalloc(n + 2, sizeof *argv);
 	argv[0] = (char *)tool;
 	memcpy(argv + 1, args, n * sizeof *args);
-	FILE *tmp = capture ? tmpfile() : NULL;
-	if (capture && !tmp)
-		fatal("cannot make a temporary file: %s", strerror(errno));
-	spawn_wait(spawn_start(path, argv, -1, tmp ? fileno(tmp) : -1), tool);
 	char *text = NULL;
-	if (tmp) {
-		long len;
-		if (fseek(tmp, 0, SEEK_END) || (len = ftell(tmp)) < 0 || fseek(tmp, 0, SEEK_SET))
-			fatal("%s: cannot read its output: %s", tool, strerror(errno));
-		text = xmalloc(len + 1);
-		xfread(text, len, tmp, tool);
-		text[len] = 0;
-		fclose(tmp);
-	}
+	if (capture)
+		text = spawn_read(path, argv, -1, 0, NULL);
+	else
+		spawn_wait(spawn_start(path, argv, -1, -1), tool);
 	free(argv);
 	free(path);
 	return text;
@@ -418,12 +410,11 @@ typedef struct scores {
 	double mean_acc, mean_ap, mean_iou, all_acc;
 } scores;
 
-static double tsv_number(const char *s, const char *path)
+/* A number ap-score wrote. */
+static double score_number(const char *s, const char *path)
 {
 	double v;
-	if (!strcmp(s, "nan"))
-		return NAN;
-	if (!parse_float(s, &v))
+	if (!tsv_number(s, &v))
 		fatal("%s: ap-score wrote '%s' where a number belongs", path, s);
 	return v;
 }
@@ -432,19 +423,6 @@ static double tsv_number(const char *s, const char *path)
    header line, wherever they are. */
 enum { COL_CLASS, COL_NAME, COL_N, COL_ACC, COL_AP, COL_IOU, NCOL };
 static const char *const col_name[NCOL] = {"class", "name", "n", "accuracy", "ap", "iou"};
-
-/* The tab-separated fields of line (changed in place); an empty field is a
-   field. Returns how many, in new memory at *f. */
-static int tsv_fields(char *line, char ***f)
-{
-	int n = 1;
-	for (const char *c = line; *c; c++)
-		n += *c == '\t';
-	*f = xmalloc(n * sizeof **f);
-	for (int i = 0; i < n; i++)
-		(*f)[i] = strsep(&line, "\t");
-	return n;
-}
 
 /* The scores of a prediction stream; with pr and confusion (files, or
    NULL), ap-score also writes there the precision-recall points, each
@@ -464,12 +442,12 @@ static scores *score(const char *pred_path, const char *pr, const char *confusio
 	args[a++] = "--", args[a++] = pred_path, args[a] = NULL;
 	char *text = run_tool("ap-score", args, 1);
 	scores *s = xcalloc(1, sizeof *s);
-	int cap = 0, col[NCOL], ncol = 0;
+	int cap = 0, col[NCOL], ncol = 0, fcap = 0;
 	char *save = NULL, **f = NULL;
 	char *line = strtok_r(text, "\n", &save);
 	if (!line)
 		fatal("%s: ap-score --tsv wrote nothing", pred_path);
-	ncol = tsv_fields(line, &f);
+	ncol = tsv_split(line, &f, &fcap);
 	for (int c = 0; c < NCOL; c++) {
 		col[c] = -1;
 		for (int i = 0; i < ncol && col[c] < 0; i++)
@@ -478,18 +456,17 @@ static scores *score(const char *pred_path, const char *pr, const char *confusio
 		if (col[c] < 0)
 			fatal("%s: ap-score --tsv wrote no column '%s'", pred_path, col_name[c]);
 	}
-	free(f);
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		int nf = tsv_fields(line, &f);
+		int nf = tsv_split(line, &f, &fcap);
 		if (nf != ncol)
 			fatal("%s: ap-score wrote a line of %d fields under a header of %d", pred_path, nf, ncol);
 		const char *what = f[col[COL_CLASS]];
 		if (!strcmp(what, "mean")) {
-			s->mean_acc = tsv_number(f[col[COL_ACC]], pred_path);
-			s->mean_ap = tsv_number(f[col[COL_AP]], pred_path);
-			s->mean_iou = tsv_number(f[col[COL_IOU]], pred_path);
+			s->mean_acc = score_number(f[col[COL_ACC]], pred_path);
+			s->mean_ap = score_number(f[col[COL_AP]], pred_path);
+			s->mean_iou = score_number(f[col[COL_IOU]], pred_path);
 		} else if (!strcmp(what, "all")) {
-			s->all_acc = tsv_number(f[col[COL_ACC]], pred_path);
+			s->all_acc = score_number(f[col[COL_ACC]], pred_path);
 		} else {
 			if (s->n == cap) {
 				cap = cap ? 2 * cap : 16;
@@ -500,14 +477,14 @@ static scores *score(const char *pred_path, const char *pr, const char *confusio
 				s->iou = xrealloc(s->iou, cap * sizeof *s->iou);
 			}
 			s->name[s->n] = xstrdup(f[col[COL_NAME]]);
-			s->count[s->n] = tsv_number(f[col[COL_N]], pred_path);
-			s->acc[s->n] = tsv_number(f[col[COL_ACC]], pred_path);
-			s->ap[s->n] = tsv_number(f[col[COL_AP]], pred_path);
-			s->iou[s->n] = tsv_number(f[col[COL_IOU]], pred_path);
+			s->count[s->n] = score_number(f[col[COL_N]], pred_path);
+			s->acc[s->n] = score_number(f[col[COL_ACC]], pred_path);
+			s->ap[s->n] = score_number(f[col[COL_AP]], pred_path);
+			s->iou[s->n] = score_number(f[col[COL_IOU]], pred_path);
 			s->n++;
 		}
-		free(f);
 	}
+	free(f);
 	free(text);
 	return s;
 }

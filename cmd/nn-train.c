@@ -379,37 +379,23 @@ static char *cpu_model(void)
    an installed copy, or where git is missing or fails. */
 static char *source_commit(void)
 {
-	char exe[4096], buf[128], *out = NULL;
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len <= 0)
+	char *bin = exe_dir();
+	if (!bin)
 		return NULL;
-	exe[len] = 0;
-	char *bin = path_dir(exe), *root = path_dir(bin), *dotgit = xmalloc(strlen(root) + 6);
+	char *root = path_dir(bin), *dotgit = xmalloc(strlen(root) + 6), *out = NULL;
 	sprintf(dotgit, "%s/.git", root);
 	char *git = access(dotgit, F_OK) == 0 ? spawn_find("git", 0) : NULL;
-	FILE *tmp = git ? tmpfile() : NULL;
-	if (tmp) {
+	if (git) {
 		/* git's own complaints (a repository it will not read) are not
-		   this program's: its stderr is /dev/null */
+		   this program's: quiet sends them to /dev/null */
 		char *argv[] = {"git", "-C", root, "describe", "--always", "--dirty", NULL};
-		int err = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0)
-			dup2(null, 2);
-		pid_t pid = spawn_start(git, argv, -1, fileno(tmp)), w;
-		if (err >= 0)
-			dup2(err, 2), close(err);
-		if (null >= 0)
-			close(null);
-		int st = 0;
-		while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-			;
-		if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !fseek(tmp, 0, SEEK_SET) &&
-		    fgets(buf, sizeof buf, tmp)) {
-			buf[strcspn(buf, "\n")] = 0;
-			if (*buf && !control_byte(buf))
-				out = xstrdup(buf);
+		out = spawn_read(git, argv, -1, 1, NULL);
+		if (out)
+			out[strcspn(out, "\n")] = 0;
+		if (out && (!*out || control_byte(out))) {
+			free(out);
+			out = NULL;
 		}
-		fclose(tmp);
 	}
 	free(git);
 	free(dotgit);

@@ -34,15 +34,12 @@ static char *library_path(void)
 	const char *env = getenv("NN_CUDA_LIB");
 	if (env && *env)
 		return xstrdup(env);
-	char exe[4096];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len <= 0 || len >= (ssize_t)sizeof exe - 1) {
+	char *dir = exe_dir(), *path = NULL;
+	if (!dir) {
 		snprintf(cuda.why, sizeof cuda.why, "/proc/self/exe: cannot read it to look for %s beside the program",
 			 BACKEND_CUDA_LIB);
 		return NULL;
 	}
-	exe[len] = 0;
-	char *dir = path_dir(exe), *path = NULL;
 	const char *sub[] = {"", "/../lib/nnpipe"};
 	for (int i = 0; i < 2 && !path; i++) {
 		size_t n = strlen(dir) + strlen(sub[i]) + strlen(BACKEND_CUDA_LIB) + 2;

@@ -12,23 +12,30 @@
 #include <strings.h>
 #include <sys/types.h>
 
-/* Field i (0-based) of a tab-separated line, copied into buf: 1, or 0
-   when the line has fewer fields, -1 when the field does not fit in buf
-   (cut short, a number would silently read as another). */
-static int tsv_field(const char *line, int i, char *buf, size_t n)
+int tsv_split(char *line, char ***field, int *cap)
 {
-	for (; i > 0; i--) {
-		line = strchr(line, '\t');
-		if (!line)
-			return 0;
-		line++;
+	line[strcspn(line, "\r\n")] = 0;
+	int n = 0;
+	for (char *s = line;; s++) {
+		if (n == *cap) {
+			*cap = *cap ? 2 * *cap : 16;
+			*field = xrealloc(*field, *cap * sizeof **field);
+		}
+		(*field)[n++] = s;
+		s = strchr(s, '\t');
+		if (!s)
+			return n;
+		*s = 0;
 	}
-	size_t len = strcspn(line, "\t\r\n");
-	if (len >= n)
-		return -1;
-	memcpy(buf, line, len);
-	buf[len] = 0;
-	return 1;
+}
+
+int tsv_number(const char *s, double *v)
+{
+	if (!strcasecmp(s, "nan")) {
+		*v = NAN;
+		return 1;
+	}
+	return parse_float(s, v);
 }
 
 /* One pass over the header: a lookup per field, each from the start of
@@ -51,9 +58,9 @@ static int column_of(const char *header, const char *name)
 static double log_number(const char *s, const char *path, long line, const char *what)
 {
 	double v;
-	if ((!*s && !strcmp(what, "accuracy")) || !strcasecmp(s, "nan"))
+	if (!*s && !strcmp(what, "accuracy"))
 		return NAN;
-	if (!parse_float(s, &v))
+	if (!tsv_number(s, &v))
 		fatal("%s:%ld: bad %s '%s'", path, line, what, s);
 	return v;
 }
@@ -72,8 +79,9 @@ void runlog_read(runlog *r)
 {
 	FILE *f = xfopen_read(r->path);
 	const char *name = path_name(r->path);
-	char *line = NULL;
+	char *line = NULL, **field = NULL;
 	size_t cap = 0;
+	int fcap = 0;
 	ssize_t got = getline(&line, &cap, f);
 	if (got < 0 && ferror(f))
 		fatal("%s: read error: %s", name, strerror(errno));
@@ -96,19 +104,18 @@ void runlog_read(runlog *r)
 			fatal("%s:%ld: a NUL byte: not a metrics log", name, ln);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
-		char fs[64], fsp[64], fl[64], fa[64] = "", fe[64] = "", ft[64] = "";
-		int got_fields[6] = {tsv_field(line, cstep, fs, sizeof fs), tsv_field(line, csplit, fsp, sizeof fsp),
-				     tsv_field(line, closs, fl, sizeof fl),
-				     cacc >= 0 ? tsv_field(line, cacc, fa, sizeof fa) : 1,
-				     cepoch >= 0 ? tsv_field(line, cepoch, fe, sizeof fe) : 1,
-				     csec >= 0 ? tsv_field(line, csec, ft, sizeof ft) : 1};
+		int nf = tsv_split(line, &field, &fcap);
+		const int col[6] = {cstep, csplit, closs, cacc, cepoch, csec};
+		const char *v[6];
 		for (int i = 0; i < 6; i++) {
-			if (got_fields[i] == 0)
+			if (col[i] >= nf)
 				fatal("%s:%ld: fewer fields than the header", name, ln);
-			if (got_fields[i] < 0)
-				fatal("%s:%ld: a field of %d bytes or more: not a metrics log", name, ln,
-				      (int)sizeof fs);
+			v[i] = col[i] >= 0 ? field[col[i]] : "";
+			/* a field this long is no value of a metrics log */
+			if (strlen(v[i]) >= 64)
+				fatal("%s:%ld: a field of 64 bytes or more: not a metrics log", name, ln);
 		}
+		const char *fs = v[0], *fsp = v[1], *fl = v[2], *fa = v[3], *fe = v[4], *ft = v[5];
 		int s = !strcmp(fsp, "train") ? 0 : !strcmp(fsp, "val") ? 1 : -1;
 		if (s < 0)
 			continue; /* a split this plot does not show */
@@ -130,6 +137,7 @@ void runlog_read(runlog *r)
 		fatal("%s: read error: %s", name, strerror(errno));
 	if (!rows)
 		fatal("%s: no train or val rows", name);
+	free(field);
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -140,23 +148,6 @@ void runlog_free(runlog *r)
 	for (int s = 0; s < 2; s++)
 		free(r->split[s].p);
 	memset(r->split, 0, sizeof r->split);
-}
-
-/* Splits a line at its tabs in place (the line break removed) into at most
-   max fields; returns the number of fields, or -1 when there are more. */
-static int tsv_split(char *line, char **field, int max)
-{
-	line[strcspn(line, "\r\n")] = 0;
-	int n = 0;
-	for (char *s = line;; s++) {
-		if (n == max)
-			return -1;
-		field[n++] = s;
-		s = strchr(s, '\t');
-		if (!s)
-			return n;
-		*s = 0;
-	}
 }
 
 /* Opens path and reads its header line into *line; dies unless there is one. */
@@ -189,8 +180,9 @@ void prfile_read(prfile *pf)
 {
 	const char *name = path_name(pf->path);
 	const char *what = "precision-recall points (ap-score --pr)";
-	char *line = NULL, *field[64];
+	char *line = NULL, **field = NULL;
 	size_t cap = 0;
+	int fcap = 0;
 	FILE *f = tsv_open(pf->path, &line, &cap, what);
 	int ccls = column_of(line, "class"), cname = column_of(line, "name");
 	int cp = column_of(line, "precision"), cr = column_of(line, "recall"), cap_ = column_of(line, "ap");
@@ -210,7 +202,7 @@ void prfile_read(prfile *pf)
 			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
-		int nf = tsv_split(line, field, 64);
+		int nf = tsv_split(line, &field, &fcap);
 		if (nf <= need)
 			fatal("%s:%ld: fewer fields than the header", name, ln);
 		if (!pf->n || strcmp(seen[pf->n - 1], field[ccls])) {
@@ -240,6 +232,7 @@ void prfile_read(prfile *pf)
 	for (int c = 0; c < pf->n; c++)
 		free(seen[c]);
 	free(seen);
+	free(field);
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -262,12 +255,13 @@ void cmfile_read(cmfile *cf)
 	const char *name = path_name(cf->path);
 	const char *what = "a confusion matrix (ap-score --confusion-tsv)";
 	enum { MAXK = 4096 };
-	char *line = NULL, **field = xmalloc((MAXK + 3) * sizeof *field);
+	char *line = NULL, **field = NULL;
 	size_t cap = 0;
+	int fcap = 0;
 	FILE *f = tsv_open(cf->path, &line, &cap, what);
-	int nf = tsv_split(line, field, MAXK + 3);
+	int nf = tsv_split(line, &field, &fcap);
 	int k = nf - 2;
-	if (nf < 3 || strcmp(field[0], "class") || strcmp(field[1], "name"))
+	if (nf < 3 || nf > MAXK + 3 || strcmp(field[0], "class") || strcmp(field[1], "name"))
 		fatal("%s: not %s: the header needs columns class, name, pred0, pred1, ...", name, what);
 	for (int c = 0; c < k; c++) {
 		char want[32];
@@ -291,7 +285,7 @@ void cmfile_read(cmfile *cf)
 			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
 		if (line[strspn(line, "\r\n")] == 0)
 			continue;
-		if (tsv_split(line, field, MAXK + 3) != k + 2)
+		if (tsv_split(line, &field, &fcap) != k + 2)
 			fatal("%s:%ld: not %d fields as the header", name, ln, k + 2);
 		long t;
 		if (rows == k || !parse_int(field[0], &t) || t != rows)

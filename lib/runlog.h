@@ -68,4 +68,11 @@ typedef struct cmfile {
 void cmfile_read(cmfile *f);
 void cmfile_free(cmfile *f);
 
+/* Splits a line at its tabs, in place (from its first line break on, cut
+   off), into *field: *cap entries, grown as needed (NULL and 0 at first;
+   the caller frees it). An empty field is a field. Returns how many. */
+int tsv_split(char *line, char ***field, int *cap);
+/* A number field into *v: "nan" (any case) is NaN. 0 when s is no number. */
+int tsv_number(const char *s, double *v);
+
 #endif

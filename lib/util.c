@@ -146,6 +146,16 @@ char *path_dir(const char *path)
 	return dir;
 }
 
+char *exe_dir(void)
+{
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len <= 0 || len >= (ssize_t)sizeof exe - 1)
+		return NULL;
+	exe[len] = 0;
+	return path_dir(exe);
+}
+
 FILE *xfopen_read(const char *path)
 {
 	/* a stream read from a terminal is a command missing its input: say so

@@ -64,6 +64,9 @@ const char *path_name(const char *path);
 /* The folder a path names a file in (new memory): "." for a bare name,
    "/" for "/x". */
 char *path_dir(const char *path);
+/* The folder of this program's executable, as /proc/self/exe names it (new
+   memory); NULL when that cannot be read. */
+char *exe_dir(void);
 
 /* Strict number parsing for options and files: the whole string must parse,
    with no white space before or after. */
