@@ -49,12 +49,7 @@ int main(int argc, char **argv)
 		 .help = "write to FILE (atomically) instead of standard output"},
 		{"logits", 0, OPT_FLAG, &logits, .help = "raw scores instead of softmax probabilities"},
 		{"batch", 0, OPT_INT, &batch, 1, INT_MAX, .arg = "N", .help = "samples per forward pass (default 256)"},
-		{"threads", 0, OPT_INT, &threads, 0, 1024, .arg = "N", .help = "CPU threads, 1 to 1024 (default 0: all cores)",
-		 .expect = "0 (every core) to 1024"},
-		{"device", 0, OPT_CUSTOM, &device, .arg = "auto|cpu|cuda", .help = "where to run (default auto)",
-		 .parse = opt_choice},
-		{"precision", 0, OPT_CUSTOM, &precision, .arg = "fp32|tf32",
-		 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice},
+		OPT_BACKEND(&threads, &device, &precision, "run"),
 		{"quiet", 'q', OPT_FLAG, &quiet, .help = "no summary on stderr"},
 		OPT_END,
 	};

@@ -571,12 +571,7 @@ static opt *options_new(run *r)
 		 .parse = opt_choice},
 		{"seed", 0, OPT_INT, &c->seed, 0, LONG_MAX, .arg = "N", .help =
 		 "data order, initialisation and augmentation (default 1)"},
-		{"threads", 0, OPT_INT, &r->threads, 0, 1024, .arg = "N", .help = "CPU threads, 1 to 1024 (default 0: all cores)",
-		 .expect = "0 (every core) to 1024"},
-		{"device", 0, OPT_CUSTOM, &r->device, .arg = "auto|cpu|cuda", .help = "where to train (default auto)",
-		 .parse = opt_choice},
-		{"precision", 0, OPT_CUSTOM, &r->precision, .arg = "fp32|tf32",
-		 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice},
+		OPT_BACKEND(&r->threads, &r->device, &r->precision, "train"),
 		{"val", 0, OPT_STRING, &r->val_path, .arg = "FILE", .help = "validation dataset stream"},
 		{"val-every", 0, OPT_INT, &c->val_every, 1, LONG_MAX, .arg = "N", .help =
 		 "validate every N steps (default: at each log point)"},
