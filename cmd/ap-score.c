@@ -417,7 +417,7 @@ int main(int argc, char **argv)
 	   K >= 1 and no NaN, and labels and names in the same stream against it */
 	dataset *pred = dataset_read(path, "prediction");
 	const tensor *p = pred->x;
-	char sp[128], sy[128];
+	char sp[128];
 	int64_t n = p->shape[0], k64 = p->shape[1];
 	int64_t s = p->ndim == 4 ? p->shape[2] * p->shape[3] : 1;
 	if (n == 0 || s == 0)
@@ -453,19 +453,13 @@ int main(int argc, char **argv)
 	if (!y)
 		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "
 		      "classes with --top K", path_name(path));
-	int ok = y->dtype == DT_I32 && y->ndim == p->ndim - 1 && y->shape[0] == n;
-	for (int d = 1; ok && d < y->ndim; d++)
-		ok = y->shape[d] == p->shape[d + 1];
-	if (!ok)
-		fatal("%s: labels %s do not fit predictions %s", path_name(ypath),
-		      shape_str(y, sy, sizeof sy), shape_str(p, sp, sizeof sp));
+	dataset_labels_fit(y, p, path_name(ypath));
 	if (lab)
 		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
 				  lab->nclass, 0);
 	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
 
 	const int32_t *yd = y->data;
-	dataset_labels_check(y, k, path_name(ypath));
 
 	metrics *m = metrics_compute(pd, yd, n, k, s);
 	if (tsv)

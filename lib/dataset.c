@@ -58,6 +58,18 @@ void dataset_labels_check(const tensor *y, int64_t nclass, const char *path)
 			label_error(y, i, v[i], nclass, path);
 }
 
+void dataset_labels_fit(const tensor *y, const tensor *p, const char *path)
+{
+	int ok = y->ndim == p->ndim - 1 && y->shape[0] == p->shape[0];
+	for (int d = 1; ok && d < y->ndim; d++)
+		ok = y->shape[d] == p->shape[d + 1];
+	char sy[128], sp[128];
+	if (!ok)
+		fatal("%s: labels %s do not fit predictions %s", path, shape_str(y, sy, sizeof sy),
+		      shape_str(p, sp, sizeof sp));
+	dataset_labels_check(y, p->shape[1], path);
+}
+
 /* Pixels must be finite (a NaN pixel would not stop training: relu turns
    it into 0 on the way forward, and only the weights turn to NaN; a
    picture or a summary of it means nothing). Scores may be infinite (raw

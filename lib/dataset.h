@@ -35,6 +35,12 @@ dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
    of a prediction stream): else dies with "path: label 7 out of range
    0..4 at sample 2, pixel (3,1)". */
 void dataset_labels_check(const tensor *y, int64_t nclass, const char *path);
+/* Labels y of path (int32, as dataset_read gives them) that score or label
+   the scores p of a prediction stream, from that stream or another: [N]
+   for p [N,K], [N,H,W] for p [N,K,H,W], each in [0, K). Else dies with
+   "path: labels [3] do not fit predictions [4,10]", or as
+   dataset_labels_check does. */
+void dataset_labels_fit(const tensor *y, const tensor *p, const char *path);
 /* Writes x, y (as uint8 when every id fits, else int32) and names (when
    given) to f. */
 void dataset_write(FILE *f, const char *path, const tensor *x, const tensor *y,
