@@ -377,108 +377,129 @@ static char **class_names(char **names_opt, int nclass_opt, const dataset *pred,
 	return names;
 }
 
-int main(int argc, char **argv)
+/* The options of the command line. */
+typedef struct args {
+	const char *path, *labels_path, *classes, *pr_path, *cm_path;
+	int tsv, confusion;
+	long top, pr_points;
+	char **names_opt; /* --classes, split */
+	int nclass_opt;
+} args;
+
+static void args_read(args *a, int argc, char **argv)
 {
-	tool_start("ap-score");
-	const char *labels_path = NULL, *classes = NULL, *pr_path = NULL, *cm_path = NULL;
-	int tsv = 0, confusion = 0;
-	long top = 0, pr_points = 0;
 	opt opts[] = {
-		{"labels", 0, OPT_STRING, &labels_path, .arg = "FILE", .help = "take the labels from this dataset stream"},
-		{"classes", 0, OPT_STRING, &classes, .arg = "A,B,...",
+		{"labels", 0, OPT_STRING, &a->labels_path, .arg = "FILE",
+		 .help = "take the labels from this dataset stream"},
+		{"classes", 0, OPT_STRING, &a->classes, .arg = "A,B,...",
 		 .help = "class names (instead of those in the stream)"},
-		{"confusion", 0, OPT_FLAG, &confusion,
+		{"confusion", 0, OPT_FLAG, &a->confusion,
 		 .help = "add the confusion matrix (rows true, columns predicted)"},
-		{"tsv", 0, OPT_FLAG, &tsv, .help = "tab-separated output for other programs (see ap-score(1))"},
-		{"pr", 0, OPT_STRING, &pr_path, .arg = "FILE",
+		{"tsv", 0, OPT_FLAG, &a->tsv, .help = "tab-separated output for other programs (see ap-score(1))"},
+		{"pr", 0, OPT_STRING, &a->pr_path, .arg = "FILE",
 		 .help = "write every class's precision-recall curve to FILE (TSV)"},
-		{"pr-points", 0, OPT_INT, &pr_points, 0, 1000000000, .arg = "N",
+		{"pr-points", 0, OPT_INT, &a->pr_points, 0, 1000000000, .arg = "N",
 		 .help = "with --pr: fewer points, each 1/N from the last in\nprecision or recall (default 0: every threshold)"},
-		{"confusion-tsv", 0, OPT_STRING, &cm_path, .arg = "FILE",
+		{"confusion-tsv", 0, OPT_STRING, &a->cm_path, .arg = "FILE",
 		 .help = "write the confusion matrix to FILE (TSV)"},
-		{"top", 0, OPT_INT, &top, 1, 4096, .arg = "K",
+		{"top", 0, OPT_INT, &a->top, 1, 4096, .arg = "K",
 		 .help = "print each sample's K best classes and scores instead;\nno labels needed"},
 		OPT_END,
 	};
 	int nargs = opt_parse(opts, argc, argv, usage);
 	if (nargs > 1)
 		usage_error("more than one input file ('%s' and '%s')", argv[0], argv[1]);
-	if (pr_points && !pr_path)
+	if (a->pr_points && !a->pr_path)
 		usage_error("--pr-points thins the curves of --pr: give --pr FILE too");
-	if (top && (labels_path || confusion || pr_path || cm_path))
+	if (a->top && (a->labels_path || a->confusion || a->pr_path || a->cm_path))
 		usage_error("--top lists the best classes and scores nothing: it does not go with %s",
-			    labels_path ? "--labels" : confusion ? "--confusion" : pr_path ? "--pr" : "--confusion-tsv");
-	const char *path = nargs ? argv[0] : NULL;
-	io_check(IO_LIST(path ? path : "-", labels_path), IO_LIST("-", pr_path, cm_path));
-	int nclass_opt = 0;
-	char **names_opt = classes ? split_names(classes, &nclass_opt) : NULL;
+			    a->labels_path ? "--labels" : a->confusion ? "--confusion" : a->pr_path ? "--pr" : "--confusion-tsv");
+	a->path = nargs ? argv[0] : NULL;
+	io_check(IO_LIST(a->path ? a->path : "-", a->labels_path), IO_LIST("-", a->pr_path, a->cm_path));
+	a->names_opt = a->classes ? split_names(a->classes, &a->nclass_opt) : NULL;
+}
 
-	/* dataset_read has checked that p is float32 [N,K] or [N,K,H,W] with
-	   K >= 1 and no NaN, and labels and names in the same stream against it */
-	dataset *pred = dataset_read(path, "prediction");
+/* --top: each sample's best classes. */
+static void top_list(const args *a, const dataset *pred, int k)
+{
 	const tensor *p = pred->x;
-	char sp[128];
-	int64_t n = p->shape[0], k64 = p->shape[1];
-	int64_t s = p->ndim == 4 ? p->shape[2] * p->shape[3] : 1;
-	if (n == 0 || s == 0)
-		fatal("%s: prediction stream has no samples", path_name(path));
-	/* the confusion matrix is K x K counts, and each thread keeps one:
-	   a few hundred bytes of scores must not ask for gigabytes */
-	if (k64 > 4096)
-		fatal("%s: %lld classes (1 to 4096 supported)", path_name(path), (long long)k64);
-	int k = (int)k64;
+	char sp[128], **generated;
+	if (p->ndim == 4)
+		fatal("%s: --top needs classification scores [N,K], not a map per pixel %s", path_name(a->path),
+		      shape_str(p, sp, sizeof sp));
+	char **names = class_names(a->names_opt, a->nclass_opt, pred, a->path, NULL, NULL, k, &generated);
+	print_top(p->data, p->shape[0], k, a->top < k ? (int)a->top : k, names, a->tsv);
+	stdout_check();
+	names_free(generated, generated ? k : 0);
+}
+
+/* The scores against the labels of the prediction stream or of --labels,
+   printed, and written to the files of --pr and --confusion-tsv. */
+static void score(const args *a, const dataset *pred, int k)
+{
+	const tensor *p = pred->x;
 	const float *pd = p->data;
-
-	char **generated = NULL, **names;
-	if (top) {
-		if (p->ndim == 4)
-			fatal("%s: --top needs classification scores [N,K], not a map per pixel %s",
-			      path_name(path), shape_str(p, sp, sizeof sp));
-		names = class_names(names_opt, nclass_opt, pred, path, NULL, NULL, k, &generated);
-		print_top(pd, n, k, top < k ? (int)top : k, names, tsv);
-		stdout_check();
-		goto done;
-	}
-
+	int64_t n = p->shape[0], s = p->ndim == 4 ? p->shape[2] * p->shape[3] : 1;
 	dataset *lab = NULL;
 	const tensor *y = pred->y;
-	const char *ypath = path;
-	if (labels_path) {
-		lab = dataset_read(labels_path, "dataset");
+	const char *ypath = a->path;
+	if (a->labels_path) {
+		lab = dataset_read(a->labels_path, "dataset");
 		if (!lab->y)
-			fatal("%s: no labels in stream; scoring needs the true classes", path_name(labels_path));
+			fatal("%s: no labels in stream; scoring needs the true classes", path_name(a->labels_path));
 		y = lab->y;
-		ypath = labels_path;
+		ypath = a->labels_path;
 	}
 	if (!y)
 		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "
-		      "classes with --top K", path_name(path));
+		      "classes with --top K", path_name(a->path));
 	dataset_labels_fit(y, p, path_name(ypath));
 	if (lab)
-		class_names_agree(path_name(path), pred->names, pred->nclass, path_name(labels_path), lab->names,
-				  lab->nclass, 0);
-	names = class_names(names_opt, nclass_opt, pred, path, lab, labels_path, k, &generated);
+		class_names_agree(path_name(a->path), pred->names, pred->nclass, path_name(a->labels_path),
+				  lab->names, lab->nclass, 0);
+	char **generated;
+	char **names = class_names(a->names_opt, a->nclass_opt, pred, a->path, lab, a->labels_path, k, &generated);
 
 	const int32_t *yd = y->data;
-
 	metrics *m = metrics_compute(pd, yd, n, k, s);
-	if (tsv)
-		print_tsv(m, names, confusion);
+	if (a->tsv)
+		print_tsv(m, names, a->confusion);
 	else
-		print_text(m, names, p->ndim == 4, confusion);
+		print_text(m, names, p->ndim == 4, a->confusion);
 	stdout_check();
 	/* both complete before either is put in place */
-	outfile *cm = cm_path ? write_confusion(cm_path, m, names) : NULL;
-	outfile *pr = pr_path ? write_pr(pr_path, pd, yd, n, k, s, names, m->ap, pr_points) : NULL;
+	outfile *cm = a->cm_path ? write_confusion(a->cm_path, m, names) : NULL;
+	outfile *pr = a->pr_path ? write_pr(a->pr_path, pd, yd, n, k, s, names, m->ap, a->pr_points) : NULL;
 	if (cm)
 		out_commit(cm);
 	if (pr)
 		out_commit(pr);
 	metrics_free(m);
-	dataset_free(lab);
-done:
 	names_free(generated, generated ? k : 0);
-	names_free(names_opt, nclass_opt);
+	dataset_free(lab);
+}
+
+int main(int argc, char **argv)
+{
+	tool_start("ap-score");
+	args a = {0};
+	args_read(&a, argc, argv);
+
+	/* dataset_read has checked that p is float32 [N,K] or [N,K,H,W] with
+	   K >= 1 and no NaN, and labels and names in the same stream against it */
+	dataset *pred = dataset_read(a.path, "prediction");
+	const tensor *p = pred->x;
+	if (p->shape[0] == 0 || (p->ndim == 4 && p->shape[2] * p->shape[3] == 0))
+		fatal("%s: prediction stream has no samples", path_name(a.path));
+	/* the confusion matrix is K x K counts, and each thread keeps one:
+	   a few hundred bytes of scores must not ask for gigabytes */
+	if (p->shape[1] > 4096)
+		fatal("%s: %lld classes (1 to 4096 supported)", path_name(a.path), (long long)p->shape[1]);
+	if (a.top)
+		top_list(&a, pred, (int)p->shape[1]);
+	else
+		score(&a, pred, (int)p->shape[1]);
+	names_free(a.names_opt, a.nclass_opt);
 	dataset_free(pred);
 	return 0;
 }
