@@ -1006,72 +1006,80 @@ static int report_file(const char *name)
 	return digits && !strcmp(name + 12 + digits, ".png");
 }
 
-int main(int argc, char **argv)
+/* The options, checked against one another; *cls and *seg: whether
+   there is a classification or a segmentation part. */
+static void opts_read(opts *o, int argc, char **argv, int *cls, int *seg)
 {
-	tool_start("nn-report");
-	opts o = {0};
-	o.title = "nnpipe report";
-	o.k = 4;
+	o->title = "nnpipe report";
+	o->k = 4;
 	opt table[] = {
-		{NULL, 'o', OPT_STRING, &o.dir, .arg = "DIR", .help =
+		{NULL, 'o', OPT_STRING, &o->dir, .arg = "DIR", .help =
 		 "the folder of the report: made beside it, put in its place when complete"},
-		{"title", 0, OPT_STRING, &o.title, .arg = "TEXT", .help = "title of the page (default nnpipe report)"},
+		{"title", 0, OPT_STRING, &o->title, .arg = "TEXT", .help = "title of the page (default nnpipe report)"},
 		{.kind = OPT_HEADING, .help = "Classification:"},
-		{"cls-model", 0, OPT_STRING, &o.cls_model, .arg = "FILE",
+		{"cls-model", 0, OPT_STRING, &o->cls_model, .arg = "FILE",
 		 .help = "model: network description and hyperparameters, filters"},
-		{"cls-log", 0, OPT_STRING, &o.cls_log, .arg = "FILE",
+		{"cls-log", 0, OPT_STRING, &o->cls_log, .arg = "FILE",
 		 .help = "metrics log of nn-train: loss and accuracy curves"},
-		{"cls-val", 0, OPT_STRING, &o.cls_val, .arg = "FILE",
+		{"cls-val", 0, OPT_STRING, &o->cls_val, .arg = "FILE",
 		 .help = "predictions on the validation set (nn-predict)"},
-		{"cls-val-data", 0, OPT_STRING, &o.cls_val_data, .arg = "FILE",
+		{"cls-val-data", 0, OPT_STRING, &o->cls_val_data, .arg = "FILE",
 		 .help = "the validation dataset stream: examples"},
-		{"cls-test", 0, OPT_STRING, &o.cls_test, .arg = "FILE", .help = "predictions on the test set: confusion matrix, PR curves"},
-		{"cls-data", 0, OPT_STRING, &o.cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
-		{"cls-writeup", 0, OPT_STRING, &o.cls_writeup, .arg = "LIST",
+		{"cls-test", 0, OPT_STRING, &o->cls_test, .arg = "FILE", .help = "predictions on the test set: confusion matrix, PR curves"},
+		{"cls-data", 0, OPT_STRING, &o->cls_data, .arg = "FILE", .help = "the test dataset stream: examples"},
+		{"cls-writeup", 0, OPT_STRING, &o->cls_writeup, .arg = "LIST",
 		 .help = "the write-up's per-class test accuracy, for its own network"},
-		{"cls-writeup-net", 0, OPT_STRING, &o.cls_writeup_net, .arg = "FILE",
+		{"cls-writeup-net", 0, OPT_STRING, &o->cls_writeup_net, .arg = "FILE",
 		 .help = "the write-up's network description"},
-		{"cls-commands", 0, OPT_STRING, &o.cls_commands, .arg = "FILE",
+		{"cls-commands", 0, OPT_STRING, &o->cls_commands, .arg = "FILE",
 		 .help = "the commands that made the part, shown as they are"},
-		{NULL, 'k', OPT_INT, &o.k, 1, 1000, .arg = "K", .help = "examples of each kind per class (default 4)"},
+		{NULL, 'k', OPT_INT, &o->k, 1, 1000, .arg = "K", .help = "examples of each kind per class (default 4)"},
 		{.kind = OPT_HEADING, .help = "Segmentation:"},
-		{"seg-model", 0, OPT_STRING, &o.seg_model, .arg = "FILE", .help = "model"},
-		{"seg-log", 0, OPT_STRING, &o.seg_log, .arg = "FILE", .help = "metrics log"},
-		{"seg-test", 0, OPT_STRING, &o.seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP,\nconfusion matrix, PR curves"},
-		{"seg-data", 0, OPT_STRING, &o.seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
-		{"seg-index", 0, OPT_STRING, &o.seg_index, .arg = "LIST",
+		{"seg-model", 0, OPT_STRING, &o->seg_model, .arg = "FILE", .help = "model"},
+		{"seg-log", 0, OPT_STRING, &o->seg_log, .arg = "FILE", .help = "metrics log"},
+		{"seg-test", 0, OPT_STRING, &o->seg_test, .arg = "FILE", .help = "predictions on the test set: per-class AP,\nconfusion matrix, PR curves"},
+		{"seg-data", 0, OPT_STRING, &o->seg_data, .arg = "FILE", .help = "the test dataset stream: triplets"},
+		{"seg-index", 0, OPT_STRING, &o->seg_index, .arg = "LIST",
 		 .help = "test images shown as triplets, numbers from 0 as 0,5,7\n(default the first four)"},
-		{"seg-writeup", 0, OPT_STRING, &o.seg_writeup, .arg = "LIST",
+		{"seg-writeup", 0, OPT_STRING, &o->seg_writeup, .arg = "LIST",
 		 .help = "the write-up's per-class AP, for its own network"},
-		{"seg-writeup-net", 0, OPT_STRING, &o.seg_writeup_net, .arg = "FILE",
+		{"seg-writeup-net", 0, OPT_STRING, &o->seg_writeup_net, .arg = "FILE",
 		 .help = "the write-up's network description"},
-		{"seg-commands", 0, OPT_STRING, &o.seg_commands, .arg = "FILE",
+		{"seg-commands", 0, OPT_STRING, &o->seg_commands, .arg = "FILE",
 		 .help = "the commands that made the part, shown as they are"},
 		OPT_END,
 	};
 	if (opt_parse(table, argc, argv, usage))
 		usage_error("unexpected argument '%s'", argv[0]);
-	if (!o.dir)
+	if (!o->dir)
 		usage_error("no output folder (-o DIR)");
-	int cls = o.cls_model || o.cls_log || o.cls_val || o.cls_test;
-	int seg = o.seg_model || o.seg_log || o.seg_test;
-	if (!cls && !seg)
+	*cls = o->cls_model || o->cls_log || o->cls_val || o->cls_test;
+	*seg = o->seg_model || o->seg_log || o->seg_test;
+	if (!*cls && !*seg)
 		usage_error("nothing to report: give --cls-... or --seg-... inputs");
-	if ((o.cls_val_data && !o.cls_val) || (o.cls_data && !o.cls_test))
+	if ((o->cls_val_data && !o->cls_val) || (o->cls_data && !o->cls_test))
 		usage_error("examples need predictions: --cls-val-data with --cls-val, --cls-data with --cls-test");
-	if ((o.seg_data || o.seg_index) && !o.seg_test)
+	if ((o->seg_data || o->seg_index) && !o->seg_test)
 		usage_error("triplets need --seg-test and --seg-data");
-	if ((o.cls_writeup_net && !o.cls_writeup) || (o.seg_writeup_net && !o.seg_writeup))
+	if ((o->cls_writeup_net && !o->cls_writeup) || (o->seg_writeup_net && !o->seg_writeup))
 		usage_error("--cls-writeup-net and --seg-writeup-net name the network of --cls-writeup and --seg-writeup");
-	if (o.seg_writeup && !o.seg_test)
+	if (o->seg_writeup && !o->seg_test)
 		usage_error("--seg-writeup is shown beside the test scores: give --seg-test");
-	if (o.seg_index && strspn(o.seg_index, "0123456789,") != strlen(o.seg_index))
-		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o.seg_index);
-	/* the report and the tools it runs each read an input, some more than
-	   once: a pipe would be empty the second time, a FIFO block forever */
-	const char *ins[] = {o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
-			     o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
-			     o.seg_writeup_net, o.seg_commands};
+	if (o->seg_index && strspn(o->seg_index, "0123456789,") != strlen(o->seg_index))
+		usage_error("--seg-index: expected numbers separated by commas, got '%s'", o->seg_index);
+}
+
+/* The inputs of the report, as io_check takes them; NULL where not given. */
+#define REPORT_INPUTS(o) \
+	(o)->cls_model, (o)->cls_log, (o)->cls_val, (o)->cls_val_data, (o)->cls_test, (o)->cls_data, \
+		(o)->seg_model, (o)->seg_log, (o)->seg_test, (o)->seg_data, (o)->cls_writeup_net, \
+		(o)->cls_commands, (o)->seg_writeup_net, (o)->seg_commands
+
+/* The report and the tools it runs each read an input, some more than
+   once: a pipe would be empty the second time, a FIFO block forever. */
+static void inputs_regular(const opts *o)
+{
+	const char *ins[] = {REPORT_INPUTS(o)};
 	for (size_t j = 0; j < sizeof ins / sizeof *ins; j++) {
 		struct stat st;
 		if (!ins[j])
@@ -1084,49 +1092,66 @@ int main(int argc, char **argv)
 			fatal("%s: not a regular file: the report reads its inputs more than once (save it to a file)",
 			      ins[j]);
 	}
-	/* the report is made in a new folder beside DIR, which replaces DIR
-	   only when it is complete: a run that fails leaves DIR as it was */
-	outdir *od = outdir_open(o.dir);
-	/* no input may be a file of the report (in a folder not yet made,
-	   none is) */
-	struct stat st;
-	if (!stat(o.dir, &st)) {
-		const char *outs[sizeof report_files / sizeof *report_files];
-		for (size_t j = 0; j < sizeof report_files / sizeof *report_files; j++)
-			outs[j] = in_dir(&o, report_files[j]);
-		io_check(IO_LIST(o.cls_model, o.cls_log, o.cls_val, o.cls_val_data, o.cls_test, o.cls_data,
-				 o.seg_model, o.seg_log, o.seg_test, o.seg_data, o.cls_writeup_net, o.cls_commands,
-				 o.seg_writeup_net, o.seg_commands),
-			 (int)(sizeof outs / sizeof *outs), outs);
-		for (size_t j = 0; j < sizeof report_files / sizeof *report_files; j++)
-			free((char *)outs[j]);
-	}
-	const char *dir = o.dir;
-	o.dir = od->tmp;
+}
 
-	char *index = in_dir(&o, "index.html");
+/* No input may be a file of the report (in a folder not yet made, none
+   is). */
+static void inputs_apart(const opts *o)
+{
+	struct stat st;
+	if (stat(o->dir, &st))
+		return;
+	const char *outs[sizeof report_files / sizeof *report_files];
+	int nout = (int)(sizeof outs / sizeof *outs);
+	for (int j = 0; j < nout; j++)
+		outs[j] = in_dir(o, report_files[j]);
+	io_check(IO_LIST(REPORT_INPUTS(o)), nout, outs);
+	for (int j = 0; j < nout; j++)
+		free((char *)outs[j]);
+}
+
+/* index.html, in o->dir. */
+static void page_write(const opts *o, int cls, int seg)
+{
+	char *index = in_dir(o, "index.html");
 	outfile *out = out_open(index);
 	FILE *f = out->f;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
-	html(f, o.title);
+	html(f, o->title);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", style);
-	html(f, o.title);
+	html(f, o->title);
 	fputs("</h1>\n", f);
 	if (cls)
-		classification(f, &o);
+		classification(f, o);
 	if (seg)
-		segmentation(f, &o);
+		segmentation(f, o);
 	fputs("<h2>How this was made</h2>\n", f);
 	if (cls)
-		how_made(f, "Classification", o.cls_model, o.cls_commands, o.cls_test);
+		how_made(f, "Classification", o->cls_model, o->cls_commands, o->cls_test);
 	if (seg)
-		how_made(f, "Segmentation", o.seg_model, o.seg_commands, o.seg_test);
+		how_made(f, "Segmentation", o->seg_model, o->seg_commands, o->seg_test);
 	fputs("</body>\n</html>\n", f);
 	out_commit(out);
 	free(index);
+}
+
+int main(int argc, char **argv)
+{
+	tool_start("nn-report");
+	opts o = {0};
+	int cls, seg;
+	opts_read(&o, argc, argv, &cls, &seg);
+	inputs_regular(&o);
+	/* the report is made in a new folder beside DIR, which replaces DIR
+	   only when it is complete: a run that fails leaves DIR as it was */
+	outdir *od = outdir_open(o.dir);
+	inputs_apart(&o);
+	const char *dir = o.dir;
+	o.dir = od->tmp;
+	page_write(&o, cls, seg);
 	outdir_commit(od, report_file);
 	o.dir = dir;
-	index = in_dir(&o, "index.html");
+	char *index = in_dir(&o, "index.html");
 	note("wrote %s", index);
 	free(index);
 	return 0;
