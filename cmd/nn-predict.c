@@ -38,6 +38,37 @@ static void input_check(const tensor *x, const net *n, const char *dname, const 
 	      n->in_h, n->in_w, hint);
 }
 
+/* The scores of the N samples of dd, b at a time, as the array p: the
+   header, then the softmax probabilities (or with logits the raw scores). */
+static void predictions_write(FILE *f, const char *name, const backend *be, net *n, devdata *dd, long N, int b,
+			      int logits)
+{
+	tensor shape = {.dtype = DT_F32, .itemsize = 4, .ndim = n->dense ? 4 : 2};
+	shape.shape[0] = N;
+	shape.shape[1] = n->nclass;
+	shape.shape[2] = n->out_h;
+	shape.shape[3] = n->out_w;
+	npy_write_header(f, name, &shape);
+	size_t per = net_output_size(n);
+	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
+	float *host = xmalloc((size_t)b * per * sizeof(float));
+	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	for (long s = 0; s < N; s += b) {
+		int count = N - s < b ? (int)(N - s) : b;
+		devdata_gather(dd, s, count);
+		net_forward(n, dd->xb, count, 0, 0);
+		const float *src = net_output(n);
+		if (!logits) {
+			be->softmax(count, n->nclass, spatial, src, probs);
+			src = probs;
+		}
+		be->download(host, src, (size_t)count * per * sizeof(float));
+		xfwrite(host, (size_t)count * per * sizeof(float), f, name);
+	}
+	be->free(probs);
+	free(host);
+}
+
 int main(int argc, char **argv)
 {
 	tool_start("nn-predict");
@@ -80,36 +111,13 @@ int main(int argc, char **argv)
 
 	double t0 = now_seconds();
 	outfile *o = out_open(out_path);
-	tensor shape = {.dtype = DT_F32, .itemsize = 4, .ndim = n->dense ? 4 : 2};
-	shape.shape[0] = N;
-	shape.shape[1] = n->nclass;
-	shape.shape[2] = n->out_h;
-	shape.shape[3] = n->out_w;
-	npy_write_header(o->f, out_name(out_path), &shape);
-	size_t per = net_output_size(n);
-	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
-	float *host = xmalloc((size_t)b * per * sizeof(float));
-	int spatial = n->dense ? n->out_h * n->out_w : 1;
-	for (long s = 0; s < N; s += b) {
-		int count = N - s < b ? (int)(N - s) : b;
-		devdata_gather(dd, s, count);
-		net_forward(n, dd->xb, count, 0, 0);
-		const float *src = net_output(n);
-		if (!logits) {
-			be->softmax(count, n->nclass, spatial, src, probs);
-			src = probs;
-		}
-		be->download(host, src, (size_t)count * per * sizeof(float));
-		xfwrite(host, (size_t)count * per * sizeof(float), o->f, out_name(out_path));
-	}
+	predictions_write(o->f, out_name(out_path), be, n, dd, N, b, logits);
 	char **names = d->names ? d->names : mi.names;
 	int nclass = d->names ? d->nclass : mi.nclass;
 	dataset_write_tail(o->f, out_name(out_path), d->y, names, nclass);
 	out_commit(o);
 	if (!quiet)
 		note("%ld samples in %.2f s on %s", N, now_seconds() - t0, be->name);
-	be->free(probs);
-	free(host);
 	devdata_free(dd);
 	dataset_free(d);
 	model_info_free(&mi);
