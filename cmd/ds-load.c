@@ -247,19 +247,14 @@ static char **facade_list(const char *dir, int *count)
 	return bases;
 }
 
-static void load_facade(const opts *o, int argc, char **argv)
+/* The folder of split in the facade folder root: root/split, or
+   root/starter_set/split as the shipped folder has it (new memory). */
+static char *facade_dir(const char *root, const char *split)
 {
-	if (argc != 1)
-		usage_error("facade needs one folder");
-	if (!o->split)
-		usage_error("facade needs --split NAME (a sub-folder such as train or test_dev)");
-	if (o->names)
-		usage_error("--names does not apply to facade");
-	char *dir = path_join(argv[0], o->split);
-	/* the shipped folder has the splits one level down, in starter_set/ */
+	char *dir = path_join(root, split);
 	if (!is_dir(dir)) {
-		char *alt = path_join(argv[0], "starter_set");
-		char *alt_dir = path_join(alt, o->split);
+		char *alt = path_join(root, "starter_set");
+		char *alt_dir = path_join(alt, split);
 		free(alt);
 		if (is_dir(alt_dir)) {
 			free(dir);
@@ -268,21 +263,37 @@ static void load_facade(const opts *o, int argc, char **argv)
 			free(alt_dir);
 		}
 	}
+	return dir;
+}
+
+/* The n photos and label maps to read are none of the outputs. */
+static void facade_io_check(const opts *o, const char *dir, char **bases, int n)
+{
+	const char **in = xmalloc(sizeof *in * 2 * (n ? n : 1));
+	for (int i = 0; i < 2 * n; i++) {
+		char *p = xmalloc(strlen(dir) + strlen(bases[i / 2]) + 6);
+		sprintf(p, "%s/%s.%s", dir, bases[i / 2], i % 2 ? "png" : "jpg");
+		in[i] = p;
+	}
+	io_check(2 * n, in, IO_LIST(o->out ? o->out : "-"));
+	for (int i = 0; i < 2 * n; i++)
+		free((char *)in[i]);
+	free(in);
+}
+
+static void load_facade(const opts *o, int argc, char **argv)
+{
+	if (argc != 1)
+		usage_error("facade needs one folder");
+	if (!o->split)
+		usage_error("facade needs --split NAME (a sub-folder such as train or test_dev)");
+	if (o->names)
+		usage_error("--names does not apply to facade");
+	char *dir = facade_dir(argv[0], o->split);
 	int total;
 	char **bases = facade_list(dir, &total);
 	int n = (o->limit >= 0 && o->limit < total) ? (int)o->limit : total;
-	{
-		const char **in = xmalloc(sizeof *in * 2 * (n ? n : 1));
-		for (int i = 0; i < 2 * n; i++) {
-			char *p = xmalloc(strlen(dir) + strlen(bases[i / 2]) + 6);
-			sprintf(p, "%s/%s.%s", dir, bases[i / 2], i % 2 ? "png" : "jpg");
-			in[i] = p;
-		}
-		io_check(2 * n, in, IO_LIST(o->out ? o->out : "-"));
-		for (int i = 0; i < 2 * n; i++)
-			free((char *)in[i]);
-		free(in);
-	}
+	facade_io_check(o, dir, bases, n);
 	int progress = isatty(2);
 	tensor *x = NULL, *y = NULL;
 	int W = 0, H = 0;
