@@ -37,6 +37,68 @@ static int class_count(const dataset *d, const char *path)
 	return (int)k;
 }
 
+/* The per-channel statistics of x, in its own units (0..255 for uint8). */
+static void x_stats(const tensor *x, long n)
+{
+	int64_t C = x->shape[1], hw = x->shape[2] * x->shape[3];
+	double lo = INFINITY, hi = -INFINITY;
+	double *sum = xcalloc(C, sizeof *sum), *sq = xcalloc(C, sizeof *sq);
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t c = 0; c < C; c++)
+			for (int64_t p = 0, o = (i * C + c) * hw; p < hw; p++) {
+				double v = x->dtype == DT_U8 ? ((uint8_t *)x->data)[o + p]
+							     : ((float *)x->data)[o + p];
+				sum[c] += v;
+				sq[c] += v * v;
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
+	if (n) {
+		printf("x_min\t%g\nx_max\t%g\nx_mean", lo, hi);
+		for (int64_t c = 0; c < C; c++)
+			printf("\t%.4f", sum[c] / (n * hw));
+		printf("\nx_std");
+		for (int64_t c = 0; c < C; c++) {
+			double mean = sum[c] / (n * hw), var = sq[c] / (n * hw) - mean * mean;
+			printf("\t%.4f", sqrt(var > 0 ? var : 0));
+		}
+		printf("\n");
+	}
+	free(sum);
+	free(sq);
+}
+
+/* A row per class of the labels: its count (pixels for label maps), its
+   share, the images it is in (label maps) and its name. */
+static void class_table(const dataset *d, int k)
+{
+	int seg = d->y->ndim == 3;
+	int64_t n = dataset_len(d), per = seg ? d->y->shape[1] * d->y->shape[2] : 1, total = n * per;
+	int64_t *count = xcalloc(k ? k : 1, sizeof *count);
+	int64_t *images = xcalloc(k ? k : 1, sizeof *images);
+	char *seen = xmalloc(k ? k : 1);
+	const int32_t *y = d->y->data;
+	for (int64_t i = 0; i < n; i++) {
+		memset(seen, 0, k);
+		for (int64_t p = 0; p < per; p++) {
+			count[y[i * per + p]]++;
+			seen[y[i * per + p]] = 1;
+		}
+		for (int c = 0; c < k; c++)
+			images[c] += seen[c];
+	}
+	free(seen);
+	printf(seg ? "class\tpixels\tfraction\timages\tname\n" : "class\tcount\tfraction\tname\n");
+	for (int c = 0; c < k; c++) {
+		printf("%d\t%lld\t%.4f\t", c, (long long)count[c], total ? (double)count[c] / total : 0);
+		if (seg)
+			printf("%lld\t", (long long)images[c]);
+		printf("%s\n", c < d->nclass ? d->names[c] : "-");
+	}
+	free(count);
+	free(images);
+}
+
 static void info(const char *path)
 {
 	size_t len;
@@ -65,62 +127,9 @@ static void info(const char *path)
 	fclose(m);
 	free(buf);
 
-	/* per-channel statistics of x, in its own units (0..255 for uint8) */
-	tensor *x = d->x;
-	int64_t C = x->shape[1], hw = x->shape[2] * x->shape[3];
-	double lo = INFINITY, hi = -INFINITY;
-	double *sum = xcalloc(C, sizeof *sum), *sq = xcalloc(C, sizeof *sq);
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t c = 0; c < C; c++)
-			for (int64_t p = 0, o = (i * C + c) * hw; p < hw; p++) {
-				double v = x->dtype == DT_U8 ? ((uint8_t *)x->data)[o + p]
-							     : ((float *)x->data)[o + p];
-				sum[c] += v;
-				sq[c] += v * v;
-				lo = v < lo ? v : lo;
-				hi = v > hi ? v : hi;
-			}
-	if (n) {
-		printf("x_min\t%g\nx_max\t%g\nx_mean", lo, hi);
-		for (int64_t c = 0; c < C; c++)
-			printf("\t%.4f", sum[c] / (n * hw));
-		printf("\nx_std");
-		for (int64_t c = 0; c < C; c++) {
-			double mean = sum[c] / (n * hw), var = sq[c] / (n * hw) - mean * mean;
-			printf("\t%.4f", sqrt(var > 0 ? var : 0));
-		}
-		printf("\n");
-	}
-	free(sum);
-	free(sq);
-
-	if (d->y) {
-		int seg = d->y->ndim == 3;
-		int64_t per = seg ? d->y->shape[1] * d->y->shape[2] : 1, total = n * per;
-		int64_t *count = xcalloc(k ? k : 1, sizeof *count);
-		int64_t *images = xcalloc(k ? k : 1, sizeof *images);
-		char *seen = xmalloc(k ? k : 1);
-		const int32_t *y = d->y->data;
-		for (int64_t i = 0; i < n; i++) {
-			memset(seen, 0, k);
-			for (int64_t p = 0; p < per; p++) {
-				count[y[i * per + p]]++;
-				seen[y[i * per + p]] = 1;
-			}
-			for (int c = 0; c < k; c++)
-				images[c] += seen[c];
-		}
-		free(seen);
-		printf(seg ? "class\tpixels\tfraction\timages\tname\n" : "class\tcount\tfraction\tname\n");
-		for (int c = 0; c < k; c++) {
-			printf("%d\t%lld\t%.4f\t", c, (long long)count[c], total ? (double)count[c] / total : 0);
-			if (seg)
-				printf("%lld\t", (long long)images[c]);
-			printf("%s\n", c < d->nclass ? d->names[c] : "-");
-		}
-		free(count);
-		free(images);
-	}
+	x_stats(d->x, n);
+	if (d->y)
+		class_table(d, k);
 	dataset_free(d);
 	stdout_check();
 }
