@@ -11,14 +11,11 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 static const char usage[] =
 	"usage: curve-plot [-o FILE] [--term png|svg|dumb] [--size W,H] [--title TEXT]\n"
