@@ -2,7 +2,6 @@
    checkpoint) on a dataset stream; writes the model, a checkpoint and a
    metrics log. */
 #include "backend.h"
-#include "batch.h"
 #include "dataset.h"
 #include "dist.h"
 #include "filekind.h"
@@ -13,6 +12,7 @@
 #include "optim.h"
 #include "output.h"
 #include "spawn.h"
+#include "train.h"
 #include "util.h"
 
 #ifdef _OPENMP
@@ -38,28 +38,10 @@ static const char usage[] =
 	"Train the network described in NET.net on the dataset stream TRAIN\n"
 	"(default: standard input) and write the model.\n\n";
 
-typedef struct config {
-	const char *opt;
-	double lr, momentum, wd, beta1, beta2, eps;
-	int nesterov;
-	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
-	const char *sched, *augment, *class_weights, *normalize;
-	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
-	int nowned;
-	int keep_best;    /* the output model is the best validated one */
-	long early_stop;  /* stop after this many validations without improvement; 0: never */
-	int sync_bn;      /* batch-norm statistics over all ranks' shares */
-} config;
-
-typedef struct augment {
-	int flip;
-	float crop;   /* smallest scale; 1 = no crop */
-} augment;
-
 /* One training run: what the command line asks for, then what each step of
    main() makes of it. */
 typedef struct run {
-	config c;
+	train_config c;
 	opt *opts;        /* the option table, which records what was given */
 	const char *net_path, *train_path, *out, *ckpt, *resume, *val_path, *log_path;
 	const char *device, *precision;
@@ -71,12 +53,12 @@ typedef struct run {
 	model_info mi;
 	optim *o;
 	long step;        /* steps done */
-	sched sc;
+	sched schedule;
 	augment aug;
 	float *class_w;   /* on the device; NULL: every class weighs 1 */
 	dataset *train, *val;
-	devdata *dd, *vd;
-	long N, spe, total;   /* samples, steps per epoch, steps in all */
+	devdata *train_data, *val_data;
+	long samples, steps_per_epoch, total;   /* samples, steps per epoch, steps in all */
 	int batch;        /* the global batch: all ranks' shares */
 	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
@@ -93,6 +75,7 @@ typedef struct run {
 	double best_score;
 	long best_step, stale;
 	int stopped_early;
+	char fingerprint[17]; /* of the training samples */
 	json *prev_run;   /* the "run" metadata of the checkpoint resumed, or NULL */
 	char *commit;     /* git describe of the source checkout, or NULL */
 	char *command;    /* this program's command line */
@@ -112,130 +95,42 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* The training configuration as the checkpoint keeps it. */
-static char *config_json(const config *c, long train_n, uint64_t train_fp)
-{
-	char fp[20];
-	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)train_fp);
-	json_writer w = {0};
-	json_object_begin(&w);
-	json_key(&w, "opt"), json_string(&w, c->opt);
-	json_key(&w, "lr"), json_number(&w, c->lr);
-	json_key(&w, "momentum"), json_number(&w, c->momentum);
-	json_key(&w, "nesterov"), json_int(&w, c->nesterov);
-	json_key(&w, "wd"), json_number(&w, c->wd);
-	json_key(&w, "beta1"), json_number(&w, c->beta1);
-	json_key(&w, "beta2"), json_number(&w, c->beta2);
-	json_key(&w, "eps"), json_number(&w, c->eps);
-	json_key(&w, "batch"), json_int(&w, c->batch);
-	json_key(&w, "epochs"), json_int(&w, c->epochs);
-	json_key(&w, "seed"), json_int(&w, c->seed);
-	json_key(&w, "sched"), json_string(&w, c->sched);
-	json_key(&w, "warmup"), json_int(&w, c->warmup);
-	json_key(&w, "class_weights"), json_string(&w, c->class_weights);
-	json_key(&w, "augment"), json_string(&w, c->augment);
-	json_key(&w, "normalize"), json_string(&w, c->normalize);
-	json_key(&w, "log_every"), json_int(&w, c->log_every);
-	json_key(&w, "val_every"), json_int(&w, c->val_every);
-	json_key(&w, "checkpoint_every"), json_int(&w, c->ckpt_every);
-	json_key(&w, "keep_best"), json_int(&w, c->keep_best);
-	json_key(&w, "early_stop"), json_int(&w, c->early_stop);
-	json_key(&w, "train_samples"), json_int(&w, train_n);
-	json_key(&w, "train_fingerprint"), json_string(&w, fp);
-	json_key(&w, "ranks"), json_int(&w, dist_size());
-	json_key(&w, "sync_bn"), json_int(&w, c->sync_bn);
-	json_object_end(&w);
-	return json_writer_finish(&w);
-}
-
 /* Restores the configuration saved in a checkpoint; options given on the
    command line win. model_load has checked each field's type and range
    (the ranges of its option): a damaged file must not bring a batch of 0
    (a division by zero) or an epoch count whose steps overflow. */
-static void config_restore(config *c, const char *cfg, const char *path, const opt *opts)
+static void config_restore(train_config *c, const char *cfg, const char *path, const opt *opts)
 {
 	json *j = model_meta_json(path, "config", cfg);
 	if (!j)
 		fatal("%s: checkpoint has no training configuration", path);
-#define RESTORE(key, option)                                                   \
-	json *v = json_get(j, key);                                            \
-	if (v && !opt_given(opts, option))
-#define NUM(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = v->number;                                  \
-	} while (0)
-#define INT(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = v->integer;                                 \
-	} while (0)
-#define STR(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = c->owned[c->nowned++] = xstrdup(v->str);   \
-	} while (0)
-	STR("opt", "opt", opt);
-	NUM("lr", "lr", lr);
-	NUM("momentum", "momentum", momentum);
-	INT("nesterov", "nesterov", nesterov);
-	NUM("wd", "wd", wd);
-	NUM("beta1", "betas", beta1);
-	NUM("beta2", "betas", beta2);
-	NUM("eps", "eps", eps);
-	INT("batch", "batch", batch);
-	INT("epochs", "epochs", epochs);
-	INT("seed", "seed", seed);
-	STR("sched", "sched", sched);
-	INT("warmup", "warmup", warmup);
-	STR("class_weights", "class-weights", class_weights);
-	STR("augment", "augment", augment);
-	STR("normalize", "normalize", normalize);
-	INT("log_every", "log-every", log_every);
-	INT("val_every", "val-every", val_every);
-	INT("checkpoint_every", "checkpoint-every", ckpt_every);
-	INT("keep_best", "keep-best", keep_best);
-	INT("early_stop", "early-stop", early_stop);
-	INT("sync_bn", "sync-bn", sync_bn);
-#undef RESTORE
-#undef NUM
-#undef INT
-#undef STR
+	train_config_read(c, j, opts);
 	json_free(j);
 }
-
 
 /* A resumed run continues on the data it was trained on: the checkpoint's
    sample count and fingerprint against the stream's (a checkpoint written
    before fingerprints were kept is compared by count alone). */
-static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, const char *name)
+static void same_data(const run *r, const char *name)
 {
-	const char *err;
-	json *j = json_parse(cfg, strlen(cfg), &err);
-	const json *jn = j ? json_get(j, "train_samples") : NULL, *jf = j ? json_get(j, "train_fingerprint") : NULL;
-	char have[20];
-	snprintf(have, sizeof have, "%016llx", (unsigned long long)fp);
-	if (jn && jn->kind == JSON_NUMBER && jn->is_int && jn->integer != n)
-		fatal("%s: trained on %lld samples, but %s has %ld: resuming on other data changes the run "
-		      "(--other-data to do it anyway)", resume, (long long)jn->integer, name, n);
-	if (jf && jf->kind == JSON_STRING && strcmp(jf->str, have))
+	const train_config *c = &r->c;
+	if (train_config_has(c, "train_samples") && c->train_samples != r->samples)
+		fatal("%s: trained on %ld samples, but %s has %ld: resuming on other data changes the run "
+		      "(--other-data to do it anyway)", r->resume, c->train_samples, name, r->samples);
+	if (train_config_has(c, "train_fingerprint") && strcmp(c->train_fingerprint, r->fingerprint))
 		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
-		      "other data changes the run (--other-data to do it anyway)", resume, name, jf->str, have);
-	json_free(j);
+		      "other data changes the run (--other-data to do it anyway)", r->resume, name,
+		      c->train_fingerprint, r->fingerprint);
 }
 
 /* A checkpoint continues on as many ranks as wrote it: each rank's share
    of a batch, and with it the batch-norm statistics, depend on their number
    (a checkpoint written before ranks were kept had one). */
-static void same_ranks(const char *resume, const char *cfg)
+static void same_ranks(const run *r)
 {
-	const char *err;
-	json *j = json_parse(cfg, strlen(cfg), &err);
-	const json *jr = j ? json_get(j, "ranks") : NULL;
-	long ranks = jr && jr->kind == JSON_NUMBER && jr->is_int ? (long)jr->integer : 1;
-	json_free(j);
+	long ranks = r->c.ranks;
 	if (ranks != dist_size())
-		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", resume,
+		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", r->resume,
 		      ranks, ranks == 1 ? "" : "s", ranks, dist_size());
 }
 
@@ -255,74 +150,6 @@ static void setting_error(const run *r, const char *option, const char *fmt, ...
 	if (r->resume && !opt_given(r->opts, option))
 		fatal("%s: training configuration: %s", r->resume, msg);
 	usage_error("%s", msg);
-}
-
-static int augment_parse(const char *s, augment *a)
-{
-	a->flip = 0;
-	a->crop = 1;
-	if (!strcmp(s, "none") || !*s)
-		return 1;
-	char *copy = xstrdup(s), *save = NULL;
-	int ok = 1;
-	for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
-		double v;
-		if (!strcmp(t, "flip"))
-			a->flip = 1;
-		else if (!strncmp(t, "crop=", 5) && parse_float(t + 5, &v) && v > 0 && v <= 1)
-			a->crop = v;
-		else
-			ok = 0;
-	}
-	free(copy);
-	return ok;
-}
-
-/* Transforms for the count samples of one step, drawn from (seed, step) so
-   that a resumed run draws the same. */
-static void draw_xforms(const augment *a, uint64_t seed, long step, int count, int h, int w,
-			sample_xform *xf)
-{
-	rng r;
-	rng_seed(&r, seed, 0xa5000000000ULL + step);
-	for (int i = 0; i < count; i++) {
-		sample_xform t = {0, 0, 0, (float)w, (float)h};
-		if (a->flip)
-			t.flip = rng_uniform(&r) < 0.5;
-		if (a->crop < 1) {
-			float s = rng_uniform_range(&r, a->crop, 1);
-			t.sw = s * w;
-			t.sh = s * h;
-			t.x0 = rng_uniform_range(&r, 0, w - t.sw);
-			t.y0 = rng_uniform_range(&r, 0, h - t.sh);
-		}
-		xf[i] = t;
-	}
-}
-
-/* Per-channel mean and standard deviation of the training pixels in [0,1]. */
-static void data_stats(const tensor *x, float *mean, float *std)
-{
-	long n = x->shape[0], c = x->shape[1], plane = x->shape[2] * x->shape[3];
-	for (long ch = 0; ch < c; ch++) {
-		double s = 0, s2 = 0;
-#pragma omp parallel for reduction(+ : s, s2) schedule(static)
-		for (long i = 0; i < n; i++) {
-			double a = 0, a2 = 0;
-			for (long j = 0; j < plane; j++) {
-				size_t k = (i * c + ch) * plane + j;
-				double v = x->dtype == DT_U8 ? ((const uint8_t *)x->data)[k] / 255.0
-							    : ((const float *)x->data)[k];
-				a += v;
-				a2 += v * v;
-			}
-			s += a;
-			s2 += a2;
-		}
-		double cnt = (double)n * plane, m = s / cnt, var = s2 / cnt - m * m;
-		mean[ch] = (float)m;
-		std[ch] = (float)sqrt(var > 1e-12 ? var : 1.0);
-	}
 }
 
 /* The loss can stay finite while the weights are not (relu turns NaN into 0
@@ -493,7 +320,7 @@ static char *run_json(const run *r)
 	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds", 0) + (r->t0 ? now - r->t0 : 0));
 	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds", 0) + now - r->t_start);
 	json_key(&w, "steps"), json_int(&w, r->step);
-	json_key(&w, "train_samples"), json_int(&w, r->N);
+	json_key(&w, "train_samples"), json_int(&w, r->samples);
 	if (r->val)
 		json_key(&w, "val_samples"), json_int(&w, dataset_len(r->val));
 	json_key(&w, "device"), json_string(&w, r->be->name);
@@ -533,7 +360,7 @@ static void save(run *r, const char *path, const net *n, int checkpoint)
 /* --betas B1,B2 into the configuration (dest). */
 static void betas_option(const opt *o, const char *v)
 {
-	config *c = o->dest;
+	train_config *c = o->dest;
 	float b[2];
 	if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
 		usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999, got '%s'", v);
@@ -550,7 +377,7 @@ static void optimiser_option(const opt *o, const char *v)
 /* The option table of nn-train, pointing into r; freed with the run. */
 static opt *options_new(run *r)
 {
-	config *c = &r->c;
+	train_config *c = &r->c;
 	/* epochs and steps fit in int and their product in long */
 	opt t[] = {
 		{NULL, 'o', OPT_STRING, &r->out, .arg = "FILE",
@@ -615,8 +442,7 @@ static opt *options_new(run *r)
    outputs. */
 static void configure(run *r, int argc, char **argv)
 {
-	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-			"const", "none", "", "data", {0}, 0, 0, 0, 0};
+	train_config_defaults(&r->c);
 	r->out = "model.safetensors";
 	r->device = "auto";
 	r->precision = "fp32";
@@ -749,7 +575,7 @@ static void model_open(run *r)
 	if (r->resume) {
 		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
 		config_restore(&r->c, r->mi.config, r->resume, r->opts);
-		same_ranks(r->resume, r->mi.config);
+		same_ranks(r);
 		r->step = r->mi.step;
 		best_restore(r);
 		log_restore(r);
@@ -796,10 +622,10 @@ static void class_weights_load(run *r)
    class weights. */
 static void settings_check(run *r)
 {
-	if (!sched_parse(r->c.sched, &r->sc))
+	if (!sched_parse(r->c.sched, &r->schedule))
 		setting_error(r, "sched", "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])",
 			      r->c.sched);
-	r->sc.warmup = r->c.warmup;
+	r->schedule.warmup = r->c.warmup;
 	if (!augment_parse(r->c.augment, &r->aug))
 		setting_error(r, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", r->c.augment);
 	if (r->c.class_weights[0])
@@ -854,17 +680,21 @@ static void data_load(run *r)
 	o->beta1 = r->c.beta1;
 	o->beta2 = r->c.beta2;
 	o->eps = r->c.eps;
-	r->N = dataset_len(r->train);
-	if (r->N == 0)
+	r->samples = dataset_len(r->train);
+	if (r->samples == 0)
 		fatal("%s: no samples", name);
-	uint64_t fp = dataset_fingerprint(r->train);
+	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx",
+		 (unsigned long long)dataset_fingerprint(r->train));
 	if (r->resume && !r->other_data)
-		same_data(r->resume, r->mi.config, r->N, fp, name);
+		same_data(r, name);
+	r->c.train_samples = r->samples;
+	r->c.train_fingerprint = r->fingerprint;
+	r->c.ranks = dist_size();
 	free(r->mi.config);
-	r->mi.config = config_json(&r->c, r->N, fp);
-	r->batch = r->c.batch < r->N ? (int)r->c.batch : (int)r->N;
+	r->mi.config = train_config_json(&r->c);
+	r->batch = r->c.batch < r->samples ? (int)r->c.batch : (int)r->samples;
 	r->share = (r->batch + dist_size() - 1) / dist_size();
-	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
+	r->train_data = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
@@ -877,20 +707,20 @@ static void data_load(run *r)
 		if (r->resume)
 			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
 					  r->mi.nclass, 0);
-		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
+		r->val_data = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);
-	r->spe = (r->N + r->batch - 1) / r->batch;
-	long last = r->N - (r->spe - 1) * r->batch;
+	r->steps_per_epoch = (r->samples + r->batch - 1) / r->batch;
+	long last = r->samples - (r->steps_per_epoch - 1) * r->batch;
 	if (last < dist_size())
 		setting_error(r, "batch", "--batch: the last batch of an epoch has %ld sample%s, fewer than the %d "
 			      "ranks: choose another batch size", last, last == 1 ? "" : "s", dist_size());
-	r->total = r->spe * r->c.epochs;
+	r->total = r->steps_per_epoch * r->c.epochs;
 	if (r->step > r->total)
 		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
 		      r->total, r->c.epochs);
 	if (r->resume && !r->quiet)
-		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->spe + 1);
+		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->steps_per_epoch + 1);
 }
 
 static const char log_header[] = "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n";
@@ -943,9 +773,8 @@ static void log_open(run *r)
 
 /* The state of the training loop between steps. */
 typedef struct loop {
-	int tty, spatial, check_every, perm_epoch;
-	float *dlogits;   /* on the device */
-	double *stats;    /* on the device: loss sums since the last log point */
+	int tty, check_every, perm_epoch;
+	trainer t;            /* its stats: the loss sums since the last log point */
 	int32_t *perm;
 	sample_xform *xf;
 	double t_last, t_bar;
@@ -956,32 +785,15 @@ typedef struct loop {
 	int stop;             /* several ranks: every rank stops after this step */
 } loop;
 
-/* The order of an epoch's samples and their transforms, uploaded once. */
-static void epoch_order(run *r, loop *l, int epoch)
-{
-	rng g;
-	rng_seed(&g, (uint64_t)r->c.seed, 0x5eed0000ULL + epoch);
-	for (long i = 0; i < r->N; i++)
-		l->perm[i] = (int32_t)i;
-	rng_shuffle(&g, (int *)l->perm, (int)r->N);
-	int augmented = r->aug.flip || r->aug.crop < 1;
-	for (long s = 0; augmented && s < r->spe; s++) {
-		long at = s * r->batch;
-		draw_xforms(&r->aug, (uint64_t)r->c.seed, (long)epoch * r->spe + s,
-			    (int)(r->N - at < r->batch ? r->N - at : r->batch), r->n->in_h, r->n->in_w, l->xf + at);
-	}
-	devdata_set_order(r->dd, l->perm, augmented ? l->xf : NULL);
-	l->perm_epoch = epoch;
-}
-
 /* Several ranks, after the loss of a step: the loss is the mean over the
    global batch, so this rank's gradient is scaled by its share of the
    batch's weight; and when a rank was interrupted, every rank stops after
    this step. */
-static void ranks_agree(run *r, loop *l, long count)
+static void ranks_agree(trainer *t, int count, void *ctx)
 {
+	loop *l = ctx;
 	double h[STAT_N], g[2];
-	r->be->download(h, l->stats, sizeof h);
+	trainer_sums(t, h);
 	double mine = h[STAT_WEIGHT] - l->weight_before;
 	l->weight_before = h[STAT_WEIGHT];
 	g[0] = mine;
@@ -990,7 +802,7 @@ static void ranks_agree(run *r, loop *l, long count)
 	l->stop = g[1] > 0;
 	/* dlogits *= mine / total */
 	if (mine != g[0])
-		r->be->axpy((size_t)count * net_output_size(r->n), (float)(mine / g[0]) - 1, l->dlogits, l->dlogits);
+		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / g[0]) - 1, t->dlogits, t->dlogits);
 }
 
 /* Before a checkpoint or a validation, with several ranks: batch-norm's
@@ -1007,31 +819,24 @@ static void ranks_check(run *r)
 		fatal("the ranks' weights differ at step %ld", r->step);
 }
 
-/* One step: forward, loss, backward, update. */
+/* One step of this rank's share of the batch. */
 static int train_step(run *r, loop *l)
 {
-	net *n = r->n;
-	int epoch = (int)(r->step / r->spe);
-	long j = r->step % r->spe;
-	if (epoch != l->perm_epoch)
-		epoch_order(r, l, epoch);
-	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
+	int epoch = (int)(r->step / r->steps_per_epoch);
+	long j = r->step % r->steps_per_epoch;
+	if (epoch != l->perm_epoch) {
+		epoch_order(r->train_data, &r->aug, (uint64_t)r->c.seed, epoch, r->batch, l->perm, l->xf);
+		l->perm_epoch = epoch;
+	}
+	int count = (int)(r->samples - j * r->batch < r->batch ? r->samples - j * r->batch : r->batch);
 	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
 	dist_share(count, &lo, &hi);
 	int mine = (int)(hi - lo);
-	devdata_gather(r->dd, j * r->batch + lo, mine);
-	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
-	net_zero_grad(n);
+	devdata_gather(r->train_data, j * r->batch + lo, mine);
+	l->lr = sched_lr(&r->schedule, (float)r->c.lr, r->step, epoch, r->total);
 	/* dropout draws per rank; rank 0 draws what one process draws */
-	net_forward(n, r->dd->xb, mine, 1,
-		    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
-	r->be->softmax_xent(mine, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
-			    l->stats);
-	if (dist_size() > 1)
-		ranks_agree(r, l, mine);
-	net_backward(n, l->dlogits);
-	dist_sum_device(r->be, n->grads, n->nparams);
-	optim_step(r->o, n, l->lr);
+	trainer_step(&l->t, r->train_data->xb, r->train_data->yb, mine, l->lr,
+		     (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
 	r->step++;
 	l->seen_since += count;
 	return epoch;
@@ -1043,7 +848,7 @@ static void progress_bar(const run *r, loop *l, int epoch, double now)
 	double ips = (r->step - l->step0) * (double)r->batch / (now - r->t0), h[STAT_N];
 	char eta[32];
 	fmt_time((r->total - r->step) * (double)r->batch / (ips > 0 ? ips : 1), eta, sizeof eta);
-	r->be->download(h, l->stats, sizeof h);
+	trainer_sums(&l->t, h);
 	fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1, r->c.epochs,
 		r->step, r->total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
 	l->t_bar = now;
@@ -1083,14 +888,14 @@ static void validate_ranks(run *r, loop *l, int want_map)
 	double v[STAT_N];
 	long lo, hi;
 	ranks_check(r);
-	dist_share(r->vd->n, &lo, &hi);
-	evaluate_sums(r->n, r->vd, r->class_w, lo, hi, v, NULL);
+	dist_share(r->val_data->n, &lo, &hi);
+	evaluate_sums(r->n, r->val_data, r->class_w, lo, hi, v, NULL);
 	dist_sum_double(v, STAT_N);
 	l->last_val_loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
 	l->last_val_acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
 	if (want_map) {
 		double loss, acc;
-		evaluate(r->n, r->vd, r->class_w, &loss, &acc, &l->last_val_map);
+		evaluate(r->n, r->val_data, r->class_w, &loss, &acc, &l->last_val_map);
 	}
 }
 
@@ -1098,27 +903,26 @@ static void validate_ranks(run *r, loop *l, int want_map)
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
 {
-	const backend *be = r->be;
 	double h[STAT_N];
-	be->download(h, l->stats, sizeof h);
-	be->zero(l->stats, STAT_N * sizeof(double));
+	trainer_sums(&l->t, h);
+	trainer_reset(&l->t);
 	l->weight_before = 0;
 	dist_sum_double(h, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
 	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
 	double ips = l->seen_since / (now - l->t_last);
-	double ep = (double)r->step / r->spe;
+	double ep = (double)r->step / r->steps_per_epoch;
 	long step = r->step;
 	if (r->log)
 		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
-	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
+	int do_val = r->val_data && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
 		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
 		if (dist_size() > 1)
 			validate_ranks(r, l, want_map);
 		else
-			evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc,
+			evaluate(r->n, r->val_data, r->class_w, &l->last_val_loss, &l->last_val_acc,
 				 want_map ? &l->last_val_map : NULL);
 		if (r->log)
 			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
@@ -1161,12 +965,11 @@ static void train(run *r)
 	const backend *be = r->be;
 	loop l = {0};
 	l.tty = isatty(2) && !r->quiet;
-	l.spatial = r->n->dense ? r->n->out_h * r->n->out_w : 1;
-	l.dlogits = be->alloc((size_t)r->batch * net_output_size(r->n) * sizeof(float), "loss gradient");
-	l.stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
-	be->zero(l.stats, STAT_N * sizeof(double));
-	l.perm = xmalloc(r->N * sizeof *l.perm);
-	l.xf = xmalloc(r->N * sizeof *l.xf);
+	trainer_init(&l.t, r->n, r->o, r->class_w, r->batch);
+	if (dist_size() > 1)
+		l.t.after_loss = ranks_agree, l.t.ctx = &l;
+	l.perm = xmalloc(r->samples * sizeof *l.perm);
+	l.xf = xmalloc(r->samples * sizeof *l.xf);
 	l.perm_epoch = -1;
 	r->t0 = l.t_last = now_seconds();
 	l.step0 = r->first_step = r->step;
@@ -1180,11 +983,11 @@ static void train(run *r)
 	while (r->step < r->total && !(dist_size() > 1 ? l.stop : interrupted) && !r->stopped_early) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
-		int epoch_end = step % r->spe == 0;
+		int epoch_end = step % r->steps_per_epoch == 0;
 		int log_now = step % r->c.log_every == 0 || epoch_end || step == r->total;
 		if (!log_now && step % l.check_every == 0) {
 			double h[STAT_N];
-			be->download(h, l.stats, sizeof h);
+			trainer_sums(&l.t, h);
 			if (!isfinite(h[STAT_LOSS]))
 				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
 		}
@@ -1206,8 +1009,7 @@ static void train(run *r)
 		fprintf(stderr, "\r\033[K");
 	free(l.perm);
 	free(l.xf);
-	be->free(l.dlogits);
-	be->free(l.stats);
+	trainer_release(&l.t);
 }
 
 /* Step 9: the checkpoint, the model when training is complete, and what
@@ -1269,8 +1071,8 @@ static void run_free(run *r)
 {
 	if (r->class_w)
 		r->be->free(r->class_w);
-	devdata_free(r->dd);
-	devdata_free(r->vd);
+	devdata_free(r->train_data);
+	devdata_free(r->val_data);
 	dataset_free(r->train);
 	dataset_free(r->val);
 	optim_free(r->o);
@@ -1283,8 +1085,7 @@ static void run_free(run *r)
 	free(r->own_ckpt);
 	free(r->own_log);
 	free(r->opts);
-	for (int i = 0; i < r->c.nowned; i++)
-		free(r->c.owned[i]);
+	train_config_free(&r->c);
 }
 
 int main(int argc, char **argv)
