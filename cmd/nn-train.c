@@ -50,7 +50,7 @@ typedef struct run {
 	char *own_out, *own_ckpt, *own_log;
 	const backend *be;
 	net *n;
-	model_info mi;
+	model_info info;
 	optim *o;
 	long step;        /* steps done */
 	sched schedule;
@@ -150,24 +150,6 @@ static void setting_error(const run *r, const char *option, const char *fmt, ...
 	if (r->resume && !opt_given(r->opts, option))
 		fatal("%s: training configuration: %s", r->resume, msg);
 	usage_error("%s", msg);
-}
-
-/* The loss can stay finite while the weights are not (relu turns NaN into 0
-   on the way forward), so the state is checked before it is written: a
-   diverged run keeps its last good checkpoint. */
-static void check_finite(const net *n, long step)
-{
-	size_t count[2] = {n->nparams, n->nbuffers};
-	const float *src[2] = {n->params, n->buffers};
-	for (int k = 0; k < 2; k++) {
-		float *h = xmalloc((count[k] ? count[k] : 1) * sizeof *h);
-		n->be->download(h, src[k], count[k] * sizeof *h);
-		for (size_t i = 0; i < count[k]; i++)
-			if (!isfinite(h[i]))
-				fatal("training diverged: %s not finite at step %ld (try a smaller --lr)",
-				      k ? "batch-norm statistics are" : "a weight is", step);
-		free(h);
-	}
 }
 
 static void fmt_time(double s, char *buf, size_t n)
@@ -352,9 +334,9 @@ static void save(run *r, const char *path, const net *n, int checkpoint)
 {
 	if (dist_rank() > 0)   /* rank 0 alone writes */
 		return;
-	free(r->mi.run);
-	r->mi.run = run_json(r);
-	model_save(path, n, &r->mi, checkpoint ? r->o : NULL);
+	free(r->info.run);
+	r->info.run = run_json(r);
+	model_save(path, n, &r->info, checkpoint ? r->o : NULL);
 }
 
 /* --betas B1,B2 into the configuration (dest). */
@@ -471,10 +453,10 @@ static void configure(run *r, int argc, char **argv)
 		note("warning: validating on the training data");
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
 	   interrupted run would have */
-	size_t rl = r->resume ? strlen(r->resume) : 0;
-	if (r->resume && !opt_given(r->opts, "o") && rl > 5 && !strcmp(r->resume + rl - 5, ".ckpt")) {
+	size_t resume_len = r->resume ? strlen(r->resume) : 0;
+	if (r->resume && !opt_given(r->opts, "o") && resume_len > 5 && !strcmp(r->resume + resume_len - 5, ".ckpt")) {
 		r->out = r->own_out = xstrdup(r->resume);
-		r->own_out[rl - 5] = 0;
+		r->own_out[resume_len - 5] = 0;
 	}
 	if (!r->ckpt) {
 		r->ckpt = r->own_ckpt = xmalloc(strlen(r->out) + 8);
@@ -517,8 +499,9 @@ static void sync_bn_open(run *r)
 {
 	if (!r->c.sync_bn || dist_size() == 1)
 		return;
-	if (!r->be->batchnorm_forward_sync)
-		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no synchronised batch norm", r->be->name);
+	if (!backend_supports(r->be, BACKEND_SYNC_BATCHNORM))
+		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no %s", r->be->name,
+			      backend_op_name(BACKEND_SYNC_BATCHNORM));
 	r->n->bn_reduce = dist_sum_double;
 }
 
@@ -535,13 +518,13 @@ static void device_open(run *r)
    still be where it was written. */
 static void best_restore(run *r)
 {
-	r->prev_run = model_meta_json(r->resume, "run", r->mi.run);
+	r->prev_run = model_meta_json(r->resume, "run", r->info.run);
 	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
 	if (!v)
 		return;
-	if (v->integer > r->mi.step)
+	if (v->integer > r->info.step)
 		fatal("%s: metadata run: field 'best_step' is %lld, past the checkpoint's step %ld", r->resume,
-		      (long long)v->integer, r->mi.step);
+		      (long long)v->integer, r->info.step);
 	r->best_step = v->integer;
 	r->best_score = prev_number(r, "best_score", NAN);
 	r->stale = (long)prev_number(r, "validations_since_best", 0);
@@ -573,10 +556,10 @@ static void log_restore(run *r)
 static void model_open(run *r)
 {
 	if (r->resume) {
-		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
-		config_restore(&r->c, r->mi.config, r->resume, r->opts);
+		r->n = model_load(r->resume, r->be, &r->info, &r->o);
+		config_restore(&r->c, r->info.config, r->resume, r->opts);
 		same_ranks(r);
-		r->step = r->mi.step;
+		r->step = r->info.step;
 		best_restore(r);
 		log_restore(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
@@ -586,36 +569,22 @@ static void model_open(run *r)
 		r->n = net_parse(text, r->net_path);
 		free(text);
 		net_init(r->n, r->be, (uint64_t)r->c.seed);
-		memset(&r->mi, 0, sizeof r->mi);
+		memset(&r->info, 0, sizeof r->info);
 	}
 	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPT_ADAMW)
 		r->c.wd = 1e-2;
 }
 
-/* --class-weights: one finite, non-negative weight per class, uploaded. */
+/* --class-weights, uploaded. */
 static void class_weights_load(run *r)
 {
-	const char *s = r->c.class_weights;
-	int count = 1;
-	for (const char *p = s; *p; p++)
-		count += *p == ',';
-	float *cw = xmalloc(count * sizeof *cw);
-	int k = parse_float_list(s, cw, count);
-	if (k != r->n->nclass)
-		setting_error(r, "class-weights", "--class-weights: %d weights for %d classes", k < 0 ? 0 : k,
-			      r->n->nclass);
-	float sum = 0;
-	for (int i = 0; i < k; i++) {
-		if (!(cw[i] >= 0) || !isfinite(cw[i]))
-			setting_error(r, "class-weights", "--class-weights: weights must be finite and not negative");
-		sum += cw[i];
-	}
-	/* the loss is a weighted mean: no weight at all is 0/0 */
-	if (!(sum > 0))
-		setting_error(r, "class-weights", "--class-weights: at least one must be positive");
-	r->class_w = r->be->alloc(k * sizeof(float), "class weights");
-	r->be->upload(r->class_w, cw, k * sizeof(float));
-	free(cw);
+	char why[128];
+	float *w = class_weights_parse(r->c.class_weights, r->n->nclass, why, sizeof why);
+	if (!w)
+		setting_error(r, "class-weights", "--class-weights: %s", why);
+	r->class_w = r->be->alloc(r->n->nclass * sizeof(float), "class weights");
+	r->be->upload(r->class_w, w, r->n->nclass * sizeof(float));
+	free(w);
 }
 
 /* Step 5: the settings that need the network: schedule, augmentation and
@@ -636,28 +605,6 @@ static void settings_check(run *r)
 		setting_error(r, "early-stop", "--early-stop: training stops on the validation set: give --val");
 }
 
-/* What a fresh run takes from its training data: the input normalisation
-   and the class names; and its optimiser. */
-static void fresh_start(run *r)
-{
-	model_info *mi = &r->mi;
-	net *n = r->n;
-	mi->nchan = n->in_c;
-	if (!strcmp(r->c.normalize, "data")) {
-		data_stats(r->train->x, mi->mean, mi->std);
-	} else {
-		for (int ch = 0; ch < n->in_c; ch++)
-			mi->mean[ch] = 0, mi->std[ch] = 1;
-	}
-	if (r->train->names) {
-		mi->nclass = r->train->nclass;
-		mi->names = xcalloc(r->train->nclass, sizeof *mi->names);
-		for (int k = 0; k < r->train->nclass; k++)
-			mi->names[k] = xstrdup(r->train->names[k]);
-	}
-	r->o = optim_new(optim_kind_parse(r->c.opt), n);
-}
-
 /* Step 6: the data, on the device, and the number of steps. */
 static void data_load(run *r)
 {
@@ -668,18 +615,14 @@ static void data_load(run *r)
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
-	if (r->resume)
-		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass,
+	if (r->resume) {
+		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->info.names, r->info.nclass,
 				  0);
-	else
-		fresh_start(r);
-	optim *o = r->o;
-	o->momentum = r->c.momentum;
-	o->nesterov = r->c.nesterov;
-	o->wd = r->c.wd;
-	o->beta1 = r->c.beta1;
-	o->beta2 = r->c.beta2;
-	o->eps = r->c.eps;
+	} else {
+		train_model_info(&r->info, r->train, r->c.normalize);
+		r->o = optim_new(optim_kind_parse(r->c.opt), r->n);
+	}
+	train_config_optim(&r->c, r->o);
 	r->samples = dataset_len(r->train);
 	if (r->samples == 0)
 		fatal("%s: no samples", name);
@@ -690,11 +633,11 @@ static void data_load(run *r)
 	r->c.train_samples = r->samples;
 	r->c.train_fingerprint = r->fingerprint;
 	r->c.ranks = dist_size();
-	free(r->mi.config);
-	r->mi.config = train_config_json(&r->c);
+	free(r->info.config);
+	r->info.config = train_config_json(&r->c);
 	r->batch = r->c.batch < r->samples ? (int)r->c.batch : (int)r->samples;
 	r->share = (r->batch + dist_size() - 1) / dist_size();
-	r->train_data = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
+	r->train_data = devdata_new(r->be, r->train, r->n, &r->info, r->share, name);
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
@@ -705,9 +648,9 @@ static void data_load(run *r)
 		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
 				  r->train->nclass, 0);
 		if (r->resume)
-			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
-					  r->mi.nclass, 0);
-		r->val_data = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
+			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->info.names,
+					  r->info.nclass, 0);
+		r->val_data = devdata_new(r->be, r->val, r->n, &r->info, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);
 	r->steps_per_epoch = (r->samples + r->batch - 1) / r->batch;
@@ -733,11 +676,11 @@ static void log_keep(const run *r, FILE *f)
 	if (stat(r->log_path, &st) || !S_ISREG(st.st_mode))
 		return;
 	char *text = read_text(r->log_path), *line = text, *next;
-	size_t hl = strlen(log_header);
-	if (strncmp(text, log_header, hl))
+	size_t header_len = strlen(log_header);
+	if (strncmp(text, log_header, header_len))
 		fatal("%s: not a metrics log of nn-train (its first line is not the header): "
 		      "give another --log, or --fresh-log to replace it", r->log_path);
-	for (line += hl; *line; line = next) {
+	for (line += header_len; *line; line = next) {
 		next = line + strcspn(line, "\n");
 		next += *next == '\n';
 		long step;
@@ -792,17 +735,24 @@ typedef struct loop {
 static void ranks_agree(trainer *t, int count, void *ctx)
 {
 	loop *l = ctx;
-	double h[STAT_N], g[2];
-	trainer_sums(t, h);
-	double mine = h[STAT_WEIGHT] - l->weight_before;
-	l->weight_before = h[STAT_WEIGHT];
-	g[0] = mine;
-	g[1] = interrupted;
-	dist_sum_double(g, 2);
-	l->stop = g[1] > 0;
+	double sums[STAT_N], across[2];   /* over the ranks: the batch's weight, the ranks interrupted */
+	trainer_sums(t, sums);
+	double mine = sums[STAT_WEIGHT] - l->weight_before;
+	l->weight_before = sums[STAT_WEIGHT];
+	across[0] = mine;
+	across[1] = interrupted;
+	dist_sum_double(across, 2);
+	l->stop = across[1] > 0;
 	/* dlogits *= mine / total */
-	if (mine != g[0])
-		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / g[0]) - 1, t->dlogits, t->dlogits);
+	if (mine != across[0])
+		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / across[0]) - 1, t->dlogits, t->dlogits);
+}
+
+/* Several ranks, after the backward pass: the gradients summed. */
+static void ranks_sum(trainer *t, void *ctx)
+{
+	(void)ctx;
+	dist_sum_device(t->n->be, t->n->grads, t->n->nparams);
 }
 
 /* Before a checkpoint or a validation, with several ranks: batch-norm's
@@ -823,16 +773,16 @@ static void ranks_check(run *r)
 static int train_step(run *r, loop *l)
 {
 	int epoch = (int)(r->step / r->steps_per_epoch);
-	long j = r->step % r->steps_per_epoch;
+	long at = r->step % r->steps_per_epoch * r->batch;   /* the batch's first position */
 	if (epoch != l->perm_epoch) {
 		epoch_order(r->train_data, &r->aug, (uint64_t)r->c.seed, epoch, r->batch, l->perm, l->xf);
 		l->perm_epoch = epoch;
 	}
-	int count = (int)(r->samples - j * r->batch < r->batch ? r->samples - j * r->batch : r->batch);
+	int count = (int)(r->samples - at < r->batch ? r->samples - at : r->batch);
 	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
 	dist_share(count, &lo, &hi);
 	int mine = (int)(hi - lo);
-	devdata_gather(r->train_data, j * r->batch + lo, mine);
+	devdata_gather(r->train_data, at + lo, mine);
 	l->lr = sched_lr(&r->schedule, (float)r->c.lr, r->step, epoch, r->total);
 	/* dropout draws per rank; rank 0 draws what one process draws */
 	trainer_step(&l->t, r->train_data->xb, r->train_data->yb, mine, l->lr,
@@ -845,12 +795,12 @@ static int train_step(run *r, loop *l)
 /* The progress line on a terminal. */
 static void progress_bar(const run *r, loop *l, int epoch, double now)
 {
-	double ips = (r->step - l->step0) * (double)r->batch / (now - r->t0), h[STAT_N];
+	double images_per_s = (r->step - l->step0) * (double)r->batch / (now - r->t0), sums[STAT_N];
 	char eta[32];
-	fmt_time((r->total - r->step) * (double)r->batch / (ips > 0 ? ips : 1), eta, sizeof eta);
-	trainer_sums(&l->t, h);
+	fmt_time((r->total - r->step) * (double)r->batch / (images_per_s > 0 ? images_per_s : 1), eta, sizeof eta);
+	trainer_sums(&l->t, sums);
 	fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1, r->c.epochs,
-		r->step, r->total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
+		r->step, r->total, sums[STAT_LOSS] / sums[STAT_WEIGHT], images_per_s, eta);
 	l->t_bar = now;
 }
 
@@ -858,7 +808,7 @@ static void progress_bar(const run *r, loop *l, int epoch, double now)
    (written as the output model with --keep-best), or counts towards
    --early-stop. Both go to the log, as rows of splits "best" and "stop"
    whose accuracy column holds the score. */
-static void track_best(run *r, loop *l, double ep)
+static void track_best(run *r, loop *l, double epochs_done)
 {
 	double score = r->n->dense ? l->last_val_map : l->last_val_acc;
 	int better = r->best_step < 0 || score > r->best_score || (isnan(r->best_score) && !isnan(score));
@@ -873,10 +823,10 @@ static void track_best(run *r, loop *l, double ep)
 		split = "stop";
 	}
 	if (split && r->log)
-		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, ep, split, l->last_val_loss, score,
+		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, epochs_done, split, l->last_val_loss, score,
 			l->lr, now_seconds() - r->t0);
 	if (better && r->c.keep_best) {
-		check_finite(r->n, r->step);
+		train_check_finite(r->n, r->step);
 		save(r, r->out, r->n, 0);
 	}
 }
@@ -903,19 +853,19 @@ static void validate_ranks(run *r, loop *l, int want_map)
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
 {
-	double h[STAT_N];
-	trainer_sums(&l->t, h);
+	double sums[STAT_N];
+	trainer_sums(&l->t, sums);
 	trainer_reset(&l->t);
 	l->weight_before = 0;
-	dist_sum_double(h, STAT_N);
+	dist_sum_double(sums, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
-	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
-	double ips = l->seen_since / (now - l->t_last);
-	double ep = (double)r->step / r->steps_per_epoch;
+	double loss = sums[STAT_LOSS] / sums[STAT_WEIGHT], acc = sums[STAT_CORRECT] / sums[STAT_COUNT];
+	double images_per_s = l->seen_since / (now - l->t_last);
+	double epochs_done = (double)r->step / r->steps_per_epoch;
 	long step = r->step;
 	if (r->log)
-		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
+		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, loss, acc, l->lr, now - r->t0);
 	int do_val = r->val_data && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
 		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
@@ -925,11 +875,11 @@ static void log_point(run *r, loop *l)
 			evaluate(r->n, r->val_data, r->class_w, &l->last_val_loss, &l->last_val_acc,
 				 want_map ? &l->last_val_map : NULL);
 		if (r->log)
-			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
+			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, l->last_val_loss,
 				l->last_val_acc, l->lr, now_seconds() - r->t0);
 	}
 	if (do_val && (r->c.keep_best || r->c.early_stop))
-		track_best(r, l, ep);
+		track_best(r, l, epochs_done);
 	if (r->log && (fflush(r->log) || ferror(r->log)))
 		fatal("%s: write error", r->log_path);
 	if (!r->quiet) {
@@ -945,11 +895,11 @@ static void log_point(run *r, loop *l)
 			fprintf(stderr, "\r\033[K");
 		if (do_val)
 			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f%s  "
-				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, ep, loss, acc, l->last_val_loss,
-				l->last_val_acc, map, ips, elapsed, eta);
+				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, epochs_done, loss, acc, l->last_val_loss,
+				l->last_val_acc, map, images_per_s, elapsed, eta);
 		else
 			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s  elapsed %s  ETA %s\n",
-				step, r->total, ep, loss, acc, ips, elapsed, eta);
+				step, r->total, epochs_done, loss, acc, images_per_s, elapsed, eta);
 	}
 	if (!isfinite(loss))
 		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
@@ -967,7 +917,7 @@ static void train(run *r)
 	l.tty = isatty(2) && !r->quiet;
 	trainer_init(&l.t, r->n, r->o, r->class_w, r->batch);
 	if (dist_size() > 1)
-		l.t.after_loss = ranks_agree, l.t.ctx = &l;
+		l.t.after_loss = ranks_agree, l.t.sum_gradients = ranks_sum, l.t.ctx = &l;
 	l.perm = xmalloc(r->samples * sizeof *l.perm);
 	l.xf = xmalloc(r->samples * sizeof *l.xf);
 	l.perm_epoch = -1;
@@ -986,9 +936,9 @@ static void train(run *r)
 		int epoch_end = step % r->steps_per_epoch == 0;
 		int log_now = step % r->c.log_every == 0 || epoch_end || step == r->total;
 		if (!log_now && step % l.check_every == 0) {
-			double h[STAT_N];
-			trainer_sums(&l.t, h);
-			if (!isfinite(h[STAT_LOSS]))
+			double sums[STAT_N];
+			trainer_sums(&l.t, sums);
+			if (!isfinite(sums[STAT_LOSS]))
 				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
 		}
 		double now = now_seconds();
@@ -997,9 +947,9 @@ static void train(run *r)
 		if (log_now)
 			log_point(r, &l);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
-			r->mi.step = step;
+			r->info.step = step;
 			ranks_check(r);
-			check_finite(r->n, step);
+			train_check_finite(r->n, step);
 			save(r, r->ckpt, r->n, 1);
 		}
 	}
@@ -1016,9 +966,9 @@ static void train(run *r)
    happened; returns the exit status. */
 static int finish(run *r)
 {
-	r->mi.step = r->step;
+	r->info.step = r->step;
 	ranks_check(r);
-	check_finite(r->n, r->step);
+	train_check_finite(r->n, r->step);
 	int status = 0;
 	if (dist_rank() > 0)   /* rank 0 writes */
 		return interrupted ? 130 : 0;
@@ -1031,11 +981,11 @@ static int finish(run *r)
 		if (r->c.keep_best && r->best_step >= 0 && r->best_step != r->step) {
 			/* the best model, written when it was reached, again with
 			   the facts of the whole run */
-			model_info mi = {0};
-			net *best = model_load(r->out, r->be, &mi, NULL);
+			model_info best_info = {0};
+			net *best = model_load(r->out, r->be, &best_info, NULL);
 			save(r, r->out, best, 0);
 			net_free(best);
-			model_info_free(&mi);
+			model_info_free(&best_info);
 		} else {
 			save(r, r->out, r->n, 0);
 		}
@@ -1077,7 +1027,7 @@ static void run_free(run *r)
 	dataset_free(r->val);
 	optim_free(r->o);
 	net_free(r->n);
-	model_info_free(&r->mi);
+	model_info_free(&r->info);
 	json_free(r->prev_run);
 	free(r->commit);
 	free(r->command);

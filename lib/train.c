@@ -1,7 +1,6 @@
 /* train.c: the training configuration, augmentation, input statistics,
    epoch order, the training step and evaluation. */
 #include "train.h"
-#include "dist.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -127,6 +126,45 @@ void train_config_free(train_config *c)
 	c->nowned = 0;
 }
 
+void train_config_optim(const train_config *c, optim *o)
+{
+	o->momentum = c->momentum;
+	o->nesterov = c->nesterov;
+	o->wd = c->wd;
+	o->beta1 = c->beta1;
+	o->beta2 = c->beta2;
+	o->eps = c->eps;
+}
+
+float *class_weights_parse(const char *spec, int nclass, char *why, size_t why_size)
+{
+	int count = 1;
+	for (const char *p = spec; *p; p++)
+		count += *p == ',';
+	float *w = xmalloc(count * sizeof *w), sum = 0;
+	int k = parse_float_list(spec, w, count);
+	if (k != nclass) {
+		snprintf(why, why_size, "%d weights for %d classes", k < 0 ? 0 : k, nclass);
+		free(w);
+		return NULL;
+	}
+	for (int i = 0; i < k; i++) {
+		if (!(w[i] >= 0) || !isfinite(w[i])) {
+			snprintf(why, why_size, "weights must be finite and not negative");
+			free(w);
+			return NULL;
+		}
+		sum += w[i];
+	}
+	/* the loss is a weighted mean: no weight at all is 0/0 */
+	if (!(sum > 0)) {
+		snprintf(why, why_size, "at least one must be positive");
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
 /* ---- the data ---- */
 
 int augment_parse(const char *s, augment *a)
@@ -195,6 +233,24 @@ void data_stats(const tensor *x, float *mean, float *std)
 	}
 }
 
+void train_model_info(model_info *info, const dataset *train, const char *normalize)
+{
+	int channels = (int)train->x->shape[1];
+	info->nchan = channels;
+	if (!strcmp(normalize, "data")) {
+		data_stats(train->x, info->mean, info->std);
+	} else {
+		for (int ch = 0; ch < channels; ch++)
+			info->mean[ch] = 0, info->std[ch] = 1;
+	}
+	if (train->names) {
+		info->nclass = train->nclass;
+		info->names = xcalloc(train->nclass, sizeof *info->names);
+		for (int k = 0; k < train->nclass; k++)
+			info->names[k] = xstrdup(train->names[k]);
+	}
+}
+
 void epoch_order(devdata *dd, const augment *a, uint64_t seed, int epoch, int batch, int32_t *perm,
 		 sample_xform *xf)
 {
@@ -234,7 +290,8 @@ void trainer_gradients(trainer *t, const float *x, const int32_t *y, int count, 
 	if (t->after_loss)
 		t->after_loss(t, count, t->ctx);
 	net_backward(n, t->dlogits);
-	dist_sum_device(be, n->grads, n->nparams);
+	if (t->sum_gradients)
+		t->sum_gradients(t, t->ctx);
 }
 
 void trainer_step(trainer *t, const float *x, const int32_t *y, int count, float lr, uint64_t seed)
@@ -256,6 +313,21 @@ void trainer_release(trainer *t)
 	const backend *be = t->n->be;
 	be->free(t->dlogits);
 	be->free(t->stats);
+}
+
+void train_check_finite(const net *n, long step)
+{
+	size_t count[2] = {n->nparams, n->nbuffers};
+	const float *src[2] = {n->params, n->buffers};
+	for (int k = 0; k < 2; k++) {
+		float *h = xmalloc((count[k] ? count[k] : 1) * sizeof *h);
+		n->be->download(h, src[k], count[k] * sizeof *h);
+		for (size_t i = 0; i < count[k]; i++)
+			if (!isfinite(h[i]))
+				fatal("training diverged: %s not finite at step %ld (try a smaller --lr)",
+				      k ? "batch-norm statistics are" : "a weight is", step);
+		free(h);
+	}
 }
 
 /* ---- evaluation ---- */

@@ -41,6 +41,12 @@ void train_config_read(train_config *c, const json *j, const opt *opts);
 int train_config_has(const train_config *c, const char *key);
 int train_config_known(const char *key);
 void train_config_free(train_config *c);
+/* The optimiser's settings from the configuration. */
+void train_config_optim(const train_config *c, optim *o);
+
+/* --class-weights: one finite, non-negative weight per class of nclass,
+   at least one positive (new memory); NULL with the reason in why. */
+float *class_weights_parse(const char *spec, int nclass, char *why, size_t why_size);
 
 /* --augment: random horizontal flips, random crops of scale crop..1. */
 typedef struct augment {
@@ -56,6 +62,11 @@ int augment_parse(const char *s, augment *a);
    in [0,1]. */
 void data_stats(const tensor *x, float *mean, float *std);
 
+/* What a fresh run takes from its training data into info: the input
+   normalisation (normalize "data": data_stats; else none) and the class
+   names. */
+void train_model_info(model_info *info, const dataset *train, const char *normalize);
+
 /* The sample order of an epoch of dd (shuffled from seed and epoch) and
    each sample's transform, drawn per step of batch samples from (seed,
    step) so that a resumed run draws the same; uploaded to dd. perm and xf
@@ -70,9 +81,12 @@ typedef struct trainer {
 	const float *class_w;  /* on the device, [K]; NULL: every class weighs 1 */
 	float *dlogits;        /* on the device: the loss gradient of a batch */
 	double *stats;         /* on the device: the loss sums (STAT_*) since trainer_reset */
-	/* called between the loss and the backward pass, with several ranks
-	   (ctx is the caller's): each may scale dlogits to its share */
+	/* the multi-rank hooks, NULL with one rank (ctx is the caller's):
+	   after_loss, before the backward pass, may scale dlogits to this
+	   rank's share of the batch; sum_gradients adds the gradients over the
+	   ranks before the optimiser's step */
 	void (*after_loss)(struct trainer *t, int count, void *ctx);
+	void (*sum_gradients)(struct trainer *t, void *ctx);
 	void *ctx;
 } trainer;
 
@@ -81,7 +95,7 @@ typedef struct trainer {
 void trainer_init(trainer *t, net *n, optim *o, const float *class_w, int batch);
 /* Forward (in training mode, dropout drawn from seed), loss of the
    count samples x with labels y, backward into zeroed gradients, and the
-   gradients summed over the ranks. */
+   multi-rank hooks. */
 void trainer_gradients(trainer *t, const float *x, const int32_t *y, int count, uint64_t seed);
 /* trainer_gradients, then the optimiser's step at learning rate lr. */
 void trainer_step(trainer *t, const float *x, const int32_t *y, int count, float lr, uint64_t seed);
@@ -90,6 +104,12 @@ double trainer_sums(const trainer *t, double sums[STAT_N]);
 void trainer_reset(trainer *t);
 /* Frees what trainer_init allocated (not the net or the optimiser). */
 void trainer_release(trainer *t);
+
+/* Dies when a weight or a batch-norm statistic of n is not finite. The loss
+   can stay finite while the weights are not (relu turns NaN into 0 on the
+   way forward), so the state is checked before it is written: a diverged
+   run keeps its last good checkpoint. */
+void train_check_finite(const net *n, long step);
 
 /* Loss and accuracy over the whole set in evaluation mode. With map, also
    the mean over classes of the average precision of the softmax
