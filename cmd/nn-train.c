@@ -58,7 +58,7 @@ typedef struct run {
 	float *class_w;   /* on the device; NULL: every class weighs 1 */
 	dataset *train, *val;
 	devdata *train_data, *val_data;
-	long samples, steps_per_epoch, total;   /* samples, steps per epoch, steps in all */
+	long samples, steps_per_epoch, total;   /* training samples; steps per epoch and in all */
 	int batch;        /* the global batch: all ranks' shares */
 	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
