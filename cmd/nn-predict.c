@@ -52,7 +52,7 @@ static void predictions_write(FILE *f, const char *name, const backend *be, net 
 	size_t per = net_output_size(n);
 	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
 	float *host = xmalloc((size_t)b * per * sizeof(float));
-	int spatial = n->dense ? n->out_h * n->out_w : 1;
+	int spatial = net_spatial(n);
 	for (long s = 0; s < N; s += b) {
 		int count = N - s < b ? (int)(N - s) : b;
 		devdata_gather(dd, s, count);

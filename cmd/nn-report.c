@@ -13,6 +13,7 @@
 #include "spawn.h"
 #include "output.h"
 #include "runlog.h"
+#include "train.h"
 #include "util.h"
 
 #include <errno.h>
@@ -254,137 +255,151 @@ static void row_text(FILE *f, const char *name, const char *text)
 	fputs("</td></tr>\n", f);
 }
 
-/* The training configuration in words: what changes the model, in the
-   terms of the course; bookkeeping (checkpoint interval, the data
-   fingerprint) and settings that are off left out. */
-static void hyperparameters(FILE *f, const json *c, const json *run)
+/* The optimiser of a configuration in words. */
+static void optimiser_row(FILE *f, const train_config *tc)
 {
-	const char *opt = jstr(c, "opt"), *sched = jstr(c, "sched"), *aug = jstr(c, "augment");
-	const char *cw = jstr(c, "class_weights"), *norm = jstr(c, "normalize");
+	row_begin(f, "optimiser");
+	if (!strcmp(tc->opt, "sgd")) {
+		fputs("SGD", f);
+		if (tc->momentum > 0)
+			fprintf(f, " with %smomentum %g", tc->nesterov > 0 ? "Nesterov " : "", tc->momentum);
+	} else {
+		if (!strcmp(tc->opt, "adamw") || !strcmp(tc->opt, "adam"))
+			fputs(!strcmp(tc->opt, "adamw") ? "AdamW" : "Adam", f);
+		else
+			html(f, tc->opt);
+		if (train_config_has(tc, "beta1"))
+			fprintf(f, " (betas %g, %g; epsilon %g)", tc->beta1, tc->beta2, tc->eps);
+	}
+	fputs("</td></tr>\n", f);
+}
+
+/* The learning rate, its schedule and warm-up. */
+static void learning_rate_row(FILE *f, const train_config *tc)
+{
+	sched s = {0};
+	int parsed = tc->sched && sched_parse(tc->sched, &s);
+	row_begin(f, "learning rate");
+	fprintf(f, "%g", tc->lr);
+	if (tc->sched && !parsed)
+		fputs(", schedule ", f), html(f, tc->sched);
+	else if (s.kind == SCHED_COSINE)
+		fprintf(f, ", cosine decay to %g", s.min_lr);
+	else if (s.kind == SCHED_STEP)
+		fprintf(f, ", times %g every %d epochs", s.gamma, s.step_epochs);
+	else
+		fputs(", constant", f);
+	if (tc->warmup > 0)
+		fprintf(f, "; linear warm-up over the first %ld steps", tc->warmup);
+	fputs("</td></tr>\n", f);
+}
+
+/* The augmentation spec in words. */
+static void augment_row(FILE *f, const char *spec)
+{
+	augment a;
+	row_begin(f, "augmentation");
+	if (!augment_parse(spec, &a))
+		html(f, spec);
+	else if (!a.flip && a.crop >= 1)
+		fputs("none", f);
+	if (a.flip)
+		fputs("random horizontal flips", f);
+	if (a.crop < 1)
+		fprintf(f, "%srandom crops of %g to 1 times the side, resized back", a.flip ? "; " : "", a.crop);
+	fputs("</td></tr>\n", f);
+}
+
+/* The settings of the run as a whole: when it was measured, the model
+   kept, early stopping and the processes. */
+static void run_rows(FILE *f, const train_config *tc, const json *run)
+{
 	double v;
-	fputs("<h3>Hyperparameters</h3>\n<table>\n", f);
-	if (opt) {
-		row_begin(f, "optimiser");
-		if (!strcmp(opt, "sgd")) {
-			double m = jnum(c, "momentum");
-			fputs("SGD", f);
-			if (m > 0)
-				fprintf(f, " with %smomentum %g", jnum(c, "nesterov") > 0 ? "Nesterov " : "", m);
-		} else {
-			if (!strcmp(opt, "adamw") || !strcmp(opt, "adam"))
-				fputs(!strcmp(opt, "adamw") ? "AdamW" : "Adam", f);
-			else
-				html(f, opt);
-			if (!isnan(jnum(c, "beta1")))
-				fprintf(f, " (betas %g, %g; epsilon %g)", jnum(c, "beta1"), jnum(c, "beta2"), jnum(c, "eps"));
-		}
-		fputs("</td></tr>\n", f);
-	}
-	if (!isnan(v = jnum(c, "lr"))) {
-		row_begin(f, "learning rate");
-		fprintf(f, "%g", v);
-		double lo, gamma, every;
-		if (sched && !strncmp(sched, "cosine", 6))
-			fprintf(f, ", cosine decay to %g", sscanf(sched, "cosine:%lf", &lo) == 1 ? lo : 0.0);
-		else if (sched && sscanf(sched, "step:%lf", &every) == 1)
-			fprintf(f, ", times %g every %g epochs",
-				sscanf(sched, "step:%*f:%lf", &gamma) == 1 ? gamma : 0.1, every);
-		else if (sched && strcmp(sched, "const"))
-			fputs(", schedule ", f), html(f, sched);
-		else
-			fputs(", constant", f);
-		if ((v = jnum(c, "warmup")) > 0)
-			fprintf(f, "; linear warm-up over the first %g steps", v);
-		fputs("</td></tr>\n", f);
-	}
-	if (!isnan(v = jnum(c, "wd"))) {
-		row_begin(f, "weight decay");
-		if (v > 0)
-			fprintf(f, "%g", v);
-		else
-			fputs("none", f);
-		fputs("</td></tr>\n", f);
-	}
-	if (!isnan(v = jnum(c, "batch")))
-		row_begin(f, "batch"), fprintf(f, "%g images</td></tr>\n", v);
-	if (!isnan(v = jnum(c, "epochs"))) {
-		double n = jnum(c, "train_samples"), b = jnum(c, "batch");
-		row_begin(f, "epochs");
-		fprintf(f, "%g", v);
-		if (n > 0 && b > 0)
-			fprintf(f, " (%g steps)", v * ceil(n / b));
-		fputs("</td></tr>\n", f);
-	}
-	if (aug) {
-		const char *cp = strstr(aug, "crop="), *flip = strstr(aug, "flip");
-		double crop = 1;
-		if (cp)
-			sscanf(cp + 5, "%lf", &crop);
-		row_begin(f, "augmentation");
-		if (!flip && !cp)
-			fputs("none", f);
-		if (flip)
-			fputs("random horizontal flips", f);
-		if (cp)
-			fprintf(f, "%srandom crops of %g to 1 times the side, resized back", flip ? "; " : "", crop);
-		fputs("</td></tr>\n", f);
-	}
-	if (cw && *cw)
-		row_text(f, "class weights in the loss", cw);
-	if (norm)
-		row_text(f, "input normalisation",
-			 !strcmp(norm, "data") ? "per channel, by the mean and standard deviation of the training pixels"
-					       : "none (pixels scaled to [0,1])");
-	if (!isnan(v = jnum(c, "seed")))
-		row_begin(f, "seed"), fprintf(f, "%g</td></tr>\n", v);
-	if (!isnan(v = jnum(c, "log_every"))) {
-		double ve = jnum(c, "val_every");
+	if (train_config_has(tc, "log_every")) {
 		row_begin(f, "measured");
-		fprintf(f, "every %g steps and at the end of each epoch", v);
-		if (ve > 0)
-			fprintf(f, "; validated every %g steps and at the end", ve);
+		fprintf(f, "every %ld steps and at the end of each epoch", tc->log_every);
+		if (tc->val_every > 0)
+			fprintf(f, "; validated every %ld steps and at the end", tc->val_every);
 		else
 			fputs(", validated each time", f);
 		fputs("</td></tr>\n", f);
 	}
-	if (jnum(c, "keep_best") > 0) {
+	if (tc->keep_best > 0) {
 		row_begin(f, "model kept");
 		fputs("the one of the best ", f);
 		html(f, jstr(run, "best_metric") ? jstr(run, "best_metric") : "validation score");
 		if ((v = jnum(run, "best_step")) >= 0)
 			fprintf(f, ": step %g, %.4f", v, jnum(run, "best_score"));
 		fputs(" (<code>--keep-best</code>)</td></tr>\n", f);
-	} else if (c && json_get(c, "keep_best")) {
+	} else if (train_config_has(tc, "keep_best")) {
 		row_text(f, "model kept", "the last step's");
 	}
-	if ((v = jnum(c, "early_stop")) > 0) {
+	if (tc->early_stop > 0) {
 		row_begin(f, "early stopping");
-		fprintf(f, "after %g validations without a better score (<code>--early-stop %g</code>)", v, v);
+		fprintf(f, "after %ld validations without a better score (<code>--early-stop %ld</code>)", tc->early_stop,
+			tc->early_stop);
 		if (jnum(run, "stopped_early") > 0)
 			fprintf(f, ": stopped at step %g", jnum(run, "steps"));
 		fputs("</td></tr>\n", f);
 	}
-	if ((v = jnum(c, "ranks")) > 1) {
+	if (tc->ranks > 1) {
 		row_begin(f, "processes");
-		fprintf(f, "%g (mpirun), each a share of every batch; batch-norm statistics %s</td></tr>\n", v,
-			jnum(c, "sync_bn") > 0 ? "over the global batch (<code>--sync-bn</code>)" : "of each share");
+		fprintf(f, "%ld (mpirun), each a share of every batch; batch-norm statistics %s</td></tr>\n", tc->ranks,
+			tc->sync_bn > 0 ? "over the global batch (<code>--sync-bn</code>)" : "of each share");
 	}
-	/* keys this report does not know, as they are */
-	static const char *known[] = {"opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch",
-				      "epochs", "seed", "sched", "warmup", "class_weights", "augment", "normalize",
-				      "log_every", "val_every", "checkpoint_every", "train_samples", "train_fingerprint",
-				      "keep_best", "early_stop", "ranks", "sync_bn"};
+}
+
+/* The training configuration in words: what changes the model, in the
+   terms of the course; bookkeeping (checkpoint interval, the data
+   fingerprint) and settings that are off left out. Read as nn-train
+   writes it (lib/train.h); keys it does not know are shown as they are. */
+static void hyperparameters(FILE *f, const json *c, const json *run)
+{
+	train_config tc = {0};
+	train_config_read(&tc, c, NULL);
+	fputs("<h3>Hyperparameters</h3>\n<table>\n", f);
+	if (tc.opt)
+		optimiser_row(f, &tc);
+	if (train_config_has(&tc, "lr"))
+		learning_rate_row(f, &tc);
+	if (train_config_has(&tc, "wd")) {
+		row_begin(f, "weight decay");
+		if (tc.wd > 0)
+			fprintf(f, "%g", tc.wd);
+		else
+			fputs("none", f);
+		fputs("</td></tr>\n", f);
+	}
+	if (train_config_has(&tc, "batch"))
+		row_begin(f, "batch"), fprintf(f, "%ld images</td></tr>\n", tc.batch);
+	if (train_config_has(&tc, "epochs")) {
+		row_begin(f, "epochs");
+		fprintf(f, "%ld", tc.epochs);
+		if (tc.train_samples > 0 && tc.batch > 0)
+			fprintf(f, " (%ld steps)", tc.epochs * ((tc.train_samples + tc.batch - 1) / tc.batch));
+		fputs("</td></tr>\n", f);
+	}
+	if (tc.augment)
+		augment_row(f, tc.augment);
+	if (tc.class_weights && *tc.class_weights)
+		row_text(f, "class weights in the loss", tc.class_weights);
+	if (tc.normalize)
+		row_text(f, "input normalisation",
+			 !strcmp(tc.normalize, "data") ? "per channel, by the mean and standard deviation of the training "
+							 "pixels"
+						       : "none (pixels scaled to [0,1])");
+	if (train_config_has(&tc, "seed"))
+		row_begin(f, "seed"), fprintf(f, "%ld</td></tr>\n", tc.seed);
+	run_rows(f, &tc, run);
 	for (int i = 0; c && i < c->n; i++) {
-		size_t k = 0;
-		while (k < sizeof known / sizeof *known && strcmp(known[k], c->keys[i]))
-			k++;
-		if (k < sizeof known / sizeof *known)
+		if (train_config_known(c->keys[i]))
 			continue;
 		row_begin(f, c->keys[i]);
 		json_html(f, c->items[i]);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	train_config_free(&tc);
 }
 
 /* The network description and the training configuration of a model. */

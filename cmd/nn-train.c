@@ -2,7 +2,6 @@
    checkpoint) on a dataset stream; writes the model, a checkpoint and a
    metrics log. */
 #include "backend.h"
-#include "batch.h"
 #include "dataset.h"
 #include "dist.h"
 #include "filekind.h"
@@ -13,6 +12,7 @@
 #include "optim.h"
 #include "output.h"
 #include "spawn.h"
+#include "train.h"
 #include "util.h"
 
 #ifdef _OPENMP
@@ -38,28 +38,10 @@ static const char usage[] =
 	"Train the network described in NET.net on the dataset stream TRAIN\n"
 	"(default: standard input) and write the model.\n\n";
 
-typedef struct config {
-	const char *opt;
-	double lr, momentum, wd, beta1, beta2, eps;
-	int nesterov;
-	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
-	const char *sched, *augment, *class_weights, *normalize;
-	char *owned[8];   /* strings restored from a checkpoint, freed at the end */
-	int nowned;
-	int keep_best;    /* the output model is the best validated one */
-	long early_stop;  /* stop after this many validations without improvement; 0: never */
-	int sync_bn;      /* batch-norm statistics over all ranks' shares */
-} config;
-
-typedef struct augment {
-	int flip;
-	float crop;   /* smallest scale; 1 = no crop */
-} augment;
-
 /* One training run: what the command line asks for, then what each step of
    main() makes of it. */
 typedef struct run {
-	config c;
+	train_config c;
 	opt *opts;        /* the option table, which records what was given */
 	const char *net_path, *train_path, *out, *ckpt, *resume, *val_path, *log_path;
 	const char *device, *precision;
@@ -68,15 +50,15 @@ typedef struct run {
 	char *own_out, *own_ckpt, *own_log;
 	const backend *be;
 	net *n;
-	model_info mi;
+	model_info info;
 	optim *o;
 	long step;        /* steps done */
-	sched sc;
+	sched schedule;
 	augment aug;
 	float *class_w;   /* on the device; NULL: every class weighs 1 */
 	dataset *train, *val;
-	devdata *dd, *vd;
-	long N, spe, total;   /* samples, steps per epoch, steps in all */
+	devdata *train_data, *val_data;
+	long samples, steps_per_epoch, total;   /* training samples; steps per epoch and in all */
 	int batch;        /* the global batch: all ranks' shares */
 	int share;        /* the most samples of a batch one rank takes */
 	FILE *log;
@@ -93,6 +75,7 @@ typedef struct run {
 	double best_score;
 	long best_step, stale;
 	int stopped_early;
+	char fingerprint[17]; /* of the training samples */
 	json *prev_run;   /* the "run" metadata of the checkpoint resumed, or NULL */
 	char *commit;     /* git describe of the source checkout, or NULL */
 	char *command;    /* this program's command line */
@@ -112,130 +95,42 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* The training configuration as the checkpoint keeps it. */
-static char *config_json(const config *c, long train_n, uint64_t train_fp)
-{
-	char fp[20];
-	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)train_fp);
-	json_writer w = {0};
-	json_object_begin(&w);
-	json_key(&w, "opt"), json_string(&w, c->opt);
-	json_key(&w, "lr"), json_number(&w, c->lr);
-	json_key(&w, "momentum"), json_number(&w, c->momentum);
-	json_key(&w, "nesterov"), json_int(&w, c->nesterov);
-	json_key(&w, "wd"), json_number(&w, c->wd);
-	json_key(&w, "beta1"), json_number(&w, c->beta1);
-	json_key(&w, "beta2"), json_number(&w, c->beta2);
-	json_key(&w, "eps"), json_number(&w, c->eps);
-	json_key(&w, "batch"), json_int(&w, c->batch);
-	json_key(&w, "epochs"), json_int(&w, c->epochs);
-	json_key(&w, "seed"), json_int(&w, c->seed);
-	json_key(&w, "sched"), json_string(&w, c->sched);
-	json_key(&w, "warmup"), json_int(&w, c->warmup);
-	json_key(&w, "class_weights"), json_string(&w, c->class_weights);
-	json_key(&w, "augment"), json_string(&w, c->augment);
-	json_key(&w, "normalize"), json_string(&w, c->normalize);
-	json_key(&w, "log_every"), json_int(&w, c->log_every);
-	json_key(&w, "val_every"), json_int(&w, c->val_every);
-	json_key(&w, "checkpoint_every"), json_int(&w, c->ckpt_every);
-	json_key(&w, "keep_best"), json_int(&w, c->keep_best);
-	json_key(&w, "early_stop"), json_int(&w, c->early_stop);
-	json_key(&w, "train_samples"), json_int(&w, train_n);
-	json_key(&w, "train_fingerprint"), json_string(&w, fp);
-	json_key(&w, "ranks"), json_int(&w, dist_size());
-	json_key(&w, "sync_bn"), json_int(&w, c->sync_bn);
-	json_object_end(&w);
-	return json_writer_finish(&w);
-}
-
 /* Restores the configuration saved in a checkpoint; options given on the
    command line win. model_load has checked each field's type and range
    (the ranges of its option): a damaged file must not bring a batch of 0
    (a division by zero) or an epoch count whose steps overflow. */
-static void config_restore(config *c, const char *cfg, const char *path, const opt *opts)
+static void config_restore(train_config *c, const char *cfg, const char *path, const opt *opts)
 {
 	json *j = model_meta_json(path, "config", cfg);
 	if (!j)
 		fatal("%s: checkpoint has no training configuration", path);
-#define RESTORE(key, option)                                                   \
-	json *v = json_get(j, key);                                            \
-	if (v && !opt_given(opts, option))
-#define NUM(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = v->number;                                  \
-	} while (0)
-#define INT(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = v->integer;                                 \
-	} while (0)
-#define STR(key, option, field)                                                \
-	do {                                                                   \
-		RESTORE(key, option)                                           \
-			c->field = c->owned[c->nowned++] = xstrdup(v->str);   \
-	} while (0)
-	STR("opt", "opt", opt);
-	NUM("lr", "lr", lr);
-	NUM("momentum", "momentum", momentum);
-	INT("nesterov", "nesterov", nesterov);
-	NUM("wd", "wd", wd);
-	NUM("beta1", "betas", beta1);
-	NUM("beta2", "betas", beta2);
-	NUM("eps", "eps", eps);
-	INT("batch", "batch", batch);
-	INT("epochs", "epochs", epochs);
-	INT("seed", "seed", seed);
-	STR("sched", "sched", sched);
-	INT("warmup", "warmup", warmup);
-	STR("class_weights", "class-weights", class_weights);
-	STR("augment", "augment", augment);
-	STR("normalize", "normalize", normalize);
-	INT("log_every", "log-every", log_every);
-	INT("val_every", "val-every", val_every);
-	INT("checkpoint_every", "checkpoint-every", ckpt_every);
-	INT("keep_best", "keep-best", keep_best);
-	INT("early_stop", "early-stop", early_stop);
-	INT("sync_bn", "sync-bn", sync_bn);
-#undef RESTORE
-#undef NUM
-#undef INT
-#undef STR
+	train_config_read(c, j, opts);
 	json_free(j);
 }
-
 
 /* A resumed run continues on the data it was trained on: the checkpoint's
    sample count and fingerprint against the stream's (a checkpoint written
    before fingerprints were kept is compared by count alone). */
-static void same_data(const char *resume, const char *cfg, long n, uint64_t fp, const char *name)
+static void same_data(const run *r, const char *name)
 {
-	const char *err;
-	json *j = json_parse(cfg, strlen(cfg), &err);
-	const json *jn = j ? json_get(j, "train_samples") : NULL, *jf = j ? json_get(j, "train_fingerprint") : NULL;
-	char have[20];
-	snprintf(have, sizeof have, "%016llx", (unsigned long long)fp);
-	if (jn && jn->kind == JSON_NUMBER && jn->is_int && jn->integer != n)
-		fatal("%s: trained on %lld samples, but %s has %ld: resuming on other data changes the run "
-		      "(--other-data to do it anyway)", resume, (long long)jn->integer, name, n);
-	if (jf && jf->kind == JSON_STRING && strcmp(jf->str, have))
+	const train_config *c = &r->c;
+	if (train_config_has(c, "train_samples") && c->train_samples != r->samples)
+		fatal("%s: trained on %ld samples, but %s has %ld: resuming on other data changes the run "
+		      "(--other-data to do it anyway)", r->resume, c->train_samples, name, r->samples);
+	if (train_config_has(c, "train_fingerprint") && strcmp(c->train_fingerprint, r->fingerprint))
 		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
-		      "other data changes the run (--other-data to do it anyway)", resume, name, jf->str, have);
-	json_free(j);
+		      "other data changes the run (--other-data to do it anyway)", r->resume, name,
+		      c->train_fingerprint, r->fingerprint);
 }
 
 /* A checkpoint continues on as many ranks as wrote it: each rank's share
    of a batch, and with it the batch-norm statistics, depend on their number
    (a checkpoint written before ranks were kept had one). */
-static void same_ranks(const char *resume, const char *cfg)
+static void same_ranks(const run *r)
 {
-	const char *err;
-	json *j = json_parse(cfg, strlen(cfg), &err);
-	const json *jr = j ? json_get(j, "ranks") : NULL;
-	long ranks = jr && jr->kind == JSON_NUMBER && jr->is_int ? (long)jr->integer : 1;
-	json_free(j);
+	long ranks = r->c.ranks;
 	if (ranks != dist_size())
-		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", resume,
+		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", r->resume,
 		      ranks, ranks == 1 ? "" : "s", ranks, dist_size());
 }
 
@@ -255,92 +150,6 @@ static void setting_error(const run *r, const char *option, const char *fmt, ...
 	if (r->resume && !opt_given(r->opts, option))
 		fatal("%s: training configuration: %s", r->resume, msg);
 	usage_error("%s", msg);
-}
-
-static int augment_parse(const char *s, augment *a)
-{
-	a->flip = 0;
-	a->crop = 1;
-	if (!strcmp(s, "none") || !*s)
-		return 1;
-	char *copy = xstrdup(s), *save = NULL;
-	int ok = 1;
-	for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
-		double v;
-		if (!strcmp(t, "flip"))
-			a->flip = 1;
-		else if (!strncmp(t, "crop=", 5) && parse_float(t + 5, &v) && v > 0 && v <= 1)
-			a->crop = v;
-		else
-			ok = 0;
-	}
-	free(copy);
-	return ok;
-}
-
-/* Transforms for the count samples of one step, drawn from (seed, step) so
-   that a resumed run draws the same. */
-static void draw_xforms(const augment *a, uint64_t seed, long step, int count, int h, int w,
-			sample_xform *xf)
-{
-	rng r;
-	rng_seed(&r, seed, 0xa5000000000ULL + step);
-	for (int i = 0; i < count; i++) {
-		sample_xform t = {0, 0, 0, (float)w, (float)h};
-		if (a->flip)
-			t.flip = rng_uniform(&r) < 0.5;
-		if (a->crop < 1) {
-			float s = rng_uniform_range(&r, a->crop, 1);
-			t.sw = s * w;
-			t.sh = s * h;
-			t.x0 = rng_uniform_range(&r, 0, w - t.sw);
-			t.y0 = rng_uniform_range(&r, 0, h - t.sh);
-		}
-		xf[i] = t;
-	}
-}
-
-/* Per-channel mean and standard deviation of the training pixels in [0,1]. */
-static void data_stats(const tensor *x, float *mean, float *std)
-{
-	long n = x->shape[0], c = x->shape[1], plane = x->shape[2] * x->shape[3];
-	for (long ch = 0; ch < c; ch++) {
-		double s = 0, s2 = 0;
-#pragma omp parallel for reduction(+ : s, s2) schedule(static)
-		for (long i = 0; i < n; i++) {
-			double a = 0, a2 = 0;
-			for (long j = 0; j < plane; j++) {
-				size_t k = (i * c + ch) * plane + j;
-				double v = x->dtype == DT_U8 ? ((const uint8_t *)x->data)[k] / 255.0
-							    : ((const float *)x->data)[k];
-				a += v;
-				a2 += v * v;
-			}
-			s += a;
-			s2 += a2;
-		}
-		double cnt = (double)n * plane, m = s / cnt, var = s2 / cnt - m * m;
-		mean[ch] = (float)m;
-		std[ch] = (float)sqrt(var > 1e-12 ? var : 1.0);
-	}
-}
-
-/* The loss can stay finite while the weights are not (relu turns NaN into 0
-   on the way forward), so the state is checked before it is written: a
-   diverged run keeps its last good checkpoint. */
-static void check_finite(const net *n, long step)
-{
-	size_t count[2] = {n->nparams, n->nbuffers};
-	const float *src[2] = {n->params, n->buffers};
-	for (int k = 0; k < 2; k++) {
-		float *h = xmalloc((count[k] ? count[k] : 1) * sizeof *h);
-		n->be->download(h, src[k], count[k] * sizeof *h);
-		for (size_t i = 0; i < count[k]; i++)
-			if (!isfinite(h[i]))
-				fatal("training diverged: %s not finite at step %ld (try a smaller --lr)",
-				      k ? "batch-norm statistics are" : "a weight is", step);
-		free(h);
-	}
 }
 
 static void fmt_time(double s, char *buf, size_t n)
@@ -479,7 +288,7 @@ static char *run_json(const run *r)
 	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds", 0) + (r->t0 ? now - r->t0 : 0));
 	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds", 0) + now - r->t_start);
 	json_key(&w, "steps"), json_int(&w, r->step);
-	json_key(&w, "train_samples"), json_int(&w, r->N);
+	json_key(&w, "train_samples"), json_int(&w, r->samples);
 	if (r->val)
 		json_key(&w, "val_samples"), json_int(&w, dataset_len(r->val));
 	json_key(&w, "device"), json_string(&w, r->be->name);
@@ -511,15 +320,15 @@ static void save(run *r, const char *path, const net *n, int checkpoint)
 {
 	if (dist_rank() > 0)   /* rank 0 alone writes */
 		return;
-	free(r->mi.run);
-	r->mi.run = run_json(r);
-	model_save(path, n, &r->mi, checkpoint ? r->o : NULL);
+	free(r->info.run);
+	r->info.run = run_json(r);
+	model_save(path, n, &r->info, checkpoint ? r->o : NULL);
 }
 
 /* --betas B1,B2 into the configuration (dest). */
 static void betas_option(const opt *o, const char *v)
 {
-	config *c = o->dest;
+	train_config *c = o->dest;
 	float b[2];
 	if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
 		usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999, got '%s'", v);
@@ -536,7 +345,7 @@ static void optimiser_option(const opt *o, const char *v)
 /* The option table of nn-train, pointing into r; freed with the run. */
 static opt *options_new(run *r)
 {
-	config *c = &r->c;
+	train_config *c = &r->c;
 	/* epochs and steps fit in int and their product in long */
 	opt t[] = {
 		{NULL, 'o', OPT_STRING, &r->out, .arg = "FILE",
@@ -596,8 +405,7 @@ static opt *options_new(run *r)
    outputs. */
 static void configure(run *r, int argc, char **argv)
 {
-	r->c = (config){"adam", 1e-3, 0, 0, 0.9, 0.999, 1e-8, 0, 64, 3, 1, 0, 100, 0, 0,
-			"const", "none", "", "data", {0}, 0, 0, 0, 0};
+	train_config_defaults(&r->c);
 	r->out = "model.safetensors";
 	r->device = "auto";
 	r->precision = "fp32";
@@ -626,10 +434,10 @@ static void configure(run *r, int argc, char **argv)
 		note("warning: validating on the training data");
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
 	   interrupted run would have */
-	size_t rl = r->resume ? strlen(r->resume) : 0;
-	if (r->resume && !opt_given(r->opts, "o") && rl > 5 && !strcmp(r->resume + rl - 5, ".ckpt")) {
+	size_t resume_len = r->resume ? strlen(r->resume) : 0;
+	if (r->resume && !opt_given(r->opts, "o") && resume_len > 5 && !strcmp(r->resume + resume_len - 5, ".ckpt")) {
 		r->out = r->own_out = xstrdup(r->resume);
-		r->own_out[rl - 5] = 0;
+		r->own_out[resume_len - 5] = 0;
 	}
 	if (!r->ckpt) {
 		r->ckpt = r->own_ckpt = xmalloc(strlen(r->out) + 8);
@@ -672,8 +480,9 @@ static void sync_bn_open(run *r)
 {
 	if (!r->c.sync_bn || dist_size() == 1)
 		return;
-	if (!r->be->batchnorm_forward_sync)
-		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no synchronised batch norm", r->be->name);
+	if (!backend_supports(r->be, BACKEND_SYNC_BATCHNORM))
+		setting_error(r, "sync-bn", "--sync-bn: the %s backend has no %s", r->be->name,
+			      backend_op_name(BACKEND_SYNC_BATCHNORM));
 	r->n->bn_reduce = dist_sum_double;
 }
 
@@ -690,13 +499,13 @@ static void device_open(run *r)
    still be where it was written. */
 static void best_restore(run *r)
 {
-	r->prev_run = model_meta_json(r->resume, "run", r->mi.run);
+	r->prev_run = model_meta_json(r->resume, "run", r->info.run);
 	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
 	if (!v)
 		return;
-	if (v->integer > r->mi.step)
+	if (v->integer > r->info.step)
 		fatal("%s: metadata run: field 'best_step' is %lld, past the checkpoint's step %ld", r->resume,
-		      (long long)v->integer, r->mi.step);
+		      (long long)v->integer, r->info.step);
 	r->best_step = v->integer;
 	r->best_score = prev_number(r, "best_score", NAN);
 	r->stale = (long)prev_number(r, "validations_since_best", 0);
@@ -728,10 +537,10 @@ static void log_restore(run *r)
 static void model_open(run *r)
 {
 	if (r->resume) {
-		r->n = model_load(r->resume, r->be, &r->mi, &r->o);
-		config_restore(&r->c, r->mi.config, r->resume, r->opts);
-		same_ranks(r->resume, r->mi.config);
-		r->step = r->mi.step;
+		r->n = model_load(r->resume, r->be, &r->info, &r->o);
+		config_restore(&r->c, r->info.config, r->resume, r->opts);
+		same_ranks(r);
+		r->step = r->info.step;
 		best_restore(r);
 		log_restore(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
@@ -741,46 +550,32 @@ static void model_open(run *r)
 		r->n = net_parse(text, r->net_path);
 		free(text);
 		net_init(r->n, r->be, (uint64_t)r->c.seed);
-		memset(&r->mi, 0, sizeof r->mi);
+		memset(&r->info, 0, sizeof r->info);
 	}
 	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPT_ADAMW)
 		r->c.wd = 1e-2;
 }
 
-/* --class-weights: one finite, non-negative weight per class, uploaded. */
+/* --class-weights, uploaded. */
 static void class_weights_load(run *r)
 {
-	const char *s = r->c.class_weights;
-	int count = 1;
-	for (const char *p = s; *p; p++)
-		count += *p == ',';
-	float *cw = xmalloc(count * sizeof *cw);
-	int k = parse_float_list(s, cw, count);
-	if (k != r->n->nclass)
-		setting_error(r, "class-weights", "--class-weights: %d weights for %d classes", k < 0 ? 0 : k,
-			      r->n->nclass);
-	float sum = 0;
-	for (int i = 0; i < k; i++) {
-		if (!(cw[i] >= 0) || !isfinite(cw[i]))
-			setting_error(r, "class-weights", "--class-weights: weights must be finite and not negative");
-		sum += cw[i];
-	}
-	/* the loss is a weighted mean: no weight at all is 0/0 */
-	if (!(sum > 0))
-		setting_error(r, "class-weights", "--class-weights: at least one must be positive");
-	r->class_w = r->be->alloc(k * sizeof(float), "class weights");
-	r->be->upload(r->class_w, cw, k * sizeof(float));
-	free(cw);
+	char why[128];
+	float *w = class_weights_parse(r->c.class_weights, r->n->nclass, why, sizeof why);
+	if (!w)
+		setting_error(r, "class-weights", "--class-weights: %s", why);
+	r->class_w = r->be->alloc(r->n->nclass * sizeof(float), "class weights");
+	r->be->upload(r->class_w, w, r->n->nclass * sizeof(float));
+	free(w);
 }
 
 /* Step 5: the settings that need the network: schedule, augmentation and
    class weights. */
 static void settings_check(run *r)
 {
-	if (!sched_parse(r->c.sched, &r->sc))
+	if (!sched_parse(r->c.sched, &r->schedule))
 		setting_error(r, "sched", "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])",
 			      r->c.sched);
-	r->sc.warmup = r->c.warmup;
+	r->schedule.warmup = r->c.warmup;
 	if (!augment_parse(r->c.augment, &r->aug))
 		setting_error(r, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", r->c.augment);
 	if (r->c.class_weights[0])
@@ -789,28 +584,6 @@ static void settings_check(run *r)
 		setting_error(r, "keep-best", "--keep-best: the best model is chosen on the validation set: give --val");
 	if (r->c.early_stop && !r->val_path)
 		setting_error(r, "early-stop", "--early-stop: training stops on the validation set: give --val");
-}
-
-/* What a fresh run takes from its training data: the input normalisation
-   and the class names; and its optimiser. */
-static void fresh_start(run *r)
-{
-	model_info *mi = &r->mi;
-	net *n = r->n;
-	mi->nchan = n->in_c;
-	if (!strcmp(r->c.normalize, "data")) {
-		data_stats(r->train->x, mi->mean, mi->std);
-	} else {
-		for (int ch = 0; ch < n->in_c; ch++)
-			mi->mean[ch] = 0, mi->std[ch] = 1;
-	}
-	if (r->train->names) {
-		mi->nclass = r->train->nclass;
-		mi->names = xcalloc(r->train->nclass, sizeof *mi->names);
-		for (int k = 0; k < r->train->nclass; k++)
-			mi->names[k] = xstrdup(r->train->names[k]);
-	}
-	r->o = optim_new(optim_kind_parse(r->c.opt), n);
 }
 
 /* Step 6: the data, on the device, and the number of steps. */
@@ -823,29 +596,29 @@ static void data_load(run *r)
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
-	if (r->resume)
-		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->mi.names, r->mi.nclass,
+	if (r->resume) {
+		class_names_agree(name, r->train->names, r->train->nclass, r->resume, r->info.names, r->info.nclass,
 				  0);
-	else
-		fresh_start(r);
-	optim *o = r->o;
-	o->momentum = r->c.momentum;
-	o->nesterov = r->c.nesterov;
-	o->wd = r->c.wd;
-	o->beta1 = r->c.beta1;
-	o->beta2 = r->c.beta2;
-	o->eps = r->c.eps;
-	r->N = dataset_len(r->train);
-	if (r->N == 0)
+	} else {
+		train_model_info(&r->info, r->train, r->c.normalize);
+		r->o = optim_new(optim_kind_parse(r->c.opt), r->n);
+	}
+	train_config_optim(&r->c, r->o);
+	r->samples = dataset_len(r->train);
+	if (r->samples == 0)
 		fatal("%s: no samples", name);
-	uint64_t fp = dataset_fingerprint(r->train);
+	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx",
+		 (unsigned long long)dataset_fingerprint(r->train));
 	if (r->resume && !r->other_data)
-		same_data(r->resume, r->mi.config, r->N, fp, name);
-	free(r->mi.config);
-	r->mi.config = config_json(&r->c, r->N, fp);
-	r->batch = r->c.batch < r->N ? (int)r->c.batch : (int)r->N;
+		same_data(r, name);
+	r->c.train_samples = r->samples;
+	r->c.train_fingerprint = r->fingerprint;
+	r->c.ranks = dist_size();
+	free(r->info.config);
+	r->info.config = train_config_json(&r->c);
+	r->batch = r->c.batch < r->samples ? (int)r->c.batch : (int)r->samples;
 	r->share = (r->batch + dist_size() - 1) / dist_size();
-	r->dd = devdata_new(r->be, r->train, r->n, &r->mi, r->share, name);
+	r->train_data = devdata_new(r->be, r->train, r->n, &r->info, r->share, name);
 	if (r->val_path) {
 		r->val = dataset_read(r->val_path, "dataset");
 		if (!r->val->y)
@@ -856,22 +629,22 @@ static void data_load(run *r)
 		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
 				  r->train->nclass, 0);
 		if (r->resume)
-			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->mi.names,
-					  r->mi.nclass, 0);
-		r->vd = devdata_new(r->be, r->val, r->n, &r->mi, r->share, r->val_path);
+			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->info.names,
+					  r->info.nclass, 0);
+		r->val_data = devdata_new(r->be, r->val, r->n, &r->info, r->share, r->val_path);
 	}
 	net_set_batch(r->n, r->share);
-	r->spe = (r->N + r->batch - 1) / r->batch;
-	long last = r->N - (r->spe - 1) * r->batch;
+	r->steps_per_epoch = (r->samples + r->batch - 1) / r->batch;
+	long last = r->samples - (r->steps_per_epoch - 1) * r->batch;
 	if (last < dist_size())
 		setting_error(r, "batch", "--batch: the last batch of an epoch has %ld sample%s, fewer than the %d "
 			      "ranks: choose another batch size", last, last == 1 ? "" : "s", dist_size());
-	r->total = r->spe * r->c.epochs;
+	r->total = r->steps_per_epoch * r->c.epochs;
 	if (r->step > r->total)
 		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
 		      r->total, r->c.epochs);
 	if (r->resume && !r->quiet)
-		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->spe + 1);
+		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->steps_per_epoch + 1);
 }
 
 static const char log_header[] = "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n";
@@ -884,11 +657,11 @@ static void log_keep(const run *r, FILE *f)
 	if (stat(r->log_path, &st) || !S_ISREG(st.st_mode))
 		return;
 	char *text = read_text(r->log_path), *line = text, *next;
-	size_t hl = strlen(log_header);
-	if (strncmp(text, log_header, hl))
+	size_t header_len = strlen(log_header);
+	if (strncmp(text, log_header, header_len))
 		fatal("%s: not a metrics log of nn-train (its first line is not the header): "
 		      "give another --log, or --fresh-log to replace it", r->log_path);
-	for (line += hl; *line; line = next) {
+	for (line += header_len; *line; line = next) {
 		next = line + strcspn(line, "\n");
 		next += *next == '\n';
 		long step;
@@ -924,9 +697,8 @@ static void log_open(run *r)
 
 /* The state of the training loop between steps. */
 typedef struct loop {
-	int tty, spatial, check_every, perm_epoch;
-	float *dlogits;   /* on the device */
-	double *stats;    /* on the device: loss sums since the last log point */
+	int tty, check_every, perm_epoch;
+	trainer t;            /* its stats: the loss sums since the last log point */
 	int32_t *perm;
 	sample_xform *xf;
 	double t_last, t_bar;
@@ -937,41 +709,31 @@ typedef struct loop {
 	int stop;             /* several ranks: every rank stops after this step */
 } loop;
 
-/* The order of an epoch's samples and their transforms, uploaded once. */
-static void epoch_order(run *r, loop *l, int epoch)
-{
-	rng g;
-	rng_seed(&g, (uint64_t)r->c.seed, 0x5eed0000ULL + epoch);
-	for (long i = 0; i < r->N; i++)
-		l->perm[i] = (int32_t)i;
-	rng_shuffle(&g, (int *)l->perm, (int)r->N);
-	int augmented = r->aug.flip || r->aug.crop < 1;
-	for (long s = 0; augmented && s < r->spe; s++) {
-		long at = s * r->batch;
-		draw_xforms(&r->aug, (uint64_t)r->c.seed, (long)epoch * r->spe + s,
-			    (int)(r->N - at < r->batch ? r->N - at : r->batch), r->n->in_h, r->n->in_w, l->xf + at);
-	}
-	devdata_set_order(r->dd, l->perm, augmented ? l->xf : NULL);
-	l->perm_epoch = epoch;
-}
-
 /* Several ranks, after the loss of a step: the loss is the mean over the
    global batch, so this rank's gradient is scaled by its share of the
    batch's weight; and when a rank was interrupted, every rank stops after
    this step. */
-static void ranks_agree(run *r, loop *l, long count)
+static void ranks_agree(trainer *t, int count, void *ctx)
 {
-	double h[STAT_N], g[2];
-	r->be->download(h, l->stats, sizeof h);
-	double mine = h[STAT_WEIGHT] - l->weight_before;
-	l->weight_before = h[STAT_WEIGHT];
-	g[0] = mine;
-	g[1] = interrupted;
-	dist_sum_double(g, 2);
-	l->stop = g[1] > 0;
+	loop *l = ctx;
+	double sums[STAT_N], across[2];   /* over the ranks: the batch's weight, the ranks interrupted */
+	trainer_sums(t, sums);
+	double mine = sums[STAT_WEIGHT] - l->weight_before;
+	l->weight_before = sums[STAT_WEIGHT];
+	across[0] = mine;
+	across[1] = interrupted;
+	dist_sum_double(across, 2);
+	l->stop = across[1] > 0;
 	/* dlogits *= mine / total */
-	if (mine != g[0])
-		r->be->axpy((size_t)count * net_output_size(r->n), (float)(mine / g[0]) - 1, l->dlogits, l->dlogits);
+	if (mine != across[0])
+		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / across[0]) - 1, t->dlogits, t->dlogits);
+}
+
+/* Several ranks, after the backward pass: the gradients summed. */
+static void ranks_sum(trainer *t, void *ctx)
+{
+	(void)ctx;
+	dist_sum_device(t->n->be, t->n->grads, t->n->nparams);
 }
 
 /* Before a checkpoint or a validation, with several ranks: batch-norm's
@@ -988,31 +750,24 @@ static void ranks_check(run *r)
 		fatal("the ranks' weights differ at step %ld", r->step);
 }
 
-/* One step: forward, loss, backward, update. */
+/* One step of this rank's share of the batch. */
 static int train_step(run *r, loop *l)
 {
-	net *n = r->n;
-	int epoch = (int)(r->step / r->spe);
-	long j = r->step % r->spe;
-	if (epoch != l->perm_epoch)
-		epoch_order(r, l, epoch);
-	int count = (int)(r->N - j * r->batch < r->batch ? r->N - j * r->batch : r->batch);
+	int epoch = (int)(r->step / r->steps_per_epoch);
+	long at = r->step % r->steps_per_epoch * r->batch;   /* the batch's first position */
+	if (epoch != l->perm_epoch) {
+		epoch_order(r->train_data, &r->aug, (uint64_t)r->c.seed, epoch, r->batch, l->perm, l->xf);
+		l->perm_epoch = epoch;
+	}
+	int count = (int)(r->samples - at < r->batch ? r->samples - at : r->batch);
 	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
 	dist_share(count, &lo, &hi);
 	int mine = (int)(hi - lo);
-	devdata_gather(r->dd, j * r->batch + lo, mine);
-	l->lr = sched_lr(&r->sc, (float)r->c.lr, r->step, epoch, r->total);
-	net_zero_grad(n);
+	devdata_gather(r->train_data, at + lo, mine);
+	l->lr = sched_lr(&r->schedule, (float)r->c.lr, r->step, epoch, r->total);
 	/* dropout draws per rank; rank 0 draws what one process draws */
-	net_forward(n, r->dd->xb, mine, 1,
-		    (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
-	r->be->softmax_xent(mine, n->nclass, l->spatial, net_output(n), r->dd->yb, r->class_w, l->dlogits,
-			    l->stats);
-	if (dist_size() > 1)
-		ranks_agree(r, l, mine);
-	net_backward(n, l->dlogits);
-	dist_sum_device(r->be, n->grads, n->nparams);
-	optim_step(r->o, n, l->lr);
+	trainer_step(&l->t, r->train_data->xb, r->train_data->yb, mine, l->lr,
+		     (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
 	r->step++;
 	l->seen_since += count;
 	return epoch;
@@ -1021,12 +776,12 @@ static int train_step(run *r, loop *l)
 /* The progress line on a terminal. */
 static void progress_bar(const run *r, loop *l, int epoch, double now)
 {
-	double ips = (r->step - l->step0) * (double)r->batch / (now - r->t0), h[STAT_N];
+	double images_per_s = (r->step - l->step0) * (double)r->batch / (now - r->t0), sums[STAT_N];
 	char eta[32];
-	fmt_time((r->total - r->step) * (double)r->batch / (ips > 0 ? ips : 1), eta, sizeof eta);
-	r->be->download(h, l->stats, sizeof h);
+	fmt_time((r->total - r->step) * (double)r->batch / (images_per_s > 0 ? images_per_s : 1), eta, sizeof eta);
+	trainer_sums(&l->t, sums);
 	fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1, r->c.epochs,
-		r->step, r->total, h[STAT_LOSS] / h[STAT_WEIGHT], ips, eta);
+		r->step, r->total, sums[STAT_LOSS] / sums[STAT_WEIGHT], images_per_s, eta);
 	l->t_bar = now;
 }
 
@@ -1034,7 +789,7 @@ static void progress_bar(const run *r, loop *l, int epoch, double now)
    (written as the output model with --keep-best), or counts towards
    --early-stop. Both go to the log, as rows of splits "best" and "stop"
    whose accuracy column holds the score. */
-static void track_best(run *r, loop *l, double ep)
+static void track_best(run *r, loop *l, double epochs_done)
 {
 	double score = r->n->dense ? l->last_val_map : l->last_val_acc;
 	int better = r->best_step < 0 || score > r->best_score || (isnan(r->best_score) && !isnan(score));
@@ -1049,10 +804,10 @@ static void track_best(run *r, loop *l, double ep)
 		split = "stop";
 	}
 	if (split && r->log)
-		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, ep, split, l->last_val_loss, score,
+		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, epochs_done, split, l->last_val_loss, score,
 			l->lr, now_seconds() - r->t0);
 	if (better && r->c.keep_best) {
-		check_finite(r->n, r->step);
+		train_check_finite(r->n, r->step);
 		save(r, r->out, r->n, 0);
 	}
 }
@@ -1064,14 +819,14 @@ static void validate_ranks(run *r, loop *l, int want_map)
 	double v[STAT_N];
 	long lo, hi;
 	ranks_check(r);
-	dist_share(r->vd->n, &lo, &hi);
-	evaluate_sums(r->n, r->vd, r->class_w, lo, hi, v, NULL);
+	dist_share(r->val_data->n, &lo, &hi);
+	evaluate_sums(r->n, r->val_data, r->class_w, lo, hi, v, NULL);
 	dist_sum_double(v, STAT_N);
 	l->last_val_loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
 	l->last_val_acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
 	if (want_map) {
 		double loss, acc;
-		evaluate(r->n, r->vd, r->class_w, &loss, &acc, &l->last_val_map);
+		evaluate(r->n, r->val_data, r->class_w, &loss, &acc, &l->last_val_map);
 	}
 }
 
@@ -1079,34 +834,33 @@ static void validate_ranks(run *r, loop *l, int want_map)
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
 {
-	const backend *be = r->be;
-	double h[STAT_N];
-	be->download(h, l->stats, sizeof h);
-	be->zero(l->stats, STAT_N * sizeof(double));
+	double sums[STAT_N];
+	trainer_sums(&l->t, sums);
+	trainer_reset(&l->t);
 	l->weight_before = 0;
-	dist_sum_double(h, STAT_N);
+	dist_sum_double(sums, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
-	double loss = h[STAT_LOSS] / h[STAT_WEIGHT], acc = h[STAT_CORRECT] / h[STAT_COUNT];
-	double ips = l->seen_since / (now - l->t_last);
-	double ep = (double)r->step / r->spe;
+	double loss = sums[STAT_LOSS] / sums[STAT_WEIGHT], acc = sums[STAT_CORRECT] / sums[STAT_COUNT];
+	double images_per_s = l->seen_since / (now - l->t_last);
+	double epochs_done = (double)r->step / r->steps_per_epoch;
 	long step = r->step;
 	if (r->log)
-		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, loss, acc, l->lr, now - r->t0);
-	int do_val = r->vd && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
+		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, loss, acc, l->lr, now - r->t0);
+	int do_val = r->val_data && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
 	if (do_val) {
 		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
 		if (dist_size() > 1)
 			validate_ranks(r, l, want_map);
 		else
-			evaluate(r->n, r->vd, r->class_w, &l->last_val_loss, &l->last_val_acc,
+			evaluate(r->n, r->val_data, r->class_w, &l->last_val_loss, &l->last_val_acc,
 				 want_map ? &l->last_val_map : NULL);
 		if (r->log)
-			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, ep, l->last_val_loss,
+			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, l->last_val_loss,
 				l->last_val_acc, l->lr, now_seconds() - r->t0);
 	}
 	if (do_val && (r->c.keep_best || r->c.early_stop))
-		track_best(r, l, ep);
+		track_best(r, l, epochs_done);
 	if (r->log && (fflush(r->log) || ferror(r->log)))
 		fatal("%s: write error", r->log_path);
 	if (!r->quiet) {
@@ -1122,11 +876,11 @@ static void log_point(run *r, loop *l)
 			fprintf(stderr, "\r\033[K");
 		if (do_val)
 			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f%s  "
-				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, ep, loss, acc, l->last_val_loss,
-				l->last_val_acc, map, ips, elapsed, eta);
+				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, epochs_done, loss, acc, l->last_val_loss,
+				l->last_val_acc, map, images_per_s, elapsed, eta);
 		else
 			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s  elapsed %s  ETA %s\n",
-				step, r->total, ep, loss, acc, ips, elapsed, eta);
+				step, r->total, epochs_done, loss, acc, images_per_s, elapsed, eta);
 	}
 	if (!isfinite(loss))
 		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
@@ -1142,12 +896,11 @@ static void train(run *r)
 	const backend *be = r->be;
 	loop l = {0};
 	l.tty = isatty(2) && !r->quiet;
-	l.spatial = r->n->dense ? r->n->out_h * r->n->out_w : 1;
-	l.dlogits = be->alloc((size_t)r->batch * net_output_size(r->n) * sizeof(float), "loss gradient");
-	l.stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
-	be->zero(l.stats, STAT_N * sizeof(double));
-	l.perm = xmalloc(r->N * sizeof *l.perm);
-	l.xf = xmalloc(r->N * sizeof *l.xf);
+	trainer_init(&l.t, r->n, r->o, r->class_w, r->batch);
+	if (dist_size() > 1)
+		l.t.after_loss = ranks_agree, l.t.sum_gradients = ranks_sum, l.t.ctx = &l;
+	l.perm = xmalloc(r->samples * sizeof *l.perm);
+	l.xf = xmalloc(r->samples * sizeof *l.xf);
 	l.perm_epoch = -1;
 	r->t0 = l.t_last = now_seconds();
 	l.step0 = r->first_step = r->step;
@@ -1161,12 +914,12 @@ static void train(run *r)
 	while (r->step < r->total && !(dist_size() > 1 ? l.stop : interrupted) && !r->stopped_early) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
-		int epoch_end = step % r->spe == 0;
+		int epoch_end = step % r->steps_per_epoch == 0;
 		int log_now = step % r->c.log_every == 0 || epoch_end || step == r->total;
 		if (!log_now && step % l.check_every == 0) {
-			double h[STAT_N];
-			be->download(h, l.stats, sizeof h);
-			if (!isfinite(h[STAT_LOSS]))
+			double sums[STAT_N];
+			trainer_sums(&l.t, sums);
+			if (!isfinite(sums[STAT_LOSS]))
 				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
 		}
 		double now = now_seconds();
@@ -1175,9 +928,9 @@ static void train(run *r)
 		if (log_now)
 			log_point(r, &l);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
-			r->mi.step = step;
+			r->info.step = step;
 			ranks_check(r);
-			check_finite(r->n, step);
+			train_check_finite(r->n, step);
 			save(r, r->ckpt, r->n, 1);
 		}
 	}
@@ -1187,17 +940,16 @@ static void train(run *r)
 		fprintf(stderr, "\r\033[K");
 	free(l.perm);
 	free(l.xf);
-	be->free(l.dlogits);
-	be->free(l.stats);
+	trainer_release(&l.t);
 }
 
 /* Step 9: the checkpoint, the model when training is complete, and what
    happened; returns the exit status. */
 static int finish(run *r)
 {
-	r->mi.step = r->step;
+	r->info.step = r->step;
 	ranks_check(r);
-	check_finite(r->n, r->step);
+	train_check_finite(r->n, r->step);
 	int status = 0;
 	if (dist_rank() > 0)   /* rank 0 writes */
 		return interrupted ? 130 : 0;
@@ -1210,11 +962,11 @@ static int finish(run *r)
 		if (r->c.keep_best && r->best_step >= 0 && r->best_step != r->step) {
 			/* the best model, written when it was reached, again with
 			   the facts of the whole run */
-			model_info mi = {0};
-			net *best = model_load(r->out, r->be, &mi, NULL);
+			model_info best_info = {0};
+			net *best = model_load(r->out, r->be, &best_info, NULL);
 			save(r, r->out, best, 0);
 			net_free(best);
-			model_info_free(&mi);
+			model_info_free(&best_info);
 		} else {
 			save(r, r->out, r->n, 0);
 		}
@@ -1250,13 +1002,13 @@ static void run_free(run *r)
 {
 	if (r->class_w)
 		r->be->free(r->class_w);
-	devdata_free(r->dd);
-	devdata_free(r->vd);
+	devdata_free(r->train_data);
+	devdata_free(r->val_data);
 	dataset_free(r->train);
 	dataset_free(r->val);
 	optim_free(r->o);
 	net_free(r->n);
-	model_info_free(&r->mi);
+	model_info_free(&r->info);
 	json_free(r->prev_run);
 	free(r->commit);
 	free(r->command);
@@ -1264,8 +1016,7 @@ static void run_free(run *r)
 	free(r->own_ckpt);
 	free(r->own_log);
 	free(r->opts);
-	for (int i = 0; i < r->c.nowned; i++)
-		free(r->c.owned[i]);
+	train_config_free(&r->c);
 }
 
 int main(int argc, char **argv)

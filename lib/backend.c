@@ -153,3 +153,21 @@ const char *backend_gpu_name(void)
 		return NULL;
 	return name;
 }
+
+int backend_supports(const backend *be, backend_op op)
+{
+	switch (op) {
+	case BACKEND_SYNC_BATCHNORM: return be->batchnorm_forward_sync && be->batchnorm_backward_sync;
+	case BACKEND_DEVICE_SUM: return be->comm_id && be->comm_open && be->comm_sum;
+	}
+	return 0;
+}
+
+const char *backend_op_name(backend_op op)
+{
+	switch (op) {
+	case BACKEND_SYNC_BATCHNORM: return "synchronised batch norm";
+	case BACKEND_DEVICE_SUM: return "sum across processes in device memory";
+	}
+	return "unknown operation";
+}

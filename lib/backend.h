@@ -176,6 +176,19 @@ typedef struct backend {
 
 extern const backend backend_cpu;
 
+/* What a backend may lack: the slots of its table that may be NULL. */
+typedef enum {
+	BACKEND_SYNC_BATCHNORM,   /* batchnorm_forward_sync and batchnorm_backward_sync */
+	BACKEND_DEVICE_SUM,       /* comm_id, comm_open and comm_sum */
+} backend_op;
+
+/* Whether be can do op (as ggml's supports_op): the one question a caller
+   asks instead of testing slots. */
+int backend_supports(const backend *be, backend_op op);
+/* The op in words, for a message that refuses it: "the cpu backend has no
+   synchronised batch norm". */
+const char *backend_op_name(backend_op op);
+
 /* The CUDA backend is a shared object, libnnpipe-cuda.so, opened at run time
    so that the tools neither link nor need the CUDA libraries. It exports one
    function, named BACKEND_CUDA_ENTRY, of type backend_cuda_entry: it returns

@@ -1,9 +1,7 @@
-/* batch.c: device-resident datasets, batch gathering and evaluation. */
+/* batch.c: device-resident datasets and batch gathering. */
 #include "batch.h"
-#include "metrics.h"
 #include "util.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,56 +108,4 @@ void devdata_free(devdata *dd)
 	be->free(dd->xb);
 	be->free(dd->yb);
 	free(dd);
-}
-
-void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long end, double sums[STAT_N],
-		   double *map)
-{
-	const backend *be = n->be;
-	double *stats = be->alloc(STAT_N * sizeof(double), "loss statistics");
-	be->zero(stats, STAT_N * sizeof(double));
-	int spatial = n->dense ? n->out_h * n->out_w : 1, k = n->nclass;
-	size_t per = (size_t)k * spatial;
-	long total = end - start;
-	float *probs = NULL, *p = NULL;
-	int32_t *y = NULL;
-	if (map) {
-		probs = be->alloc((size_t)dd->cap * per * sizeof(float), "probabilities");
-		p = xmalloc(total * per * sizeof *p);
-		y = xmalloc(total * (size_t)spatial * sizeof *y);
-	}
-	for (long s = start; s < end; s += dd->cap) {
-		int count = end - s < dd->cap ? (int)(end - s) : dd->cap;
-		devdata_gather(dd, s, count);
-		net_forward(n, dd->xb, count, 0, 0);
-		be->softmax_xent(count, k, spatial, net_output(n), dd->yb, class_w, NULL, stats);
-		if (map) {
-			be->softmax(count, k, spatial, net_output(n), probs);
-			be->download(p + (s - start) * per, probs, count * per * sizeof *p);
-			be->download(y + (s - start) * spatial, dd->yb, (size_t)count * spatial * sizeof *y);
-		}
-	}
-	be->download(sums, stats, STAT_N * sizeof(double));
-	be->free(stats);
-	if (map) {
-		double *ap = xmalloc(k * sizeof *ap), sum = 0;
-		int defined = 0;
-		metrics_average_precision_all(p, y, total, k, spatial, ap);
-		for (int c = 0; c < k; c++)
-			if (!isnan(ap[c]))
-				sum += ap[c], defined++;
-		*map = defined ? sum / defined : NAN;
-		free(ap);
-		free(p);
-		free(y);
-		be->free(probs);
-	}
-}
-
-void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc, double *map)
-{
-	double h[STAT_N];
-	evaluate_sums(n, dd, class_w, 0, dd->n, h, map);
-	*loss = h[STAT_WEIGHT] > 0 ? h[STAT_LOSS] / h[STAT_WEIGHT] : 0;
-	*acc = h[STAT_COUNT] > 0 ? h[STAT_CORRECT] / h[STAT_COUNT] : 0;
 }

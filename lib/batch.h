@@ -1,5 +1,5 @@
 /* batch.h: a dataset resident in backend memory, batches gathered from it
-   (normalised, optionally augmented), and evaluation over a whole set. */
+   (normalised, optionally augmented). */
 #ifndef NN_BATCH_H
 #define NN_BATCH_H
 
@@ -35,17 +35,6 @@ void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf
 /* Gathers positions [start, start+count) of the current order into xb and yb. */
 void devdata_gather(devdata *dd, long start, int count);
 void devdata_free(devdata *dd);
-
-/* Loss and accuracy over the whole set in evaluation mode. With map, also
-   the mean over classes of the average precision of the softmax
-   probabilities, every pixel of the set pooled, as ap-score computes it
-   (NaN when no class has a positive). */
-void evaluate(net *n, devdata *dd, const float *class_w, double *loss, double *acc, double *map);
-/* The sums behind them (STAT_*) over positions [start, end) of the current
-   order: a share of the set, as each rank of a run takes; with map, the
-   mean AP of those positions alone. */
-void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long end, double sums[STAT_N],
-		   double *map);
 
 /* Checks that a dataset fits a network: input shape, label shape and
    label range; dies with "path: reason". */

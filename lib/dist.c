@@ -194,10 +194,11 @@ void dist_device(const backend *be)
 	if (size_ == 1)
 		return;
 	/* a mix would sum with different calls, and wait for ever */
-	if (!agree((uint64_t)be->is_gpu << 1 | (be->comm_sum != NULL)))
+	int device_sum = backend_supports(be, BACKEND_DEVICE_SUM);
+	if (!agree((uint64_t)be->is_gpu << 1 | (uint64_t)device_sum))
 		fatal("the ranks are not all on the same kind of device (%s here): give each a GPU, or --device cpu",
 		      be->name);
-	if (!be->comm_sum)
+	if (!device_sum)
 		return;
 	unsigned char id[BACKEND_COMM_ID_BYTES] = {0};
 	if (rank_ == 0)

@@ -92,6 +92,9 @@ void net_zero_grad(net *n);
 float *net_output(const net *n);
 /* Floats per sample in the output (K or K*H*W). */
 size_t net_output_size(const net *n);
+/* Output positions per sample: each pixel's for a per-pixel (dense) net,
+   one otherwise. */
+static inline int net_spatial(const net *n) { return n->dense ? n->out_h * n->out_w : 1; }
 const state_entry *net_find_state(const net *n, const char *name);
 /* Host copy of a state entry's values into dst (count floats) and back. */
 void net_state_get(const net *n, const state_entry *e, float *dst);

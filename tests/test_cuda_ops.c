@@ -610,6 +610,8 @@ static void test_sgd(size_t n, float momentum, float wd, int nesterov, int steps
 
 /* ---- training ---- */
 
+#include "train.h"
+
 /* a classifier with batch-norm and dropout, and a small U-Net-like
    segmenter with a skip connection, upsampling and class weights */
 static const char *NET_CLS = "input 1 12 12\n"
@@ -631,98 +633,89 @@ static const char *NET_GAP = "input 3 12 12\n"
 			     "conv 8 3 pad=1\nleakyrelu\navgpool 3 stride=2\nconv 16 3 pad=1\n"
 			     "avgpool global\nflatten\nlinear 10\n";
 
-typedef struct trainer {
-	net *n;
-	optim *o;
-	const backend *be;
-	float *x, *dlogits, *cw;
+/* A net, its optimiser and random data drawn from a seed (every run of a
+   net sees the same), trained by nn-train's step. */
+typedef struct training {
+	trainer t;
+	float *x, *cw;
 	int32_t *y;
-	double *stats;
-	int batch, spatial;
-} trainer;
+	int batch;
+} training;
 
-/* Random data drawn from seed, so every trainer of a net sees the same. */
-static void trainer_setup(trainer *t, net *n, optim *o, int batch, uint64_t seed, int weighted)
+static void training_setup(training *tr, net *n, optim *o, int batch, uint64_t seed, int weighted)
 {
 	const backend *be = n->be;
-	t->n = n, t->o = o, t->be = be, t->batch = batch;
-	t->spatial = n->dense ? n->out_h * n->out_w : 1;
+	tr->batch = batch;
 	net_set_batch(n, batch);
 	rng r;
 	rng_seed(&r, seed, 7);
-	size_t nx = (size_t)batch * n->in_c * n->in_h * n->in_w, ny = (size_t)batch * t->spatial;
+	size_t nx = (size_t)batch * n->in_c * n->in_h * n->in_w, ny = (size_t)batch * net_spatial(n);
 	float *hx = xmalloc(nx * sizeof *hx);
 	int32_t *hy = xmalloc(ny * sizeof *hy);
 	for (size_t i = 0; i < nx; i++)
 		hx[i] = rng_uniform_range(&r, -1, 1);
 	for (size_t i = 0; i < ny; i++)
 		hy[i] = (int32_t)rng_below(&r, n->nclass);
-	t->x = be->alloc(nx * sizeof *hx, "x");
-	t->y = be->alloc(ny * sizeof *hy, "y");
-	be->upload(t->x, hx, nx * sizeof *hx);
-	be->upload(t->y, hy, ny * sizeof *hy);
+	tr->x = be->alloc(nx * sizeof *hx, "x");
+	tr->y = be->alloc(ny * sizeof *hy, "y");
+	be->upload(tr->x, hx, nx * sizeof *hx);
+	be->upload(tr->y, hy, ny * sizeof *hy);
 	free(hx), free(hy);
-	t->cw = NULL;
+	tr->cw = NULL;
 	if (weighted) {
 		float cw[5] = {1, 1, 5, 1, 1};
-		t->cw = be->alloc(sizeof cw, "class weights");
-		be->upload(t->cw, cw, sizeof cw);
+		tr->cw = be->alloc(sizeof cw, "class weights");
+		be->upload(tr->cw, cw, sizeof cw);
 	}
-	t->dlogits = be->alloc((size_t)batch * net_output_size(n) * sizeof(float), "dlogits");
-	t->stats = be->alloc(STAT_N * sizeof(double), "stats");
+	trainer_init(&tr->t, n, o, tr->cw, batch);
 }
 
 /* One training step (step numbers the dropout seed); returns its loss. */
-static double trainer_step(trainer *t, long step)
+static double training_step(training *tr, long step)
 {
-	const backend *be = t->be;
-	be->zero(t->stats, STAT_N * sizeof(double));
-	net_zero_grad(t->n);
-	net_forward(t->n, t->x, t->batch, 1, 1234 + step);
-	be->softmax_xent(t->batch, t->n->nclass, t->spatial, net_output(t->n), t->y, t->cw, t->dlogits, t->stats);
-	net_backward(t->n, t->dlogits);
-	optim_step(t->o, t->n, 1e-3f);
 	double h[STAT_N];
-	be->download(h, t->stats, sizeof h);
-	return h[STAT_LOSS] / h[STAT_WEIGHT];
+	trainer_reset(&tr->t);
+	trainer_step(&tr->t, tr->x, tr->y, tr->batch, 1e-3f, 1234 + step);
+	return trainer_sums(&tr->t, h);
 }
 
-static void trainer_free(trainer *t)
+static void training_free(training *tr)
 {
-	const backend *be = t->be;
-	be->free(t->x), be->free(t->y), be->free(t->dlogits), be->free(t->stats);
-	if (t->cw)
-		be->free(t->cw);
-	optim_free(t->o);
-	net_free(t->n);
+	const backend *be = tr->t.n->be;
+	be->free(tr->x), be->free(tr->y);
+	if (tr->cw)
+		be->free(tr->cw);
+	trainer_release(&tr->t);
+	optim_free(tr->t.o);
+	net_free(tr->t.n);
 }
 
-static trainer new_trainer(const char *text, const backend *be, optim_kind kind, int batch, int weighted)
+static training training_new(const char *text, const backend *be, optim_kind kind, int batch, int weighted)
 {
 	net *n = net_parse(text, "test.net");
 	net_init(n, be, 42);
 	optim *o = optim_new(kind, n);
 	if (kind == OPT_SGD)
 		o->momentum = 0.9f;
-	trainer t;
-	trainer_setup(&t, n, o, batch, 99, weighted);
-	return t;
+	training tr;
+	training_setup(&tr, n, o, batch, 99, weighted);
+	return tr;
 }
 
 static void test_training(const char *name, const char *text, optim_kind kind, int batch, int weighted)
 {
 	enum { STEPS = 6 };
-	trainer tc = new_trainer(text, C, kind, batch, weighted), tg = new_trainer(text, G, kind, batch, weighted);
+	training tc = training_new(text, C, kind, batch, weighted), tg = training_new(text, G, kind, batch, weighted);
 	result r = {0, NULL};
 	char what[32];
 	for (int s = 0; s < STEPS; s++) {
-		double lc = trainer_step(&tc, s), lg = trainer_step(&tg, s);
+		double lc = training_step(&tc, s), lg = training_step(&tg, s);
 		snprintf(what, sizeof what, "loss at step %d", s + 1);
 		out_err(&r, what, fabs(lg - lc) / fabs(lc));
 	}
 	report(r, 1e-4, "training(%s,%s,batch=%d,steps=%d)", name, optim_kind_name(kind), batch, STEPS);
-	trainer_free(&tc);
-	trainer_free(&tg);
+	training_free(&tc);
+	training_free(&tg);
 }
 
 /* Train 3 steps on CUDA, checkpoint, 3 more; resume the checkpoint in a
@@ -734,36 +727,36 @@ static void test_resume(const char *name, const char *text, optim_kind kind, int
 	if (fd < 0)
 		fatal("mkstemp: cannot create a temporary file");
 	close(fd);
-	trainer a = new_trainer(text, G, kind, batch, weighted);
+	training a = training_new(text, G, kind, batch, weighted);
 	for (int s = 0; s < 3; s++)
-		trainer_step(&a, s);
+		training_step(&a, s);
 	model_info mi;
 	memset(&mi, 0, sizeof mi);
-	mi.nchan = a.n->in_c;
+	mi.nchan = a.t.n->in_c;
 	for (int c = 0; c < mi.nchan; c++)
 		mi.mean[c] = 0, mi.std[c] = 1;
 	mi.step = 3;
-	model_save(path, a.n, &mi, a.o);
+	model_save(path, a.t.n, &mi, a.t.o);
 	double want[3];
 	for (int s = 0; s < 3; s++)
-		want[s] = trainer_step(&a, 3 + s);
+		want[s] = training_step(&a, 3 + s);
 
 	model_info mi2;
 	optim *o = NULL;
 	net *n = model_load(path, G, &mi2, &o);
-	trainer b;
-	trainer_setup(&b, n, o, batch, 99, weighted);
+	training b;
+	training_setup(&b, n, o, batch, 99, weighted);
 	result r = {0, NULL};
 	char what[32];
 	for (int s = 0; s < 3; s++) {
-		double got = trainer_step(&b, 3 + s);
+		double got = training_step(&b, 3 + s);
 		snprintf(what, sizeof what, "loss at step %d", 4 + s);
 		out_err(&r, what, fabs(got - want[s]) / fabs(want[s]));
 	}
 	report(r, 1e-6, "resume(%s,%s,batch=%d,at step %ld)", name, optim_kind_name(kind), batch, mi2.step);
 	model_info_free(&mi2);
-	trainer_free(&a);
-	trainer_free(&b);
+	training_free(&a);
+	training_free(&b);
 	unlink(path);
 }
 

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "layers.h"
 #include "net.h"
+#include "train.h"
 #include "util.h"
 #include "check.h"
 
@@ -171,7 +172,7 @@ static void run_case(const gcase *gc, const backend *be)
 	net_state_set(n, net_find_state(n, "0.weight"), eye);
 	free(eye);
 
-	ctx c = {.be = be, .n = n, .count = gc->n, .spatial = n->dense ? n->out_h * n->out_w : 1};
+	ctx c = {.be = be, .n = n, .count = gc->n, .spatial = net_spatial(n)};
 	rng r;
 	rng_seed(&r, SEED, 1);
 	size_t xn = (size_t)gc->n * n->in_c * n->in_h * n->in_w;
@@ -191,14 +192,11 @@ static void run_case(const gcase *gc, const backend *be)
 	}
 	c.stats = be->alloc(STAT_N * sizeof(double), "stats");
 
-	/* the backward at the base point */
-	size_t outn = (size_t)gc->n * net_output_size(n);
-	float *dlogits = be->alloc(outn * sizeof(float), "dlogits");
-	net_zero_grad(n);
-	net_forward(n, c.x, gc->n, 1, SEED);
-	be->zero(c.stats, STAT_N * sizeof(double));
-	be->softmax_xent(gc->n, n->nclass, c.spatial, net_output(n), c.labels, c.class_w, dlogits, c.stats);
-	net_backward(n, dlogits);
+	/* the backward at the base point: nn-train's step without the optimiser */
+	trainer t;
+	trainer_init(&t, n, NULL, c.class_w, gc->n);
+	trainer_gradients(&t, c.x, c.labels, gc->n, SEED);
+	trainer_release(&t);
 	float *grads = xmalloc((n->nparams + 1) * sizeof *grads);
 	be->download(grads, n->grads, n->nparams * sizeof *grads);
 	float *dx = xmalloc(xn * sizeof *dx);
@@ -219,7 +217,6 @@ static void run_case(const gcase *gc, const backend *be)
 	snprintf(name, sizeof name, "gradcheck %s: input", gc->name);
 	check_tensor(&c, name, c.x, dx, xn, gc->h, RTOL);
 
-	be->free(dlogits);
 	be->free(c.x);
 	be->free(c.labels);
 	if (c.class_w)
@@ -301,25 +298,23 @@ static void check_accumulate(const backend *be)
 	size_t xn = sizeof hx / sizeof *hx;
 	fill_uniform(&r, hx, xn, -1, 1);
 	int32_t hy[3] = {0, 3, 1};
-	float *x = be->alloc(sizeof hx, "x"), *dl = be->alloc(3 * 4 * sizeof(float), "dlogits");
+	float *x = be->alloc(sizeof hx, "x");
 	int32_t *y = be->alloc(sizeof hy, "y");
-	double *stats = be->alloc(STAT_N * sizeof(double), "stats");
 	be->upload(x, hx, sizeof hx);
 	be->upload(y, hy, sizeof hy);
-	be->zero(stats, STAT_N * sizeof(double));
 	float *once = xmalloc(n->nparams * sizeof *once), *twice = xmalloc(n->nparams * sizeof *twice);
-	net_zero_grad(n);
-	net_forward(n, x, 3, 1, SEED);
-	be->softmax_xent(3, 4, 1, net_output(n), y, NULL, dl, stats);
-	net_backward(n, dl);
+	trainer t;
+	trainer_init(&t, n, NULL, NULL, 3);
+	trainer_gradients(&t, x, y, 3, SEED);
 	be->download(once, n->grads, n->nparams * sizeof *once);
-	net_backward(n, dl);
+	net_backward(n, t.dlogits);
 	be->download(twice, n->grads, n->nparams * sizeof *twice);
 	for (size_t j = 0; j < n->nparams; j++)
 		once[j] *= 2;
 	CHECK_CLOSE("gradcheck accumulate: two backward passes give twice the gradient", twice, once,
 		    (long)n->nparams, 1e-7, 1e-5);
-	be->free(x), be->free(dl), be->free(y), be->free(stats);
+	trainer_release(&t);
+	be->free(x), be->free(y);
 	free(once), free(twice);
 	net_free(n);
 }
