@@ -11,7 +11,8 @@
 #include "opt.h"
 #include "optim.h"
 #include "output.h"
-#include "spawn.h"
+#include "provenance.h"
+#include "runlog.h"
 #include "train.h"
 #include "util.h"
 
@@ -21,14 +22,11 @@
 
 #include <math.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,94 +159,6 @@ static void fmt_time(double s, char *buf, size_t n)
 		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* How the model was made, for the "run" metadata: the device, the source
-   commit, the commands and the times. */
-
-/* The CPU's model name as /proc/cpuinfo gives it (new memory), or NULL. */
-static char *cpu_model(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512], *name = NULL;
-	while (f && !name && fgets(line, sizeof line, f)) {
-		char *colon = strchr(line, ':');
-		if (!strncmp(line, "model name", 10) && colon) {
-			colon += 1 + strspn(colon + 1, " \t");
-			colon[strcspn(colon, "\n")] = 0;
-			name = xstrdup(colon);
-		}
-	}
-	if (f)
-		fclose(f);
-	return name;
-}
-
-/* The commit of the source checkout this program was built in, as
-   `git describe --always --dirty` says when training starts: the checkout
-   is the folder above the program's (bin/..) when it holds a .git. NULL for
-   an installed copy, or where git is missing or fails. */
-static char *source_commit(void)
-{
-	char *bin = exe_dir();
-	if (!bin)
-		return NULL;
-	char *root = path_dir(bin), *dotgit = xmalloc(strlen(root) + 6), *out = NULL;
-	sprintf(dotgit, "%s/.git", root);
-	char *git = access(dotgit, F_OK) == 0 ? spawn_find("git", 0) : NULL;
-	if (git) {
-		/* git's own complaints (a repository it will not read) are not
-		   this program's: quiet sends them to /dev/null */
-		char *argv[] = {"git", "-C", root, "describe", "--always", "--dirty", NULL};
-		out = spawn_read(git, argv, -1, 1, NULL);
-		if (out)
-			out[strcspn(out, "\n")] = 0;
-		if (out && (!*out || control_byte(out))) {
-			free(out);
-			out = NULL;
-		}
-	}
-	free(git);
-	free(dotgit);
-	free(root);
-	free(bin);
-	return out;
-}
-
-/* The command line as a shell would take it back (new memory): words of
-   plain characters bare, others in single quotes. */
-static char *command_line(int argc, char **argv)
-{
-	size_t n = 1;
-	for (int i = 0; i < argc; i++)
-		n += 4 * strlen(argv[i]) + 3;
-	char *s = xmalloc(n), *p = s;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (i)
-			*p++ = ' ';
-		int bare = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%") ==
-				      strlen(a);
-		if (!bare)
-			*p++ = '\'';
-		for (; *a; a++) {
-			if (*a == '\'' && !bare)
-				p += sprintf(p, "'\\''");
-			else
-				*p++ = *a;
-		}
-		if (!bare)
-			*p++ = '\'';
-	}
-	*p = 0;
-	return s;
-}
-
-static void utc_date(time_t t, char *buf, size_t n)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* A number of the resumed checkpoint's "run" metadata, or dflt. */
 static double prev_number(const run *r, const char *key, double dflt)
 {
@@ -281,9 +191,9 @@ static char *run_json(const run *r)
 	if (r->log_path)
 		json_key(&w, "log"), json_string(&w, r->log_path);
 	v = r->prev_run ? json_get(r->prev_run, "started") : NULL;
-	utc_date(r->started, date, sizeof date);
+	provenance_date(r->started, date, sizeof date);
 	json_key(&w, "started"), json_string(&w, v && v->kind == JSON_STRING ? v->str : date);
-	utc_date(time(NULL), date, sizeof date);
+	provenance_date(time(NULL), date, sizeof date);
 	json_key(&w, "finished"), json_string(&w, date);
 	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds", 0) + (r->t0 ? now - r->t0 : 0));
 	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds", 0) + now - r->t_start);
@@ -293,7 +203,7 @@ static char *run_json(const run *r)
 		json_key(&w, "val_samples"), json_int(&w, dataset_len(r->val));
 	json_key(&w, "device"), json_string(&w, r->be->name);
 	const char *gpu = r->be->is_gpu ? backend_gpu_name() : NULL;
-	char *cpu = r->be->is_gpu ? NULL : cpu_model();
+	char *cpu = r->be->is_gpu ? NULL : provenance_cpu_model();
 	if (gpu || cpu)
 		json_key(&w, "device_name"), json_string(&w, gpu ? gpu : cpu);
 	free(cpu);
@@ -412,7 +322,7 @@ static void configure(run *r, int argc, char **argv)
 	r->last_loss = NAN;
 	r->best_score = NAN;
 	r->best_step = -1;
-	r->command = command_line(argc, argv);
+	r->command = provenance_command(argc, argv);
 	r->opts = options_new(r);
 	int nargs = opt_parse(r->opts, argc, argv, usage);
 	int need = r->resume ? 0 : 1;
@@ -647,37 +557,6 @@ static void data_load(run *r)
 		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->steps_per_epoch + 1);
 }
 
-static const char log_header[] = "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n";
-
-/* The rows of the log being continued, up to the checkpoint's step (those
-   after it are of steps the resumed run takes again), copied to f. */
-static void log_keep(const run *r, FILE *f)
-{
-	struct stat st;
-	if (stat(r->log_path, &st) || !S_ISREG(st.st_mode))
-		return;
-	char *text = read_text(r->log_path), *line = text, *next;
-	size_t header_len = strlen(log_header);
-	if (strncmp(text, log_header, header_len))
-		fatal("%s: not a metrics log of nn-train (its first line is not the header): "
-		      "give another --log, or --fresh-log to replace it", r->log_path);
-	for (line += header_len; *line; line = next) {
-		next = line + strcspn(line, "\n");
-		next += *next == '\n';
-		long step;
-		char *tab = strchr(line, '\t');
-		if (!tab || tab > next)
-			fatal("%s: a row without tabs: not a metrics log of nn-train", r->log_path);
-		*tab = 0;
-		if (!parse_int(line, &step))
-			fatal("%s: a row whose step is '%s': not a metrics log of nn-train", r->log_path, line);
-		*tab = '\t';
-		if (step <= r->step)
-			fwrite(line, 1, next - line, f);
-	}
-	free(text);
-}
-
 /* Step 7: the metrics log, written to a temporary file and put in place
    when the run ends (complete or interrupted), so that a run that fails
    leaves the old log as it was. Resuming continues the log of the run
@@ -688,9 +567,9 @@ static void log_open(run *r)
 		return;
 	r->logf = out_open(r->log_path);
 	r->log = r->logf->f;
-	fputs(log_header, r->log);
+	fputs(RUNLOG_HEADER, r->log);
 	if (r->resume && !r->fresh_log)
-		log_keep(r, r->log);
+		runlog_keep(r->log_path, r->step, r->log);
 	if (fflush(r->log) || ferror(r->log))
 		fatal("%s: write error: %s", r->log_path, strerror(errno));
 }
@@ -1026,7 +905,7 @@ int main(int argc, char **argv)
 	r.t_start = now_seconds();
 	r.started = time(NULL);
 	/* before MPI starts: Open MPI advises against fork() once it runs */
-	r.commit = source_commit();
+	r.commit = provenance_commit();
 	dist_init(&argc, &argv);
 	configure(&r, argc, argv);
 	if (dist_rank() == 0)

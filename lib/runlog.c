@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 int tsv_split(char *line, char ***field, int *cap)
@@ -322,4 +323,31 @@ void cmfile_free(cmfile *cf)
 	cf->names = NULL;
 	cf->count = NULL;
 	cf->sum = cf->total = NULL;
+}
+
+void runlog_keep(const char *path, long upto, FILE *f)
+{
+	struct stat st;
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	char *text = read_text(path), *line = text, *next;
+	size_t header_len = strlen(RUNLOG_HEADER);
+	if (strncmp(text, RUNLOG_HEADER, header_len))
+		fatal("%s: not a metrics log of nn-train (its first line is not the header): "
+		      "give another --log, or --fresh-log to replace it", path);
+	for (line += header_len; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		next += *next == '\n';
+		long step;
+		char *tab = strchr(line, '\t');
+		if (!tab || tab > next)
+			fatal("%s: a row without tabs: not a metrics log of nn-train", path);
+		*tab = 0;
+		if (!parse_int(line, &step))
+			fatal("%s: a row whose step is '%s': not a metrics log of nn-train", path, line);
+		*tab = '\t';
+		if (step <= upto)
+			fwrite(line, 1, next - line, f);
+	}
+	free(text);
 }

@@ -1,10 +1,13 @@
-/* runlog.h: reading the TSV files that curve-plot draws. nn-train's metrics log, a TSV file whose header names
+/* runlog.h: reading the TSV files that curve-plot draws, and continuing nn-train's
+   metrics log on a resume. nn-train's metrics log, a TSV file whose header names
    its columns (step, split and loss required; accuracy, epoch and seconds
    optional) and whose
    rows are the train and val measurements, in any order of columns. Rows
    of other splits are skipped; "nan" is a missing value. */
 #ifndef NN_RUNLOG_H
 #define NN_RUNLOG_H
+
+#include <stdio.h>
 
 typedef struct point {
 	long step;
@@ -27,6 +30,13 @@ typedef struct runlog {
 /* Reads r->path into r->split; dies with "path:line: reason" on anything
    that is not a metrics log with at least one train or val row. */
 void runlog_read(runlog *r);
+/* The header line nn-train writes. */
+#define RUNLOG_HEADER "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n"
+/* Copies to f the rows of nn-train's log at path whose step is at most
+   upto (a run resumed at that step continues its log; later rows are of
+   steps it takes again); nothing when path is not a regular file. Dies on
+   a file that is not such a log. */
+void runlog_keep(const char *path, long upto, FILE *f);
 void runlog_free(runlog *r);
 
 /* ap-score --pr: columns class, name, precision, recall and ap (others,
