@@ -584,50 +584,8 @@ typedef struct loop {
 	long seen_since, step0;
 	double last_val_loss, last_val_acc, last_val_map;
 	float lr;
-	double weight_before; /* this rank's STAT_WEIGHT before the step */
-	int stop;             /* several ranks: every rank stops after this step */
+	dist_trainer ranks;   /* several ranks: their agreement on each step */
 } loop;
-
-/* Several ranks, after the loss of a step: the loss is the mean over the
-   global batch, so this rank's gradient is scaled by its share of the
-   batch's weight; and when a rank was interrupted, every rank stops after
-   this step. */
-static void ranks_agree(trainer *t, int count, void *ctx)
-{
-	loop *l = ctx;
-	double sums[STAT_N], across[2];   /* over the ranks: the batch's weight, the ranks interrupted */
-	trainer_sums(t, sums);
-	double mine = sums[STAT_WEIGHT] - l->weight_before;
-	l->weight_before = sums[STAT_WEIGHT];
-	across[0] = mine;
-	across[1] = interrupted;
-	dist_sum_double(across, 2);
-	l->stop = across[1] > 0;
-	/* dlogits *= mine / total */
-	if (mine != across[0])
-		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / across[0]) - 1, t->dlogits, t->dlogits);
-}
-
-/* Several ranks, after the backward pass: the gradients summed. */
-static void ranks_sum(trainer *t, void *ctx)
-{
-	(void)ctx;
-	dist_sum_device(t->n->be, t->n->grads, t->n->nparams);
-}
-
-/* Before a checkpoint or a validation, with several ranks: batch-norm's
-   running statistics are rank 0's (each rank's own follow its share of
-   the batches, as with PyTorch's DistributedDataParallel, which broadcasts
-   them), and the weights must be equal on every rank. */
-static void ranks_check(run *r)
-{
-	if (dist_size() == 1)
-		return;
-	net *n = r->n;
-	dist_bcast_device(r->be, n->buffers, n->nbuffers);
-	if (!dist_same_device(r->be, n->params, n->nparams))
-		fatal("the ranks' weights differ at step %ld", r->step);
-}
 
 /* One step of this rank's share of the batch. */
 static int train_step(run *r, loop *l)
@@ -691,24 +649,6 @@ static void track_best(run *r, loop *l, double epochs_done)
 	}
 }
 
-/* Validation split across ranks, its sums added (a mean AP, which pools
-   every pixel of the set, is each rank's own over the whole set). */
-static void validate_ranks(run *r, loop *l, int want_map)
-{
-	double v[STAT_N];
-	long lo, hi;
-	ranks_check(r);
-	dist_share(r->val_data->n, &lo, &hi);
-	evaluate_sums(r->n, r->val_data, r->class_w, lo, hi, v, NULL);
-	dist_sum_double(v, STAT_N);
-	l->last_val_loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
-	l->last_val_acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
-	if (want_map) {
-		double loss, acc;
-		evaluate(r->n, r->val_data, r->class_w, &loss, &acc, &l->last_val_map);
-	}
-}
-
 /* A log point: the training loss and accuracy since the last one, the
    validation when due, to the log and to stderr. */
 static void log_point(run *r, loop *l)
@@ -716,7 +656,7 @@ static void log_point(run *r, loop *l)
 	double sums[STAT_N];
 	trainer_sums(&l->t, sums);
 	trainer_reset(&l->t);
-	l->weight_before = 0;
+	l->ranks.weight_before = 0;
 	dist_sum_double(sums, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
@@ -730,7 +670,8 @@ static void log_point(run *r, loop *l)
 	if (do_val) {
 		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
 		if (dist_size() > 1)
-			validate_ranks(r, l, want_map);
+			dist_evaluate(r->n, r->val_data, r->class_w, r->step, &l->last_val_loss, &l->last_val_acc,
+				      want_map ? &l->last_val_map : NULL);
 		else
 			evaluate(r->n, r->val_data, r->class_w, &l->last_val_loss, &l->last_val_acc,
 				 want_map ? &l->last_val_map : NULL);
@@ -777,7 +718,7 @@ static void train(run *r)
 	l.tty = isatty(2) && !r->quiet;
 	trainer_init(&l.t, r->n, r->o, r->class_w, r->batch);
 	if (dist_size() > 1)
-		l.t.after_loss = ranks_agree, l.t.sum_gradients = ranks_sum, l.t.ctx = &l;
+		dist_trainer_attach(&l.t, &l.ranks, &interrupted);
 	l.perm = xmalloc(r->samples * sizeof *l.perm);
 	l.xf = xmalloc(r->samples * sizeof *l.xf);
 	l.perm_epoch = -1;
@@ -790,7 +731,7 @@ static void train(run *r)
 	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
 	l.lr = (float)r->c.lr;
 
-	while (r->step < r->total && !(dist_size() > 1 ? l.stop : interrupted) && !r->stopped_early) {
+	while (r->step < r->total && !(dist_size() > 1 ? l.ranks.stop : interrupted) && !r->stopped_early) {
 		int epoch = train_step(r, &l);
 		long step = r->step;
 		int epoch_end = step % r->steps_per_epoch == 0;
@@ -808,13 +749,13 @@ static void train(run *r)
 			log_point(r, &l);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
 			r->info.step = step;
-			ranks_check(r);
+			dist_replicas_check(r->n, r->step);
 			train_check_finite(r->n, step);
 			save(r, r->ckpt, r->n, 1);
 		}
 	}
 	if (dist_size() > 1)
-		interrupted = l.stop;
+		interrupted = l.ranks.stop;
 	if (l.tty && interrupted)
 		fprintf(stderr, "\r\033[K");
 	free(l.perm);
@@ -827,7 +768,7 @@ static void train(run *r)
 static int finish(run *r)
 {
 	r->info.step = r->step;
-	ranks_check(r);
+	dist_replicas_check(r->n, r->step);
 	train_check_finite(r->n, r->step);
 	int status = 0;
 	if (dist_rank() > 0)   /* rank 0 writes */

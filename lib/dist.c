@@ -256,3 +256,59 @@ int dist_same_device(const backend *be, const float *buf, size_t n)
 }
 
 #endif
+
+static void share_and_stop(trainer *t, int count, void *ctx)
+{
+	dist_trainer *d = ctx;
+	double sums[STAT_N], across[2];   /* over the ranks: the batch's weight, the ranks interrupted */
+	trainer_sums(t, sums);
+	double mine = sums[STAT_WEIGHT] - d->weight_before;
+	d->weight_before = sums[STAT_WEIGHT];
+	across[0] = mine;
+	across[1] = *d->interrupted;
+	dist_sum_double(across, 2);
+	d->stop = across[1] > 0;
+	/* dlogits *= mine / total */
+	if (mine != across[0])
+		t->n->be->axpy((size_t)count * net_output_size(t->n), (float)(mine / across[0]) - 1, t->dlogits,
+			       t->dlogits);
+}
+
+static void sum_gradients(trainer *t, void *ctx)
+{
+	(void)ctx;
+	dist_sum_device(t->n->be, t->n->grads, t->n->nparams);
+}
+
+void dist_trainer_attach(trainer *t, dist_trainer *d, volatile sig_atomic_t *interrupted)
+{
+	d->interrupted = interrupted;
+	t->after_loss = share_and_stop;
+	t->sum_gradients = sum_gradients;
+	t->ctx = d;
+}
+
+void dist_replicas_check(net *n, long step)
+{
+	if (dist_size() == 1)
+		return;
+	dist_bcast_device(n->be, n->buffers, n->nbuffers);
+	if (!dist_same_device(n->be, n->params, n->nparams))
+		fatal("the ranks' weights differ at step %ld", step);
+}
+
+void dist_evaluate(net *n, devdata *val, const float *class_w, long step, double *loss, double *acc, double *map)
+{
+	double v[STAT_N];
+	long lo, hi;
+	dist_replicas_check(n, step);
+	dist_share(val->n, &lo, &hi);
+	evaluate_sums(n, val, class_w, lo, hi, v, NULL);
+	dist_sum_double(v, STAT_N);
+	*loss = v[STAT_WEIGHT] > 0 ? v[STAT_LOSS] / v[STAT_WEIGHT] : 0;
+	*acc = v[STAT_COUNT] > 0 ? v[STAT_CORRECT] / v[STAT_COUNT] : 0;
+	if (map) {
+		double ignore_loss, ignore_acc;
+		evaluate(n, val, class_w, &ignore_loss, &ignore_acc, map);
+	}
+}

@@ -5,6 +5,11 @@
 #define NN_DIST_H
 
 #include "backend.h"
+#include "batch.h"
+#include "net.h"
+#include "train.h"
+
+#include <signal.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,5 +48,27 @@ double dist_seconds(double *wait);
 
 /* [lo, hi) of count items: this rank's contiguous share. */
 void dist_share(long count, long *lo, long *hi);
+
+/* Data-parallel training: each rank's trainer takes its share of every
+   batch. */
+typedef struct dist_trainer {
+	double weight_before;   /* this rank's STAT_WEIGHT before the step; 0 when the trainer's sums are reset */
+	volatile sig_atomic_t *interrupted;   /* this rank's stop request */
+	int stop;               /* every rank stops after this step */
+} dist_trainer;
+/* Sets t's hooks: after the loss, the gradient scaled by this rank's share
+   of the global batch's weight (the loss is the mean over the global
+   batch) and the ranks' stop requests agreed (one stops, all stop after
+   the step: d->stop); after the backward pass, the gradients summed. */
+void dist_trainer_attach(trainer *t, dist_trainer *d, volatile sig_atomic_t *interrupted);
+/* Before a checkpoint or a validation: batch-norm's running statistics
+   become rank 0's (each rank's own follow its share of the batches, as with
+   PyTorch's DistributedDataParallel, which broadcasts them), and the
+   weights must be equal on every rank (dies naming the step). */
+void dist_replicas_check(net *n, long step);
+/* Validation split across ranks, its sums added: the loss and accuracy of
+   the whole set; the mean AP (*map, when not NULL), which pools every pixel
+   of the set, each rank's own over the whole set. */
+void dist_evaluate(net *n, devdata *val, const float *class_w, long step, double *loss, double *acc, double *map);
 
 #endif
