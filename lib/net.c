@@ -60,14 +60,7 @@ void net_free(net *n)
 		be->free(n->params);
 		be->free(n->grads);
 		be->free(n->buffers);
-		if (n->batch) {
-			be->free(n->acts);
-			be->free(n->dacts);
-			be->free(n->work);
-			for (int i = 0; i < n->nl; i++)
-				if (n->l[i].aux)
-					be->free(n->l[i].aux);
-		}
+		net_free_batch(n);
 	}
 	free(n->l);
 	free(n->state);

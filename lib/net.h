@@ -109,6 +109,8 @@ void net_state_set(net *n, const state_entry *e, const float *src);
 /* lib/net_plan.c. Allocates activations and scratch for batches of up to
    batch samples. */
 void net_set_batch(net *n, int batch);
+/* Frees what net_set_batch allocated (nothing before its first call). */
+void net_free_batch(net *n);
 
 /* lib/net.c. x: [n, C, H, W] in backend memory. seed varies dropout per step. */
 void net_forward(net *n, const float *x, int count, int train, uint64_t seed);

@@ -101,19 +101,25 @@ static size_t plan_gradients(net *n, int batch, const int *root, size_t *doff)
 	return total;
 }
 
+void net_free_batch(net *n)
+{
+	if (!n->batch)
+		return;
+	const backend *be = n->be;
+	be->free(n->acts);
+	be->free(n->dacts);
+	be->free(n->work);
+	for (int i = 0; i < n->nl; i++)
+		if (n->l[i].aux)
+			be->free(n->l[i].aux);
+}
+
 void net_set_batch(net *n, int batch)
 {
 	const backend *be = n->be;
 	if (n->batch >= batch)
 		return;
-	if (n->batch) {
-		be->free(n->acts);
-		be->free(n->dacts);
-		be->free(n->work);
-		for (int i = 0; i < n->nl; i++)
-			if (n->l[i].aux)
-				be->free(n->l[i].aux);
-	}
+	net_free_batch(n);
 	n->batch = batch;
 	/* one arena for every layer's output, one for their gradients; views
 	   (flatten) and layers in place (a relu after a convolution) have none */
