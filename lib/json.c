@@ -190,17 +190,46 @@ static size_t put_utf8(char *o, unsigned cp)
 
 /* Parses the string literal at ps->p (at its opening quote) into a new
    NUL-terminated buffer; the buffer keeps 8 bytes spare for one escape. */
+/* A string's error at q: out, the string so far, is freed */
+static void *string_fail(parser *ps, const char *q, char *out, const char *why)
+{
+	ps->p = q;
+	free(out);
+	return fail(ps, "%s", why);
+}
+
+/* The code point of the \u escape whose hex digits start at *qp, a
+   surrogate pair joined; moves *qp past it (or to where it goes wrong).
+   NULL, or what is wrong. */
+static const char *unicode_escape(const parser *ps, const char **qp, unsigned *cp)
+{
+	const char *q = *qp;
+	unsigned lo;
+	if (ps->end - q < 4 || !hex4(q, cp))
+		return "bad \\u escape";
+	*qp = q += 4;
+	if (*cp >= 0xd800 && *cp <= 0xdbff) {
+		if (ps->end - q < 6 || q[0] != '\\' || q[1] != 'u' || !hex4(q + 2, &lo) ||
+		    lo < 0xdc00 || lo > 0xdfff)
+			return "unpaired surrogate in \\u escape";
+		*qp = q + 6;
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	} else if (*cp >= 0xdc00 && *cp <= 0xdfff) {
+		return "unpaired surrogate in \\u escape";
+	} else if (*cp == 0) {
+		return "NUL character in string";
+	}
+	return NULL;
+}
+
 static char *parse_string(parser *ps)
 {
 	const char *q = ps->p + 1;
 	size_t cap = 16, n = 0;
 	char *out = xmalloc(cap);
 	for (;;) {
-		if (q >= ps->end) {
-			ps->p = q;
-			free(out);
-			return fail(ps, "unterminated string");
-		}
+		if (q >= ps->end)
+			return string_fail(ps, q, out, "unterminated string");
 		if (n + 8 > cap)
 			out = xrealloc(out, cap *= 2);
 		unsigned char c = *q;
@@ -208,28 +237,19 @@ static char *parse_string(parser *ps)
 			q++;
 			break;
 		}
-		if (c < 0x20) {
-			ps->p = q;
-			free(out);
-			return fail(ps, "control character in string");
-		}
+		if (c < 0x20)
+			return string_fail(ps, q, out, "control character in string");
 		if (c != '\\') {
 			int len = utf8_len((const unsigned char *)q, ps->end - q);
-			if (!len) {
-				ps->p = q;
-				free(out);
-				return fail(ps, "invalid UTF-8 in string");
-			}
+			if (!len)
+				return string_fail(ps, q, out, "invalid UTF-8 in string");
 			memcpy(out + n, q, len);
 			n += len;
 			q += len;
 			continue;
 		}
-		if (q + 1 >= ps->end) {
-			ps->p = q;
-			free(out);
-			return fail(ps, "unterminated string");
-		}
+		if (q + 1 >= ps->end)
+			return string_fail(ps, q, out, "unterminated string");
 		char e = q[1];
 		q += 2;
 		switch (e) {
@@ -242,38 +262,15 @@ static char *parse_string(parser *ps)
 		case 'r': out[n++] = '\r'; break;
 		case 't': out[n++] = '\t'; break;
 		case 'u': {
-			unsigned cp, lo;
-			if (ps->end - q < 4 || !hex4(q, &cp)) {
-				ps->p = q;
-				free(out);
-				return fail(ps, "bad \\u escape");
-			}
-			q += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (ps->end - q < 6 || q[0] != '\\' || q[1] != 'u' || !hex4(q + 2, &lo) ||
-				    lo < 0xdc00 || lo > 0xdfff) {
-					ps->p = q;
-					free(out);
-					return fail(ps, "unpaired surrogate in \\u escape");
-				}
-				q += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				ps->p = q;
-				free(out);
-				return fail(ps, "unpaired surrogate in \\u escape");
-			} else if (cp == 0) {
-				ps->p = q;
-				free(out);
-				return fail(ps, "NUL character in string");
-			}
+			unsigned cp;
+			const char *why = unicode_escape(ps, &q, &cp);
+			if (why)
+				return string_fail(ps, q, out, why);
 			n += put_utf8(out + n, cp);
 			break;
 		}
 		default:
-			ps->p = q - 1;
-			free(out);
-			return fail(ps, "bad escape in string");
+			return string_fail(ps, q - 1, out, "bad escape in string");
 		}
 	}
 	out[n] = 0;

@@ -1,7 +1,9 @@
 /* layers.c: one entry per layer kind (see layers.h), in the order the
    manual lists them. Each entry's functions read only their own fields of
    struct layer; the shared machinery (parsing lines, labels, arenas, the
-   walk forward and back) is lib/net.c's. */
+   walk forward and back) is lib/net_parse.c's, net_state.c's, net_plan.c's
+   and net.c's, which call these entries; the entries call only parser.h's
+   helpers, net_add_state and net.h's inline ones. */
 #include "layers.h"
 #include "util.h"
 

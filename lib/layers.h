@@ -1,26 +1,18 @@
 /* layers.h: the table of layer kinds. Each kind is one entry: its word in
    .net files, its arguments and options, the shape it makes, the state it
    holds (named and initialised as PyTorch's state_dict), the memory it
-   needs, and its forward and backward over a backend. lib/net.c parses,
-   allocates and runs a network by walking this table; nothing else tests
-   layer kinds. lib/LAYERS.md is the recipe for adding one. */
+   needs, and its forward and backward over a backend. lib/net_parse.c,
+   net_state.c, net_plan.c and net.c parse, allocate and run a network by
+   walking this table; nothing else tests layer kinds. The kinds call only
+   down (parser.h, net_add_state, net.h's inline helpers), never back into
+   the files that walk them. lib/LAYERS.md is the recipe for adding one. */
 #ifndef NN_LAYERS_H
 #define NN_LAYERS_H
 
 #include "net.h"
+#include "parser.h"
 
 #include <stddef.h>
-
-/* Where the parser stands, for messages: "file:line: reason". */
-typedef struct parser {
-	const char *path;
-	int line;
-	struct labels *labels;   /* the labels defined so far */
-} parser;
-
-void perr(const parser *ps, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-long need_int(const parser *ps, const char *what, const char *s, long lo, long hi);
-double need_float(const parser *ps, const char *what, const char *s, double lo, double hi);
 
 /* A key=value option of a layer: an int or a float field of struct layer,
    checked against [lo, hi]. */
@@ -74,19 +66,9 @@ typedef struct layer_def {
 extern const layer_def *const layer_defs[];   /* NULL terminated */
 const layer_def *layer_def_find(const char *word);
 
-/* For the table's entries: a state entry of layer i (trainable or a
+/* For the table's entries (lib/net_state.c): a state entry of layer i (trainable or a
    buffer), with its initialisation; fan_in for INIT_FAN_IN. */
 void net_add_state(net *n, int i, const char *suffix, int ndim, const int64_t *shape, int trainable,
 		   int init, double fan_in);
-/* The output of a concat's or add's labelled layer, and its gradient (NULL
-   for the network input, which has none). */
-const float *net_other_y(const net *n, const layer *L);
-float *net_other_dy(const net *n, const layer *L);
-/* The layer name an add or concat refers to ("" for an unlabelled input). */
-const char *net_other_label(const net *n, const layer *L);
-/* The layer labelled name among those parsed so far: -1 is the network
-   input, LABEL_NONE no such label. */
-#define LABEL_NONE (-2)
-int parser_find_label(const parser *ps, const net *n, const char *name);
 
 #endif

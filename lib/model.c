@@ -27,6 +27,14 @@ static tensor *state_tensor(const net *n, const state_entry *e, const float *src
 	return t;
 }
 
+/* The name of a checkpoint's optimiser state for entry e: its first moment
+   (SGD's momentum buffer) or, second, Adam's second moment */
+static const char *moment_name(char *name, size_t cap, const optim *o, int second, const state_entry *e)
+{
+	snprintf(name, cap, "optim.%s.%s", second ? "v" : o->kind == OPT_SGD ? "buf" : "m", e->name);
+	return name;
+}
+
 void model_save(const char *path, const net *n, const model_info *mi, const optim *o)
 {
 	st_file *f = st_new();
@@ -76,12 +84,9 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 			if (!e->trainable)
 				continue;
 			char name[80];
-			snprintf(name, sizeof name, "optim.%s.%s", o->kind == OPT_SGD ? "buf" : "m", e->name);
-			st_add(f, name, state_tensor(n, e, o->m));
-			if (o->v) {
-				snprintf(name, sizeof name, "optim.v.%s", e->name);
-				st_add(f, name, state_tensor(n, e, o->v));
-			}
+			st_add(f, moment_name(name, sizeof name, o, 0, e), state_tensor(n, e, o->m));
+			if (o->v)
+				st_add(f, moment_name(name, sizeof name, o, 1, e), state_tensor(n, e, o->v));
 		}
 	}
 	st_write(path, f);
@@ -241,15 +246,9 @@ static int parse_floats_meta(const char *path, const char *key, const char *s, f
 	return k;
 }
 
-net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
+/* The state's values into n's arenas on be, checked against n's entries */
+static void load_state(const char *path, st_file *f, net *n, const backend *be)
 {
-	st_file *f = st_read(path);
-	const char *text = st_meta(f, "net");
-	if (!text)
-		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
-	char where[512];
-	snprintf(where, sizeof where, "%s (net)", path);
-	net *n = net_parse(text, where);
 	for (int s = 0; s < n->nstate; s++)
 		entry_tensor(path, f, n->state[s].name, &n->state[s]);
 	net_init(n, be, 0);
@@ -272,7 +271,11 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 			n->l[i].batches_tracked = *(int64_t *)t->data;
 		}
 	}
-	memset(mi, 0, sizeof *mi);
+}
+
+/* input_mean and input_std, one positive std per input channel */
+static void load_normalisation(const char *path, st_file *f, const net *n, model_info *mi)
+{
 	const char *ms = st_meta(f, "input_mean"), *ss = st_meta(f, "input_std");
 	mi->nchan = n->in_c;
 	/* guessing "no normalisation" would run a model trained on normalised
@@ -292,27 +295,79 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 	for (int c = 0; c < n->in_c; c++)
 		if (!(mi->std[c] > 0))
 			fatal("%s: input_std must be positive", path);
+}
+
+/* The class names, when the metadata has them: one per output */
+static void load_classes(const char *path, st_file *f, const net *n, model_info *mi)
+{
 	const char *cls = st_meta(f, "classes");
-	if (cls) {
-		const char *err;
-		json *j = json_parse(cls, strlen(cls), &err);
-		if (!j || j->kind != JSON_ARRAY)
+	if (!cls)
+		return;
+	const char *err;
+	json *j = json_parse(cls, strlen(cls), &err);
+	if (!j || j->kind != JSON_ARRAY)
+		fatal("%s: metadata classes: not a JSON array of names", path);
+	mi->nclass = j->n;
+	mi->names = xcalloc(j->n + 1, sizeof *mi->names);
+	for (int i = 0; i < j->n; i++) {
+		if (j->items[i]->kind != JSON_STRING)
 			fatal("%s: metadata classes: not a JSON array of names", path);
-		mi->nclass = j->n;
-		mi->names = xcalloc(j->n + 1, sizeof *mi->names);
-		for (int i = 0; i < j->n; i++) {
-			if (j->items[i]->kind != JSON_STRING)
-				fatal("%s: metadata classes: not a JSON array of names", path);
-			const char *c = control_byte(j->items[i]->str);
-			if (c)
-				fatal("%s: metadata classes: name %d holds the control byte 0x%02x", path, i,
-				      (unsigned char)*c);
-			mi->names[i] = xstrdup(j->items[i]->str);
-		}
-		json_free(j);
-		if (mi->nclass != n->nclass)
-			fatal("%s: %d class names for a network of %d outputs", path, mi->nclass, n->nclass);
+		const char *c = control_byte(j->items[i]->str);
+		if (c)
+			fatal("%s: metadata classes: name %d holds the control byte 0x%02x", path, i,
+			      (unsigned char)*c);
+		mi->names[i] = xstrdup(j->items[i]->str);
 	}
+	json_free(j);
+	if (mi->nclass != n->nclass)
+		fatal("%s: %d class names for a network of %d outputs", path, mi->nclass, n->nclass);
+}
+
+/* A checkpoint's optimiser: its kind, step count and moments */
+static optim *load_optim(const char *path, st_file *f, net *n, const backend *be, const model_info *mi)
+{
+	const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
+	long v;
+	if (kind && optim_kind_parse(kind) < 0)
+		fatal("%s: metadata optim: '%.40s' is not an optimiser (sgd, adam or adamw)", path, kind);
+	if (!kind || !ts || optim_kind_parse(kind) < 0 || !st_meta(f, "step"))
+		fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
+	/* the optimiser has taken one step per training step, no more */
+	if (!parse_int(ts, &v) || v < 0 || v > mi->step)
+		fatal("%s: metadata optim_t: '%.40s' is not a count of 0 to %ld optimiser steps", path, ts,
+		      mi->step);
+	optim *o = optim_new(optim_kind_parse(kind), n);
+	o->t = v;
+	for (int s = 0; s < n->nstate; s++) {
+		const state_entry *e = &n->state[s];
+		if (!e->trainable)
+			continue;
+		char name[80];
+		const tensor *t = entry_tensor(path, f, moment_name(name, sizeof name, o, 0, e), e);
+		values_check(path, name, t->data, e->count, 0, "optimiser state");
+		be->upload(o->m + e->offset, t->data, e->count * sizeof(float));
+		if (o->v) {
+			t = entry_tensor(path, f, moment_name(name, sizeof name, o, 1, e), e);
+			values_check(path, name, t->data, e->count, 1, "optimiser state");
+			be->upload(o->v + e->offset, t->data, e->count * sizeof(float));
+		}
+	}
+	return o;
+}
+
+net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
+{
+	st_file *f = st_read(path);
+	const char *text = st_meta(f, "net");
+	if (!text)
+		fatal("%s: not an nnpipe model (no 'net' in the metadata)", path);
+	char where[512];
+	snprintf(where, sizeof where, "%s (net)", path);
+	net *n = net_parse(text, where);
+	load_state(path, f, n, be);
+	memset(mi, 0, sizeof *mi);
+	load_normalisation(path, f, n, mi);
+	load_classes(path, f, n, mi);
 	const char *cfg = st_meta(f, "config");
 	json_free(model_meta_json(path, "config", cfg));
 	mi->config = cfg ? xstrdup(cfg) : NULL;
@@ -326,35 +381,8 @@ net *model_load(const char *path, const backend *be, model_info *mi, optim **o)
 			fatal("%s: metadata step: '%.40s' is not a step count", path, step);
 		mi->step = v;
 	}
-	if (o) {
-		const char *kind = st_meta(f, "optim"), *ts = st_meta(f, "optim_t");
-		if (kind && optim_kind_parse(kind) < 0)
-			fatal("%s: metadata optim: '%.40s' is not an optimiser (sgd, adam or adamw)", path, kind);
-		if (!kind || !ts || optim_kind_parse(kind) < 0 || !step)
-			fatal("%s: not a checkpoint (no optimiser state); a model file cannot be resumed", path);
-		/* the optimiser has taken one step per training step, no more */
-		if (!parse_int(ts, &v) || v < 0 || v > mi->step)
-			fatal("%s: metadata optim_t: '%.40s' is not a count of 0 to %ld optimiser steps", path, ts,
-			      mi->step);
-		*o = optim_new(optim_kind_parse(kind), n);
-		(*o)->t = v;
-		for (int s = 0; s < n->nstate; s++) {
-			const state_entry *e = &n->state[s];
-			if (!e->trainable)
-				continue;
-			char name[80];
-			snprintf(name, sizeof name, "optim.%s.%s", (*o)->kind == OPT_SGD ? "buf" : "m", e->name);
-			const tensor *t = entry_tensor(path, f, name, e);
-			values_check(path, name, t->data, e->count, 0, "optimiser state");
-			be->upload((*o)->m + e->offset, t->data, e->count * sizeof(float));
-			if ((*o)->v) {
-				snprintf(name, sizeof name, "optim.v.%s", e->name);
-				t = entry_tensor(path, f, name, e);
-				values_check(path, name, t->data, e->count, 1, "optimiser state");
-				be->upload((*o)->v + e->offset, t->data, e->count * sizeof(float));
-			}
-		}
-	}
+	if (o)
+		*o = load_optim(path, f, n, be, mi);
 	for (int i = 0; i < f->n; i++) {
 		int known = net_find_state(n, f->names[i]) || strstr(f->names[i], ".num_batches_tracked") ||
 			    !strncmp(f->names[i], "optim.", 6);

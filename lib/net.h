@@ -73,17 +73,46 @@ typedef struct net {
 	void (*bn_reduce)(double *sums, size_t k);
 } net;
 
-/* Parses a description; path is used in messages ("file:line: reason").
-   Dies on an unknown word, a bad number or a shape that does not fit. */
+/* Floats of one sample's output of layer L */
+static inline size_t layer_out_size(const layer *L) { return (size_t)L->oc * L->oh * L->ow; }
+/* The output of a concat's or add's labelled layer, and its gradient (NULL
+   for the network input, which has none). */
+static inline const float *net_other_y(const net *n, const layer *L)
+{
+	return L->other >= 0 ? n->l[L->other].y : n->x;
+}
+static inline float *net_other_dy(const net *n, const layer *L)
+{
+	return L->other >= 0 ? n->l[L->other].dy : NULL;
+}
+/* The layer name an add or concat refers to ("" for an unlabelled input). */
+static inline const char *net_other_label(const net *n, const layer *L)
+{
+	return L->other >= 0 ? n->l[L->other].label : n->input_label;
+}
+
+/* lib/net_parse.c. Parses a description; path is used in messages
+   ("file:line: reason"). Dies on an unknown word, a bad number or a shape
+   that does not fit. */
 net *net_parse(const char *text, const char *path);
 /* The table of layers and shapes, as printed to stderr when loading. */
 void net_print(const net *n, FILE *f);
-/* Allocates the parameter arenas on be and fills them with PyTorch's
-   default initialisation drawn from seed. */
+
+/* lib/net_state.c. Allocates the parameter arenas on be and fills them with
+   PyTorch's default initialisation drawn from seed. */
 void net_init(net *n, const backend *be, uint64_t seed);
-/* Allocates activations and scratch for batches of up to batch samples. */
+const state_entry *net_find_state(const net *n, const char *name);
+/* Host copy of a state entry's values into dst (count floats) and back. */
+void net_state_get(const net *n, const state_entry *e, float *dst);
+void net_state_set(net *n, const state_entry *e, const float *src);
+
+/* lib/net_plan.c. Allocates activations and scratch for batches of up to
+   batch samples. */
 void net_set_batch(net *n, int batch);
-/* x: [n, C, H, W] in backend memory. seed varies dropout per step. */
+/* Frees what net_set_batch allocated (nothing before its first call). */
+void net_free_batch(net *n);
+
+/* lib/net.c. x: [n, C, H, W] in backend memory. seed varies dropout per step. */
 void net_forward(net *n, const float *x, int count, int train, uint64_t seed);
 /* dlogits: gradient of the loss w.r.t. the output of the last forward.
    Accumulates into n->grads (zero them with net_zero_grad). */
@@ -95,10 +124,6 @@ size_t net_output_size(const net *n);
 /* Output positions per sample: each pixel's for a per-pixel (dense) net,
    one otherwise. */
 static inline int net_spatial(const net *n) { return n->dense ? n->out_h * n->out_w : 1; }
-const state_entry *net_find_state(const net *n, const char *name);
-/* Host copy of a state entry's values into dst (count floats) and back. */
-void net_state_get(const net *n, const state_entry *e, float *dst);
-void net_state_set(net *n, const state_entry *e, const float *src);
 void net_free(net *n);
 
 #endif

@@ -46,10 +46,76 @@ static const char *skip_ws(const char *p)
 }
 
 /* Parses the header dict: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } */
+/* The values of the header's three keys: each reads from *pp, moves it
+   past the value and returns NULL, or returns what is wrong. */
+static const char *parse_descr_value(const char **pp, tensor *t)
+{
+	const char *p = *pp;
+	if (*p != '\'' && *p != '"')
+		return "descr is not a string";
+	char dq = *p++;
+	char d[32];
+	size_t n = 0;
+	while (*p && *p != dq && n < sizeof d - 1)
+		d[n++] = *p++;
+	d[n] = 0;
+	if (*p++ != dq)
+		return "malformed descr";
+	if (!parse_descr(d, t)) {
+		static char msg[96];
+		snprintf(msg, sizeof msg, "unsupported dtype '%s' (supported: |u1 <i4 <i8 <f4 |S)", d);
+		return msg;
+	}
+	*pp = p;
+	return NULL;
+}
+
+static const char *parse_order_value(const char **pp)
+{
+	if (!strncmp(*pp, "False", 5)) {
+		*pp += 5;
+		return NULL;
+	}
+	if (!strncmp(*pp, "True", 4))
+		return "Fortran-order arrays are not supported";
+	return "malformed fortran_order";
+}
+
+static const char *parse_shape_value(const char **pp, tensor *t)
+{
+	const char *p = *pp;
+	if (*p++ != '(')
+		return "malformed shape";
+	t->ndim = 0;
+	for (;;) {
+		p = skip_ws(p);
+		if (*p == ')') {
+			p++;
+			break;
+		}
+		if (!isdigit((unsigned char)*p))
+			return "malformed shape";
+		if (t->ndim == TENSOR_MAXDIM)
+			return "too many dimensions";
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (v < 0 || v > NPY_MAX_BYTES)
+			return "dimension out of range";
+		t->shape[t->ndim++] = v;
+		p = skip_ws(end);
+		if (*p == ',')
+			p++;
+		else if (*p != ')')
+			return "malformed shape";
+	}
+	*pp = p;
+	return NULL;
+}
+
 static const char *parse_dict(char *h, tensor *t)
 {
 	int seen_descr = 0, seen_order = 0, seen_shape = 0;
-	const char *p = skip_ws(h);
+	const char *p = skip_ws(h), *err;
 	if (*p++ != '{')
 		return "header is not a dict";
 	for (;;) {
@@ -69,61 +135,16 @@ static const char *parse_dict(char *h, tensor *t)
 		if (*p++ != ':')
 			return "malformed header";
 		p = skip_ws(p);
-		if (klen == 5 && !strncmp(k, "descr", 5)) {
-			if (*p != '\'' && *p != '"')
-				return "descr is not a string";
-			char dq = *p++;
-			char d[32];
-			size_t n = 0;
-			while (*p && *p != dq && n < sizeof d - 1)
-				d[n++] = *p++;
-			d[n] = 0;
-			if (*p++ != dq)
-				return "malformed descr";
-			if (!parse_descr(d, t)) {
-				static char msg[96];
-				snprintf(msg, sizeof msg, "unsupported dtype '%s' (supported: |u1 <i4 <i8 <f4 |S)", d);
-				return msg;
-			}
-			seen_descr = 1;
-		} else if (klen == 13 && !strncmp(k, "fortran_order", 13)) {
-			if (!strncmp(p, "False", 5)) {
-				p += 5;
-			} else if (!strncmp(p, "True", 4)) {
-				return "Fortran-order arrays are not supported";
-			} else {
-				return "malformed fortran_order";
-			}
-			seen_order = 1;
-		} else if (klen == 5 && !strncmp(k, "shape", 5)) {
-			if (*p++ != '(')
-				return "malformed shape";
-			t->ndim = 0;
-			for (;;) {
-				p = skip_ws(p);
-				if (*p == ')') {
-					p++;
-					break;
-				}
-				if (!isdigit((unsigned char)*p))
-					return "malformed shape";
-				if (t->ndim == TENSOR_MAXDIM)
-					return "too many dimensions";
-				char *end;
-				long long v = strtoll(p, &end, 10);
-				if (v < 0 || v > NPY_MAX_BYTES)
-					return "dimension out of range";
-				t->shape[t->ndim++] = v;
-				p = skip_ws(end);
-				if (*p == ',')
-					p++;
-				else if (*p != ')')
-					return "malformed shape";
-			}
-			seen_shape = 1;
-		} else {
-			return "unknown key in header";
-		}
+		if (klen == 5 && !strncmp(k, "descr", 5))
+			err = parse_descr_value(&p, t), seen_descr = 1;
+		else if (klen == 13 && !strncmp(k, "fortran_order", 13))
+			err = parse_order_value(&p), seen_order = 1;
+		else if (klen == 5 && !strncmp(k, "shape", 5))
+			err = parse_shape_value(&p, t), seen_shape = 1;
+		else
+			err = "unknown key in header";
+		if (err)
+			return err;
 		p = skip_ws(p);
 		if (*p == ',')
 			p++;

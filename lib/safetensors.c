@@ -247,15 +247,10 @@ static void read_entry(const char *path, const char *name, const json *v, entry 
 	}
 }
 
-st_file *st_read(const char *path)
+/* The 8-byte length and the JSON header after it, checked against the file's
+   size (fsize, or -1 for a pipe) */
+static json *read_header(const char *name, FILE *fp, int64_t fsize, uint64_t *header_len)
 {
-	const char *name = path_name(path);
-	FILE *fp = xfopen_read(path);
-	struct stat sb;
-	int64_t fsize = -1;   /* unknown for pipes: then only reading tells */
-	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
-		fsize = sb.st_size;
-
 	unsigned char pre[8];
 	if (fread(pre, 1, 8, fp) != 8) {
 		if (ferror(fp))
@@ -287,39 +282,33 @@ st_file *st_read(const char *path)
 	free(hdr);
 	if (!root)
 		fatal("%s: bad JSON in the header: %s", name, err);
+	*header_len = hlen;
+	return root;
+}
 
-	st_file *sf = st_new();
-	entry *ents = xcalloc(root->n ? root->n : 1, sizeof *ents);
-	int ne = 0;
-	for (int i = 0; i < root->n; i++) {
-		const json *v = root->items[i];
-		if (strcmp(root->keys[i], "__metadata__")) {
-			read_entry(name, root->keys[i], v, &ents[ne++]);
-			continue;
-		}
-		if (v->kind != JSON_OBJECT)
-			fatal("%s: __metadata__ is not a map of strings", name);
-		/* keys are distinct (the JSON parser refuses duplicates): filled
-		   directly, not through st_set_meta's search */
-		sf->meta_keys = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_keys);
-		sf->meta_vals = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_vals);
-		for (int k = 0; k < v->n; k++) {
-			if (v->items[k]->kind != JSON_STRING)
-				fatal("%s: __metadata__ '%s' is not a string", name, shown_name(v->keys[k]));
-			sf->meta_keys[k] = xstrdup(v->keys[k]);
-			sf->meta_vals[k] = xstrdup(v->items[k]->str);
-			sf->nmeta = k + 1;
-		}
+/* __metadata__: a map of strings */
+static void read_metadata(const char *name, const json *v, st_file *sf)
+{
+	if (v->kind != JSON_OBJECT)
+		fatal("%s: __metadata__ is not a map of strings", name);
+	/* keys are distinct (the JSON parser refuses duplicates): filled
+	   directly, not through st_set_meta's search */
+	sf->meta_keys = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_keys);
+	sf->meta_vals = xcalloc(v->n ? v->n : 1, sizeof *sf->meta_vals);
+	for (int k = 0; k < v->n; k++) {
+		if (v->items[k]->kind != JSON_STRING)
+			fatal("%s: __metadata__ '%s' is not a string", name, shown_name(v->keys[k]));
+		sf->meta_keys[k] = xstrdup(v->keys[k]);
+		sf->meta_vals[k] = xstrdup(v->items[k]->str);
+		sf->nmeta = k + 1;
 	}
+}
 
-	/* The tensors must tile the data buffer: sorted by offset, each begins
-	   where the previous one ends, and the last ends where the data ends
-	   (for pipes, where the stream ends). */
-	int64_t data_len = fsize >= 0 ? fsize - 8 - (int64_t)hlen : INT64_MAX;
-	entry **order = xmalloc((ne ? ne : 1) * sizeof *order);
-	for (int i = 0; i < ne; i++)
-		order[i] = &ents[i];
-	qsort(order, ne, sizeof *order, cmp_entry);
+/* The tensors must tile the data buffer: sorted by offset (order), each
+   begins where the previous one ends, and the last ends where the data
+   ends (data_len; for pipes, not sized, where the stream ends). */
+static void check_tiling(const char *name, entry *const *order, int ne, int64_t data_len, int sized)
+{
 	int64_t at = 0;
 	for (int i = 0; i < ne; i++) {
 		const entry *e = order[i];
@@ -333,8 +322,39 @@ st_file *st_read(const char *path)
 	if (at > data_len)
 		fatal("%s: truncated file (the tensors need %lld bytes of data, %lld present)", name,
 		      (long long)at, (long long)data_len);
-	if (fsize >= 0 && at < data_len)
+	if (sized && at < data_len)
 		fatal("%s: %lld bytes after the last tensor", name, (long long)(data_len - at));
+}
+
+st_file *st_read(const char *path)
+{
+	const char *name = path_name(path);
+	FILE *fp = xfopen_read(path);
+	struct stat sb;
+	int64_t fsize = -1;   /* unknown for pipes: then only reading tells */
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
+		fsize = sb.st_size;
+
+	uint64_t hlen;
+	json *root = read_header(name, fp, fsize, &hlen);
+
+	st_file *sf = st_new();
+	entry *ents = xcalloc(root->n ? root->n : 1, sizeof *ents);
+	int ne = 0;
+	for (int i = 0; i < root->n; i++) {
+		if (strcmp(root->keys[i], "__metadata__"))
+			read_entry(name, root->keys[i], root->items[i], &ents[ne++]);
+		else
+			read_metadata(name, root->items[i], sf);
+	}
+
+	/* the tensors in the order of their bytes, which must tile the data */
+	int64_t data_len = fsize >= 0 ? fsize - 8 - (int64_t)hlen : INT64_MAX;
+	entry **order = xmalloc((ne ? ne : 1) * sizeof *order);
+	for (int i = 0; i < ne; i++)
+		order[i] = &ents[i];
+	qsort(order, ne, sizeof *order, cmp_entry);
+	check_tiling(name, order, ne, data_len, fsize >= 0);
 
 	/* names are distinct too: filled directly, not through st_add's search.
 	   Tensors get memory as their bytes are read, in file order, so a

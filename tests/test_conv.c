@@ -69,8 +69,10 @@ static void check(const char *what, const conv_desc *d, int threads, const float
 	free(w);
 }
 
-static void check_conv(int n, int c, int h, int w, int oc, int k, int stride, int pad)
+/* One shape: n, c, h, w, oc, k, stride, pad */
+static void check_conv(const int *a)
 {
+	int n = a[0], c = a[1], h = a[2], w = a[3], oc = a[4], k = a[5], stride = a[6], pad = a[7];
 	conv_desc d = {n, c, h, w, oc, k, stride, pad, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * oc * d.oh * d.ow, nw = (size_t)oc * c * k * k;
 	rng r;
@@ -108,16 +110,22 @@ static void check_conv(int n, int c, int h, int w, int oc, int k, int stride, in
 	free(ry), free(rdx), free(rdw), free(rdb), free(y), free(dx), free(dw), free(db);
 }
 
+/* n, c, h, w, oc, k, stride, pad */
+static const int shapes[][8] = {
+	{2, 3, 9, 7, 4, 3, 1, 1},
+	{2, 3, 9, 7, 4, 3, 2, 1},
+	{2, 3, 9, 7, 4, 3, 1, 0},
+	{2, 5, 6, 6, 3, 1, 1, 0},
+	{1, 2, 8, 8, 3, 5, 1, 2},
+	/* columns in blocks of rows: c*k*k*ow floats a row */
+	{2, 64, 96, 96, 4, 5, 1, 2},
+	{1, 4, 96, 96, 64, 5, 1, 2},
+};
+
 int main(void)
 {
 	nn_prog = "test_conv";
-	check_conv(2, 3, 9, 7, 4, 3, 1, 1);
-	check_conv(2, 3, 9, 7, 4, 3, 2, 1);
-	check_conv(2, 3, 9, 7, 4, 3, 1, 0);
-	check_conv(2, 5, 6, 6, 3, 1, 1, 0);
-	check_conv(1, 2, 8, 8, 3, 5, 1, 2);
-	/* columns in blocks of rows: c*k*k*ow floats a row */
-	check_conv(2, 64, 96, 96, 4, 5, 1, 2);
-	check_conv(1, 4, 96, 96, 64, 5, 1, 2);
+	for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+		check_conv(shapes[i]);
 	return check_failures ? 1 : 0;
 }

@@ -156,10 +156,21 @@ static void report(result r, double tol, const char *fmt, ...)
 	}
 }
 
-static const double TOL_GEMM = 2e-5;   /* fp32 sums in another order */
-static const double TOL_EW = 1e-6;     /* element-wise maths */
+#define TOL_GEMM 2e-5   /* fp32 sums in another order */
+#define TOL_EW 1e-6     /* element-wise maths */
 
-/* ---- gather ---- */
+/* ---- the op families: each runs one case on both backends and reports
+   its lines ("op(params): OK"), with the case's tolerance for each ---- */
+
+/* One case: its family's test, shapes and parameters in the order the
+   family's comment lists them, and the tolerance of each line it reports
+   (the largest normalised error), in order. */
+typedef struct op_case {
+	void (*run)(const struct op_case *t);
+	long a[11];        /* shapes and integer parameters */
+	float f[2];        /* float parameters */
+	double tol[5];
+} op_case;
 
 static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float crop)
 {
@@ -178,8 +189,11 @@ static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float
 	}
 }
 
-static void test_gather_images(int is_u8, int n, int c, int h, int w, int flip, float crop)
+/* a: u8, n, c, h, w, flip; f: crop. tol: images */
+static void test_gather_images(const op_case *t)
 {
+	int is_u8 = t->a[0], n = t->a[1], c = t->a[2], h = t->a[3], w = t->a[4], flip = t->a[5];
+	float crop = t->f[0];
 	int N = 10;
 	size_t plane = (size_t)h * w, nx = (size_t)N * c * plane;
 	unsigned char *hx = xmalloc(nx * (is_u8 ? 1 : 4));
@@ -203,14 +217,17 @@ static void test_gather_images(int is_u8, int n, int c, int h, int w, int flip, 
 	G->gather_images(out.g, x.g, is_u8, idx.g, bxf.g, n, c, h, w, bm.g, bi.g);
 	result r = {0, NULL};
 	out_err(&r, "images", buf_err(&out));
-	report(r, TOL_EW, "gather_images(%s,n=%d,c=%d,h=%d,w=%d,flip=%d,crop=%g)", is_u8 ? "u8" : "f32", n, c,
-	       h, w, flip, crop);
+	report(r, t->tol[0], "gather_images(%s,n=%d,c=%d,h=%d,w=%d,flip=%d,crop=%g)", is_u8 ? "u8" : "f32",
+	       n, c, h, w, flip, crop);
 	free(hx);
 	buf_free(&x), buf_free(&idx), buf_free(&bxf), buf_free(&bm), buf_free(&bi), buf_free(&out);
 }
 
-static void test_gather_labels(int seg, int n, int h, int w, int flip, float crop)
+/* a: seg, n, h, w, flip; f: crop. tol: labels */
+static void test_gather_labels(const op_case *t)
 {
+	int seg = t->a[0], n = t->a[1], h = t->a[2], w = t->a[3], flip = t->a[4];
+	float crop = t->f[0];
 	int N = 10;
 	size_t per = seg ? (size_t)h * w : 1;
 	buf y = buf_ints(N * per, 5);
@@ -223,15 +240,18 @@ static void test_gather_labels(int seg, int n, int h, int w, int flip, float cro
 	G->gather_labels(out.g, y.g, idx.g, bxf.g, n, h, w, seg);
 	result r = {0, NULL};
 	out_err(&r, "labels", buf_diff(&out));
-	report(r, 0, "gather_labels(seg=%d,n=%d,h=%d,w=%d,flip=%d,crop=%g)", seg, n, h, w, flip, crop);
+	report(r, t->tol[0], "gather_labels(seg=%d,n=%d,h=%d,w=%d,flip=%d,crop=%g)", seg, n, h, w, flip, crop);
 	buf_free(&y), buf_free(&idx), buf_free(&bxf), buf_free(&out);
 }
 
-/* ---- convolution ---- */
-
-static void test_conv_tol(int n, int c, int h, int w, int oc, int k, int s, int p, int bias, int with_dx,
-			  double tol, const char *mode)
+/* a: n, c, h, w, oc, k, stride, pad, bias, dx, tf32 (the device on its
+   TF32 tensor cores). tol: forward, backward */
+static void test_conv(const op_case *t)
 {
+	int n = t->a[0], c = t->a[1], h = t->a[2], w = t->a[3], oc = t->a[4], k = t->a[5], s = t->a[6];
+	int p = t->a[7], bias = t->a[8], with_dx = t->a[9], tf32 = t->a[10];
+	const char *mode = tf32 ? ",tf32" : "";
+	G->set_precision(tf32);
 	conv_desc d = {n, c, h, w, oc, k, s, p, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1};
 	size_t nx = (size_t)n * c * h * w, nw = (size_t)oc * c * k * k, ny = (size_t)n * oc * d.oh * d.ow;
 	buf x = buf_rand(nx, -1, 1), wt = buf_rand(nw, -0.5f, 0.5f), b = buf_rand(oc, -1, 1);
@@ -241,8 +261,8 @@ static void test_conv_tol(int n, int c, int h, int w, int oc, int k, int s, int 
 	G->conv_forward(&d, x.g, wt.g, bias ? b.g : NULL, y.g, wg);
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, tol, "conv_forward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s)", n, c, h, w, oc, k, s, p,
-	       bias ? "" : ",nobias", mode);
+	report(r, t->tol[0], "conv_forward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s)", n, c, h, w, oc, k,
+	       s, p, bias ? "" : ",nobias", mode);
 
 	/* backward accumulates: start from non-zero gradients */
 	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1), dw = buf_rand(nw, -1, 1), db = buf_rand(oc, -1, 1);
@@ -252,30 +272,26 @@ static void test_conv_tol(int n, int c, int h, int w, int oc, int k, int s, int 
 	out_err(&r, "dx", buf_err(&dx));
 	out_err(&r, "dw", buf_err(&dw));
 	out_err(&r, "db", buf_err(&db));
-	report(r, tol, "conv_backward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s%s)", n, c, h, w, oc, k, s,
-	       p, bias ? "" : ",nobias", with_dx ? "" : ",no dx", mode);
+	report(r, t->tol[1], "conv_backward(n=%d,c=%d,h=%d,w=%d,oc=%d,k=%d,s=%d,p=%d%s%s%s)", n, c, h, w, oc,
+	       k, s, p, bias ? "" : ",nobias", with_dx ? "" : ",no dx", mode);
 	C->free(wc);
 	G->free(wg);
 	buf_free(&x), buf_free(&wt), buf_free(&b), buf_free(&y);
 	buf_free(&dy), buf_free(&dx), buf_free(&dw), buf_free(&db);
+	G->set_precision(0);
 }
 
-static void test_conv(int n, int c, int h, int w, int oc, int k, int s, int p, int bias, int with_dx)
+/* a: n, in, out, bias, dx. tol: forward, backward */
+static void test_linear(const op_case *t)
 {
-	test_conv_tol(n, c, h, w, oc, k, s, p, bias, with_dx, TOL_GEMM, "");
-}
-
-/* ---- linear ---- */
-
-static void test_linear(int n, int in, int out, int bias, int with_dx)
-{
+	int n = t->a[0], in = t->a[1], out = t->a[2], bias = t->a[3], with_dx = t->a[4];
 	buf x = buf_rand((size_t)n * in, -1, 1), wt = buf_rand((size_t)out * in, -0.5f, 0.5f);
 	buf b = buf_rand(out, -1, 1), y = buf_new((size_t)n * out * sizeof(float));
 	C->linear_forward(n, in, out, x.c, wt.c, bias ? b.c : NULL, y.c);
 	G->linear_forward(n, in, out, x.g, wt.g, bias ? b.g : NULL, y.g);
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_GEMM, "linear_forward(n=%d,in=%d,out=%d%s)", n, in, out, bias ? "" : ",nobias");
+	report(r, t->tol[0], "linear_forward(n=%d,in=%d,out=%d%s)", n, in, out, bias ? "" : ",nobias");
 	buf dy = buf_rand((size_t)n * out, -1, 1), dx = buf_rand((size_t)n * in, -1, 1);
 	buf dw = buf_rand((size_t)out * in, -1, 1), db = buf_rand(out, -1, 1);
 	C->linear_backward(n, in, out, x.c, wt.c, dy.c, with_dx ? dx.c : NULL, dw.c, bias ? db.c : NULL);
@@ -284,116 +300,90 @@ static void test_linear(int n, int in, int out, int bias, int with_dx)
 	out_err(&r, "dx", buf_err(&dx));
 	out_err(&r, "dw", buf_err(&dw));
 	out_err(&r, "db", buf_err(&db));
-	report(r, TOL_GEMM, "linear_backward(n=%d,in=%d,out=%d%s%s)", n, in, out, bias ? "" : ",nobias",
+	report(r, t->tol[1], "linear_backward(n=%d,in=%d,out=%d%s%s)", n, in, out, bias ? "" : ",nobias",
 	       with_dx ? "" : ",no dx");
 	buf_free(&x), buf_free(&wt), buf_free(&b), buf_free(&y);
 	buf_free(&dy), buf_free(&dx), buf_free(&dw), buf_free(&db);
 }
 
-/* ---- element-wise ---- */
-
-static void test_elementwise(size_t n)
+/* a: n. tol: relu_forward, relu_backward, relu_backward_inplace, add, axpy */
+static void test_elementwise(const op_case *t)
 {
+	size_t n = t->a[0];
 	buf x = buf_rand(n, -1, 1), a = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float));
 	buf dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
 	result r = {0, NULL};
 	C->relu_forward(n, x.c, y.c);
 	G->relu_forward(n, x.g, y.g);
 	out_err(&r, "y", buf_err(&y));
-	report(r, 0, "relu_forward(n=%zu)", n);
+	report(r, t->tol[0], "relu_forward(n=%zu)", n);
 	r = (result){0, NULL};
 	C->relu_backward(n, y.c, dy.c, dx.c);
 	G->relu_backward(n, y.g, dy.g, dx.g);
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, 0, "relu_backward(n=%zu)", n);
+	report(r, t->tol[1], "relu_backward(n=%zu)", n);
 	r = (result){0, NULL};
 	C->relu_backward_inplace(n, y.c, dy.c);
 	G->relu_backward_inplace(n, y.g, dy.g);
 	out_err(&r, "dy", buf_err(&dy));
-	report(r, 0, "relu_backward_inplace(n=%zu)", n);
+	report(r, t->tol[2], "relu_backward_inplace(n=%zu)", n);
 	r = (result){0, NULL};
 	C->add(n, x.c, a.c, y.c);
 	G->add(n, x.g, a.g, y.g);
 	out_err(&r, "y", buf_err(&y));
-	report(r, 0, "add(n=%zu)", n);
+	report(r, t->tol[3], "add(n=%zu)", n);
 	r = (result){0, NULL};
 	C->axpy(n, -0.7f, x.c, dx.c);
 	G->axpy(n, -0.7f, x.g, dx.g);
 	out_err(&r, "y", buf_err(&dx));
-	report(r, TOL_EW, "axpy(n=%zu,alpha=-0.7)", n);
+	report(r, t->tol[4], "axpy(n=%zu,alpha=-0.7)", n);
 	buf_free(&x), buf_free(&a), buf_free(&y), buf_free(&dy), buf_free(&dx);
 }
 
-static void test_leakyrelu(size_t n, float slope)
+/* a: n; f: slope. tol: forward, backward */
+static void test_leakyrelu(const op_case *t)
 {
+	size_t n = t->a[0];
+	float slope = t->f[0];
 	buf x = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float)), dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
 	result r = {0, NULL};
 	C->leakyrelu_forward(n, slope, x.c, y.c);
 	G->leakyrelu_forward(n, slope, x.g, y.g);
 	out_err(&r, "y", buf_err(&y));
-	report(r, 0, "leakyrelu_forward(n=%zu,slope=%g)", n, slope);
+	report(r, t->tol[0], "leakyrelu_forward(n=%zu,slope=%g)", n, slope);
 	r = (result){0, NULL};
 	C->leakyrelu_backward(n, slope, x.c, dy.c, dx.c);
 	G->leakyrelu_backward(n, slope, x.g, dy.g, dx.g);
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "leakyrelu_backward(n=%zu,slope=%g)", n, slope);
+	report(r, t->tol[1], "leakyrelu_backward(n=%zu,slope=%g)", n, slope);
 	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
 }
 
-static void test_bias(int n, int c, int hw)
+/* a: n, c, hw. tol: bias_add, bias_backward */
+static void test_bias(const op_case *t)
 {
+	int n = t->a[0], c = t->a[1], hw = t->a[2];
 	size_t ny = (size_t)n * c * hw;
 	buf b = buf_rand(c, -1, 1), y = buf_rand(ny, -1, 1), db = buf_rand(c, -1, 1);
 	result r = {0, NULL};
 	C->bias_add(n, c, hw, b.c, y.c);
 	G->bias_add(n, c, hw, b.g, y.g);
 	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_EW, "bias_add(n=%d,c=%d,hw=%d)", n, c, hw);
+	report(r, t->tol[0], "bias_add(n=%d,c=%d,hw=%d)", n, c, hw);
 	r = (result){0, NULL};
 	C->bias_backward(n, c, hw, y.c, db.c);
 	G->bias_backward(n, c, hw, y.g, db.g);
 	out_err(&r, "db", buf_err(&db));
-	report(r, 1e-5, "bias_backward(n=%d,c=%d,hw=%d)", n, c, hw);
+	report(r, t->tol[1], "bias_backward(n=%d,c=%d,hw=%d)", n, c, hw);
 	buf_free(&b), buf_free(&y), buf_free(&db);
 }
 
-static void test_avgpool(int n, int c, int h, int w, int k, int s)
+/* a: n, seed; f: p. tol: forward, backward */
+static void test_dropout(const op_case *t)
 {
-	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
-	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
-	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float)), dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
-	result r = {0, NULL};
-	C->avgpool_forward(&d, x.c, y.c);
-	G->avgpool_forward(&d, x.g, y.g);
-	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_EW, "avgpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
-	r = (result){0, NULL};
-	C->avgpool_backward(&d, dy.c, dx.c);
-	G->avgpool_backward(&d, dy.g, dx.g);
-	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "avgpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
-	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
-}
-
-static void test_plane_mean(size_t planes, int hw)
-{
-	buf x = buf_rand(planes * hw, -1, 1), y = buf_new(planes * sizeof(float));
-	buf dy = buf_rand(planes, -1, 1), dx = buf_rand(planes * hw, -1, 1);
-	result r = {0, NULL};
-	C->plane_mean_forward(planes, hw, x.c, y.c);
-	G->plane_mean_forward(planes, hw, x.g, y.g);
-	out_err(&r, "y", buf_err(&y));
-	report(r, 1e-5, "plane_mean_forward(planes=%zu,hw=%d)", planes, hw);
-	r = (result){0, NULL};
-	C->plane_mean_backward(planes, hw, dy.c, dx.c);
-	G->plane_mean_backward(planes, hw, dy.g, dx.g);
-	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "plane_mean_backward(planes=%zu,hw=%d)", planes, hw);
-	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
-}
-
-static void test_dropout(size_t n, float p, uint64_t seed)
-{
+	size_t n = t->a[0];
+	uint64_t seed = t->a[1];
+	float p = t->f[0];
 	buf x = buf_rand(n, -1, 1), y = buf_new(n * sizeof(float)), mask = buf_new(n);
 	buf dy = buf_rand(n, -1, 1), dx = buf_rand(n, -1, 1);
 	C->dropout_forward(n, p, seed, x.c, y.c, mask.c);
@@ -401,21 +391,21 @@ static void test_dropout(size_t n, float p, uint64_t seed)
 	result r = {0, NULL};
 	out_err(&r, "mask", buf_diff(&mask));
 	out_err(&r, "y", buf_err(&y));
-	report(r, 0, "dropout_forward(n=%zu,p=%g)", n, p);
+	report(r, t->tol[0], "dropout_forward(n=%zu,p=%g)", n, p);
 	C->dropout_backward(n, p, mask.c, dy.c, dx.c);
 	G->dropout_backward(n, p, mask.g, dy.g, dx.g);
 	r = (result){0, NULL};
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "dropout_backward(n=%zu,p=%g)", n, p);
+	report(r, t->tol[1], "dropout_backward(n=%zu,p=%g)", n, p);
 	buf_free(&x), buf_free(&y), buf_free(&mask), buf_free(&dy), buf_free(&dx);
 }
 
-/* ---- max-pool ---- */
-
-/* ties: inputs from a few values with some NaNs, so that which maximum
-   wins (the first; a NaN, the first NaN) decides the indices */
-static void test_pool(int n, int c, int h, int w, int k, int s, int ties)
+/* a: n, c, h, w, k, stride, ties. tol: forward, backward. ties: inputs from
+   a few values with some NaNs, so that which maximum wins (the first; a
+   NaN, the first NaN) decides the indices */
+static void test_maxpool(const op_case *t)
 {
+	int n = t->a[0], c = t->a[1], h = t->a[2], w = t->a[3], k = t->a[4], s = t->a[5], ties = t->a[6];
 	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
 	float *hx = xmalloc(nx * sizeof *hx);
@@ -430,23 +420,66 @@ static void test_pool(int n, int c, int h, int w, int k, int s, int ties)
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
 	out_err(&r, "argmax", buf_diff(&arg));
-	report(r, 0, "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s, ties ? ",ties,NaN" : "");
+	report(r, t->tol[0], "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s,
+	       ties ? ",ties,NaN" : "");
 	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
 	C->maxpool_backward(&d, dy.c, arg.c, dx.c);
 	G->maxpool_backward(&d, dy.g, arg.g, dx.g);
 	r = (result){0, NULL};
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW, "maxpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s,
+	report(r, t->tol[1], "maxpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s,
 	       ties ? ",ties,NaN" : "");
 	buf_free(&x), buf_free(&y), buf_free(&arg), buf_free(&dy), buf_free(&dx);
 }
 
-/* ---- batch-norm ---- */
-
-/* mean 0: inputs in [0.5, 3); otherwise standard deviation 1 around mean,
-   where E[x^2] - mean^2 would cancel and only the CPU's two passes agree */
-static void test_batchnorm(int n, int c, int hw, int with_dx, float mean)
+/* a: n, c, h, w, k, stride. tol: forward, backward */
+static void test_avgpool(const op_case *t)
 {
+	int n = t->a[0], c = t->a[1], h = t->a[2], w = t->a[3], k = t->a[4], s = t->a[5];
+	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
+	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
+	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float)), dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
+	result r = {0, NULL};
+	C->avgpool_forward(&d, x.c, y.c);
+	G->avgpool_forward(&d, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, t->tol[0], "avgpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	r = (result){0, NULL};
+	C->avgpool_backward(&d, dy.c, dx.c);
+	G->avgpool_backward(&d, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, t->tol[1], "avgpool_backward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d)", n, c, h, w, k, s);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+/* a: planes, hw. tol: forward, backward */
+static void test_plane_mean(const op_case *t)
+{
+	size_t planes = t->a[0];
+	int hw = t->a[1];
+	buf x = buf_rand(planes * hw, -1, 1), y = buf_new(planes * sizeof(float));
+	buf dy = buf_rand(planes, -1, 1), dx = buf_rand(planes * hw, -1, 1);
+	result r = {0, NULL};
+	C->plane_mean_forward(planes, hw, x.c, y.c);
+	G->plane_mean_forward(planes, hw, x.g, y.g);
+	out_err(&r, "y", buf_err(&y));
+	report(r, t->tol[0], "plane_mean_forward(planes=%zu,hw=%d)", planes, hw);
+	r = (result){0, NULL};
+	C->plane_mean_backward(planes, hw, dy.c, dx.c);
+	G->plane_mean_backward(planes, hw, dy.g, dx.g);
+	out_err(&r, "dx", buf_err(&dx));
+	report(r, t->tol[1], "plane_mean_backward(planes=%zu,hw=%d)", planes, hw);
+	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
+}
+
+/* a: n, c, hw, dx; f: mean. tol: forward in training, backward, forward in
+   evaluation. mean 0: inputs in [0.5, 3); otherwise standard deviation 1
+   around mean, where E[x^2] - mean^2 would cancel and only the CPU's two
+   passes agree */
+static void test_batchnorm(const op_case *t)
+{
+	int n = t->a[0], c = t->a[1], hw = t->a[2], with_dx = t->a[3];
+	float mean = t->f[0];
 	size_t nx = (size_t)n * c * hw;
 	char what[32] = "";
 	if (mean != 0)
@@ -463,7 +496,7 @@ static void test_batchnorm(int n, int c, int hw, int with_dx, float mean)
 	out_err(&r, "saved mean/invstd", buf_err(&save));
 	out_err(&r, "running mean", buf_err(&rm));
 	out_err(&r, "running var", buf_err(&rv));
-	report(r, 1e-5, "batchnorm_forward(train,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
+	report(r, t->tol[0], "batchnorm_forward(train,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
 
 	buf dy = buf_rand(nx, -1, 1), dx = buf_rand(nx, -1, 1), dg = buf_rand(c, -1, 1), dbt = buf_rand(c, -1, 1);
 	C->batchnorm_backward(n, c, hw, x.c, gamma.c, dy.c, save.c, (float *)save.c + c, with_dx ? dx.c : NULL,
@@ -474,7 +507,7 @@ static void test_batchnorm(int n, int c, int hw, int with_dx, float mean)
 	out_err(&r, "dx", buf_err(&dx));
 	out_err(&r, "dgamma", buf_err(&dg));
 	out_err(&r, "dbeta", buf_err(&dbt));
-	report(r, 1e-5, "batchnorm_backward(n=%d,c=%d,hw=%d%s%s)", n, c, hw, what, with_dx ? "" : ",no dx");
+	report(r, t->tol[1], "batchnorm_backward(n=%d,c=%d,hw=%d%s%s)", n, c, hw, what, with_dx ? "" : ",no dx");
 
 	C->batchnorm_forward(n, c, hw, x.c, gamma.c, beta.c, rm.c, rv.c, 0.1f, 1e-5f, 0, y.c, save.c,
 			     (float *)save.c + c);
@@ -482,56 +515,58 @@ static void test_batchnorm(int n, int c, int hw, int with_dx, float mean)
 			     (float *)save.g + c);
 	r = (result){0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_EW, "batchnorm_forward(eval,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
+	report(r, t->tol[2], "batchnorm_forward(eval,n=%d,c=%d,hw=%d%s)", n, c, hw, what);
 	buf_free(&x), buf_free(&gamma), buf_free(&beta), buf_free(&rm), buf_free(&rv), buf_free(&y);
 	buf_free(&save), buf_free(&dy), buf_free(&dx), buf_free(&dg), buf_free(&dbt);
 }
 
-/* ---- upsample, concat ---- */
-
-static void test_upsample(int n, int c, int h, int w, int oh, int ow)
+/* a: n, c, h, w, oh, ow. tol: forward, backward */
+static void test_upsample(const op_case *t)
 {
+	int n = t->a[0], c = t->a[1], h = t->a[2], w = t->a[3], oh = t->a[4], ow = t->a[5];
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * oh * ow;
 	buf x = buf_rand(nx, -1, 1), y = buf_new(ny * sizeof(float));
 	C->upsample_forward(n, c, h, w, oh, ow, x.c, y.c);
 	G->upsample_forward(n, c, h, w, oh, ow, x.g, y.g);
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, TOL_EW, "upsample_forward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
+	report(r, t->tol[0], "upsample_forward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
 	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
 	C->upsample_backward(n, c, h, w, oh, ow, dy.c, dx.c);
 	G->upsample_backward(n, c, h, w, oh, ow, dy.g, dx.g);
 	r = (result){0, NULL};
 	out_err(&r, "dx", buf_err(&dx));
-	report(r, TOL_EW * 4, "upsample_backward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
+	report(r, t->tol[1], "upsample_backward(n=%d,c=%d,h=%d,w=%d,oh=%d,ow=%d)", n, c, h, w, oh, ow);
 	buf_free(&x), buf_free(&y), buf_free(&dy), buf_free(&dx);
 }
 
-/* nulls: 0 both gradients, 1 no da, 2 no db (a network input's side) */
-static void test_concat(int n, int ca, int cb, int hw, int nulls)
+/* a: n, ca, cb, hw, nulls. tol: forward, backward. nulls: 0 both
+   gradients, 1 no da, 2 no db (a network input's side) */
+static void test_concat(const op_case *t)
 {
+	int n = t->a[0], ca = t->a[1], cb = t->a[2], hw = t->a[3], nulls = t->a[4];
 	buf a = buf_rand((size_t)n * ca * hw, -1, 1), b = buf_rand((size_t)n * cb * hw, -1, 1);
 	buf y = buf_new((size_t)n * (ca + cb) * hw * sizeof(float));
 	C->concat_forward(n, ca, cb, hw, a.c, b.c, y.c);
 	G->concat_forward(n, ca, cb, hw, a.g, b.g, y.g);
 	result r = {0, NULL};
 	out_err(&r, "y", buf_err(&y));
-	report(r, 0, "concat_forward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
+	report(r, t->tol[0], "concat_forward(n=%d,ca=%d,cb=%d,hw=%d)", n, ca, cb, hw);
 	buf dy = buf_rand((size_t)n * (ca + cb) * hw, -1, 1);
 	C->concat_backward(n, ca, cb, hw, dy.c, nulls == 1 ? NULL : a.c, nulls == 2 ? NULL : b.c);
 	G->concat_backward(n, ca, cb, hw, dy.g, nulls == 1 ? NULL : a.g, nulls == 2 ? NULL : b.g);
 	r = (result){0, NULL};
 	out_err(&r, "da", buf_err(&a));
 	out_err(&r, "db", buf_err(&b));
-	report(r, 0, "concat_backward(n=%d,ca=%d,cb=%d,hw=%d%s)", n, ca, cb, hw,
+	report(r, t->tol[1], "concat_backward(n=%d,ca=%d,cb=%d,hw=%d%s)", n, ca, cb, hw,
 	       nulls == 1 ? ",no da" : nulls == 2 ? ",no db" : "");
 	buf_free(&a), buf_free(&b), buf_free(&y), buf_free(&dy);
 }
 
-/* ---- loss ---- */
-
-static void test_xent(int n, int k, int s, int weighted, int with_grad)
+/* a: n, k, s, weighted, grad. tol: gradient and statistics */
+static void test_xent(const op_case *t)
 {
+	int n = t->a[0], k = t->a[1], s = t->a[2], weighted = t->a[3], with_grad = t->a[4];
 	size_t nz = (size_t)n * k * s;
 	buf z = buf_rand(nz, -4, 4), y = buf_ints((size_t)n * s, k), g = buf_new(nz * sizeof(float));
 	float cw[16];
@@ -553,48 +588,57 @@ static void test_xent(int n, int k, int s, int weighted, int with_grad)
 	G->download(hs, stats.g, sizeof hs);
 	for (int i = 0; i < STAT_N; i++)
 		out_err(&r, "statistics", fabs(hs[i] - cs[i]) / (fabs(cs[i]) > 1 ? fabs(cs[i]) : 1));
-	report(r, TOL_EW, "softmax_xent(n=%d,k=%d,s=%d%s%s)", n, k, s, weighted ? ",weights" : "",
+	report(r, t->tol[0], "softmax_xent(n=%d,k=%d,s=%d%s%s)", n, k, s, weighted ? ",weights" : "",
 	       with_grad ? "" : ",no grad");
 	buf_free(&z), buf_free(&y), buf_free(&g), buf_free(&w), buf_free(&stats);
 }
 
-static void test_softmax(int n, int k, int s)
+/* a: n, k, s. tol: probabilities */
+static void test_softmax(const op_case *t)
 {
+	int n = t->a[0], k = t->a[1], s = t->a[2];
 	size_t nz = (size_t)n * k * s;
 	buf z = buf_rand(nz, -6, 6), p = buf_new(nz * sizeof(float));
 	C->softmax(n, k, s, z.c, p.c);
 	G->softmax(n, k, s, z.g, p.g);
 	result r = {0, NULL};
 	out_err(&r, "probabilities", buf_err(&p));
-	report(r, TOL_EW, "softmax(n=%d,k=%d,s=%d)", n, k, s);
+	report(r, t->tol[0], "softmax(n=%d,k=%d,s=%d)", n, k, s);
 	buf_free(&z), buf_free(&p);
 }
 
-/* ---- optimisers ---- */
-
-static void test_adam(size_t n, int decoupled, float wd, int steps)
+/* a: n, decoupled, steps; f: weight decay. tol: parameters and moments */
+static void test_adam(const op_case *t)
 {
+	size_t n = t->a[0];
+	int decoupled = t->a[1], steps = t->a[2];
+	float wd = t->f[0];
 	buf p = buf_rand(n, -1, 1), m = buf_new(n * sizeof(float)), v = buf_new(n * sizeof(float));
 	C->zero(m.c, m.bytes), G->zero(m.g, m.bytes), C->zero(v.c, v.bytes), G->zero(v.g, v.bytes);
-	for (int t = 1; t <= steps; t++) {
+	for (int s = 1; s <= steps; s++) {
 		buf g = buf_rand(n, -1, 1);
-		C->adam_step(n, p.c, g.c, m.c, v.c, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
-		G->adam_step(n, p.g, g.g, m.g, v.g, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
+		C->adam_step(n, p.c, g.c, m.c, v.c, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, s);
+		G->adam_step(n, p.g, g.g, m.g, v.g, 1e-2f, 0.9f, 0.999f, 1e-8f, wd, decoupled, s);
 		buf_free(&g);
 	}
 	result r = {0, NULL};
 	out_err(&r, "parameters", buf_err(&p));
 	out_err(&r, "m", buf_err(&m));
 	out_err(&r, "v", buf_err(&v));
-	report(r, TOL_EW, "%s_step(n=%zu,wd=%g,steps=%d)", decoupled ? "adamw" : "adam", n, wd, steps);
+	report(r, t->tol[0], "%s_step(n=%zu,wd=%g,steps=%d)", decoupled ? "adamw" : "adam", n, wd, steps);
 	buf_free(&p), buf_free(&m), buf_free(&v);
 }
 
-static void test_sgd(size_t n, float momentum, float wd, int nesterov, int steps)
+/* a: n, nesterov, steps; f: momentum, weight decay. tol: parameters and
+   momentum buffer */
+static void test_sgd(const op_case *t)
 {
+	size_t n = t->a[0];
+	int nesterov = t->a[1], steps = t->a[2];
+	float momentum = t->f[0], wd = t->f[1];
 	buf p = buf_rand(n, -1, 1), b = buf_new(n * sizeof(float));
 	C->zero(b.c, b.bytes), G->zero(b.g, b.bytes);
-	for (int t = 1; t <= steps; t++) {
+	for (int s = 1; s <= steps; s++) {
 		buf g = buf_rand(n, -1, 1);
 		C->sgd_step(n, p.c, g.c, b.c, 0.05f, momentum, wd, nesterov);
 		G->sgd_step(n, p.g, g.g, b.g, 0.05f, momentum, wd, nesterov);
@@ -603,10 +647,108 @@ static void test_sgd(size_t n, float momentum, float wd, int nesterov, int steps
 	result r = {0, NULL};
 	out_err(&r, "parameters", buf_err(&p));
 	out_err(&r, "momentum buffer", buf_err(&b));
-	report(r, TOL_EW, "sgd_step(n=%zu,momentum=%g,wd=%g,nesterov=%d,steps=%d)", n, momentum, wd, nesterov,
-	       steps);
+	report(r, t->tol[0], "sgd_step(n=%zu,momentum=%g,wd=%g,nesterov=%d,steps=%d)", n, momentum, wd,
+	       nesterov, steps);
 	buf_free(&p), buf_free(&b);
 }
+
+/* ---- the cases: odd sizes, strides and padding, k=1 and k=5, sizes past
+   a kernel's block or a workspace's chunk ---- */
+
+static const op_case cases[] = {
+	{test_gather_images, {1, 5, 1, 28, 28, 0}, {1}, {TOL_EW}},
+	{test_gather_images, {1, 4, 3, 13, 11, 1}, {0.6f}, {TOL_EW}},
+	{test_gather_images, {0, 3, 2, 9, 16, 0}, {0.8f}, {TOL_EW}},
+	{test_gather_labels, {0, 7, 1, 1, 0}, {1}, {0}},
+	{test_gather_labels, {1, 4, 13, 11, 1}, {0.6f}, {0}},
+	{test_gather_labels, {1, 3, 8, 8, 0}, {1}, {0}},
+
+	{test_conv, {2, 3, 9, 7, 5, 3, 2, 1, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {3, 4, 8, 8, 6, 1, 1, 0, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {2, 2, 11, 13, 3, 5, 1, 2, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {1, 5, 6, 5, 4, 3, 1, 0, 0, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {4, 3, 10, 10, 8, 5, 2, 2, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {2, 3, 7, 7, 4, 3, 1, 1, 1, 0}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {3, 2, 9, 9, 3, 2, 2, 0, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {2, 3, 6, 9, 4, 1, 2, 1, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {64, 32, 14, 14, 32, 3, 1, 1, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	/* larger than one chunk of the workspace: three samples in two chunks */
+	{test_conv, {3, 64, 128, 128, 40, 5, 1, 2, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	/* thin: a few output channels from many, stride 1, 4096 pixels or more */
+	{test_conv, {2, 16, 48, 48, 5, 3, 1, 1, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {4, 12, 33, 35, 3, 5, 1, 2, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {3, 8, 40, 40, 2, 3, 1, 0, 0, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {2, 16, 50, 50, 8, 1, 1, 0, 1, 0}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_conv, {3, 64, 128, 128, 4, 5, 1, 2, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	/* tf32 tensor cores: 10-bit mantissas, so a looser tolerance */
+	{test_conv, {8, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1}, {0}, {1e-2, 1e-2}},
+
+	{test_linear, {5, 7, 3, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_linear, {64, 1568, 120, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_linear, {3, 10, 4, 0, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
+	{test_linear, {2, 5, 6, 1, 0}, {0}, {TOL_GEMM, TOL_GEMM}},
+
+	{test_elementwise, {1}, {0}, {0, 0, 0, 0, TOL_EW}},
+	{test_elementwise, {1001}, {0}, {0, 0, 0, 0, TOL_EW}},
+	{test_elementwise, {1 << 20}, {0}, {0, 0, 0, 0, TOL_EW}},
+	{test_leakyrelu, {1001}, {0.01f}, {0, TOL_EW}},
+	{test_leakyrelu, {1 << 20}, {0.2f}, {0, TOL_EW}},
+	{test_bias, {3, 5, 37}, {0}, {TOL_EW, 1e-5}},
+	{test_bias, {2, 64, 4096}, {0}, {TOL_EW, 1e-5}},
+	{test_dropout, {4099, 77}, {0.3f}, {0, TOL_EW}},
+	{test_dropout, {1000, 5}, {0}, {0, TOL_EW}},
+	{test_dropout, {100003, 0x123456789abc}, {0.5f}, {0, TOL_EW}},
+
+	{test_maxpool, {2, 3, 9, 7, 2, 2, 0}, {0}, {0, TOL_EW}},
+	{test_maxpool, {2, 2, 9, 9, 3, 2, 0}, {0}, {0, TOL_EW}},
+	{test_maxpool, {1, 4, 8, 6, 3, 1, 0}, {0}, {0, TOL_EW}},
+	{test_maxpool, {3, 2, 5, 5, 5, 5, 0}, {0}, {0, TOL_EW}},
+	{test_maxpool, {64, 32, 28, 28, 2, 2, 0}, {0}, {0, TOL_EW}},
+	{test_maxpool, {4, 3, 12, 10, 2, 2, 1}, {0}, {0, TOL_EW}},
+	{test_maxpool, {4, 3, 11, 9, 3, 2, 1}, {0}, {0, TOL_EW}},
+	{test_maxpool, {2, 2, 8, 8, 3, 1, 1}, {0}, {0, TOL_EW}},
+	{test_avgpool, {2, 3, 9, 7, 2, 2}, {0}, {TOL_EW, TOL_EW}},
+	{test_avgpool, {2, 2, 9, 9, 3, 2}, {0}, {TOL_EW, TOL_EW}},
+	{test_avgpool, {1, 4, 8, 6, 3, 1}, {0}, {TOL_EW, TOL_EW}},
+	{test_avgpool, {64, 32, 28, 28, 2, 2}, {0}, {TOL_EW, TOL_EW}},
+	{test_plane_mean, {7, 25}, {0}, {1e-5, TOL_EW}},
+	{test_plane_mean, {64 * 512, 49}, {0}, {1e-5, TOL_EW}},
+
+	{test_batchnorm, {4, 3, 25, 1}, {0}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {2, 5, 49, 1}, {0}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {16, 2, 1, 1}, {0}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {3, 7, 1000, 0}, {0}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {8, 16, 4096, 1}, {0}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {8, 16, 4096, 1}, {1e4f}, {1e-5, 1e-5, TOL_EW}},
+	{test_batchnorm, {4, 5, 999, 1}, {1e6f}, {1e-5, 1e-5, TOL_EW}},
+
+	{test_upsample, {2, 3, 5, 4, 10, 8}, {0}, {TOL_EW, TOL_EW * 4}},
+	{test_upsample, {1, 2, 7, 9, 21, 27}, {0}, {TOL_EW, TOL_EW * 4}},
+	{test_upsample, {2, 1, 5, 7, 9, 11}, {0}, {TOL_EW, TOL_EW * 4}},
+	{test_upsample, {1, 2, 9, 9, 4, 5}, {0}, {TOL_EW, TOL_EW * 4}},
+	{test_upsample, {2, 8, 32, 32, 64, 64}, {0}, {TOL_EW, TOL_EW * 4}},
+
+	{test_concat, {2, 3, 5, 35, 0}, {0}, {0, 0}},
+	{test_concat, {3, 1, 1, 1, 0}, {0}, {0, 0}},
+	{test_concat, {2, 16, 8, 4096, 0}, {0}, {0, 0}},
+	{test_concat, {2, 3, 5, 35, 1}, {0}, {0, 0}},
+	{test_concat, {2, 3, 5, 35, 2}, {0}, {0, 0}},
+
+	{test_xent, {64, 10, 1, 0, 1}, {0}, {TOL_EW}},
+	{test_xent, {64, 10, 1, 1, 1}, {0}, {TOL_EW}},
+	{test_xent, {3, 5, 37, 1, 1}, {0}, {TOL_EW}},
+	{test_xent, {2, 5, 4096, 1, 1}, {0}, {TOL_EW}},
+	{test_xent, {5, 7, 9, 0, 0}, {0}, {TOL_EW}},
+	{test_softmax, {3, 5, 37}, {0}, {TOL_EW}},
+	{test_softmax, {17, 10, 1}, {0}, {TOL_EW}},
+
+	{test_adam, {1000, 0, 1}, {0}, {TOL_EW}},
+	{test_adam, {1001, 0, 5}, {1e-4f}, {TOL_EW}},
+	{test_adam, {4097, 1, 5}, {1e-2f}, {TOL_EW}},
+	{test_sgd, {1000, 0, 3}, {0, 0}, {TOL_EW}},
+	{test_sgd, {1003, 0, 5}, {0.9f, 1e-4f}, {TOL_EW}},
+	{test_sgd, {1003, 1, 5}, {0.9f, 0}, {TOL_EW}},
+};
 
 /* ---- training ---- */
 
@@ -772,101 +914,8 @@ int main(void)
 	G->set_precision(0);
 	rng_seed(&R, 2024, 1);
 
-	test_gather_images(1, 5, 1, 28, 28, 0, 1);
-	test_gather_images(1, 4, 3, 13, 11, 1, 0.6f);
-	test_gather_images(0, 3, 2, 9, 16, 0, 0.8f);
-	test_gather_labels(0, 7, 1, 1, 0, 1);
-	test_gather_labels(1, 4, 13, 11, 1, 0.6f);
-	test_gather_labels(1, 3, 8, 8, 0, 1);
-
-	test_conv(2, 3, 9, 7, 5, 3, 2, 1, 1, 1);
-	test_conv(3, 4, 8, 8, 6, 1, 1, 0, 1, 1);
-	test_conv(2, 2, 11, 13, 3, 5, 1, 2, 1, 1);
-	test_conv(1, 5, 6, 5, 4, 3, 1, 0, 0, 1);
-	test_conv(4, 3, 10, 10, 8, 5, 2, 2, 1, 1);
-	test_conv(2, 3, 7, 7, 4, 3, 1, 1, 1, 0);
-	test_conv(3, 2, 9, 9, 3, 2, 2, 0, 1, 1);
-	test_conv(2, 3, 6, 9, 4, 1, 2, 1, 1, 1);
-	test_conv(64, 32, 14, 14, 32, 3, 1, 1, 1, 1);
-	/* larger than one chunk of the workspace: three samples in two chunks */
-	test_conv(3, 64, 128, 128, 40, 5, 1, 2, 1, 1);
-	/* thin: a few output channels from many, stride 1, 4096 pixels or more */
-	test_conv(2, 16, 48, 48, 5, 3, 1, 1, 1, 1);
-	test_conv(4, 12, 33, 35, 3, 5, 1, 2, 1, 1);
-	test_conv(3, 8, 40, 40, 2, 3, 1, 0, 0, 1);
-	test_conv(2, 16, 50, 50, 8, 1, 1, 0, 1, 0);
-	test_conv(3, 64, 128, 128, 4, 5, 1, 2, 1, 1);
-	/* tf32 tensor cores: 10-bit mantissas, so a looser tolerance */
-	G->set_precision(1);
-	test_conv_tol(8, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1e-2, ",tf32");
-	G->set_precision(0);
-
-	test_linear(5, 7, 3, 1, 1);
-	test_linear(64, 1568, 120, 1, 1);
-	test_linear(3, 10, 4, 0, 1);
-	test_linear(2, 5, 6, 1, 0);
-
-	test_elementwise(1);
-	test_elementwise(1001);
-	test_elementwise(1 << 20);
-	test_leakyrelu(1001, 0.01f);
-	test_leakyrelu(1 << 20, 0.2f);
-	test_bias(3, 5, 37);
-	test_bias(2, 64, 4096);
-	test_dropout(4099, 0.3f, 77);
-	test_dropout(1000, 0, 5);
-	test_dropout(100003, 0.5f, 0x123456789abcULL);
-
-	test_pool(2, 3, 9, 7, 2, 2, 0);
-	test_pool(2, 2, 9, 9, 3, 2, 0);
-	test_pool(1, 4, 8, 6, 3, 1, 0);
-	test_pool(3, 2, 5, 5, 5, 5, 0);
-	test_pool(64, 32, 28, 28, 2, 2, 0);
-	test_pool(4, 3, 12, 10, 2, 2, 1);
-	test_pool(4, 3, 11, 9, 3, 2, 1);
-	test_pool(2, 2, 8, 8, 3, 1, 1);
-
-	test_avgpool(2, 3, 9, 7, 2, 2);
-	test_avgpool(2, 2, 9, 9, 3, 2);
-	test_avgpool(1, 4, 8, 6, 3, 1);
-	test_avgpool(64, 32, 28, 28, 2, 2);
-	test_plane_mean(7, 25);
-	test_plane_mean(64 * 512, 49);
-
-	test_batchnorm(4, 3, 25, 1, 0);
-	test_batchnorm(2, 5, 49, 1, 0);
-	test_batchnorm(16, 2, 1, 1, 0);
-	test_batchnorm(3, 7, 1000, 0, 0);
-	test_batchnorm(8, 16, 4096, 1, 0);
-	test_batchnorm(8, 16, 4096, 1, 1e4f);
-	test_batchnorm(4, 5, 999, 1, 1e6f);
-
-	test_upsample(2, 3, 5, 4, 10, 8);
-	test_upsample(1, 2, 7, 9, 21, 27);
-	test_upsample(2, 1, 5, 7, 9, 11);
-	test_upsample(1, 2, 9, 9, 4, 5);
-	test_upsample(2, 8, 32, 32, 64, 64);
-
-	test_concat(2, 3, 5, 35, 0);
-	test_concat(3, 1, 1, 1, 0);
-	test_concat(2, 16, 8, 4096, 0);
-	test_concat(2, 3, 5, 35, 1);
-	test_concat(2, 3, 5, 35, 2);
-
-	test_xent(64, 10, 1, 0, 1);
-	test_xent(64, 10, 1, 1, 1);
-	test_xent(3, 5, 37, 1, 1);
-	test_xent(2, 5, 4096, 1, 1);
-	test_xent(5, 7, 9, 0, 0);
-	test_softmax(3, 5, 37);
-	test_softmax(17, 10, 1);
-
-	test_adam(1000, 0, 0, 1);
-	test_adam(1001, 0, 1e-4f, 5);
-	test_adam(4097, 1, 1e-2f, 5);
-	test_sgd(1000, 0, 0, 0, 3);
-	test_sgd(1003, 0.9f, 1e-4f, 0, 5);
-	test_sgd(1003, 0.9f, 0, 1, 5);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		cases[i].run(&cases[i]);
 
 	test_training("classifier", NET_CLS, OPT_ADAM, 16, 0);
 	test_training("segmenter", NET_SEG, OPT_ADAMW, 4, 1);

@@ -32,8 +32,10 @@ static void reference(const pool_desc *d, const float *x, float *y, int32_t *arg
 			}
 }
 
-static void check_pool(int n, int c, int h, int w, int k, int s, int nan_planes)
+/* One case: n, c, h, w, k, stride, and how many of every 3 planes hold NaNs */
+static void check_pool(const int *a)
 {
+	int n = a[0], c = a[1], h = a[2], w = a[3], k = a[4], s = a[5], nan_planes = a[6];
 	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
 	float *x = xmalloc(nx * sizeof *x), *y = xmalloc(ny * sizeof *y), *ry = xmalloc(ny * sizeof *ry);
@@ -70,18 +72,24 @@ static void check_pool(int n, int c, int h, int w, int k, int s, int nan_planes)
 	free(x), free(y), free(ry), free(arg), free(rarg), free(dy), free(dx), free(rdx);
 }
 
+/* n, c, h, w, k, stride, NaN planes of 3 */
+static const int cases[][7] = {
+	{3, 4, 8, 8, 2, 2, 0},
+	{3, 4, 8, 8, 2, 2, 1},
+	{2, 3, 29, 31, 2, 2, 2},
+	{2, 3, 28, 28, 2, 2, 3},
+	{2, 5, 9, 7, 3, 2, 1},
+	{1, 6, 8, 6, 3, 1, 2},
+	{2, 2, 5, 5, 5, 5, 1},
+};
+
 int main(void)
 {
 	nn_prog = "test_pool";
 	for (int threads = 1; threads <= 2; threads++) {
 		backend_cpu.set_threads(threads);
-		check_pool(3, 4, 8, 8, 2, 2, 0);
-		check_pool(3, 4, 8, 8, 2, 2, 1);
-		check_pool(2, 3, 29, 31, 2, 2, 2);
-		check_pool(2, 3, 28, 28, 2, 2, 3);
-		check_pool(2, 5, 9, 7, 3, 2, 1);
-		check_pool(1, 6, 8, 6, 3, 1, 2);
-		check_pool(2, 2, 5, 5, 5, 5, 1);
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+			check_pool(cases[i]);
 	}
 	return check_failures ? 1 : 0;
 }

@@ -2,11 +2,10 @@
 #include "harness.h"
 #include "json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz(const uint8_t *data, size_t size, const char *path)
 {
 	const char *err;
 	json *j = json_parse((const char *)data, size, &err);
 	if (j)
 		json_free(j);
-	return 0;
 }

@@ -5,19 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz(const uint8_t *data, size_t size, const char *path)
 {
-	jmp_buf jb;
 	/* as nn-train reads it: a text without NUL bytes */
 	if (memchr(data, 0, size))
-		return 0;
+		return;
 	char *text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = 0;
-	nn_error_jump = &jb;
-	if (!setjmp(jb))
-		net_free(net_parse(text, "input"));
-	nn_error_jump = NULL;
+	TRY(net_free(net_parse(text, "input")));
 	free(text);
-	return 0;
 }

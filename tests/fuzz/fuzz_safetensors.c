@@ -2,17 +2,7 @@
 #include "harness.h"
 #include "safetensors.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz(const uint8_t *data, size_t size, const char *path)
 {
-	jmp_buf jb;
-	const char *path = as_file(data, size);
-	if (!path)
-		return 0;
-	fdmark m = fd_mark();
-	nn_error_jump = &jb;
-	if (!setjmp(jb))
-		st_free(st_read(path));
-	nn_error_jump = NULL;
-	fd_release(m);
-	return 0;
+	TRY(st_free(st_read(path)));
 }

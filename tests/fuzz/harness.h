@@ -1,21 +1,33 @@
-/* harness.h: what the libFuzzer harnesses share. An error in the code under
-   test (fatal() and the like) jumps back to the harness instead of ending
-   the process; an input a reader wants as a file is put in a memory file
-   and given as /proc/self/fd/N. Run with -detect_leaks=0: what an error
-   path leaves allocated when it jumps is not a leak of the tools, which end
-   there. */
+/* harness.h: the libFuzzer entry every harness shares. A harness defines
+   fuzz(), the calls under test on one input, each inside TRY(): an error
+   in the code under test (fatal() and the like) jumps back there instead
+   of ending the process, and the next call runs. The input comes as bytes
+   and as a file (a memory file given as /proc/self/fd/N); the descriptors
+   an error path leaves open are closed after each input. Run with
+   -detect_leaks=0: what an error path leaves allocated when it jumps is
+   not a leak of the tools, which end there. */
 #ifndef NN_HARNESS_H
 #define NN_HARNESS_H
 
 #include "util.h"
 
 #include <fcntl.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void fuzz(const uint8_t *data, size_t size, const char *path);
+
+static jmp_buf fuzz_jump;
+#define TRY(call)                          \
+	do {                               \
+		if (!setjmp(fuzz_jump)) {  \
+			call;              \
+		}                          \
+	} while (0)
 
 /* The input as a file: its path, valid until the next call. */
 static const char *as_file(const uint8_t *data, size_t size)
@@ -54,6 +66,19 @@ static void fd_release(fdmark m)
 	for (int i = 0; i < 64 && m.low >= 0; i++)
 		if (!(m.open >> i & 1) && fcntl(m.low + i, F_GETFD) != -1)
 			close(m.low + i);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path = as_file(data, size);
+	if (!path)
+		return 0;
+	fdmark m = fd_mark();
+	nn_error_jump = &fuzz_jump;
+	fuzz(data, size, path);
+	nn_error_jump = NULL;
+	fd_release(m);
+	return 0;
 }
 
 #endif
