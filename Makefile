@@ -1,6 +1,6 @@
 # nnpipe: one Makefile. `make`, `make test`, `make test-gpu`, `make install PREFIX=...`
 # Builds the CUDA backend when nvcc is found (NVCC=... to choose one, NVCC= to skip):
-# bin/libnnpipe-cuda.so, which the tools open at run time (lib/backend.c).
+# bin/libnnpipe-cuda.so, which the tools open at run time (lib/backend/backend.c).
 
 PREFIX    ?= /usr/local
 CC        ?= cc
@@ -43,7 +43,7 @@ NN_LIBS   += -fopenmp
 endif
 
 # MPI (Debian: openmpi-bin, libopenmpi-dev) for nn-train across processes
-# (lib/dist.c); MPICC= to build without it. Only lib/dist.c includes mpi.h
+# (lib/dist/dist.c); MPICC= to build without it. Only lib/dist/dist.c includes mpi.h
 # and only nn-train links MPI: the other tools never call into dist.o, so
 # the archive leaves it out of them.
 MPICC     ?= $(shell command -v mpicc 2>/dev/null)
@@ -51,10 +51,10 @@ ifneq ($(MPICC),)
 MPI_CFLAGS := -DNN_MPI $(shell $(MPICC) --showme:compile)
 MPI_LIBS  := $(shell $(MPICC) --showme:link)
 endif
-build/lib/dist.o: NN_CFLAGS += $(MPI_CFLAGS)
+build/lib/dist/dist.o: NN_CFLAGS += $(MPI_CFLAGS)
 bin/nn-train: NN_LIBS += $(MPI_LIBS)
 
-LIB_SRC   := $(wildcard lib/*.c)
+LIB_SRC   := $(wildcard lib/*/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=build/lib/%.o)
 CU_SRC    := $(wildcard kernels/*.cu)
 CU_OBJ    := $(CU_SRC:kernels/%.cu=build/kernels/%.o)
@@ -98,12 +98,12 @@ build/libnnpipe.a: $(LIB_OBJ)
 	@echo '  AR   $@'
 	@rm -f $@ && ar rcs $@ $^
 
-build/lib/%.o: lib/%.c $(wildcard lib/*.h) build/config
+build/lib/%.o: lib/%.c $(wildcard lib/*/*.h) build/config
 	@mkdir -p $(@D)
 	@echo '  CC   $<'
 	@$(CC) $(CFLAGS) $(NN_CFLAGS) -c $< -o $@
 
-build/kernels/%.o: kernels/%.cu $(wildcard lib/*.h kernels/*.cuh) build/config
+build/kernels/%.o: kernels/%.cu $(wildcard lib/*/*.h kernels/*.cuh) build/config
 	@mkdir -p $(@D)
 	@echo '  NVCC $<'
 	@$(NVCC) $(NVFLAGS) -c $< -o $@
@@ -144,7 +144,7 @@ test-gpu: all
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/harness.h $(LIB_SRC) $(wildcard lib/*.h)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/harness.h $(LIB_SRC) $(wildcard lib/*/*.h)
 	@mkdir -p $(@D)
 	@echo '  FUZZ $@'
 	@$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -DNN_NO_OPENBLAS \

@@ -3,11 +3,11 @@
    segmentation also IoU and pixel accuracy; as aligned text or as TSV; and
    writes the precision-recall points and the confusion matrix as TSV files.
    Without labels, it lists each sample's best classes (--top). */
-#include "dataset.h"
-#include "metrics.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "nn/metrics.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -354,12 +354,12 @@ static char **class_names(char **names_opt, int nclass_opt, const dataset *pred,
 	if (!names && pred->names) {
 		names = pred->names;
 		nnames = pred->nclass;
-		names_from = path_name(path);
+		names_from = display_name(path);
 	}
 	if (!names && lab && lab->names) {
 		names = lab->names;
 		nnames = lab->nclass;
-		names_from = path_name(labels_path);
+		names_from = display_name(labels_path);
 	}
 	*generated = NULL;
 	if (!names) {
@@ -425,7 +425,7 @@ static void top_list(const args *a, const dataset *pred, int k)
 	const tensor *p = pred->x;
 	char sp[128], **generated;
 	if (p->ndim == 4)
-		fatal("%s: --top needs classification scores [N,K], not a map per pixel %s", path_name(a->path),
+		fatal("%s: --top needs classification scores [N,K], not a map per pixel %s", display_name(a->path),
 		      shape_str(p, sp, sizeof sp));
 	char **names = class_names(a->names_opt, a->nclass_opt, pred, a->path, NULL, NULL, k, &generated);
 	print_top(p->data, p->shape[0], k, a->top < k ? (int)a->top : k, names, a->tsv);
@@ -446,16 +446,16 @@ static void score(const args *a, const dataset *pred, int k)
 	if (a->labels_path) {
 		lab = dataset_read(a->labels_path, "dataset");
 		if (!lab->y)
-			fatal("%s: no labels in stream; scoring needs the true classes", path_name(a->labels_path));
+			fatal("%s: no labels in stream; scoring needs the true classes", display_name(a->labels_path));
 		y = lab->y;
 		ypath = a->labels_path;
 	}
 	if (!y)
 		fatal("%s: no labels in stream; give them with --labels FILE, or see each sample's best "
-		      "classes with --top K", path_name(a->path));
-	dataset_labels_fit(y, p, path_name(ypath));
+		      "classes with --top K", display_name(a->path));
+	dataset_labels_fit(y, p, display_name(ypath));
 	if (lab)
-		class_names_agree(path_name(a->path), pred->names, pred->nclass, path_name(a->labels_path),
+		class_names_agree(display_name(a->path), pred->names, pred->nclass, display_name(a->labels_path),
 				  lab->names, lab->nclass, 0);
 	char **generated;
 	char **names = class_names(a->names_opt, a->nclass_opt, pred, a->path, lab, a->labels_path, k, &generated);
@@ -490,11 +490,11 @@ int main(int argc, char **argv)
 	dataset *pred = dataset_read(a.path, "prediction");
 	const tensor *p = pred->x;
 	if (p->shape[0] == 0 || (p->ndim == 4 && p->shape[2] * p->shape[3] == 0))
-		fatal("%s: prediction stream has no samples", path_name(a.path));
+		fatal("%s: prediction stream has no samples", display_name(a.path));
 	/* the confusion matrix is K x K counts, and each thread keeps one:
 	   a few hundred bytes of scores must not ask for gigabytes */
 	if (p->shape[1] > 4096)
-		fatal("%s: %lld classes (1 to 4096 supported)", path_name(a.path), (long long)p->shape[1]);
+		fatal("%s: %lld classes (1 to 4096 supported)", display_name(a.path), (long long)p->shape[1]);
 	if (a.top)
 		top_list(&a, pred, (int)p->shape[1]);
 	else

@@ -4,11 +4,11 @@
    precision-recall curves; or its confusion matrix as a heat map. No text
    from the command line or the files reaches the gnuplot script except as
    a quoted, escaped string. */
-#include "opt.h"
-#include "output.h"
-#include "runlog.h"
-#include "spawn.h"
-#include "util.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "formats/runlog.h"
+#include "base/spawn.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -499,14 +499,14 @@ static runlog *read_logs(char **paths, int nlog, const labels *lab, xaxis x, con
 	runlog *logs = xcalloc(nlog, sizeof *logs);
 	for (int i = 0; i < nlog; i++) {
 		logs[i].path = paths[i];
-		logs[i].label = i < lab->n ? lab->v[i] : nlog > 1 ? path_name(logs[i].path) : NULL;
+		logs[i].label = i < lab->n ? lab->v[i] : nlog > 1 ? display_name(logs[i].path) : NULL;
 		runlog_read(&logs[i]);
 		if ((x == X_EPOCH && !logs[i].has_epoch) || (x == X_TIME && !logs[i].has_seconds))
-			fatal("%s: no %s column in the log for --x %s", path_name(logs[i].path),
+			fatal("%s: no %s column in the log for --x %s", display_name(logs[i].path),
 			      x == X_EPOCH ? "epoch" : "seconds", xname);
 	}
 	if (!have_values(logs, nlog, 0) && !have_values(logs, nlog, 1))
-		fatal("%s: no loss or accuracy values to plot", path_name(logs[0].path));
+		fatal("%s: no loss or accuracy values to plot", display_name(logs[0].path));
 	return logs;
 }
 

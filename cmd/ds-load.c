@@ -3,13 +3,13 @@
    folder per class of PNG and JPEG images) or images without labels, and
    writes it as a dataset stream: x [N,C,H,W] uint8, then y and class names
    when there are labels. */
-#include "dataset.h"
-#include "filekind.h"
-#include "idx.h"
-#include "image.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "base/filekind.h"
+#include "formats/idx.h"
+#include "formats/image.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

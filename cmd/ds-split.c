@@ -1,10 +1,10 @@
 /* ds-split: splits a dataset stream into two at random with a fixed seed
    (training / validation), or describes a dataset stream (--info). */
-#include "dataset.h"
-#include "npy.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "formats/npy.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <limits.h>
 #include <math.h>
@@ -32,7 +32,7 @@ static int class_count(const dataset *d, const char *path)
 		if (y[i] >= k)
 			k = (int64_t)y[i] + 1;
 	if (k > MAX_CLASSES)
-		fatal("%s: label %lld: more than %d classes", path_name(path), (long long)k - 1,
+		fatal("%s: label %lld: more than %d classes", display_name(path), (long long)k - 1,
 		      MAX_CLASSES);
 	return (int)k;
 }
@@ -104,17 +104,17 @@ static void info(const char *path)
 	size_t len;
 	char *buf = read_file(path, &len);
 	if (!len)
-		fatal("%s: empty stream, expected a dataset stream", path_name(path));
+		fatal("%s: empty stream, expected a dataset stream", display_name(path));
 	/* first pass checks the whole stream, the second lists stored dtypes */
 	FILE *m = fmemopen(buf, len, "rb");
 	if (!m)
-		fatal("%s: cannot read from memory", path_name(path));
+		fatal("%s: cannot read from memory", display_name(path));
 	dataset *d = dataset_read_stream(m, path, "dataset");
 	int k = d->y ? class_count(d, path) : 0;
 	rewind(m);
 	char s[128];
 	long n = dataset_len(d);
-	printf("file\t%s\nsamples\t%ld\n", path_name(path), n);
+	printf("file\t%s\nsamples\t%ld\n", display_name(path), n);
 	tensor t;
 	for (int i = 0; npy_read_header(m, path, &t); i++) {
 		if (t.dtype == DT_STR)
@@ -122,7 +122,7 @@ static void info(const char *path)
 		else
 			printf("%s\t%s %s\n", i ? "y" : "x", dtype_name(t.dtype), shape_str(&t, s, sizeof s));
 		if (fseek(m, (long)tensor_bytes(&t), SEEK_CUR))
-			fatal("%s: cannot skip array data", path_name(path));
+			fatal("%s: cannot skip array data", display_name(path));
 	}
 	fclose(m);
 	free(buf);
@@ -257,15 +257,15 @@ int main(int argc, char **argv)
 	dataset *d = dataset_read(in, "dataset");
 	long n = dataset_len(d);
 	if (n > INT_MAX)
-		fatal("%s: %ld samples is more than ds-split handles", path_name(in), n);
+		fatal("%s: %ld samples is more than ds-split handles", display_name(in), n);
 	if (frac >= 0)
 		take = lround(frac * n);
 	if (take > n)
-		fatal("%s: --take %ld but the dataset has only %ld samples", path_name(in), take, n);
+		fatal("%s: --take %ld but the dataset has only %ld samples", display_name(in), take, n);
 	if (strat && !d->y)
-		fatal("%s: no labels in stream: --stratify needs class labels [N]", path_name(in));
+		fatal("%s: no labels in stream: --stratify needs class labels [N]", display_name(in));
 	if (strat && d->y->ndim != 1)
-		fatal("%s: --stratify needs class labels of shape [N]", path_name(in));
+		fatal("%s: --stratify needs class labels of shape [N]", display_name(in));
 
 	int *idx = xmalloc(sizeof *idx * (n ? n : 1));
 	for (long i = 0; i < n; i++)

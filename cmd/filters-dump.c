@@ -4,14 +4,14 @@
    largest |weight|, or each filter's own), and a colour bar of that scale
    with its values. One input channel: a blue-white-red tile; three: an RGB
    tile; otherwise a row per filter and a blue-white-red tile per channel. */
-#include "draw.h"
-#include "image.h"
-#include "layers.h"
-#include "net.h"
-#include "opt.h"
-#include "safetensors.h"
-#include "output.h"
-#include "util.h"
+#include "formats/draw.h"
+#include "formats/image.h"
+#include "nn/layers.h"
+#include "nn/net.h"
+#include "base/opt.h"
+#include "formats/safetensors.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 	io_check(IO_LIST(path), IO_LIST(out ? out : "-"));
 	out_refuse_terminal(out);
 
-	const char *name = path_name(path);
+	const char *name = display_name(path);
 	st_file *st = st_read(path);
 	const char *text = st_meta(st, "net");
 	if (!text)

@@ -1,16 +1,16 @@
 /* nn-predict: run a trained model over a dataset stream and write the
    prediction stream: class probabilities (or logits), then the labels
    passed through, then the class names. */
-#include "backend.h"
-#include "batch.h"
-#include "dataset.h"
-#include "filekind.h"
-#include "model.h"
-#include "net.h"
-#include "npy.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "nn/batch.h"
+#include "formats/dataset.h"
+#include "base/filekind.h"
+#include "nn/model.h"
+#include "nn/net.h"
+#include "formats/npy.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	model_info mi;
 	net *n = model_load(model_path, be, &mi, NULL);
 	dataset *d = dataset_read(data_path, "dataset");
-	const char *dname = path_name(data_path);
+	const char *dname = display_name(data_path);
 	long N = dataset_len(d);
 	input_check(d->x, n, dname, model_path);
 	class_names_agree(dname, d->names, d->nclass, model_path, mi.names, mi.nclass, 0);

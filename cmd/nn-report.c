@@ -4,17 +4,17 @@
    per-class accuracy and AP, confusion matrices and precision-recall
    curves, examples, and segmentation triplets under a legend. The
    pictures and scores come from the other tools, run as programs. */
-#include "dataset.h"
-#include "json.h"
-#include "model.h"
-#include "npy.h"
-#include "opt.h"
-#include "safetensors.h"
-#include "spawn.h"
-#include "output.h"
-#include "runlog.h"
-#include "train.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "base/json.h"
+#include "nn/model.h"
+#include "formats/npy.h"
+#include "base/opt.h"
+#include "formats/safetensors.h"
+#include "base/spawn.h"
+#include "base/output.h"
+#include "formats/runlog.h"
+#include "nn/train.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -352,7 +352,7 @@ static void run_rows(FILE *f, const train_config *tc, const json *run)
 /* The training configuration in words: what changes the model, in the
    terms of the course; bookkeeping (checkpoint interval, the data
    fingerprint) and settings that are off left out. Read as nn-train
-   writes it (lib/train.h); keys it does not know are shown as they are. */
+   writes it (lib/nn/train.h); keys it does not know are shown as they are. */
 static void hyperparameters(FILE *f, const json *c, const json *run)
 {
 	train_config tc = {0};

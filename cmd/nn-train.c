@@ -1,20 +1,20 @@
 /* nn-train: train a network described by a .net file (or resume a
    checkpoint) on a dataset stream; writes the model, a checkpoint and a
    metrics log. */
-#include "backend.h"
-#include "dataset.h"
-#include "dist.h"
-#include "filekind.h"
-#include "json.h"
-#include "model.h"
-#include "net.h"
-#include "opt.h"
-#include "optim.h"
-#include "output.h"
-#include "provenance.h"
-#include "runlog.h"
-#include "train.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "formats/dataset.h"
+#include "dist/dist.h"
+#include "base/filekind.h"
+#include "base/json.h"
+#include "nn/model.h"
+#include "nn/net.h"
+#include "base/opt.h"
+#include "nn/optim.h"
+#include "base/output.h"
+#include "nn/provenance.h"
+#include "formats/runlog.h"
+#include "nn/train.h"
+#include "base/util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -462,7 +462,7 @@ static void model_open(run *r)
 		net_init(r->n, r->be, (uint64_t)r->c.seed);
 		memset(&r->info, 0, sizeof r->info);
 	}
-	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPT_ADAMW)
+	if (!opt_given(r->opts, "wd") && !r->resume && optim_kind_parse(r->c.opt) == OPTIM_ADAMW)
 		r->c.wd = 1e-2;
 }
 
@@ -499,7 +499,7 @@ static void settings_check(run *r)
 /* Step 6: the data, on the device, and the number of steps. */
 static void data_load(run *r)
 {
-	const char *name = path_name(r->train_path);
+	const char *name = display_name(r->train_path);
 	r->train = dataset_read(r->train_path, "dataset");
 	if (!r->train->y)
 		fatal("%s: no labels in stream: training needs the class ids y (ds-load images writes none)", name);

@@ -2,13 +2,13 @@
    a dataset (a seeded choice) as one PNG grid: a row per true class, correct
    ones on the left, wrong ones on the right, each tile captioned with its
    true and predicted class; and optionally a TSV of what went where. */
-#include "dataset.h"
-#include "draw.h"
-#include "image.h"
-#include "metrics.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "formats/draw.h"
+#include "formats/image.h"
+#include "nn/metrics.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +57,7 @@ typedef struct inputs {
 static inputs inputs_read(const char *data_path, const char *pred_path)
 {
 	inputs in = {.d = dataset_read(data_path, "dataset"), .pr = dataset_read(pred_path, "prediction")};
-	const char *dname = path_name(data_path), *pname = path_name(pred_path);
+	const char *dname = display_name(data_path), *pname = display_name(pred_path);
 	const dataset *d = in.d, *pr = in.pr;
 	const tensor *x = in.x = d->x, *p = in.p = pr->x;
 	if (p->ndim != 2)

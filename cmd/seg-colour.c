@@ -3,12 +3,12 @@
    input photos (x) back to PNG, or all three side by side under titles
    (photo and prediction alone for photos without label maps);
    with a legend of the classes below them, or the legend alone. */
-#include "dataset.h"
-#include "draw.h"
-#include "image.h"
-#include "opt.h"
-#include "output.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "formats/draw.h"
+#include "formats/image.h"
+#include "base/opt.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,8 +209,8 @@ static void streams_read(job *j)
 {
 	j->d = j->data_path ? dataset_read(j->data_path, "dataset") : NULL;
 	j->pr = j->pred_path ? dataset_read(j->pred_path, "prediction") : NULL;
-	j->dname = path_name(j->data_path);
-	j->pname = path_name(j->pred_path);
+	j->dname = display_name(j->data_path);
+	j->pname = display_name(j->pred_path);
 	if (j->d && j->pr)
 		class_names_agree(j->pname, j->pr->names, j->pr->nclass, j->dname, j->d->names, j->d->nclass,
 				  1);

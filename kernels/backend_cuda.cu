@@ -3,7 +3,7 @@
    the table and the number of devices, and says why when there is none.
    The library's only exported symbol (the rest is built hidden). */
 #include "cuda_common.cuh"
-#include "util.h"
+#include "base/util.h"
 
 static __global__ void probe_kernel(void) {}
 

@@ -6,7 +6,7 @@
    as the CPU does: E[x^2] - mean^2 cancels when the mean is large against the
    spread (raw 0..255 pixels into a batch-norm). */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 /* What a plane's block sums, in double, into part[(ch * n + i) * 2 + {0,1}] */
 enum {

@@ -1,5 +1,5 @@
 /* comm.cu: summing a buffer across processes on their GPUs with NCCL, for
-   data-parallel training (lib/dist.c sets the communicator up over MPI and
+   data-parallel training (lib/dist/dist.c sets the communicator up over MPI and
    calls these through the backend's table). Built when the CUDA toolkit
    has NCCL (NN_NCCL). */
 #include "cuda_common.cuh"

@@ -6,7 +6,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define CUDA_CHECK(call)                                                                        \
 	do {                                                                                    \

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 #include "cuda_check.cuh"
 
 /* memory.cu: one stream, one cuBLAS handle, created on first use */

@@ -1,7 +1,7 @@
 /* elementwise.cu: relu, leaky relu, add, axpy, inverted dropout (masks drawn with
    elementwise.h's dropout_keep, so they equal the CPU's) and bias broadcast. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 static __global__ void relu_forward_kernel(size_t n, const float *x, float *y)
 {

@@ -2,7 +2,7 @@
    scaled, normalised and resampled by each sample's transform, labels picked
    (nearest pixel for label maps). The same per-element maths as the CPU. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 template <typename I>
 static __global__ void gather_images_kernel(I total, float *out, const void *x, int is_u8, const int32_t *idx,

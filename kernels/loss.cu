@@ -4,7 +4,7 @@
    loss and gradient; the statistics add up in backend memory (double) and
    are read only at log points. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 enum { LOSS_THREADS = 1024 };
 

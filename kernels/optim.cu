@@ -2,7 +2,7 @@
    elementwise.h's per-element maths, the bias corrections computed on the
    host exactly as the CPU backend does. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 #include <math.h>
 

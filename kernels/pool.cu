@@ -2,7 +2,7 @@
    NaN wins, as in PyTorch: elementwise.h's maxpool_step); backward gathers, for each input pixel, the
    gradients of the outputs whose maximum it was, in the CPU's order. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 template <typename I>
 static __global__ void maxpool_forward_kernel(I total, const float *x, float *y, int32_t *arg, int h, int w,

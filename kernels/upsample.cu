@@ -3,7 +3,7 @@
    neighbour is the pixel or the one before it), found by scanning a window
    around the inverse of the coordinate map. No atomics: deterministic. */
 #include "cuda_common.cuh"
-#include "elementwise.h"
+#include "backend/elementwise.h"
 
 template <typename I>
 static __global__ void upsample_forward_kernel(I total, const float *x, float *y, int h, int w, divider ohd,

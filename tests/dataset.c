@@ -2,9 +2,9 @@
    dataset_write/dataset_read, the stored label dtype, and the checks on
    malformed streams (run in a child process, since they end in fatal()). */
 #include "check.h"
-#include "dataset.h"
-#include "npy.h"
-#include "util.h"
+#include "formats/dataset.h"
+#include "formats/npy.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/device.sh: the CUDA backend is a library the tools open at run time
-# (lib/backend.c). The tools link no CUDA library; where the backend cannot
+# (lib/backend/backend.c). The tools link no CUDA library; where the backend cannot
 # be had (no library beside the program, a library that does not open, one
 # without the entry point, no CUDA driver or no device) --device auto runs on
 # the CPU without a word and gives what --device cpu gives, and --device cuda

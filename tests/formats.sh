@@ -330,9 +330,9 @@ expect_error "npy error: a file that claims 8 GB holds 100 bytes" 'claims\.npy: 
 expect_error "safetensors error: trailing bytes in a pipe" '<stdin>: bytes after the last tensor' \
 	sh -c 'cat "$1" "$1" | "$2" --copy-st - -' sh "$T/good.st" "$TF"
 
-# Every layer kind of the table (lib/layers.c) has its entry in the manual
+# Every layer kind of the table (lib/nn/layers.c) has its entry in the manual
 # and in the PyTorch reference builder.
-layer_words=$(sed -n '/^static const layer_def [a-z_]* = {$/{n;s/^\t"\([a-z]*\)".*/\1/p}' "$NN_ROOT/lib/layers.c")
+layer_words=$(sed -n '/^static const layer_def [a-z_]* = {$/{n;s/^\t"\([a-z]*\)".*/\1/p}' "$NN_ROOT/lib/nn/layers.c")
 check "the layer table has entries" test "$(echo "$layer_words" | wc -w)" -ge 13
 for w in $layer_words; do
 	check "layer $w: in nnpipe-formats(5)" grep -Eq "^\.BI? $w( |\$)" "$NN_ROOT/man/nnpipe-formats.5"

@@ -1,7 +1,7 @@
 /* tests/image.c: PNG write/read round trips and hand-computed resizes. */
 #include "check.h"
-#include "image.h"
-#include "util.h"
+#include "formats/image.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 """pictures_ref: the drawing rules of the picture tools, rebuilt in numpy for
 the tests that compare their PNGs pixel by pixel.
 
-The glyphs of the 5x7 font are data, read from the table in lib/draw.c; how
+The glyphs of the 5x7 font are data, read from the table in lib/formats/draw.c; how
 text is laid out and enlarged, the class palette and the legend's layout
 follow draw.h and the man pages, written here independently.
 """
@@ -17,11 +17,11 @@ FONT_W, FONT_H, FONT_ADVANCE = 5, 7, 6
 
 
 def load_font(root):
-    """{character: bool array [7,5]} for ' ' to '~', from lib/draw.c."""
-    src = open(f"{root}/lib/draw.c").read()
+    """{character: bool array [7,5]} for ' ' to '~', from lib/formats/draw.c."""
+    src = open(f"{root}/lib/formats/draw.c").read()
     rows = re.findall(r'\{((?:"[.#]{5}",? ?){7})\},', src)
     if len(rows) != 95:
-        raise ValueError(f"lib/draw.c: {len(rows)} glyphs, expected 95")
+        raise ValueError(f"lib/formats/draw.c: {len(rows)} glyphs, expected 95")
     font = {}
     for i, row in enumerate(rows):
         lines = re.findall(r'"([.#]{5})"', row)

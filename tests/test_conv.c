@@ -6,8 +6,8 @@
    channels and images that the columns are made a block of rows at a time,
    for the forward and weight gradient (many input channels) and for the
    input gradient (many output channels). At one and at two threads. */
-#include "backend.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "base/util.h"
 #include "check.h"
 
 #include <math.h>

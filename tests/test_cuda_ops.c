@@ -6,11 +6,11 @@
    that must continue the same. The CUDA backend is the one the tools load
    (libnnpipe-cuda.so, found through ../lib/nnpipe from build/tests/);
    without it or without a CUDA device every group is reported as skipped. */
-#include "backend.h"
-#include "model.h"
-#include "net.h"
-#include "optim.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "nn/model.h"
+#include "nn/net.h"
+#include "nn/optim.h"
+#include "base/util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -752,7 +752,7 @@ static const op_case cases[] = {
 
 /* ---- training ---- */
 
-#include "train.h"
+#include "nn/train.h"
 
 /* a classifier with batch-norm and dropout, and a small U-Net-like
    segmenter with a skip connection, upsampling and class weights */
@@ -815,10 +815,10 @@ static void training_setup(training *tr, net *n, optim *o, int batch, uint64_t s
 /* One training step (step numbers the dropout seed); returns its loss. */
 static double training_step(training *tr, long step)
 {
-	double h[STAT_N];
+	double sums[STAT_N];
 	trainer_reset(&tr->t);
 	trainer_step(&tr->t, tr->x, tr->y, tr->batch, 1e-3f, 1234 + step);
-	return trainer_sums(&tr->t, h);
+	return trainer_sums(&tr->t, sums);
 }
 
 static void training_free(training *tr)
@@ -837,7 +837,7 @@ static training training_new(const char *text, const backend *be, optim_kind kin
 	net *n = net_parse(text, "test.net");
 	net_init(n, be, 42);
 	optim *o = optim_new(kind, n);
-	if (kind == OPT_SGD)
+	if (kind == OPTIM_SGD)
 		o->momentum = 0.9f;
 	training tr;
 	training_setup(&tr, n, o, batch, 99, weighted);
@@ -917,14 +917,14 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 		cases[i].run(&cases[i]);
 
-	test_training("classifier", NET_CLS, OPT_ADAM, 16, 0);
-	test_training("segmenter", NET_SEG, OPT_ADAMW, 4, 1);
-	test_training("segmenter", NET_SEG, OPT_SGD, 4, 1);
-	test_training("convt segmenter", NET_NEW, OPT_ADAM, 4, 1);
-	test_training("global-pool classifier", NET_GAP, OPT_ADAM, 16, 0);
+	test_training("classifier", NET_CLS, OPTIM_ADAM, 16, 0);
+	test_training("segmenter", NET_SEG, OPTIM_ADAMW, 4, 1);
+	test_training("segmenter", NET_SEG, OPTIM_SGD, 4, 1);
+	test_training("convt segmenter", NET_NEW, OPTIM_ADAM, 4, 1);
+	test_training("global-pool classifier", NET_GAP, OPTIM_ADAM, 16, 0);
 
-	test_resume("classifier", NET_CLS, OPT_ADAM, 16, 0);
-	test_resume("segmenter", NET_SEG, OPT_ADAMW, 4, 1);
+	test_resume("classifier", NET_CLS, OPTIM_ADAM, 16, 0);
+	test_resume("segmenter", NET_SEG, OPTIM_ADAMW, 4, 1);
 
 	G->sync();
 	return failures ? 1 : 0;

@@ -4,11 +4,11 @@
    tests/formats.sh checks them against numpy and PyTorch and feeds them bad
    input. */
 #include "check.h"
-#include "json.h"
-#include "npy.h"
-#include "safetensors.h"
-#include "output.h"
-#include "util.h"
+#include "base/json.h"
+#include "formats/npy.h"
+#include "formats/safetensors.h"
+#include "base/output.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <float.h>

@@ -1,10 +1,10 @@
 /* test_golden: the CPU network against PyTorch fixtures (tests/golden):
    forward output, loss, every parameter's gradient, and three optimiser
    steps (parameters and batch-norm running statistics). */
-#include "backend.h"
-#include "safetensors.h"
-#include "train.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "formats/safetensors.h"
+#include "nn/train.h"
+#include "base/util.h"
 #include "check.h"
 
 #include <glob.h>
@@ -91,8 +91,8 @@ static void run_case(const char *path, const backend *be)
 		   gradients as the backward pass left them */
 		trainer_reset(&t);
 		trainer_step(&t, dx, dlabels, count, lr, 0);
-		double h[STAT_N];
-		float loss = (float)trainer_sums(&t, h);
+		double sums[STAT_N];
+		float loss = (float)trainer_sums(&t, sums);
 		snprintf(name, sizeof name, "step%d.loss", step);
 		float ref_loss = *fixture(f, name, 1);
 		snprintf(name, sizeof name, "%s: step %d loss", base, step);
@@ -127,7 +127,7 @@ static void run_case(const char *path, const backend *be)
 				mx = fabs(g[q]) > mx ? fabs(g[q]) : mx;
 			for (size_t j = 0; j < e->count && bad < 0; j++) {
 				double t = (2e-5 + 1e-4 * fabs(ref[j])) * tol;
-				if (e->trainable && o->kind != OPT_SGD && fabs(g[j]) < 1e-4 * mx)
+				if (e->trainable && o->kind != OPTIM_SGD && fabs(g[j]) < 1e-4 * mx)
 					t += 2.0 * lr * step;
 				if (!(fabs(host[j] - ref[j]) <= t))
 					bad = (long)j;

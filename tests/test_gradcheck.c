@@ -7,11 +7,11 @@
    and a point where the step changes the sign of a relu input or the argmax
    of a max-pool window (a kink) is skipped; a tensor with more than half its
    points skipped fails, as its check would say nothing. */
-#include "backend.h"
-#include "layers.h"
-#include "net.h"
-#include "train.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "nn/layers.h"
+#include "nn/net.h"
+#include "nn/train.h"
+#include "base/util.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -4,8 +4,8 @@
    adds each output's gradient there. Inputs from a few values (ties) with
    NaNs in some planes and not in others, so that the fast 2x2 path and its
    NaN fallback both run; odd sizes leave a last row and column out. */
-#include "backend.h"
-#include "util.h"
+#include "backend/backend.h"
+#include "base/util.h"
 #include "check.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* fuzz_idx: the IDX reader (plain and gzip), as images and as labels. */
 #include "harness.h"
-#include "idx.h"
+#include "formats/idx.h"
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {

@@ -1,6 +1,6 @@
 /* fuzz_image: the PNG (palette indices and colour) and JPEG readers. */
 #include "harness.h"
-#include "image.h"
+#include "formats/image.h"
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {

@@ -1,6 +1,6 @@
 /* fuzz_json: the JSON parser on its own (it reports errors, never dies). */
 #include "harness.h"
-#include "json.h"
+#include "base/json.h"
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {

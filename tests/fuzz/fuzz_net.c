@@ -1,6 +1,6 @@
 /* fuzz_net: the .net description parser and its shape inference. */
 #include "harness.h"
-#include "net.h"
+#include "nn/net.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* fuzz_npy: the NPY stream reader, every array the input holds. */
 #include "harness.h"
-#include "npy.h"
+#include "formats/npy.h"
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {

@@ -1,6 +1,6 @@
 /* fuzz_safetensors: the safetensors reader, its JSON header included. */
 #include "harness.h"
-#include "safetensors.h"
+#include "formats/safetensors.h"
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {

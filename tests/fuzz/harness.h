@@ -9,7 +9,7 @@
 #ifndef NN_HARNESS_H
 #define NN_HARNESS_H
 
-#include "util.h"
+#include "base/util.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
