@@ -70,7 +70,8 @@ recipe="--opt adam --lr 1e-3 --wd 1e-5 --sched cosine --augment flip,crop=0.7 --
 # How long the training will take here, measured on what the run will do:
 # three steps of the run's own batch size, network and settings, timed by
 # nn-train itself (the seconds column of its log; the first step pays for
-# setting up, the mean of the other two is taken), and one validation of
+# setting up, the faster of the other two is taken: a step slowed by other
+# work on the machine is not the run's pace), and one validation of
 # BATCH images; then scaled to the run's steps and to its validations (at
 # each log point and epoch end, over the whole validation set).
 if [ "$estimate" != 0 ]; then
@@ -93,7 +94,8 @@ if [ "$estimate" != 0 ]; then
 	$3 == "train" { t[++k] = $7 }
 	$3 == "val" { v = $7 - t[k] }
 	END {
-		step = k >= 3 ? (t[3] - t[1]) / 2 : t[k]
+		a = t[2] - t[1]; b = t[3] - t[2]
+		step = k >= 3 ? (a < b ? a : b) : t[k]
 		spe = int((ntrain + batch - 1) / batch)
 		vals = 0
 		for (s = 1; s <= spe * epochs; s++)
