@@ -66,6 +66,21 @@ static double log_number(const char *s, const char *path, long line, const char 
 	return v;
 }
 
+/* The next row of a TSV file that is not blank, into *line; its line
+   number in *ln. 0 at the end of the file; dies on a NUL byte. */
+static int next_row(FILE *f, char **line, size_t *cap, long *ln, const char *name, const char *what)
+{
+	ssize_t got;
+	while ((got = getline(line, cap, f)) >= 0) {
+		++*ln;
+		if (memchr(*line, 0, (size_t)got))
+			fatal("%s:%ld: a NUL byte: not %s", name, *ln, what);
+		if ((*line)[strspn(*line, "\r\n")])
+			return 1;
+	}
+	return 0;
+}
+
 /* A first line that holds a NUL byte: says what the file is, when that
    can be told. */
 __attribute__((noreturn)) static void not_text(const char *name, const char *line, size_t n, const char *what)
@@ -99,12 +114,7 @@ void runlog_read(runlog *r)
 		fatal("%s: not a metrics log (the header needs columns step, split and loss)", name);
 	long ln = 1;
 	int rows = 0;
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		ln++;
-		if (memchr(line, 0, (size_t)got))
-			fatal("%s:%ld: a NUL byte: not a metrics log", name, ln);
-		if (line[strspn(line, "\r\n")] == 0)
-			continue;
+	while (next_row(f, &line, &cap, &ln, name, "a metrics log")) {
 		int nf = tsv_split(line, &field, &fcap);
 		const int col[6] = {cstep, csplit, closs, cacc, cepoch, csec};
 		const char *v[6];
@@ -194,15 +204,9 @@ void prfile_read(prfile *pf)
 	need = cp > need ? cp : need;
 	need = cr > need ? cr : need;
 	need = cap_ > need ? cap_ : need;
-	ssize_t got;
 	long ln = 1;
 	char **seen = NULL; /* the class field of each curve */
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		ln++;
-		if (memchr(line, 0, (size_t)got))
-			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
-		if (line[strspn(line, "\r\n")] == 0)
-			continue;
+	while (next_row(f, &line, &cap, &ln, name, what)) {
 		int nf = tsv_split(line, &field, &fcap);
 		if (nf <= need)
 			fatal("%s:%ld: fewer fields than the header", name, ln);
@@ -277,15 +281,9 @@ void cmfile_read(cmfile *cf)
 	cf->count = cf->block == 1 ? xcalloc((size_t)k * k, sizeof *cf->count) : NULL;
 	cf->sum = xcalloc((size_t)cf->side * cf->side, sizeof *cf->sum);
 	cf->total = xcalloc(cf->side, sizeof *cf->total);
-	ssize_t got;
 	long ln = 1;
 	int rows = 0;
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		ln++;
-		if (memchr(line, 0, (size_t)got))
-			fatal("%s:%ld: a NUL byte: not %s", name, ln, what);
-		if (line[strspn(line, "\r\n")] == 0)
-			continue;
+	while (next_row(f, &line, &cap, &ln, name, what)) {
 		if (tsv_split(line, &field, &fcap) != k + 2)
 			fatal("%s:%ld: not %d fields as the header", name, ln, k + 2);
 		long t;
