@@ -6,19 +6,19 @@
 static __global__ void relu_forward_kernel(size_t n, const float *x, float *y)
 {
 	GRID_LOOP(i, n)
-		y[i] = x[i] > 0 ? x[i] : 0;
+		y[i] = relu(x[i]);
 }
 
 static __global__ void relu_backward_kernel(size_t n, const float *y, const float *dy, float *dx)
 {
 	GRID_LOOP(i, n)
-		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+		dx[i] += relu_grad(y[i], dy[i]);
 }
 
 static __global__ void relu_backward_inplace_kernel(size_t n, const float *y, float *dy)
 {
 	GRID_LOOP(i, n)
-		dy[i] = y[i] > 0 ? dy[i] : 0.0f;
+		dy[i] = relu_grad(y[i], dy[i]);
 }
 
 static __global__ void leakyrelu_forward_kernel(size_t n, float slope, const float *x, float *y)

@@ -6,21 +6,21 @@ void cpu_relu_forward(size_t n, const float *x, float *y)
 {
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
-		y[i] = x[i] > 0 ? x[i] : 0;
+		y[i] = relu(x[i]);
 }
 
 void cpu_relu_backward(size_t n, const float *y, const float *dy, float *dx)
 {
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
-		dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+		dx[i] += relu_grad(y[i], dy[i]);
 }
 
 void cpu_relu_backward_inplace(size_t n, const float *y, float *dy)
 {
 #pragma omp parallel for schedule(static)
 	for (size_t i = 0; i < n; i++)
-		dy[i] = y[i] > 0 ? dy[i] : 0.0f;
+		dy[i] = relu_grad(y[i], dy[i]);
 }
 
 void cpu_leakyrelu_forward(size_t n, float slope, const float *x, float *y)

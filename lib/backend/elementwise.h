@@ -108,6 +108,11 @@ NN_HD static inline int nearest_index(float s, int n)
 	return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
 }
 
+/* ReLU as PyTorch: -0 and NaN pass through (x < 0 is false for both); the
+   gradient is dy where the output is not <= 0, so a NaN's passes too. */
+NN_HD static inline float relu(float x) { return x < 0 ? 0.0f : x; }
+NN_HD static inline float relu_grad(float y, float dy) { return y <= 0 ? 0.0f : dy; }
+
 /* Leaky ReLU and its derivative, both from the input, as PyTorch. */
 NN_HD static inline float leaky_relu(float x, float slope) { return x > 0 ? x : slope * x; }
 NN_HD static inline float leaky_relu_grad(float x, float slope) { return x > 0 ? 1.0f : slope; }

@@ -132,9 +132,9 @@ typedef struct best_score {
 int best_score_update(best_score *b, double score, long step, long patience);
 
 /* Dies when a weight or a batch-norm statistic of n is not finite. The loss
-   can stay finite while the weights are not (relu turns NaN into 0 on the
-   way forward), so the state is checked before it is written: a diverged
-   run keeps its last good checkpoint. */
+   can stay finite while the state is not (training's forward pass reads no
+   running statistic of batch norm), so the state is checked before it is
+   written: a diverged run keeps its last good checkpoint. */
 void train_check_finite(const net *n, long step);
 
 /* Loss and accuracy over the whole set in evaluation mode. With map, also
