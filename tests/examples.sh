@@ -59,20 +59,11 @@ step, v = float(m[7]), float(m[9]) / int(m[8])
 ok = abs(train - step * 204) <= 1 and abs(val - v * int(m[5]) * int(m[4])) <= 1 and abs(total - train - val) <= 1
 sys.exit(0 if ok else 1)
 EOF
-	# the training itself, timed by nn-train's log: within a factor of 2
-	# of the estimate either way (a shared machine's speed varies)
+	# the training itself (how near the estimate comes to its time is a
+	# benchmark's question, not a test's: bench/facade-cpu.md)
 	(cd "$T" && DATA=$starter OUT=$T/fa NET=$T/f64.net SIZE=64 EPOCHS=1 BATCH=4 ESTIMATE=0 \
 		"$E/facade.sh" >"$T/out" 2>"$T/err2")
 	check "examples-facade-runs-from-elsewhere" [ $? -eq 0 -a -s "$T/fa/facade.safetensors" -a -s "$T/fa/commands.sh" ]
-	check "examples-facade-estimate-near-the-real-time" "$PY" - "$msg" "$T/fa/seg.tsv" <<'EOF'
-import re, sys
-m = re.search(r"timed at ([0-9.]+) s and a validation of (\d+) at ([0-9.]+) s", sys.argv[1])
-est = float(m[1]) * 204 + float(m[3]) / int(m[2]) * 91 * 5
-rows = [l.split("\t") for l in open(sys.argv[2]).read().splitlines()[1:]]
-real = max(float(r[6]) for r in rows)
-print(f"estimate {est:.1f} s, training {real:.1f} s", file=sys.stderr)
-sys.exit(0 if real / 2 <= est <= real * 2 else 1)
-EOF
 	check "examples-facade-commands-recorded" grep -q "^DATA='$starter' OUT='$T/fa' NET='$T/f64.net' SIZE=64 EPOCHS=1 BATCH=4 TRAIN_OPTS='' '$E/facade.sh'\$" "$T/fa/commands.sh"
 	# the triplets with a legend under each: 64-pixel images enlarged 4
 	# times, three parts of 256 4 apart under 22 pixels of titles, and the
