@@ -110,16 +110,17 @@ static void check_conv(const int *a)
 	free(ry), free(rdx), free(rdw), free(rdb), free(y), free(dx), free(dw), free(db);
 }
 
-/* n, c, h, w, oc, k, stride, pad */
+/* n, c, h, w, oc, k, stride, pad: n, c, h and w all different, so that a
+   swapped pair of dimensions changes the result */
 static const int shapes[][8] = {
 	{2, 3, 9, 7, 4, 3, 1, 1},
 	{2, 3, 9, 7, 4, 3, 2, 1},
 	{2, 3, 9, 7, 4, 3, 1, 0},
-	{2, 5, 6, 6, 3, 1, 1, 0},
-	{1, 2, 8, 8, 3, 5, 1, 2},
+	{2, 5, 6, 7, 3, 1, 1, 0},
+	{1, 2, 8, 6, 3, 5, 1, 2},
 	/* columns in blocks of rows: c*k*k*ow floats a row */
-	{2, 64, 96, 96, 4, 5, 1, 2},
-	{1, 4, 96, 96, 64, 5, 1, 2},
+	{2, 64, 96, 90, 4, 5, 1, 2},
+	{1, 4, 96, 88, 64, 5, 1, 2},
 };
 
 int main(void)

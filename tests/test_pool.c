@@ -72,15 +72,15 @@ static void check_pool(const int *a)
 	free(x), free(y), free(ry), free(arg), free(rarg), free(dy), free(dx), free(rdx);
 }
 
-/* n, c, h, w, k, stride, NaN planes of 3 */
+/* n, c, h, w, k, stride, NaN planes of 3; n, c, h and w all different */
 static const int cases[][7] = {
-	{3, 4, 8, 8, 2, 2, 0},
-	{3, 4, 8, 8, 2, 2, 1},
+	{3, 4, 8, 6, 2, 2, 0},
+	{3, 4, 8, 10, 2, 2, 1},
 	{2, 3, 29, 31, 2, 2, 2},
-	{2, 3, 28, 28, 2, 2, 3},
+	{2, 3, 28, 26, 2, 2, 3},
 	{2, 5, 9, 7, 3, 2, 1},
-	{1, 6, 8, 6, 3, 1, 2},
-	{2, 2, 5, 5, 5, 5, 1},
+	{1, 5, 8, 6, 3, 1, 2},
+	{2, 3, 5, 6, 5, 5, 1},
 };
 
 int main(void)
