@@ -88,13 +88,7 @@ void onnx_output(onnx_model *m, const char *name, int elem, int ndim, const int6
 	value_info(&m->io, GRAPH_OUTPUT, name, elem, ndim, dims);
 }
 
-static size_t elem_size(int elem)
-{
-	return elem == ONNX_INT64 ? 8 : elem == ONNX_UINT8 ? 1 : 4;
-}
-
-void onnx_initializer(onnx_model *m, const char *name, int elem, int ndim, const int64_t *dims,
-		      const void *data)
+void onnx_initializer(onnx_model *m, const char *name, int ndim, const int64_t *dims, const float *data)
 {
 	pbuf t = {0};
 	size_t count = 1;
@@ -102,9 +96,9 @@ void onnx_initializer(onnx_model *m, const char *name, int elem, int ndim, const
 		pb_int(&t, TENSOR_DIMS, dims[d]);
 		count *= (size_t)dims[d];
 	}
-	pb_int(&t, TENSOR_TYPE, elem);
+	pb_int(&t, TENSOR_TYPE, ONNX_FLOAT);
 	pb_string(&t, TENSOR_NAME, name);
-	pb_bytes(&t, TENSOR_RAW, data, count * elem_size(elem));
+	pb_bytes(&t, TENSOR_RAW, data, count * sizeof(float));
 	pb_message(&m->inits, GRAPH_INIT, &t);
 	pb_free(&t);
 	m->ninits++;

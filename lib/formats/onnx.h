@@ -22,7 +22,7 @@
 #define ONNX_OPSET 17
 
 /* TensorProto.DataType */
-enum { ONNX_FLOAT = 1, ONNX_UINT8 = 2, ONNX_INT64 = 7 };
+enum { ONNX_FLOAT = 1, ONNX_UINT8 = 2 };
 
 typedef struct onnx_model {
 	pbuf nodes;      /* GraphProto.node */
@@ -43,11 +43,9 @@ void onnx_doc(onnx_model *m, const char *text);
    negative dimension is the symbolic batch size "N". */
 void onnx_input(onnx_model *m, const char *name, int elem, int ndim, const int64_t *dims);
 void onnx_output(onnx_model *m, const char *name, int elem, int ndim, const int64_t *dims);
-/* A constant of elem and shape dims, its values at data (4 bytes each for
-   ONNX_FLOAT, 8 for ONNX_INT64, 1 for ONNX_UINT8, in the host's order,
-   which must be little-endian as ONNX's raw data is). */
-void onnx_initializer(onnx_model *m, const char *name, int elem, int ndim, const int64_t *dims,
-		      const void *data);
+/* A float32 constant of shape dims, its values at data (written as they
+   are in memory: the host must be little-endian, as ONNX's raw data is). */
+void onnx_initializer(onnx_model *m, const char *name, int ndim, const int64_t *dims, const float *data);
 /* A node: operator op (of the default domain) from nin inputs to the
    value out, which also names the node; "" for an input left out. Its
    attributes follow, then onnx_node_end. */

@@ -25,7 +25,7 @@ static const char *param(onnx_model *m, const net *n, int i, const char *suffix,
 		return NULL;
 	float *v = xmalloc(e->count * sizeof(float));
 	net_state_get(n, e, v);
-	onnx_initializer(m, name, ONNX_FLOAT, e->ndim, e->shape, v);
+	onnx_initializer(m, name, e->ndim, e->shape, v);
 	free(v);
 	return name;
 }
@@ -137,7 +137,7 @@ static void upsample_onnx(onnx_model *m, const net *n, int i, const char *in, co
 	snprintf(scales, sizeof scales, "%d.scales", i);
 	float s = (float)n->l[i].scale, v[4] = {1, 1, s, s};
 	int64_t four = 4;
-	onnx_initializer(m, scales, ONNX_FLOAT, 1, &four, v);
+	onnx_initializer(m, scales, 1, &four, v);
 	const char *ins[3] = {in, "", scales};
 	onnx_node(m, "Resize", out, 3, ins);
 	onnx_attr_string(m, "mode", "linear");
@@ -209,8 +209,8 @@ static const char *normalise(onnx_model *m, const net *n, const model_info *mi, 
 		shift[k] = mi->mean[k] * inv;
 	}
 	int64_t dims[4] = {1, c, 1, 1};
-	onnx_initializer(m, "input_scale", ONNX_FLOAT, 4, dims, scale);
-	onnx_initializer(m, "input_shift", ONNX_FLOAT, 4, dims, shift);
+	onnx_initializer(m, "input_scale", 4, dims, scale);
+	onnx_initializer(m, "input_shift", 4, dims, shift);
 	const char *x = "x";
 	if (uint8) {
 		onnx_node(m, "Cast", "x.float", 1, &x);
@@ -226,26 +226,16 @@ static const char *normalise(onnx_model *m, const net *n, const model_info *mi, 
 	return "x.normalised";
 }
 
-/* The labelled layer's output for join layer i, of the rank of its input
-   (a [C] vector and a [C,1,1] image may be joined): other as it is, or
-   reshaped into name */
+/* The labelled layer's output for join layer i, as a vector where the input
+   here is one: a layer after flatten may join a [C,1,1] image made before
+   it (never the other way round: nothing after flatten is an image) */
 static const char *join_other(onnx_model *m, int i, const char *other, int other_flat, int in_flat,
 			      char name[NAME_MAX_LEN])
 {
 	if (other_flat == in_flat)
 		return other;
 	snprintf(name, NAME_MAX_LEN, "%d.other", i);
-	if (in_flat) {
-		unary(m, "Flatten", other, name);
-		return name;
-	}
-	char axes[NAME_MAX_LEN];
-	snprintf(axes, sizeof axes, "%d.axes", i);
-	int64_t two = 2, hw[2] = {2, 3};
-	onnx_initializer(m, axes, ONNX_INT64, 1, &two, hw);
-	const char *ins[2] = {other, axes};
-	onnx_node(m, "Unsqueeze", name, 2, ins);
-	onnx_node_end(m);
+	unary(m, "Flatten", other, name);
 	return name;
 }
 
