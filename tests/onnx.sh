@@ -71,6 +71,13 @@ words=$(sed -n '/^static const layer_def [a-z_]* = {$/{n;s/^\t"\([a-z]*\)".*/\1/
 missing=$(for w in $words; do grep -q "^$w\( \|\$\)" kinds.net || echo "$w"; done)
 check "onnx: the network of every kind has each of the $(echo $words | wc -w) kinds${missing:+ (not: $(echo $missing))}" \
 	[ -z "$missing" -a "$(echo $words | wc -w)" -ge 13 ]
+for w in $words; do
+	check "onnx: nn-export(1) gives the ONNX form of $w" grep -q "^\.B $w\$" "$NN_ROOT/man/nn-export.1"
+done
+if command -v groff >/dev/null; then
+	check "onnx: nn-export(1) renders without warnings" \
+		sh -c '[ -z "$(groff -man -ww -z "$1" 2>&1)" ]' sh "$NN_ROOT/man/nn-export.1"
+fi
 
 # a vector joined with a [C,1,1] image made before the flatten (PyTorch's
 # builder refuses it: no torch.onnx.export file for this one)
@@ -203,3 +210,12 @@ else
 fi
 # shellcheck disable=SC2086
 "$VENV/bin/python" "$NN_ROOT/tests/onnx_check.py" $nets
+
+# README.md's Python example, as it is written there, on the course network
+mkdir readme && ln -s ../fm.onnx readme/fmnist.onnx && ln -s ../fm-data.npy readme/test.npy
+sed -n '/^    import numpy as np, onnxruntime as ort$/,/^$/s/^    //p' "$NN_ROOT/README.md" >readme/example.py
+acc=$("$PY" -c 'from npstream import read_stream as r; import sys
+p, y = r("fm-p.npy")[0], r("fm-data.npy")[1]; print("accuracy", (p.argmax(1) == y).mean())')
+got=$(cd readme && "$VENV/bin/python" example.py 2>&1)
+check "onnx: README.md's five-line Python example prints nn-predict's accuracy ($got)" \
+	[ "$(grep -c . readme/example.py)" -eq 5 -a "$got" = "$acc" ]
