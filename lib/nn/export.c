@@ -307,6 +307,8 @@ static void metadata_onnx(onnx_model *m, const net *n, const model_info *mi, con
 
 onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o, const char *path)
 {
+	if (mi->nchan != n->in_c || n->in_c > MODEL_MAXCHAN)
+		fatal("%s: input_mean/input_std have %d values for %d input channels", path, mi->nchan, n->in_c);
 	onnx_model *m = onnx_new("nnpipe");
 	int64_t in[4] = {-1, n->in_c, n->in_h, n->in_w};
 	int64_t out[4] = {-1, n->nclass, n->out_h, n->out_w};
