@@ -8,8 +8,7 @@
 #include <string.h>
 
 /* ModelProto */
-enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_DOC = 6, MODEL_GRAPH = 7,
-       MODEL_OPSET = 8, MODEL_META = 14 };
+enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_DOC = 6, MODEL_GRAPH = 7, MODEL_OPSET = 8, MODEL_META = 14 };
 /* GraphProto */
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
 /* NodeProto */
@@ -184,7 +183,6 @@ static void model_head(const onnx_model *m, pbuf *head, pbuf *gname)
 {
 	pb_int(head, MODEL_IR_VERSION, ONNX_IR_VERSION);
 	pb_string(head, MODEL_PRODUCER, "nnpipe");
-	pb_string(head, MODEL_PRODUCER_VERSION, "1");
 	if (m->doc)
 		pb_string(head, MODEL_DOC, m->doc);
 	pbuf opset = {0};

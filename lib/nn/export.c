@@ -330,8 +330,8 @@ onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o
 	char doc[512];
 	snprintf(doc, sizeof doc,
 		 "An nnpipe model. Input x: %s [N,%d,%d,%d], %s, normalised inside with the model's input_mean "
-		 "and input_std. Output %s: float32 [N,%d%s], %s over the classes of dimension 1 (metadata "
-		 "classes), as nn-predict%s writes them.",
+		 "and input_std. Output %s: float32 [N,%d%s], %s over the classes of dimension 1 (named in "
+		 "the metadata's classes when the model has them), as nn-predict%s writes them.",
 		 o->uint8 ? "uint8" : "float32", n->in_c, n->in_h, n->in_w,
 		 o->uint8 ? "pixels 0 to 255" : "pixels scaled to [0,1] (uint8 values over 255)", result,
 		 n->nclass, shape, o->logits ? "raw scores" : "softmax probabilities", o->logits ? " --logits" : "");
