@@ -147,6 +147,7 @@ variant("fewer-layers.st", ("classes",), net=meta["net"].replace("relu          
 variant("classes.st", classes=json.dumps(json.loads(meta["classes"])[:9]))
 variant("std.st", input_std="0.3,0.3")
 variant("no-net.st", ("net",))
+variant("surrogate.st", net="# \ud800\n" + meta["net"])
 PYEOF
 # bad NAME PATTERN COMMAND...: exit 1, one line on stderr matching PATTERN,
 # the -o file out.onnx as it was before (absent) and no temporary beside it
@@ -168,6 +169,9 @@ bad "onnx: input_std for 2 channels of 1" '^nn-export: std\.st: input_mean/input
 	nn-export -o out.onnx std.st
 bad "onnx: no description" "^nn-export: no-net\.st: not an nnpipe model \(no 'net' in the metadata\)\$" \
 	nn-export -o out.onnx no-net.st
+bad "onnx: a description that is not UTF-8 (ONNX's strings must be)" \
+	'^nn-export: surrogate\.st: bad JSON in the header: unpaired surrogate in \\u escape at byte [0-9]+$' \
+	nn-export -o out.onnx surrogate.st
 bad "onnx: a dataset stream for a model" '^nn-export: fm\.npy: an NPY tensor stream .*, not a model$' \
 	nn-export -o out.onnx fm.npy
 bad "onnx: a missing model" '^nn-export: nothing\.st: No such file or directory$' nn-export -o out.onnx nothing.st

@@ -225,24 +225,3 @@ void onnx_write(const onnx_model *m, FILE *f, const char *path)
 	pb_free(&head);
 	pb_free(&gname);
 }
-
-int utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-		if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
-			return 0;
-		uint32_t c = n ? *p & (0x3f >> n) : *p;
-		for (int i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i] & 0x3f);
-		}
-		/* shortest form, no surrogates, nothing above U+10FFFF */
-		if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}

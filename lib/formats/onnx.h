@@ -62,7 +62,5 @@ size_t onnx_size(const onnx_model *m);
 /* Writes the model to f; path names it in messages. Dies when it would
    reach protobuf's limit of 2 GiB for one message. */
 void onnx_write(const onnx_model *m, FILE *f, const char *path);
-/* Whether s is valid UTF-8, as ONNX's (protobuf's) strings must be. */
-int utf8_valid(const char *s);
 
 #endif

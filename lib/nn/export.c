@@ -268,13 +268,6 @@ static void layers_onnx(onnx_model *m, const net *n, const char *x, const char *
 	free(flat);
 }
 
-static void meta_text(onnx_model *m, const char *key, const char *value, const char *path)
-{
-	if (!utf8_valid(value))
-		fatal("%s: metadata %s is not UTF-8 text, which ONNX's strings must be", path, key);
-	onnx_meta(m, key, value);
-}
-
 static void meta_floats(onnx_model *m, const char *key, const float *v, int count)
 {
 	char s[MODEL_MAXCHAN * 24] = "";
@@ -283,10 +276,12 @@ static void meta_floats(onnx_model *m, const char *key, const float *v, int coun
 	onnx_meta(m, key, s);
 }
 
-/* The model's metadata, under the keys of its safetensors file */
-static void metadata_onnx(onnx_model *m, const net *n, const model_info *mi, const char *path)
+/* The model's metadata, under the keys of its safetensors file. ONNX's
+   strings must be UTF-8, as these are: the safetensors reader has checked
+   its JSON header to be. */
+static void metadata_onnx(onnx_model *m, const net *n, const model_info *mi)
 {
-	meta_text(m, "net", n->text, path);
+	onnx_meta(m, "net", n->text);
 	meta_floats(m, "input_mean", mi->mean, n->in_c);
 	meta_floats(m, "input_std", mi->std, n->in_c);
 	if (mi->names) {
@@ -296,13 +291,13 @@ static void metadata_onnx(onnx_model *m, const net *n, const model_info *mi, con
 			json_string(&w, mi->names[i]);
 		json_array_end(&w);
 		char *j = json_writer_finish(&w);
-		meta_text(m, "classes", j, path);
+		onnx_meta(m, "classes", j);
 		free(j);
 	}
 	if (mi->config)
-		meta_text(m, "config", mi->config, path);
+		onnx_meta(m, "config", mi->config);
 	if (mi->run)
-		meta_text(m, "run", mi->run, path);
+		onnx_meta(m, "run", mi->run);
 }
 
 onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o, const char *path)
@@ -323,7 +318,7 @@ onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o
 		onnx_attr_int(m, "axis", 1);
 		onnx_node_end(m);
 	}
-	metadata_onnx(m, n, mi, path);
+	metadata_onnx(m, n, mi);
 	char shape[64] = "";
 	if (n->dense)
 		snprintf(shape, sizeof shape, ",%d,%d", n->out_h, n->out_w);

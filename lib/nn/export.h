@@ -16,7 +16,7 @@ typedef struct export_opts {
 
 /* The ONNX model of n (loaded with its state) and mi. Dies, naming path
    (the model file), on what ONNX cannot express: a layer kind without an
-   ONNX form, metadata that is not UTF-8. */
+   ONNX form. */
 onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o, const char *path);
 
 #endif
