@@ -114,8 +114,7 @@ static char *path_join(const char *dir, const char *name)
 static char *fmnist_file(const char *dir, const char *base)
 {
 	char *plain = path_join(dir, base);
-	char *gz = xmalloc(strlen(plain) + 4);
-	sprintf(gz, "%s.gz", plain);
+	char *gz = path_with_suffix(plain, ".gz");
 	if (access(gz, F_OK) == 0) {
 		free(plain);
 		return gz;

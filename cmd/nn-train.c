@@ -5,13 +5,11 @@
 #include "formats/dataset.h"
 #include "dist/dist.h"
 #include "base/filekind.h"
-#include "base/json.h"
 #include "nn/model.h"
-#include "nn/net.h"
 #include "base/opt.h"
-#include "nn/optim.h"
 #include "base/output.h"
 #include "nn/provenance.h"
+#include "nn/resume.h"
 #include "formats/runlog.h"
 #include "nn/train.h"
 #include "base/util.h"
@@ -22,7 +20,6 @@
 
 #include <math.h>
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -44,40 +41,32 @@ typedef struct run {
 	const char *net_path, *train_path, *out, *ckpt, *resume, *val_path, *log_path;
 	const char *device, *precision;
 	long threads;
-	int quiet, other_data;
+	int quiet, other_data, fresh_log;
 	char *own_out, *own_ckpt, *own_log;
 	const backend *be;
 	net *n;
 	model_info info;
 	optim *o;
-	long step;        /* steps done */
+	train_loop loop;  /* the steps: their order, learning rate and trainer */
 	sched schedule;
 	augment aug;
 	float *class_w;   /* on the device; NULL: every class weighs 1 */
 	dataset *train, *val;
 	devdata *train_data, *val_data;
-	long samples, steps_per_epoch, total;   /* training samples; steps per epoch and in all */
-	int batch;        /* the global batch: all ranks' shares */
-	int share;        /* the most samples of a batch one rank takes */
-	FILE *log;
-	outfile *logf;    /* the log, renamed into place when the run ends */
-	int fresh_log;    /* when resuming: a new log, not the resumed run's */
+	dist_trainer ranks;   /* several ranks: their agreement on each step */
+	runlog_out *log;  /* the metrics log, put in place when the run ends */
+	int tty;          /* progress bar on stderr */
 	double t_start;   /* when the program started */
 	time_t started;   /* the same as a date */
 	double t0;        /* when training started */
+	double t_last, t_bar;  /* the last log point and progress bar */
 	double last_loss; /* training loss of the last log interval */
-	/* --keep-best and --early-stop: the best validation score so far (the
-	   accuracy, or the mean AP for segmentation) and its step (-1: none
-	   yet), the validations since, and whether training stopped early;
-	   kept in the checkpoint's "run" metadata across a resume */
-	double best_score;
-	long best_step, stale;
-	int stopped_early;
+	double val_loss, val_acc, val_map;  /* of the last validation */
+	best_score best;  /* --keep-best, --early-stop; kept across a resume */
 	char fingerprint[17]; /* of the training samples */
-	json *prev_run;   /* the "run" metadata of the checkpoint resumed, or NULL */
+	resumed res;      /* what the checkpoint resumed brought; res.step: the first step */
 	char *commit;     /* git describe of the source checkout, or NULL */
 	char *command;    /* this program's command line */
-	long first_step;  /* the step this run started at */
 } run;
 
 static volatile sig_atomic_t interrupted;
@@ -93,51 +82,11 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* Restores the configuration saved in a checkpoint; options given on the
-   command line win. model_load has checked each field's type and range
-   (the ranges of its option): a damaged file must not bring a batch of 0
-   (a division by zero) or an epoch count whose steps overflow. */
-static void config_restore(train_config *c, const char *cfg, const char *path, const opt *opts)
-{
-	json *j = model_meta_json(path, "config", cfg);
-	if (!j)
-		fatal("%s: checkpoint has no training configuration", path);
-	train_config_read(c, j, opts);
-	json_free(j);
-}
-
-/* A resumed run continues on the data it was trained on: the checkpoint's
-   sample count and fingerprint against the stream's (a checkpoint written
-   before fingerprints were kept is compared by count alone). */
-static void same_data(const run *r, const char *name)
-{
-	const train_config *c = &r->c;
-	if (train_config_has(c, "train_samples") && c->train_samples != r->samples)
-		fatal("%s: trained on %ld samples, but %s has %ld: resuming on other data changes the run "
-		      "(--other-data to do it anyway)", r->resume, c->train_samples, name, r->samples);
-	if (train_config_has(c, "train_fingerprint") && strcmp(c->train_fingerprint, r->fingerprint))
-		fatal("%s: trained on other samples than those of %s (fingerprint %.16s, not %s): resuming on "
-		      "other data changes the run (--other-data to do it anyway)", r->resume, name,
-		      c->train_fingerprint, r->fingerprint);
-}
-
-/* A checkpoint continues on as many ranks as wrote it: each rank's share
-   of a batch, and with it the batch-norm statistics, depend on their number
-   (a checkpoint written before ranks were kept had one). */
-static void same_ranks(const run *r)
-{
-	long ranks = r->c.ranks;
-	if (ranks != dist_size())
-		fatal("%s: written by a run on %ld rank%s; resume it on as many (mpirun -np %ld), not %d", r->resume,
-		      ranks, ranks == 1 ? "" : "s", ranks, dist_size());
-}
-
 /* A bad setting is bad usage when it was given on the command line (the
    option named), and bad input when it came from the checkpoint being
    resumed. */
-static void setting_error(const run *r, const char *option, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
-static void setting_error(const run *r, const char *option, const char *fmt, ...)
+static __attribute__((noreturn, format(printf, 3, 4))) void setting_error(const run *r, const char *option,
+									 const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -150,165 +99,61 @@ static void setting_error(const run *r, const char *option, const char *fmt, ...
 	usage_error("%s", msg);
 }
 
-static void fmt_time(double s, char *buf, size_t n)
-{
-	long t = (long)(s + 0.5);
-	if (t >= 3600)
-		snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else
-		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* A number of the resumed checkpoint's "run" metadata, or dflt. */
-static double prev_number(const run *r, const char *key, double dflt)
-{
-	const json *v = r->prev_run ? json_get(r->prev_run, key) : NULL;
-	return v && v->kind == JSON_NUMBER ? v->number : dflt;
-}
-
-/* The "run" metadata now: what a reader needs to know of how the model was
-   made. Times add up over resumes: training seconds are those of the
-   training loops, wall seconds those of the whole programs. */
-static char *run_json(const run *r)
-{
-	double now = now_seconds();
-	const json *v;
-	char date[32];
-	json_writer w = {0};
-	json_object_begin(&w);
-	json_key(&w, "commands");
-	json_array_begin(&w);
-	v = r->prev_run ? json_get(r->prev_run, "commands") : NULL;
-	for (int i = 0; v && v->kind == JSON_ARRAY && i < v->n; i++)
-		if (v->items[i]->kind == JSON_STRING)
-			json_string(&w, v->items[i]->str);
-	json_string(&w, r->command);
-	json_array_end(&w);
-	v = r->prev_run ? json_get(r->prev_run, "net_file") : NULL;
-	const char *net_file = v && v->kind == JSON_STRING ? v->str : r->net_path;
-	if (net_file)
-		json_key(&w, "net_file"), json_string(&w, net_file);
-	if (r->log_path)
-		json_key(&w, "log"), json_string(&w, r->log_path);
-	v = r->prev_run ? json_get(r->prev_run, "started") : NULL;
-	provenance_date(r->started, date, sizeof date);
-	json_key(&w, "started"), json_string(&w, v && v->kind == JSON_STRING ? v->str : date);
-	provenance_date(time(NULL), date, sizeof date);
-	json_key(&w, "finished"), json_string(&w, date);
-	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds", 0) + (r->t0 ? now - r->t0 : 0));
-	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds", 0) + now - r->t_start);
-	json_key(&w, "steps"), json_int(&w, r->step);
-	json_key(&w, "train_samples"), json_int(&w, r->samples);
-	if (r->val)
-		json_key(&w, "val_samples"), json_int(&w, dataset_len(r->val));
-	json_key(&w, "device"), json_string(&w, r->be->name);
-	const char *gpu = r->be->is_gpu ? backend_gpu_name() : NULL;
-	char *cpu = r->be->is_gpu ? NULL : provenance_cpu_model();
-	if (gpu || cpu)
-		json_key(&w, "device_name"), json_string(&w, gpu ? gpu : cpu);
-	free(cpu);
-#ifdef _OPENMP
-	if (!r->be->is_gpu)
-		json_key(&w, "threads"), json_int(&w, omp_get_max_threads());
-#endif
-	if (r->commit)
-		json_key(&w, "commit"), json_string(&w, r->commit);
-	if (r->c.keep_best || r->c.early_stop) {
-		json_key(&w, "best_metric"), json_string(&w, r->n->dense ? "validation mean AP" : "validation accuracy");
-		json_key(&w, "best_step"), json_int(&w, r->best_step);
-		json_key(&w, "best_score"), json_number(&w, r->best_score);
-		json_key(&w, "validations_since_best"), json_int(&w, r->stale);
-		json_key(&w, "stopped_early"), json_int(&w, r->stopped_early);
-	}
-	json_object_end(&w);
-	return json_writer_finish(&w);
-}
-
 /* Writes the model (with the optimiser state: the checkpoint) with the
    "run" metadata of now. */
 static void save(run *r, const char *path, const net *n, int checkpoint)
 {
 	if (dist_rank() > 0)   /* rank 0 alone writes */
 		return;
+	double now = now_seconds();
+	char *cpu = r->be->is_gpu ? NULL : provenance_cpu_model();
+	run_record rec = {
+		.prev = r->res.run, .command = r->command, .net_file = r->net_path, .log = r->log_path,
+		.device = r->be->name, .device_name = r->be->is_gpu ? backend_gpu_name() : cpu, .commit = r->commit,
+		.started = r->started, .train_seconds = r->t0 ? now - r->t0 : 0, .wall_seconds = now - r->t_start,
+		.steps = r->loop.step, .train_samples = r->loop.samples,
+		.val_samples = r->val ? dataset_len(r->val) : -1,
+	};
+#ifdef _OPENMP
+	rec.threads = r->be->is_gpu ? 0 : omp_get_max_threads();
+#endif
+	if (r->c.keep_best || r->c.early_stop) {
+		rec.best_metric = r->n->dense ? "validation mean AP" : "validation accuracy";
+		rec.best_step = r->best.step;
+		rec.best_score = r->best.score;
+		rec.validations_since_best = r->best.stale;
+		rec.stopped_early = r->best.stopped;
+	}
 	free(r->info.run);
-	r->info.run = run_json(r);
+	r->info.run = run_record_json(&rec);
+	free(cpu);
 	model_save(path, n, &r->info, checkpoint ? r->o : NULL);
-}
-
-/* --betas B1,B2 into the configuration (dest). */
-static void betas_option(const opt *o, const char *v)
-{
-	train_config *c = o->dest;
-	float b[2];
-	if (parse_float_list(v, b, 2) != 2 || b[0] < 0 || b[0] >= 1 || b[1] < 0 || b[1] >= 1)
-		usage_error("--betas: expected two numbers in [0,1), e.g. 0.9,0.999, got '%s'", v);
-	c->beta1 = b[0], c->beta2 = b[1];
-}
-
-static void optimiser_option(const opt *o, const char *v)
-{
-	if (optim_kind_parse(v) < 0)
-		usage_error("--opt: unknown optimiser '%s' (sgd, adam, adamw)", v);
-	*(const char **)o->dest = v;
 }
 
 /* The option table of nn-train, pointing into r; freed with the run. */
 static opt *options_new(run *r)
 {
-	train_config *c = &r->c;
-	/* epochs and steps fit in int and their product in long */
-	opt t[] = {
+	opt outputs[] = {
 		{NULL, 'o', OPT_STRING, &r->out, .arg = "FILE",
 		 .help = "model file (default model.safetensors; NAME when resuming NAME.ckpt)"},
 		{"checkpoint", 0, OPT_STRING, &r->ckpt, .arg = "FILE",
 		 .help = "checkpoint for --resume (default: the model file + .ckpt)"},
-		{"checkpoint-every", 0, OPT_INT, &c->ckpt_every, 1, LONG_MAX, .arg = "N", .help =
-		 "also write the checkpoint every N steps (default: each epoch)"},
 		{"resume", 0, OPT_STRING, &r->resume, .arg = "FILE", .help = "continue a checkpoint where it stopped"},
 		{"other-data", 0, OPT_FLAG, &r->other_data,
 		 .help = "resume on a training stream other than the checkpoint's"},
-		{"epochs", 0, OPT_INT, &c->epochs, 1, INT_MAX, .arg = "N", .help = "passes over the training data (default 3)"},
-		{"batch", 0, OPT_INT, &c->batch, 1, INT_MAX, .arg = "N", .help = "samples per step (default 64)"},
-		{"opt", 0, OPT_CUSTOM, &c->opt, .arg = "sgd|adam|adamw", .help = "optimiser (default adam)",
-		 .parse = optimiser_option},
-		{"lr", 0, OPT_FLOAT, &c->lr, 0, INFINITY, .arg = "X", .help = "learning rate (default 1e-3)"},
-		{"momentum", 0, OPT_FLOAT, &c->momentum, 0, INFINITY, .arg = "X", .help = "SGD momentum (default 0)"},
-		{"nesterov", 0, OPT_FLAG, &c->nesterov, .help = "SGD with Nesterov momentum"},
-		{"wd", 0, OPT_FLOAT, &c->wd, 0, INFINITY, .arg = "X", .help = "weight decay (default 0; 1e-2 for adamw)"},
-		{"betas", 0, OPT_CUSTOM, c, .arg = "B1,B2", .help = "Adam betas (default 0.9,0.999)",
-		 .parse = betas_option},
-		{"eps", 0, OPT_FLOAT, &c->eps, 0, INFINITY, .arg = "X", .help = "Adam epsilon (default 1e-8)"},
-		{"sched", 0, OPT_STRING, &c->sched, .arg = "SPEC",
-		 .help = "const, step:EPOCHS[:GAMMA] or cosine[:MIN_LR] (default const)"},
-		{"warmup", 0, OPT_INT, &c->warmup, 0, LONG_MAX, .arg = "N", .help = "linear learning-rate warm-up over N steps"},
-		{"class-weights", 0, OPT_STRING, &c->class_weights, .arg = "LIST",
-		 .help = "loss weight per class, e.g. 1,1,5,1,1"},
-		{"augment", 0, OPT_STRING, &c->augment, .arg = "SPEC",
-		 .help = "none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7"},
-		{"normalize", 0, OPT_CUSTOM, &c->normalize, .arg = "data|none",
-		 .help = "per-channel input normalisation from the training data (default data)",
-		 .parse = opt_choice},
-		{"seed", 0, OPT_INT, &c->seed, 0, LONG_MAX, .arg = "N", .help =
-		 "data order, initialisation and augmentation (default 1)"},
+		OPT_END,
+	};
+	opt rest[] = {
 		OPT_BACKEND(&r->threads, &r->device, &r->precision, "train"),
 		{"val", 0, OPT_STRING, &r->val_path, .arg = "FILE", .help = "validation dataset stream"},
-		{"val-every", 0, OPT_INT, &c->val_every, 1, LONG_MAX, .arg = "N", .help =
-		 "validate every N steps (default: at each log point)"},
 		{"log", 0, OPT_STRING, &r->log_path, .arg = "FILE",
 		 .help = "metrics log (TSV: step epoch split loss accuracy lr seconds)"},
 		{"fresh-log", 0, OPT_FLAG, &r->fresh_log, .help =
 		 "with --resume: a new metrics log, not the resumed run's continued"},
-		{"log-every", 0, OPT_INT, &c->log_every, 1, LONG_MAX, .arg = "N", .help = "log every N steps (default 100)"},
-		{"keep-best", 0, OPT_FLAG, &c->keep_best, .help =
-		 "the output model is the one of the best validation accuracy\n(mean AP for segmentation), not the last"},
-		{"early-stop", 0, OPT_INT, &c->early_stop, 1, LONG_MAX, .arg = "N", .help =
-		 "stop after N validations without a better score"},
-		{"sync-bn", 0, OPT_FLAG, &c->sync_bn,
-		 .help = "under mpirun: batch-norm statistics over the global batch (default: each rank's share)"},
 		{"quiet", 'q', OPT_FLAG, &r->quiet, .help = "no progress on stderr"},
 		OPT_END,
 	};
-	return memcpy(xmalloc(sizeof t), t, sizeof t);
+	return train_config_options(&r->c, outputs, rest);
 }
 
 /* Step 1, the configuration: options and operands, and the names of the
@@ -320,8 +165,7 @@ static void configure(run *r, int argc, char **argv)
 	r->device = "auto";
 	r->precision = "fp32";
 	r->last_loss = NAN;
-	r->best_score = NAN;
-	r->best_step = -1;
+	r->best = (best_score){.score = NAN, .step = -1};
 	r->command = provenance_command(argc, argv);
 	r->opts = options_new(r);
 	int nargs = opt_parse(r->opts, argc, argv, usage);
@@ -334,25 +178,18 @@ static void configure(run *r, int argc, char **argv)
 	r->train_path = nargs > need ? argv[need] : NULL;
 	/* the operands swapped, or a model where the description belongs */
 	file_kind k = file_kind_at(r->net_path);
-	if (k == FK_NPY)
-		fatal("%s: %s, not a network description: NET.net comes first (nn-train [options] NET.net [TRAIN])",
-		      r->net_path, file_kind_name(k));
-	if (k == FK_SAFETENSORS)
-		fatal("%s: %s, not a network description: continue a checkpoint with --resume CHECKPOINT",
-		      r->net_path, file_kind_name(k));
+	if (k == FK_NPY || k == FK_SAFETENSORS)
+		fatal("%s: %s, not a network description: %s", r->net_path, file_kind_name(k),
+		      k == FK_NPY ? "NET.net comes first (nn-train [options] NET.net [TRAIN])"
+				  : "continue a checkpoint with --resume CHECKPOINT");
 	if (r->train_path && r->val_path && !strcmp(r->train_path, r->val_path) && strcmp(r->train_path, "-"))
 		note("warning: validating on the training data");
 	/* resuming NAME.ckpt as the interrupt message says writes NAME, as the
 	   interrupted run would have */
-	size_t resume_len = r->resume ? strlen(r->resume) : 0;
-	if (r->resume && !opt_given(r->opts, "o") && resume_len > 5 && !strcmp(r->resume + resume_len - 5, ".ckpt")) {
-		r->out = r->own_out = xstrdup(r->resume);
-		r->own_out[resume_len - 5] = 0;
-	}
-	if (!r->ckpt) {
-		r->ckpt = r->own_ckpt = xmalloc(strlen(r->out) + 8);
-		sprintf(r->own_ckpt, "%s.ckpt", r->out);
-	}
+	if (r->resume && !opt_given(r->opts, "o") && (r->own_out = path_strip_suffix(r->resume, ".ckpt")))
+		r->out = r->own_out;
+	if (!r->ckpt)
+		r->ckpt = r->own_ckpt = path_with_suffix(r->out, ".ckpt");
 }
 
 /* Step 2: no output may be an input, and each can be written. */
@@ -404,42 +241,21 @@ static void device_open(run *r)
 	r->be->set_precision(!strcmp(r->precision, "tf32"));
 }
 
-/* The best-so-far state of --keep-best and --early-stop, from the "run"
-   metadata of the checkpoint being resumed; the best model so far must
-   still be where it was written. */
-static void best_restore(run *r)
-{
-	r->prev_run = model_meta_json(r->resume, "run", r->info.run);
-	const json *v = r->prev_run ? json_get(r->prev_run, "best_step") : NULL;
-	if (!v)
-		return;
-	if (v->integer > r->info.step)
-		fatal("%s: metadata run: field 'best_step' is %lld, past the checkpoint's step %ld", r->resume,
-		      (long long)v->integer, r->info.step);
-	r->best_step = v->integer;
-	r->best_score = prev_number(r, "best_score", NAN);
-	r->stale = (long)prev_number(r, "validations_since_best", 0);
-	r->stopped_early = prev_number(r, "stopped_early", 0) != 0;
-	if (r->c.keep_best && r->best_step >= 0 && access(r->out, R_OK))
-		fatal("%s: the best model so far (step %ld) is not there: %s (resume with the -o of the run)",
-		      r->out, r->best_step, strerror(errno));
-}
-
 /* Resuming without --log continues the metrics log of the run resumed,
-   which its checkpoint names. */
-static void log_restore(run *r)
+   which its checkpoint names; --keep-best, with the best model so far
+   where it was written. */
+static void resume_outputs(run *r)
 {
-	const json *v = r->prev_run ? json_get(r->prev_run, "log") : NULL;
-	if (!v || opt_given(r->opts, "log") || dist_rank() > 0)
-		return;
-	if (v->kind != JSON_STRING || !*v->str)
-		fatal("%s: metadata run: log: not a file name", r->resume);
-	if (!strcmp(v->str, "-"))
-		return;
-	r->log_path = r->own_log = xstrdup(v->str);
-	outputs_check(r);
-	if (!r->quiet)
-		note("%s the metrics log %s", r->fresh_log ? "starting anew" : "continuing", r->log_path);
+	const char *log = r->res.log;
+	if (log && strcmp(log, "-") && !opt_given(r->opts, "log") && dist_rank() == 0) {
+		r->log_path = r->own_log = xstrdup(log);
+		outputs_check(r);
+		if (!r->quiet)
+			note("%s the metrics log %s", r->fresh_log ? "starting anew" : "continuing", r->log_path);
+	}
+	if (r->c.keep_best && r->best.step >= 0 && access(r->out, R_OK))
+		fatal("%s: the best model so far (step %ld) is not there: %s (resume with the -o of the run)",
+		      r->out, r->best.step, strerror(errno));
 }
 
 /* Step 4: the network and, when resuming, its optimiser, step and
@@ -447,12 +263,10 @@ static void log_restore(run *r)
 static void model_open(run *r)
 {
 	if (r->resume) {
-		r->n = model_load(r->resume, r->be, &r->info, &r->o);
-		config_restore(&r->c, r->info.config, r->resume, r->opts);
-		same_ranks(r);
-		r->step = r->info.step;
-		best_restore(r);
-		log_restore(r);
+		r->n = resume_open(r->resume, r->be, &r->c, r->opts, &r->info, &r->o, &r->res);
+		resume_same_ranks(&r->res, &r->c, dist_size());
+		r->best = r->res.best;
+		resume_outputs(r);
 		if (optim_kind_parse(r->c.opt) != (int)r->o->kind)
 			setting_error(r, "opt", "--opt: the checkpoint was trained with %s", optim_kind_name(r->o->kind));
 	} else {
@@ -466,43 +280,44 @@ static void model_open(run *r)
 		r->c.wd = 1e-2;
 }
 
-/* --class-weights, uploaded. */
-static void class_weights_load(run *r)
-{
-	char why[128];
-	float *w = class_weights_parse(r->c.class_weights, r->n->nclass, why, sizeof why);
-	if (!w)
-		setting_error(r, "class-weights", "--class-weights: %s", why);
-	r->class_w = r->be->alloc(r->n->nclass * sizeof(float), "class weights");
-	r->be->upload(r->class_w, w, r->n->nclass * sizeof(float));
-	free(w);
-}
-
 /* Step 5: the settings that need the network: schedule, augmentation and
-   class weights. */
+   class weights (uploaded). */
 static void settings_check(run *r)
 {
-	if (!sched_parse(r->c.sched, &r->schedule))
-		setting_error(r, "sched", "--sched: bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])",
-			      r->c.sched);
-	r->schedule.warmup = r->c.warmup;
-	if (!augment_parse(r->c.augment, &r->aug))
-		setting_error(r, "augment", "--augment: bad spec '%s' (none, flip, crop=S)", r->c.augment);
-	if (r->c.class_weights[0])
-		class_weights_load(r);
+	char why[160];
+	float *w;
+	const char *bad = train_settings(&r->c, r->n->nclass, &r->schedule, &r->aug, &w, why, sizeof why);
+	if (bad)
+		setting_error(r, bad, "--%s: %s", bad, why);
+	if (w) {
+		r->class_w = r->be->alloc(r->n->nclass * sizeof(float), "class weights");
+		r->be->upload(r->class_w, w, r->n->nclass * sizeof(float));
+		free(w);
+	}
 	if (r->c.keep_best && !r->val_path)
 		setting_error(r, "keep-best", "--keep-best: the best model is chosen on the validation set: give --val");
 	if (r->c.early_stop && !r->val_path)
 		setting_error(r, "early-stop", "--early-stop: training stops on the validation set: give --val");
 }
 
+/* Step 6b: the validation data, on the device with a share a batch. */
+static void val_load(run *r, int share)
+{
+	const char *train_name = display_name(r->train_path);
+	r->val = dataset_read_labelled(r->val_path, "validation");
+	class_names_agree(r->val_path, r->val->names, r->val->nclass, train_name, r->train->names, r->train->nclass,
+			  0);
+	if (r->resume)
+		class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->info.names, r->info.nclass,
+				  0);
+	r->val_data = devdata_new(r->be, r->val, r->n, &r->info, share, r->val_path);
+}
+
 /* Step 6: the data, on the device, and the number of steps. */
 static void data_load(run *r)
 {
 	const char *name = display_name(r->train_path);
-	r->train = dataset_read(r->train_path, "dataset");
-	if (!r->train->y)
-		fatal("%s: no labels in stream: training needs the class ids y (ds-load images writes none)", name);
+	r->train = dataset_read_labelled(r->train_path, "training");
 	if (r->train->x->ndim != 4 || r->train->x->shape[1] > MODEL_MAXCHAN)
 		fatal("%s: expected images [N,C,H,W] with at most %d channels", name, MODEL_MAXCHAN);
 	check_fit(r->n, r->train, name);
@@ -514,314 +329,226 @@ static void data_load(run *r)
 		r->o = optim_new(optim_kind_parse(r->c.opt), r->n);
 	}
 	train_config_optim(&r->c, r->o);
-	r->samples = dataset_len(r->train);
-	if (r->samples == 0)
-		fatal("%s: no samples", name);
-	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx",
-		 (unsigned long long)dataset_fingerprint(r->train));
+	train_loop *l = &r->loop;
+	int share = train_loop_plan(l, &r->c, dataset_len(r->train), dist_rank(), dist_size());
+	l->step = r->res.step;
+	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx", (unsigned long long)dataset_fingerprint(r->train));
 	if (r->resume && !r->other_data)
-		same_data(r, name);
-	r->c.train_samples = r->samples;
-	r->c.train_fingerprint = r->fingerprint;
-	r->c.ranks = dist_size();
+		resume_same_data(&r->res, &r->c, l->samples, r->fingerprint, name);
+	train_config_data(&r->c, l->samples, r->fingerprint, dist_size());
 	free(r->info.config);
 	r->info.config = train_config_json(&r->c);
-	r->batch = r->c.batch < r->samples ? (int)r->c.batch : (int)r->samples;
-	r->share = (r->batch + dist_size() - 1) / dist_size();
-	r->train_data = devdata_new(r->be, r->train, r->n, &r->info, r->share, name);
-	if (r->val_path) {
-		r->val = dataset_read(r->val_path, "dataset");
-		if (!r->val->y)
-			fatal("%s: no labels in stream: validation needs the class ids y", r->val_path);
-		/* no samples: no score, and a "best" of nothing */
-		if (dataset_len(r->val) == 0)
-			fatal("%s: no samples: validation needs at least one", r->val_path);
-		class_names_agree(r->val_path, r->val->names, r->val->nclass, name, r->train->names,
-				  r->train->nclass, 0);
-		if (r->resume)
-			class_names_agree(r->val_path, r->val->names, r->val->nclass, r->resume, r->info.names,
-					  r->info.nclass, 0);
-		r->val_data = devdata_new(r->be, r->val, r->n, &r->info, r->share, r->val_path);
-	}
-	net_set_batch(r->n, r->share);
-	r->steps_per_epoch = (r->samples + r->batch - 1) / r->batch;
-	long last = r->samples - (r->steps_per_epoch - 1) * r->batch;
+	r->train_data = devdata_new(r->be, r->train, r->n, &r->info, share, name);
+	if (r->val_path)
+		val_load(r, share);
+	net_set_batch(r->n, share);
+	long last = l->samples - (l->steps_per_epoch - 1) * l->batch;
 	if (last < dist_size())
 		setting_error(r, "batch", "--batch: the last batch of an epoch has %ld sample%s, fewer than the %d "
 			      "ranks: choose another batch size", last, last == 1 ? "" : "s", dist_size());
-	r->total = r->steps_per_epoch * r->c.epochs;
-	if (r->step > r->total)
-		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, r->step,
-		      r->total, r->c.epochs);
+	if (l->step > l->total)
+		fatal("%s: the checkpoint is at step %ld, past the %ld steps of %ld epochs", r->resume, l->step,
+		      l->total, r->c.epochs);
 	if (r->resume && !r->quiet)
-		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, r->step, r->total, r->step / r->steps_per_epoch + 1);
+		note("resuming %s at step %ld of %ld (epoch %ld)", r->resume, l->step, l->total,
+		     l->step / l->steps_per_epoch + 1);
 }
 
-/* Step 7: the metrics log, written to a temporary file and put in place
-   when the run ends (complete or interrupted), so that a run that fails
-   leaves the old log as it was. Resuming continues the log of the run
-   resumed (its rows up to the checkpoint), unless --fresh-log. */
+/* Step 7: the metrics log, put in place when the run ends (complete or
+   interrupted). Resuming continues the log of the run resumed (its rows up
+   to the checkpoint), unless --fresh-log. */
 static void log_open(run *r)
 {
-	if (!r->log_path)
-		return;
-	r->logf = out_open(r->log_path);
-	r->log = r->logf->f;
-	fputs(RUNLOG_HEADER, r->log);
-	if (r->resume && !r->fresh_log)
-		runlog_keep(r->log_path, r->step, r->log);
-	if (fflush(r->log) || ferror(r->log))
-		fatal("%s: write error: %s", r->log_path, strerror(errno));
-}
-
-/* The state of the training loop between steps. */
-typedef struct loop {
-	int tty, check_every, perm_epoch;
-	trainer t;            /* its stats: the loss sums since the last log point */
-	int32_t *perm;
-	sample_xform *xf;
-	double t_last, t_bar;
-	long seen_since, step0;
-	double last_val_loss, last_val_acc, last_val_map;
-	float lr;
-	dist_trainer ranks;   /* several ranks: their agreement on each step */
-} loop;
-
-/* One step of this rank's share of the batch. */
-static int train_step(run *r, loop *l)
-{
-	int epoch = (int)(r->step / r->steps_per_epoch);
-	long at = r->step % r->steps_per_epoch * r->batch;   /* the batch's first position */
-	if (epoch != l->perm_epoch) {
-		epoch_order(r->train_data, &r->aug, (uint64_t)r->c.seed, epoch, r->batch, l->perm, l->xf);
-		l->perm_epoch = epoch;
-	}
-	int count = (int)(r->samples - at < r->batch ? r->samples - at : r->batch);
-	long lo, hi;   /* this rank's share of the batch; the whole with one rank */
-	dist_share(count, &lo, &hi);
-	int mine = (int)(hi - lo);
-	devdata_gather(r->train_data, at + lo, mine);
-	l->lr = sched_lr(&r->schedule, (float)r->c.lr, r->step, epoch, r->total);
-	/* dropout draws per rank; rank 0 draws what one process draws */
-	trainer_step(&l->t, r->train_data->xb, r->train_data->yb, mine, l->lr,
-		     (uint64_t)r->c.seed * 0x100000001b3ULL + r->step + ((uint64_t)dist_rank() << 40));
-	r->step++;
-	l->seen_since += count;
-	return epoch;
+	if (r->log_path)
+		r->log = runlog_create(r->log_path, r->resume && !r->fresh_log ? r->loop.step : -1);
 }
 
 /* The progress line on a terminal. */
-static void progress_bar(const run *r, loop *l, int epoch, double now)
+static void progress_bar(run *r, int epoch, double now)
 {
-	double images_per_s = (r->step - l->step0) * (double)r->batch / (now - r->t0), sums[STAT_N];
+	const train_loop *l = &r->loop;
+	double images_per_s = (l->step - r->res.step) * (double)l->batch / (now - r->t0), sums[STAT_N];
 	char eta[32];
-	fmt_time((r->total - r->step) * (double)r->batch / (images_per_s > 0 ? images_per_s : 1), eta, sizeof eta);
-	trainer_sums(&l->t, sums);
+	double rate = images_per_s > 0 ? images_per_s : 1;
+	format_duration((l->total - l->step) * (double)l->batch / rate, eta, sizeof eta);
 	fprintf(stderr, "\r  epoch %d/%ld  step %ld/%ld  loss %.4f  %.0f img/s  ETA %s   ", epoch + 1, r->c.epochs,
-		r->step, r->total, sums[STAT_LOSS] / sums[STAT_WEIGHT], images_per_s, eta);
-	l->t_bar = now;
+		l->step, l->total, trainer_sums(&l->t, sums), images_per_s, eta);
+	r->t_bar = now;
 }
 
 /* After a validation: a better score than the best so far becomes the best
    (written as the output model with --keep-best), or counts towards
    --early-stop. Both go to the log, as rows of splits "best" and "stop"
    whose accuracy column holds the score. */
-static void track_best(run *r, loop *l, double epochs_done)
+static void track_best(run *r, double epochs_done)
 {
-	double score = r->n->dense ? l->last_val_map : l->last_val_acc;
-	int better = r->best_step < 0 || score > r->best_score || (isnan(r->best_score) && !isnan(score));
-	const char *split = NULL;
-	if (better) {
-		r->best_score = score;
-		r->best_step = r->step;
-		r->stale = 0;
-		split = "best";
-	} else if (++r->stale >= r->c.early_stop && r->c.early_stop) {
-		r->stopped_early = 1;
-		split = "stop";
-	}
-	if (split && r->log)
-		fprintf(r->log, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", r->step, epochs_done, split, l->last_val_loss, score,
-			l->lr, now_seconds() - r->t0);
-	if (better && r->c.keep_best) {
-		train_check_finite(r->n, r->step);
+	double score = r->n->dense ? r->val_map : r->val_acc;
+	int verdict = best_score_update(&r->best, score, r->loop.step, r->c.early_stop);
+	if (verdict)
+		runlog_row(r->log, r->loop.step, epochs_done, verdict > 0 ? "best" : "stop", r->val_loss, score,
+			   r->loop.lr, now_seconds() - r->t0);
+	if (verdict > 0 && r->c.keep_best) {
+		train_check_finite(r->n, r->loop.step);
 		save(r, r->out, r->n, 0);
 	}
 }
 
+/* The line of a log point on stderr: the training loss and accuracy since
+   the last one, the validation's when there was one, the pace, the time
+   since this program's training began and the rest at the pace so far
+   (validation included). */
+static void log_line(const run *r, double loss, double acc, int validated, double images_per_s)
+{
+	const train_loop *l = &r->loop;
+	char elapsed[32], eta[32], val[128] = "";
+	double spent = now_seconds() - r->t0;
+	format_duration(spent, elapsed, sizeof elapsed);
+	format_duration(l->step > r->res.step ? spent * (l->total - l->step) / (l->step - r->res.step) : 0, eta,
+		 sizeof eta);
+	if (validated)
+		snprintf(val, sizeof val, "  val_loss %.4f  val_acc %.4f", r->val_loss, r->val_acc);
+	if (validated && r->n->dense && (r->c.keep_best || r->c.early_stop))
+		snprintf(val + strlen(val), sizeof val - strlen(val), "  val_map %.4f", r->val_map);
+	if (r->tty)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f%s  %.0f img/s  elapsed %s  ETA %s\n", l->step,
+		l->total, (double)l->step / l->steps_per_epoch, loss, acc, val, images_per_s, elapsed, eta);
+}
+
 /* A log point: the training loss and accuracy since the last one, the
    validation when due, to the log and to stderr. */
-static void log_point(run *r, loop *l)
+static void log_point(run *r)
 {
+	train_loop *l = &r->loop;
 	double sums[STAT_N];
 	trainer_sums(&l->t, sums);
 	trainer_reset(&l->t);
-	l->ranks.weight_before = 0;
+	r->ranks.weight_before = 0;
 	dist_sum_double(sums, STAT_N);
 	/* the download waited for the device: only now are its steps done */
 	double now = now_seconds();
 	double loss = sums[STAT_LOSS] / sums[STAT_WEIGHT], acc = sums[STAT_CORRECT] / sums[STAT_COUNT];
-	double images_per_s = l->seen_since / (now - l->t_last);
-	double epochs_done = (double)r->step / r->steps_per_epoch;
-	long step = r->step;
-	if (r->log)
-		fprintf(r->log, "%ld\t%.4f\ttrain\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, loss, acc, l->lr, now - r->t0);
-	int do_val = r->val_data && (r->c.val_every ? step % r->c.val_every == 0 || step == r->total : 1);
-	if (do_val) {
-		int want_map = r->n->dense && (r->c.keep_best || r->c.early_stop);
-		if (dist_size() > 1)
-			dist_evaluate(r->n, r->val_data, r->class_w, r->step, &l->last_val_loss, &l->last_val_acc,
-				      want_map ? &l->last_val_map : NULL);
-		else
-			evaluate(r->n, r->val_data, r->class_w, &l->last_val_loss, &l->last_val_acc,
-				 want_map ? &l->last_val_map : NULL);
-		if (r->log)
-			fprintf(r->log, "%ld\t%.4f\tval\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epochs_done, l->last_val_loss,
-				l->last_val_acc, l->lr, now_seconds() - r->t0);
+	double images_per_s = l->seen / (now - r->t_last);
+	double epochs_done = (double)l->step / l->steps_per_epoch;
+	runlog_row(r->log, l->step, epochs_done, "train", loss, acc, l->lr, now - r->t0);
+	int validate = r->val_data && (r->c.val_every ? l->step % r->c.val_every == 0 || l->step == l->total : 1);
+	int tracked = r->c.keep_best || r->c.early_stop;
+	if (validate) {
+		dist_evaluate(r->n, r->val_data, r->class_w, l->step, &r->val_loss, &r->val_acc,
+			      r->n->dense && tracked ? &r->val_map : NULL);
+		runlog_row(r->log, l->step, epochs_done, "val", r->val_loss, r->val_acc, l->lr, now_seconds() - r->t0);
 	}
-	if (do_val && (r->c.keep_best || r->c.early_stop))
-		track_best(r, l, epochs_done);
-	if (r->log && (fflush(r->log) || ferror(r->log)))
-		fatal("%s: write error", r->log_path);
-	if (!r->quiet) {
-		/* elapsed since this program's training began, and the rest at
-		   the pace so far (validation included) */
-		char elapsed[32], eta[32], map[32] = "";
-		double spent = now_seconds() - r->t0;
-		fmt_time(spent, elapsed, sizeof elapsed);
-		fmt_time(step > l->step0 ? spent * (r->total - step) / (step - l->step0) : 0, eta, sizeof eta);
-		if (do_val && r->n->dense && (r->c.keep_best || r->c.early_stop))
-			snprintf(map, sizeof map, "  val_map %.4f", l->last_val_map);
-		if (l->tty)
-			fprintf(stderr, "\r\033[K");
-		if (do_val)
-			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f%s  "
-				"%.0f img/s  elapsed %s  ETA %s\n", step, r->total, epochs_done, loss, acc, l->last_val_loss,
-				l->last_val_acc, map, images_per_s, elapsed, eta);
-		else
-			fprintf(stderr, "step %ld/%ld  epoch %.2f  loss %.4f  acc %.4f  %.0f img/s  elapsed %s  ETA %s\n",
-				step, r->total, epochs_done, loss, acc, images_per_s, elapsed, eta);
-	}
+	if (validate && tracked)
+		track_best(r, epochs_done);
+	runlog_flush(r->log);
+	if (!r->quiet)
+		log_line(r, loss, acc, validate, images_per_s);
 	if (!isfinite(loss))
-		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, step);
+		fatal("training diverged: the loss is %g at step %ld (try a smaller --lr)", loss, l->step);
 	r->last_loss = loss;
-	l->seen_since = 0;
-	l->t_last = now_seconds();
+	l->seen = 0;
+	r->t_last = now_seconds();
 }
 
 /* Step 8: the training loop, until the last step or a signal; a checkpoint
    at the end of each epoch and every --checkpoint-every steps. */
 static void train(run *r)
 {
-	const backend *be = r->be;
-	loop l = {0};
-	l.tty = isatty(2) && !r->quiet;
-	trainer_init(&l.t, r->n, r->o, r->class_w, r->batch);
+	train_loop *l = &r->loop;
+	r->tty = isatty(2) && !r->quiet;
+	train_loop_start(l, r->n, r->o, r->class_w, r->train_data, &r->aug, &r->schedule);
 	if (dist_size() > 1)
-		dist_trainer_attach(&l.t, &l.ranks, &interrupted);
-	l.perm = xmalloc(r->samples * sizeof *l.perm);
-	l.xf = xmalloc(r->samples * sizeof *l.xf);
-	l.perm_epoch = -1;
-	r->t0 = l.t_last = now_seconds();
-	l.step0 = r->first_step = r->step;
-	l.last_val_loss = l.last_val_acc = NAN;
+		dist_trainer_attach(&l->t, &r->ranks, &interrupted);
+	r->t0 = r->t_last = now_seconds();
+	r->val_loss = r->val_acc = NAN;
 	/* the loss is checked between log points too: on the CPU at every step,
-	   on a GPU every 16 (each check waits for the device); the sum since the
-	   last log point is not finite as soon as one step's loss is not */
-	l.check_every = strcmp(be->name, "cpu") ? 16 : 1;
-	l.lr = (float)r->c.lr;
-
-	while (r->step < r->total && !(dist_size() > 1 ? l.ranks.stop : interrupted) && !r->stopped_early) {
-		int epoch = train_step(r, &l);
-		long step = r->step;
-		int epoch_end = step % r->steps_per_epoch == 0;
-		int log_now = step % r->c.log_every == 0 || epoch_end || step == r->total;
-		if (!log_now && step % l.check_every == 0) {
-			double sums[STAT_N];
-			trainer_sums(&l.t, sums);
-			if (!isfinite(sums[STAT_LOSS]))
-				fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
-		}
+	   on a GPU every 16 (each check waits for the device) */
+	int check_every = r->be->is_gpu ? 16 : 1;
+	while (l->step < l->total && !(dist_size() > 1 ? r->ranks.stop : interrupted) && !r->best.stopped) {
+		int epoch = train_loop_step(l);
+		long step = l->step;
+		int epoch_end = step % l->steps_per_epoch == 0;
+		int log_now = step % r->c.log_every == 0 || epoch_end || step == l->total;
+		if (!log_now && step % check_every == 0 && !trainer_loss_finite(&l->t))
+			fatal("training diverged: the loss is not finite at step %ld (try a smaller --lr)", step);
 		double now = now_seconds();
-		if (l.tty && (now - l.t_bar > 0.25 || log_now))
-			progress_bar(r, &l, epoch, now);
+		if (r->tty && (now - r->t_bar > 0.25 || log_now))
+			progress_bar(r, epoch, now);
 		if (log_now)
-			log_point(r, &l);
+			log_point(r);
 		if (epoch_end || (r->c.ckpt_every && step % r->c.ckpt_every == 0)) {
 			r->info.step = step;
-			dist_replicas_check(r->n, r->step);
+			dist_replicas_check(r->n, step);
 			train_check_finite(r->n, step);
 			save(r, r->ckpt, r->n, 1);
 		}
 	}
 	if (dist_size() > 1)
-		interrupted = l.ranks.stop;
-	if (l.tty && interrupted)
+		interrupted = r->ranks.stop;
+	if (r->tty && interrupted)
 		fprintf(stderr, "\r\033[K");
-	free(l.perm);
-	free(l.xf);
-	trainer_release(&l.t);
+	train_loop_release(l);
+}
+
+/* The notes of a complete run: how it ended, which model it kept, a loss
+   worse than guessing, where the model went and the ranks' pace. */
+static void finish_notes(const run *r)
+{
+	const train_loop *l = &r->loop;
+	if (r->best.stopped && !r->quiet)
+		note("stopped early at step %ld of %ld: no better validation score in %ld validations", l->step,
+		     l->total, r->best.stale);
+	if (r->c.keep_best && !r->quiet)
+		note("kept the model of step %ld, the best %s (%.4f)", r->best.step,
+		     r->n->dense ? "validation mean AP" : "validation accuracy", r->best.score);
+	/* finite but useless: say so, whatever --quiet says. Training starts
+	   near the loss of guessing every class equally, log K; ending at twice
+	   that is worse than where it began */
+	float guess = logf((float)r->n->nclass);
+	if (r->last_loss > 2 * guess)
+		note("warning: training ended worse than it began: loss %.4g in the last log interval, "
+		     "more than twice the %.4g of guessing every class equally (try a smaller --lr)",
+		     r->last_loss, guess);
+	if (!r->quiet)
+		note("wrote %s after %ld steps in %.1f s", r->out, l->step, now_seconds() - r->t0);
+	if (!r->quiet)
+		dist_pace_note(l->step - r->res.step, now_seconds() - r->t0);
 }
 
 /* Step 9: the checkpoint, the model when training is complete, and what
    happened; returns the exit status. */
 static int finish(run *r)
 {
-	r->info.step = r->step;
-	dist_replicas_check(r->n, r->step);
-	train_check_finite(r->n, r->step);
-	int status = 0;
+	long step = r->loop.step;
+	r->info.step = step;
+	dist_replicas_check(r->n, step);
+	train_check_finite(r->n, step);
 	if (dist_rank() > 0)   /* rank 0 writes */
 		return interrupted ? 130 : 0;
 	save(r, r->ckpt, r->n, 1);
 	if (interrupted) {
-		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", r->step,
-		     r->total, r->ckpt, r->ckpt);
-		status = 130;
+		note("interrupted at step %ld of %ld; checkpoint written to %s (continue with --resume %s)", step,
+		     r->loop.total, r->ckpt, r->ckpt);
+	} else if (r->c.keep_best && r->best.step >= 0 && r->best.step != step) {
+		/* the best model, written when it was reached, again with the
+		   facts of the whole run */
+		model_info best_info = {0};
+		net *best = model_load(r->out, r->be, &best_info, NULL);
+		save(r, r->out, best, 0);
+		net_free(best);
+		model_info_free(&best_info);
 	} else {
-		if (r->c.keep_best && r->best_step >= 0 && r->best_step != r->step) {
-			/* the best model, written when it was reached, again with
-			   the facts of the whole run */
-			model_info best_info = {0};
-			net *best = model_load(r->out, r->be, &best_info, NULL);
-			save(r, r->out, best, 0);
-			net_free(best);
-			model_info_free(&best_info);
-		} else {
-			save(r, r->out, r->n, 0);
-		}
-		if (r->stopped_early && !r->quiet)
-			note("stopped early at step %ld of %ld: no better validation score in %ld validations", r->step,
-			     r->total, r->stale);
-		if (r->c.keep_best && !r->quiet)
-			note("kept the model of step %ld, the best %s (%.4f)", r->best_step,
-			     r->n->dense ? "validation mean AP" : "validation accuracy", r->best_score);
-		/* finite but useless: say so, whatever --quiet says. Training
-		   starts near the loss of guessing every class equally, log K;
-		   ending at twice that is worse than where it began */
-		float guess = logf((float)r->n->nclass);
-		if (r->last_loss > 2 * guess)
-			note("warning: training ended worse than it began: loss %.4g in the last log interval, "
-			     "more than twice the %.4g of guessing every class equally (try a smaller --lr)",
-			     r->last_loss, guess);
-		if (!r->quiet)
-			note("wrote %s after %ld steps in %.1f s", r->out, r->step, now_seconds() - r->t0);
-		long steps = r->step - r->first_step;
-		double wait, sum = dist_seconds(&wait);
-		if (!r->quiet && dist_size() > 1 && steps > 0)
-			note("%d ranks: a step took %.1f ms, of which %.1f ms summing across ranks and %.1f ms "
-			     "waiting for the slowest rank", dist_size(), 1e3 * (now_seconds() - r->t0) / steps,
-			     1e3 * sum / steps, 1e3 * wait / steps);
+		save(r, r->out, r->n, 0);
 	}
-	if (r->logf)
-		out_commit(r->logf);
-	return status;
+	if (!interrupted)
+		finish_notes(r);
+	runlog_close(r->log);
+	return interrupted ? 130 : 0;
 }
 
 static void run_free(run *r)
 {
-	if (r->class_w)
-		r->be->free(r->class_w);
+	r->be->free(r->class_w);
 	devdata_free(r->train_data);
 	devdata_free(r->val_data);
 	dataset_free(r->train);
@@ -829,7 +556,7 @@ static void run_free(run *r)
 	optim_free(r->o);
 	net_free(r->n);
 	model_info_free(&r->info);
-	json_free(r->prev_run);
+	resumed_free(&r->res);
 	free(r->commit);
 	free(r->command);
 	free(r->own_out);

@@ -288,7 +288,7 @@ if ! have_py torch; then
 	skip "train-pytorch: NOT TESTABLE: $PY has no torch (Debian python3-torch)"
 	exit 0
 fi
-nn-train -q --epochs 1 --threads 1 -o "$T/fm.safetensors" "$NN_ROOT/tests/golden/fmnist.net" "$T/train.npy"
+nn-train -q --epochs 1 --threads 1 -o "$T/fm.safetensors" "$NN_ROOT/examples/fashion-mnist.net" "$T/train.npy"
 check "train-course-network-exit" [ $? -eq 0 ]
 # skip connections from a labelled input: concat and add of the raw input
 cat >"$T/skip.net" <<'EOF'

@@ -47,7 +47,8 @@ typedef struct backend {
 	/* tf32 or fp32 matrix maths where the backend has the choice */
 	void (*set_precision)(int tf32);
 
-	/* memory; alloc dies with a clear message (size asked, hint) on failure */
+	/* memory; alloc dies with a clear message (size asked, hint) on failure;
+	   free(NULL) does nothing */
 	void *(*alloc)(size_t bytes, const char *what);
 	void (*free)(void *p);
 	void (*upload)(void *dst, const void *host_src, size_t bytes);

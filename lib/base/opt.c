@@ -33,6 +33,14 @@ static int at_end(const opt *o)
 	return !o->name && !o->short_name && !o->help;
 }
 
+size_t opt_count(const opt *table)
+{
+	size_t n = 0;
+	while (!at_end(table + n))
+		n++;
+	return n;
+}
+
 const opt *opt_find(const opt *table, const char *name)
 {
 	for (const opt *o = table; !at_end(o); o++) {

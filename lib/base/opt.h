@@ -7,6 +7,8 @@
 #ifndef NN_OPT_H
 #define NN_OPT_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,6 +53,9 @@ typedef struct opt {
 	 .parse = opt_choice}, \
 	{"precision", 0, OPT_CUSTOM, (precision), .arg = "fp32|tf32", \
 	 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice}
+
+/* The rows of table before its OPT_END. */
+size_t opt_count(const opt *table);
 
 /* Reads the options of argv[1..argc) against table (ended by OPT_END) and
    moves the operands, in order, to argv[0..n); returns n. -h or --help

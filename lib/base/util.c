@@ -374,3 +374,31 @@ void rng_shuffle(rng *r, int *idx, int n)
 		idx[j] = t;
 	}
 }
+
+void format_duration(double s, char *buf, size_t n)
+{
+	long t = (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+char *path_with_suffix(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), k = strlen(suffix);
+	char *s = xmalloc(n + k + 1);
+	memcpy(s, path, n);
+	memcpy(s + n, suffix, k + 1);
+	return s;
+}
+
+char *path_strip_suffix(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), k = strlen(suffix);
+	if (n <= k || strcmp(path + n - k, suffix))
+		return NULL;
+	char *s = xstrdup(path);
+	s[n - k] = 0;
+	return s;
+}

@@ -64,6 +64,11 @@ const char *display_name(const char *path);
 /* The folder a path names a file in (new memory): "." for a bare name,
    "/" for "/x". */
 char *path_dir(const char *path);
+/* path followed by suffix (new memory). */
+char *path_with_suffix(const char *path, const char *suffix);
+/* path without its suffix (new memory), or NULL when it does not end in
+   suffix or is nothing else. */
+char *path_strip_suffix(const char *path, const char *suffix);
 /* The folder of this program's executable, as /proc/self/exe names it (new
    memory); NULL when that cannot be read. */
 char *exe_dir(void);
@@ -76,6 +81,8 @@ int parse_float(const char *s, double *out);
 int parse_float_list(const char *s, float *out, int max);
 
 double now_seconds(void);
+/* A duration of s seconds as M:SS, or H:MM:SS from an hour. */
+void format_duration(double s, char *buf, size_t n);
 
 /* SplitMix64-seeded xoshiro-style generator: small, fast, reproducible across
    machines. Counter-based seeding (rng_seed(seed, stream)) lets every epoch or

@@ -17,20 +17,18 @@
 static int rank_, size_ = 1;
 static double spent, waited;
 
-double dist_seconds(double *wait)
+void dist_pace_note(long steps, double seconds)
 {
-	*wait = waited;
-	return spent;
+	if (size_ > 1 && steps > 0)
+		note("%d ranks: a step took %.1f ms, of which %.1f ms summing across ranks and %.1f ms "
+		     "waiting for the slowest rank", size_, 1e3 * seconds / steps, 1e3 * spent / steps,
+		     1e3 * waited / steps);
 }
 
 int dist_rank(void) { return rank_; }
 int dist_size(void) { return size_; }
 
-void dist_share(long count, long *lo, long *hi)
-{
-	*lo = count * rank_ / size_;
-	*hi = count * (rank_ + 1) / size_;
-}
+void dist_share(long count, long *lo, long *hi) { batch_share(count, rank_, size_, lo, hi); }
 
 /* The number of ranks mpirun (Open MPI, or MPICH's hydra) says this
    process is one of; 1 when it was not started by mpirun. */
@@ -301,6 +299,10 @@ void dist_evaluate(net *n, devdata *val, const float *class_w, long step, double
 {
 	double v[STAT_N];
 	long lo, hi;
+	if (size_ == 1) {
+		evaluate(n, val, class_w, loss, acc, map);
+		return;
+	}
 	dist_replicas_check(n, step);
 	dist_share(val->n, &lo, &hi);
 	evaluate_sums(n, val, class_w, lo, hi, v, NULL);

@@ -42,9 +42,10 @@ void dist_bcast_device(const backend *be, float *buf, size_t n);
    of them compared: one small message). */
 int dist_same_device(const backend *be, const float *buf, size_t n);
 
-/* Seconds spent in the sums so far: waiting for the other ranks to
-   arrive (*wait), and moving and adding the numbers (the return value). */
-double dist_seconds(double *wait);
+/* With several ranks, a note of the pace of steps steps that took seconds:
+   a step's time, of which moving and adding the sums, and waiting for the
+   other ranks to arrive. */
+void dist_pace_note(long steps, double seconds);
 
 /* [lo, hi) of count items: this rank's contiguous share. */
 void dist_share(long count, long *lo, long *hi);
@@ -68,7 +69,7 @@ void dist_trainer_attach(trainer *t, dist_trainer *d, volatile sig_atomic_t *int
 void dist_replicas_check(net *n, long step);
 /* Validation split across ranks, its sums added: the loss and accuracy of
    the whole set; the mean AP (*map, when not NULL), which pools every pixel
-   of the set, each rank's own over the whole set. */
+   of the set, each rank's own over the whole set. With one rank, evaluate. */
 void dist_evaluate(net *n, devdata *val, const float *class_w, long step, double *loss, double *acc, double *map);
 
 #endif

@@ -274,3 +274,15 @@ uint64_t dataset_fingerprint(const dataset *d)
 	}
 	return h;
 }
+
+dataset *dataset_read_labelled(const char *path, const char *what)
+{
+	dataset *d = dataset_read(path, "dataset");
+	if (!d->y)
+		fatal("%s: no labels in stream: %s needs the class ids y (ds-load images writes none)",
+		      display_name(path), what);
+	/* no validation samples: no score, and a "best" of nothing */
+	if (dataset_len(d) == 0)
+		fatal("%s: no samples: %s needs at least one", display_name(path), what);
+	return d;
+}

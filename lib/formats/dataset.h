@@ -28,6 +28,9 @@ typedef struct dataset {
    stream relies on these checks. Dies with "prog: path: reason" on anything
    malformed. */
 dataset *dataset_read(const char *path, const char *kind);
+/* A dataset stream (dataset_read) with labels and at least one sample;
+   what needs them ("training", "validation") is said in the messages. */
+dataset *dataset_read_labelled(const char *path, const char *what);
 /* Same, from an already open stream. */
 dataset *dataset_read_stream(FILE *f, const char *path, const char *kind);
 /* Labels y (int32, as dataset_read gives them) must be in [0, nclass)

@@ -1,7 +1,9 @@
-/* runlog.c: the readers of the TSV files curve-plot draws (see runlog.h). */
+/* runlog.c: the TSV files curve-plot draws (see runlog.h): their readers, and
+   the writer of nn-train's log. */
 #include "formats/runlog.h"
 #include "formats/tensor.h"
 #include "base/filekind.h"
+#include "base/output.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -12,6 +14,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+/* The header line of nn-train's log. */
+#define RUNLOG_HEADER "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n"
 
 int tsv_split(char *line, char ***field, int *cap)
 {
@@ -323,7 +328,9 @@ void cmfile_free(cmfile *cf)
 	cf->sum = cf->total = NULL;
 }
 
-void runlog_keep(const char *path, long upto, FILE *f)
+/* Copies to f the rows of nn-train's log at path whose step is at most
+   upto; nothing when path is not a regular file. */
+static void runlog_keep(const char *path, long upto, FILE *f)
 {
 	struct stat st;
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
@@ -348,4 +355,39 @@ void runlog_keep(const char *path, long upto, FILE *f)
 			fwrite(line, 1, next - line, f);
 	}
 	free(text);
+}
+
+runlog_out *runlog_create(const char *path, long keep)
+{
+	runlog_out *log = xmalloc(sizeof *log);
+	log->path = path;
+	log->f = out_open(path);
+	fputs(RUNLOG_HEADER, log->f->f);
+	if (keep >= 0)
+		runlog_keep(path, keep, log->f->f);
+	runlog_flush(log);
+	return log;
+}
+
+void runlog_row(runlog_out *log, long step, double epoch, const char *split, double loss, double accuracy,
+		double lr, double seconds)
+{
+	if (log)
+		fprintf(log->f->f, "%ld\t%.4f\t%s\t%.6f\t%.6f\t%.6g\t%.3f\n", step, epoch, split, loss, accuracy, lr,
+			seconds);
+}
+
+void runlog_flush(runlog_out *log)
+{
+	if (log && (fflush(log->f->f) || ferror(log->f->f)))
+		fatal("%s: write error: %s", log->path, strerror(errno));
+}
+
+void runlog_close(runlog_out *log)
+{
+	if (!log)
+		return;
+	runlog_flush(log);
+	out_commit(log->f);
+	free(log);
 }

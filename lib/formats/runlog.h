@@ -30,13 +30,26 @@ typedef struct runlog {
 /* Reads r->path into r->split; dies with "path:line: reason" on anything
    that is not a metrics log with at least one train or val row. */
 void runlog_read(runlog *r);
-/* The header line nn-train writes. */
-#define RUNLOG_HEADER "step\tepoch\tsplit\tloss\taccuracy\tlr\tseconds\n"
-/* Copies to f the rows of nn-train's log at path whose step is at most
-   upto (a run resumed at that step continues its log; later rows are of
-   steps it takes again); nothing when path is not a regular file. Dies on
-   a file that is not such a log. */
-void runlog_keep(const char *path, long upto, FILE *f);
+/* nn-train's log as it writes it: to a temporary file that runlog_close
+   puts in place, so that a run that fails leaves the old log as it was. */
+typedef struct runlog_out {
+	struct outfile *f;
+	const char *path;
+} runlog_out;
+/* A new log at path (the caller's string), its header written; with keep
+   >= 0, the rows of the log now at path whose step is at most keep come
+   first (a run resumed at that step continues its log; later rows are of
+   steps it takes again; none when path is not a regular file). Dies on a
+   file there that is not such a log. */
+runlog_out *runlog_create(const char *path, long keep);
+/* One row: split is train, val, best or stop (whose accuracy column holds
+   the score kept). A NULL log takes nothing. */
+void runlog_row(runlog_out *log, long step, double epoch, const char *split, double loss, double accuracy,
+		double lr, double seconds);
+/* The rows so far to the file; dies on a write error. */
+void runlog_flush(runlog_out *log);
+/* Flushed and put in place; NULL: nothing. */
+void runlog_close(runlog_out *log);
 void runlog_free(runlog *r);
 
 /* ap-score --pr: columns class, name, precision, recall and ap (others,

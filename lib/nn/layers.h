@@ -4,7 +4,7 @@
    needs, and its forward and backward over a backend. lib/nn/net_parse.c,
    net_state.c, net_plan.c and net.c parse, allocate and run a network by
    walking this table; nothing else tests layer kinds. The kinds call only
-   down (parser.h, net_add_state, net.h's inline helpers), never back into
+   down (parser.h with net_add_state, net.h's inline helpers), never back into
    the files that walk them. lib/LAYERS.md is the recipe for adding one. */
 #ifndef NN_LAYERS_H
 #define NN_LAYERS_H
@@ -66,9 +66,5 @@ typedef struct layer_def {
 extern const layer_def *const layer_defs[];   /* NULL terminated */
 const layer_def *layer_def_find(const char *word);
 
-/* For the table's entries (lib/nn/net_state.c): a state entry of layer i (trainable or a
-   buffer), with its initialisation; fan_in for INIT_FAN_IN. */
-void net_add_state(net *n, int i, const char *suffix, int ndim, const int64_t *shape, int trainable,
-		   int init, double fan_in);
 
 #endif

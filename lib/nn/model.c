@@ -1,6 +1,8 @@
 /* model.c: saving and loading nets (and optimiser state) as safetensors. */
 #include "nn/model.h"
+#include "nn/config.h"
 #include "nn/layers.h"
+#include "nn/provenance.h"
 #include "base/json.h"
 #include "formats/safetensors.h"
 #include "base/util.h"
@@ -123,75 +125,6 @@ static void values_check(const char *path, const char *name, const float *x, siz
 			fatal("%s: tensor '%s': element %zu is %g: not a valid %s", path, name, i, (double)x[i], what);
 }
 
-/* The fields of the JSON metadata that the tools read, each with its type
-   and range (integers and numbers; the bounds are inclusive). A field of
-   another type is an error, never a default; unknown fields are kept. */
-typedef struct meta_field {
-	const char *key;
-	char type;        /* 'i' integer, 'n' number, 'N' number or null (not
-			     finite when written), 's' string, 'S' array of strings */
-	double lo, hi;
-} meta_field;
-
-#define BELOW_1 (1 - 0x1p-53)
-static const meta_field config_fields[] = {
-	{"opt", 's', 0, 0}, {"lr", 'n', 0, INFINITY}, {"momentum", 'n', 0, INFINITY},
-	{"nesterov", 'i', 0, 1}, {"wd", 'n', 0, INFINITY}, {"beta1", 'n', 0, BELOW_1},
-	{"beta2", 'n', 0, BELOW_1}, {"eps", 'n', 0, INFINITY}, {"batch", 'i', 1, INT_MAX},
-	{"epochs", 'i', 1, INT_MAX}, {"seed", 'i', 0, LONG_MAX}, {"sched", 's', 0, 0},
-	{"warmup", 'i', 0, LONG_MAX}, {"class_weights", 's', 0, 0}, {"augment", 's', 0, 0},
-	{"normalize", 's', 0, 0}, {"log_every", 'i', 1, LONG_MAX}, {"val_every", 'i', 0, LONG_MAX},
-	{"checkpoint_every", 'i', 0, LONG_MAX}, {"keep_best", 'i', 0, 1}, {"early_stop", 'i', 0, LONG_MAX},
-	{"train_samples", 'i', 0, LONG_MAX}, {"train_fingerprint", 's', 0, 0}, {"ranks", 'i', 1, INT_MAX},
-	{"sync_bn", 'i', 0, 1}, {NULL, 0, 0, 0},
-};
-static const meta_field run_fields[] = {
-	{"commands", 'S', 0, 0}, {"net_file", 's', 0, 0}, {"started", 's', 0, 0}, {"finished", 's', 0, 0},
-	{"train_seconds", 'n', 0, INFINITY}, {"wall_seconds", 'n', 0, INFINITY}, {"steps", 'i', 0, LONG_MAX},
-	{"train_samples", 'i', 0, LONG_MAX}, {"val_samples", 'i', 0, LONG_MAX}, {"device", 's', 0, 0},
-	{"device_name", 's', 0, 0}, {"threads", 'i', 1, INT_MAX}, {"commit", 's', 0, 0},
-	{"best_metric", 's', 0, 0}, {"best_step", 'i', -1, LONG_MAX}, {"best_score", 'N', -INFINITY, INFINITY},
-	{"validations_since_best", 'i', 0, LONG_MAX}, {"stopped_early", 'i', 0, 1}, {NULL, 0, 0, 0},
-};
-
-static const char *json_kind_name(json_kind k)
-{
-	static const char *names[] = {"null", "a boolean", "a number", "a string", "an array", "an object"};
-	return names[k];
-}
-
-/* Dies unless field v of metadata key in path is what f says. */
-static void meta_field_check(const char *path, const char *key, const meta_field *f, const json *v)
-{
-	char want[96];
-	int ok;
-	if (f->type == 's' || f->type == 'S') {
-		ok = v->kind == (f->type == 's' ? JSON_STRING : JSON_ARRAY);
-		for (int i = 0; ok && f->type == 'S' && i < v->n; i++)
-			ok = v->items[i]->kind == JSON_STRING;
-		snprintf(want, sizeof want, "%s", f->type == 's' ? "a string" : "an array of strings");
-	} else {
-		ok = v->kind == JSON_NUMBER && (f->type != 'i' || v->is_int) && v->number >= f->lo &&
-		     v->number <= f->hi;
-		ok = ok || (f->type == 'N' && v->kind == JSON_NULL);
-		const char *what = f->type == 'i' ? "an integer" : "a number";
-		if (f->type == 'N')
-			snprintf(want, sizeof want, "a number or null");
-		else if (f->hi >= (double)LONG_MAX)
-			snprintf(want, sizeof want, "%s from %g up", what, f->lo);
-		else if (f->hi == BELOW_1)
-			snprintf(want, sizeof want, "%s from %g to below 1", what, f->lo);
-		else
-			snprintf(want, sizeof want, "%s from %.0f to %.0f", what, f->lo, f->hi);
-	}
-	if (ok)
-		return;
-	if (v->kind == JSON_NUMBER)
-		fatal("%s: metadata %s: field '%s' is %.17g: it must be %s", path, key, f->key, v->number, want);
-	fatal("%s: metadata %s: field '%s' is %s: it must be %s", path, key, f->key, json_kind_name(v->kind),
-	      want);
-}
-
 /* The key of the member that JSON text breaks off in at byte at: the last
    "key": before it (Python's json.dumps writes NaN for a NaN, which JSON
    has not: the message names the field). 0 when there is none. */
@@ -229,12 +162,12 @@ json *model_meta_json(const char *path, const char *key, const char *text)
 		fatal("%s: metadata %s: %s", path, key, err);
 	if (j->kind != JSON_OBJECT)
 		fatal("%s: metadata %s: not a JSON object", path, key);
-	const meta_field *fields = !strcmp(key, "config") ? config_fields : run_fields;
-	for (const meta_field *f = fields; f->key; f++) {
-		const json *v = json_get(j, f->key);
-		if (v)
-			meta_field_check(path, key, f, v);
-	}
+	char where[4200];
+	snprintf(where, sizeof where, "%s: metadata %s", path, key);
+	if (!strcmp(key, "config"))
+		train_config_check(where, j);
+	else if (!strcmp(key, "run"))
+		run_record_check(where, j);
 	return j;
 }
 

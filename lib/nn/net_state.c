@@ -9,29 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void net_add_state(net *n, int i, const char *suffix, int ndim, const int64_t *shape, int trainable,
-		   int init, double fan_in)
-{
-	if ((n->nstate & (n->nstate - 1)) == 0)   /* 0, 1, 2, 4, ...: full at a power of two */
-		n->state = xrealloc(n->state, (n->nstate ? 2 * n->nstate : 1) * sizeof *n->state);
-	state_entry *e = &n->state[n->nstate++];
-	memset(e, 0, sizeof *e);
-	snprintf(e->name, sizeof e->name, "%d.%s", i, suffix);
-	e->ndim = ndim;
-	e->count = 1;
-	for (int d = 0; d < ndim; d++) {
-		e->shape[d] = shape[d];
-		e->count *= (size_t)shape[d];
-	}
-	e->trainable = trainable;
-	e->layer = i;
-	e->init = init;
-	e->fan_in = fan_in;
-	size_t *total = trainable ? &n->nparams : &n->nbuffers;
-	e->offset = *total;
-	*total += e->count;
-}
-
 void net_init(net *n, const backend *be, uint64_t seed)
 {
 	n->be = be;

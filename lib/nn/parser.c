@@ -1,10 +1,12 @@
 /* parser.c: what reading a .net line needs, for the parser (net_parse.c)
    and the layer kinds' parse and shape functions alike: messages naming
-   file and line, numbers checked against a range, the labels seen so far. */
+   file and line, numbers checked against a range, the labels seen so far,
+   and the state entries a layer kind declares. */
 #include "nn/parser.h"
 #include "base/util.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,4 +87,27 @@ static void add_label(const net *n, labels *t, int layer)
 void parser_add_label(const parser *ps, const net *n, int layer)
 {
 	add_label(n, ps->labels, layer);
+}
+
+void net_add_state(net *n, int i, const char *suffix, int ndim, const int64_t *shape, int trainable,
+		   int init, double fan_in)
+{
+	if ((n->nstate & (n->nstate - 1)) == 0)   /* 0, 1, 2, 4, ...: full at a power of two */
+		n->state = xrealloc(n->state, (n->nstate ? 2 * n->nstate : 1) * sizeof *n->state);
+	state_entry *e = &n->state[n->nstate++];
+	memset(e, 0, sizeof *e);
+	snprintf(e->name, sizeof e->name, "%d.%s", i, suffix);
+	e->ndim = ndim;
+	e->count = 1;
+	for (int d = 0; d < ndim; d++) {
+		e->shape[d] = shape[d];
+		e->count *= (size_t)shape[d];
+	}
+	e->trainable = trainable;
+	e->layer = i;
+	e->init = init;
+	e->fan_in = fan_in;
+	size_t *total = trainable ? &n->nparams : &n->nbuffers;
+	e->offset = *total;
+	*total += e->count;
 }

@@ -1,7 +1,7 @@
 /* parser.h: what reading a .net line needs, shared by the parser
    (lib/nn/net_parse.c) and the layer kinds (lib/nn/layers.c): messages that name
    the file and line, numbers checked against a range, and the labels seen
-   so far. */
+   so far, and the state entries a layer kind declares. */
 #ifndef NN_PARSER_H
 #define NN_PARSER_H
 
@@ -36,5 +36,10 @@ double need_float(const parser *ps, const char *what, const char *s, double lo, 
 int parser_find_label(const parser *ps, const net *n, const char *name);
 /* Enters layer's label (the input's for -1), already checked, in the table. */
 void parser_add_label(const parser *ps, const net *n, int layer);
+
+/* For the layer table's entries: a state entry of layer i (trainable or a
+   buffer), with its initialisation (INIT_*, layers.h); fan_in for INIT_FAN_IN. */
+void net_add_state(net *n, int i, const char *suffix, int ndim, const int64_t *shape, int trainable,
+		   int init, double fan_in);
 
 #endif

@@ -1,8 +1,11 @@
-/* provenance.c: how a model was made, for its "run" metadata. */
+/* provenance.c: how a model was made: its "run" metadata, written and checked. */
 #include "nn/provenance.h"
+#include "base/jsonfield.h"
 #include "base/spawn.h"
 #include "base/util.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +94,77 @@ void provenance_date(time_t t, char *buf, size_t n)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A field of the checkpoint's record, or NULL when it has none of that kind. */
+static const json *prev_field(const run_record *r, const char *key, json_kind kind)
+{
+	const json *v = r->prev ? json_get(r->prev, key) : NULL;
+	return v && v->kind == kind ? v : NULL;
+}
+
+static double prev_number(const run_record *r, const char *key)
+{
+	const json *v = prev_field(r, key, JSON_NUMBER);
+	return v ? v->number : 0;
+}
+
+char *run_record_json(const run_record *r)
+{
+	char date[32];
+	json_writer w = {0};
+	json_object_begin(&w);
+	json_key(&w, "commands");
+	json_array_begin(&w);
+	const json *v = prev_field(r, "commands", JSON_ARRAY);
+	for (int i = 0; v && i < v->n; i++)
+		if (v->items[i]->kind == JSON_STRING)
+			json_string(&w, v->items[i]->str);
+	json_string(&w, r->command);
+	json_array_end(&w);
+	v = prev_field(r, "net_file", JSON_STRING);
+	if (v || r->net_file)
+		json_key(&w, "net_file"), json_string(&w, v ? v->str : r->net_file);
+	if (r->log)
+		json_key(&w, "log"), json_string(&w, r->log);
+	v = prev_field(r, "started", JSON_STRING);
+	provenance_date(r->started, date, sizeof date);
+	json_key(&w, "started"), json_string(&w, v ? v->str : date);
+	provenance_date(time(NULL), date, sizeof date);
+	json_key(&w, "finished"), json_string(&w, date);
+	json_key(&w, "train_seconds"), json_number(&w, prev_number(r, "train_seconds") + r->train_seconds);
+	json_key(&w, "wall_seconds"), json_number(&w, prev_number(r, "wall_seconds") + r->wall_seconds);
+	json_key(&w, "steps"), json_int(&w, r->steps);
+	json_key(&w, "train_samples"), json_int(&w, r->train_samples);
+	if (r->val_samples >= 0)
+		json_key(&w, "val_samples"), json_int(&w, r->val_samples);
+	json_key(&w, "device"), json_string(&w, r->device);
+	if (r->device_name)
+		json_key(&w, "device_name"), json_string(&w, r->device_name);
+	if (r->threads)
+		json_key(&w, "threads"), json_int(&w, r->threads);
+	if (r->commit)
+		json_key(&w, "commit"), json_string(&w, r->commit);
+	if (r->best_metric) {
+		json_key(&w, "best_metric"), json_string(&w, r->best_metric);
+		json_key(&w, "best_step"), json_int(&w, r->best_step);
+		json_key(&w, "best_score"), json_number(&w, r->best_score);
+		json_key(&w, "validations_since_best"), json_int(&w, r->validations_since_best);
+		json_key(&w, "stopped_early"), json_int(&w, r->stopped_early);
+	}
+	json_object_end(&w);
+	return json_writer_finish(&w);
+}
+
+void run_record_check(const char *where, const json *j)
+{
+	static const json_field fields[] = {
+		{"commands", 'S', 0, 0}, {"net_file", 's', 0, 0}, {"log", 's', 0, 0}, {"started", 's', 0, 0},
+		{"finished", 's', 0, 0}, {"train_seconds", 'n', 0, INFINITY}, {"wall_seconds", 'n', 0, INFINITY},
+		{"steps", 'i', 0, LONG_MAX}, {"train_samples", 'i', 0, LONG_MAX}, {"val_samples", 'i', 0, LONG_MAX},
+		{"device", 's', 0, 0}, {"device_name", 's', 0, 0}, {"threads", 'i', 1, INT_MAX}, {"commit", 's', 0, 0},
+		{"best_metric", 's', 0, 0}, {"best_step", 'i', -1, LONG_MAX}, {"best_score", 'N', -INFINITY, INFINITY},
+		{"validations_since_best", 'i', 0, LONG_MAX}, {"stopped_early", 'i', 0, 1}, {NULL, 0, 0, 0},
+	};
+	json_fields_check(where, fields, j);
 }

@@ -1,140 +1,16 @@
-/* train.c: the training configuration, augmentation, input statistics,
-   epoch order, the training step and evaluation. */
+/* train.c: augmentation, input statistics, epoch order, the training step,
+   the training loop's state and evaluation. */
 #include "nn/train.h"
 #include "nn/metrics.h"
 #include "base/util.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the configuration ---- */
-
-typedef enum { CF_DOUBLE, CF_LONG, CF_FLAG, CF_STRING } config_kind;
-
-/* One field of the configuration: its JSON key, the nn-train option that
-   sets it (NULL: none, it records the data), and where it lives. */
-typedef struct config_field {
-	const char *key, *option;
-	config_kind kind;
-	size_t offset;
-} config_field;
-
-#define FIELD(key, option, kind, member) {key, option, kind, offsetof(train_config, member)}
-static const config_field fields[] = {
-	FIELD("opt", "opt", CF_STRING, opt),
-	FIELD("lr", "lr", CF_DOUBLE, lr),
-	FIELD("momentum", "momentum", CF_DOUBLE, momentum),
-	FIELD("nesterov", "nesterov", CF_FLAG, nesterov),
-	FIELD("wd", "wd", CF_DOUBLE, wd),
-	FIELD("beta1", "betas", CF_DOUBLE, beta1),
-	FIELD("beta2", "betas", CF_DOUBLE, beta2),
-	FIELD("eps", "eps", CF_DOUBLE, eps),
-	FIELD("batch", "batch", CF_LONG, batch),
-	FIELD("epochs", "epochs", CF_LONG, epochs),
-	FIELD("seed", "seed", CF_LONG, seed),
-	FIELD("sched", "sched", CF_STRING, sched),
-	FIELD("warmup", "warmup", CF_LONG, warmup),
-	FIELD("class_weights", "class-weights", CF_STRING, class_weights),
-	FIELD("augment", "augment", CF_STRING, augment),
-	FIELD("normalize", "normalize", CF_STRING, normalize),
-	FIELD("log_every", "log-every", CF_LONG, log_every),
-	FIELD("val_every", "val-every", CF_LONG, val_every),
-	FIELD("checkpoint_every", "checkpoint-every", CF_LONG, ckpt_every),
-	FIELD("keep_best", "keep-best", CF_FLAG, keep_best),
-	FIELD("early_stop", "early-stop", CF_LONG, early_stop),
-	FIELD("train_samples", NULL, CF_LONG, train_samples),
-	FIELD("train_fingerprint", NULL, CF_STRING, train_fingerprint),
-	FIELD("ranks", NULL, CF_LONG, ranks),
-	FIELD("sync_bn", "sync-bn", CF_FLAG, sync_bn),
-};
-#undef FIELD
-enum { NFIELDS = sizeof fields / sizeof *fields };
-
-void train_config_defaults(train_config *c)
-{
-	*c = (train_config){.opt = "adam", .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .batch = 64,
-			    .epochs = 3, .seed = 1, .log_every = 100, .sched = "const", .augment = "none",
-			    .class_weights = "", .normalize = "data", .ranks = 1, .train_fingerprint = ""};
-}
-
-char *train_config_json(const train_config *c)
-{
-	json_writer w = {0};
-	json_object_begin(&w);
-	for (int i = 0; i < NFIELDS; i++) {
-		const void *p = (const char *)c + fields[i].offset;
-		json_key(&w, fields[i].key);
-		switch (fields[i].kind) {
-		case CF_DOUBLE: json_number(&w, *(const double *)p); break;
-		case CF_LONG: json_int(&w, *(const long *)p); break;
-		case CF_FLAG: json_int(&w, *(const int *)p); break;
-		case CF_STRING: json_string(&w, *(const char *const *)p); break;
-		}
-	}
-	json_object_end(&w);
-	return json_writer_finish(&w);
-}
-
-void train_config_read(train_config *c, const json *j, const opt *opts)
-{
-	for (int i = 0; j && i < NFIELDS; i++) {
-		const config_field *f = &fields[i];
-		const json *v = json_get(j, f->key);
-		void *p = (char *)c + f->offset;
-		if (!v || (f->kind == CF_STRING) != (v->kind == JSON_STRING) ||
-		    (f->kind != CF_STRING && v->kind != JSON_NUMBER))
-			continue;
-		c->read |= 1UL << i;
-		if (opts && f->option && opt_given(opts, f->option))
-			continue;
-		long whole = v->is_int ? (long)v->integer : (long)v->number;
-		switch (f->kind) {
-		case CF_DOUBLE: *(double *)p = v->number; break;
-		case CF_LONG: *(long *)p = whole; break;
-		case CF_FLAG: *(int *)p = (int)whole; break;
-		case CF_STRING:
-			if (c->nowned == (int)(sizeof c->owned / sizeof *c->owned))
-				fatal("training configuration: too many strings");
-			*(const char **)p = c->owned[c->nowned++] = xstrdup(v->str);
-			break;
-		}
-	}
-}
-
-static int field_index(const char *key)
-{
-	for (int i = 0; i < NFIELDS; i++)
-		if (!strcmp(fields[i].key, key))
-			return i;
-	return -1;
-}
-
-int train_config_has(const train_config *c, const char *key)
-{
-	int i = field_index(key);
-	return i >= 0 && (c->read >> i & 1);
-}
-
-int train_config_known(const char *key) { return field_index(key) >= 0; }
-
-void train_config_free(train_config *c)
-{
-	for (int i = 0; i < c->nowned; i++)
-		free(c->owned[i]);
-	c->nowned = 0;
-}
-
-void train_config_optim(const train_config *c, optim *o)
-{
-	o->momentum = c->momentum;
-	o->nesterov = c->nesterov;
-	o->wd = c->wd;
-	o->beta1 = c->beta1;
-	o->beta2 = c->beta2;
-	o->eps = c->eps;
-}
+/* ---- the settings ---- */
 
 float *class_weights_parse(const char *spec, int nclass, char *why, size_t why_size)
 {
@@ -207,6 +83,24 @@ static void draw_xforms(const augment *a, uint64_t seed, long step, int count, i
 		}
 		xf[i] = t;
 	}
+}
+
+const char *train_settings(const train_config *c, int nclass, sched *s, augment *a, float **class_w, char *why,
+			   size_t why_size)
+{
+	*class_w = NULL;
+	if (!sched_parse(c->sched, s)) {
+		snprintf(why, why_size, "bad schedule '%s' (const, step:EPOCHS[:GAMMA], cosine[:MIN_LR])", c->sched);
+		return "sched";
+	}
+	s->warmup = c->warmup;
+	if (!augment_parse(c->augment, a)) {
+		snprintf(why, why_size, "bad spec '%s' (none, flip, crop=S)", c->augment);
+		return "augment";
+	}
+	if (c->class_weights[0] && !(*class_w = class_weights_parse(c->class_weights, nclass, why, why_size)))
+		return "class-weights";
+	return NULL;
 }
 
 void data_stats(const tensor *x, float *mean, float *std)
@@ -306,6 +200,13 @@ double trainer_sums(const trainer *t, double sums[STAT_N])
 	return sums[STAT_LOSS] / sums[STAT_WEIGHT];
 }
 
+int trainer_loss_finite(const trainer *t)
+{
+	double sums[STAT_N];
+	trainer_sums(t, sums);
+	return isfinite(sums[STAT_LOSS]);
+}
+
 void trainer_reset(trainer *t) { t->n->be->zero(t->stats, STAT_N * sizeof(double)); }
 
 void trainer_release(trainer *t)
@@ -313,6 +214,78 @@ void trainer_release(trainer *t)
 	const backend *be = t->n->be;
 	be->free(t->dlogits);
 	be->free(t->stats);
+}
+
+/* ---- the loop ---- */
+
+void batch_share(long count, int rank, int ranks, long *lo, long *hi)
+{
+	*lo = count * rank / ranks;
+	*hi = count * (rank + 1) / ranks;
+}
+
+int train_loop_plan(train_loop *l, const train_config *c, long samples, int rank, int ranks)
+{
+	*l = (train_loop){.seed = (uint64_t)c->seed, .base_lr = (float)c->lr, .lr = (float)c->lr,
+			  .samples = samples, .rank = rank, .ranks = ranks, .epoch = -1};
+	l->batch = c->batch < samples ? (int)c->batch : (int)samples;
+	l->steps_per_epoch = (samples + l->batch - 1) / l->batch;
+	l->total = l->steps_per_epoch * c->epochs;
+	return (l->batch + ranks - 1) / ranks;
+}
+
+void train_loop_start(train_loop *l, net *n, optim *o, const float *class_w, devdata *data, const augment *a,
+		      const sched *s)
+{
+	trainer_init(&l->t, n, o, class_w, l->batch);
+	l->data = data;
+	l->aug = *a;
+	l->schedule = *s;
+	l->perm = xmalloc(l->samples * sizeof *l->perm);
+	l->xf = xmalloc(l->samples * sizeof *l->xf);
+}
+
+int train_loop_step(train_loop *l)
+{
+	int epoch = (int)(l->step / l->steps_per_epoch);
+	long at = l->step % l->steps_per_epoch * l->batch;   /* the batch's first position */
+	if (epoch != l->epoch) {
+		epoch_order(l->data, &l->aug, l->seed, epoch, l->batch, l->perm, l->xf);
+		l->epoch = epoch;
+	}
+	int count = (int)(l->samples - at < l->batch ? l->samples - at : l->batch);
+	long lo, hi;
+	batch_share(count, l->rank, l->ranks, &lo, &hi);
+	devdata_gather(l->data, at + lo, (int)(hi - lo));
+	l->lr = sched_lr(&l->schedule, l->base_lr, l->step, epoch, l->total);
+	/* dropout draws per rank; rank 0 draws what one process draws */
+	trainer_step(&l->t, l->data->xb, l->data->yb, (int)(hi - lo), l->lr,
+		     l->seed * 0x100000001b3ULL + l->step + ((uint64_t)l->rank << 40));
+	l->step++;
+	l->seen += count;
+	return epoch;
+}
+
+void train_loop_release(train_loop *l)
+{
+	free(l->perm);
+	free(l->xf);
+	trainer_release(&l->t);
+}
+
+int best_score_update(best_score *b, double score, long step, long patience)
+{
+	if (b->step < 0 || score > b->score || (isnan(b->score) && !isnan(score))) {
+		b->score = score;
+		b->step = step;
+		b->stale = 0;
+		return 1;
+	}
+	if (++b->stale >= patience && patience) {
+		b->stopped = 1;
+		return -1;
+	}
+	return 0;
 }
 
 void train_check_finite(const net *n, long step)

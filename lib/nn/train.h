@@ -1,48 +1,13 @@
 /* train.h: what trains a network, apart from the program that drives it:
-   the run's configuration and its JSON, augmentation, the input
-   statistics, the order of an epoch, the training step (forward, loss,
-   backward, the sum over ranks, the optimiser) and evaluation over a set. */
+   augmentation, the input statistics, the order of an epoch, the training
+   step (forward, loss, backward, the sum over ranks, the optimiser), the
+   loop's state from step to step, and evaluation over a set. The run's
+   configuration is config.h's. */
 #ifndef NN_TRAIN_H
 #define NN_TRAIN_H
 
 #include "nn/batch.h"
-#include "base/json.h"
-#include "base/opt.h"
-#include "nn/optim.h"
-
-/* The training configuration, as nn-train's options set it and the
-   checkpoint's "config" metadata keeps it. */
-typedef struct train_config {
-	const char *opt;
-	double lr, momentum, wd, beta1, beta2, eps;
-	int nesterov;
-	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
-	const char *sched, *augment, *class_weights, *normalize;
-	int keep_best;     /* the output model is the best validated one */
-	long early_stop;   /* stop after this many validations without improvement; 0: never */
-	int sync_bn;       /* batch-norm statistics over all ranks' shares */
-	/* what the run trained on: its samples, their fingerprint (16 hex
-	   digits) and the number of ranks */
-	long train_samples, ranks;
-	const char *train_fingerprint;
-	char *owned[8];    /* strings read from JSON, freed by train_config_free */
-	int nowned;
-	unsigned long read; /* one bit a field: those train_config_read found */
-} train_config;
-
-/* nn-train's defaults. */
-void train_config_defaults(train_config *c);
-/* The configuration as JSON (new memory), its keys in a fixed order. */
-char *train_config_json(const train_config *c);
-/* The fields of j into c, each where its type is right, except those
-   whose option opts records as given (opts NULL: every field). */
-void train_config_read(train_config *c, const json *j, const opt *opts);
-/* Whether train_config_read found key; whether key is a field at all. */
-int train_config_has(const train_config *c, const char *key);
-int train_config_known(const char *key);
-void train_config_free(train_config *c);
-/* The optimiser's settings from the configuration. */
-void train_config_optim(const train_config *c, optim *o);
+#include "nn/config.h"
 
 /* --class-weights: one finite, non-negative weight per class of nclass,
    at least one positive (new memory); NULL with the reason in why. */
@@ -57,6 +22,14 @@ typedef struct augment {
 /* "none", "" or a comma list of "flip" and "crop=S" (0 < S <= 1); 0 on a
    bad spec. */
 int augment_parse(const char *s, augment *a);
+
+/* The settings of c that are parsed, for a net of nclass classes: the
+   learning-rate schedule with its warm-up, the augmentation and the class
+   weights (*class_w: new memory; NULL when every class weighs 1). NULL when
+   all are good, else the option of the bad one ("sched"), the reason in
+   why. */
+const char *train_settings(const train_config *c, int nclass, sched *s, augment *a, float **class_w, char *why,
+			   size_t why_size);
 
 /* Per-channel mean and standard deviation of the pixels of x [N,C,H,W]
    in [0,1]. */
@@ -99,11 +72,64 @@ void trainer_init(trainer *t, net *n, optim *o, const float *class_w, int batch)
 void trainer_gradients(trainer *t, const float *x, const int32_t *y, int count, uint64_t seed);
 /* trainer_gradients, then the optimiser's step at learning rate lr. */
 void trainer_step(trainer *t, const float *x, const int32_t *y, int count, float lr, uint64_t seed);
+/* Whether the loss summed since the last reset is finite: it is not as
+   soon as one step's is not. The check waits for the device. */
+int trainer_loss_finite(const trainer *t);
 /* The loss sums since the last reset (downloaded), and their mean loss. */
 double trainer_sums(const trainer *t, double sums[STAT_N]);
 void trainer_reset(trainer *t);
 /* Frees what trainer_init allocated (not the net or the optimiser). */
 void trainer_release(trainer *t);
+
+/* Rank rank's share [lo, hi) of count samples split over ranks. */
+void batch_share(long count, int rank, int ranks, long *lo, long *hi);
+
+/* A training run's loop from step to step: the epoch order, the step's
+   share of the batch, the learning rate and the trainer; the caller's
+   program decides when to log, validate and write. */
+typedef struct train_loop {
+	trainer t;           /* its stats: the loss sums since trainer_reset */
+	devdata *data;       /* the training samples on the device */
+	augment aug;
+	sched schedule;
+	uint64_t seed;
+	float base_lr, lr;   /* the configured rate; that of the last step */
+	long samples, steps_per_epoch, total, step;  /* step: the steps done */
+	int batch;           /* the global batch: all ranks' shares */
+	int rank, ranks;     /* this process's rank and their number */
+	int epoch;           /* the epoch whose order data holds; -1: none */
+	long seen;           /* samples of all ranks since the caller zeroed it */
+	int32_t *perm;
+	sample_xform *xf;
+} train_loop;
+
+/* The sizes of a run of c over samples on ranks ranks: the global batch
+   (no more than the samples), the steps of an epoch and of the run, and
+   the most samples one rank takes of a batch (returned); the last batch
+   of an epoch is samples - (steps_per_epoch - 1) * batch. */
+int train_loop_plan(train_loop *l, const train_config *c, long samples, int rank, int ranks);
+/* The loop from l->step (0 unless the caller sets it) on data (of at
+   most train_loop_plan's share a batch), with the trainer of n and o; a
+   and s as parsed. */
+void train_loop_start(train_loop *l, net *n, optim *o, const float *class_w, devdata *data, const augment *a,
+		      const sched *s);
+/* One step: this rank's share of the next batch, forward, loss, backward,
+   the hooks and the optimiser; returns the step's epoch. */
+int train_loop_step(train_loop *l);
+void train_loop_release(train_loop *l);
+
+/* The best validation score so far, for --keep-best and --early-stop:
+   its step (-1: none yet) and the validations since. */
+typedef struct best_score {
+	double score;
+	long step, stale;
+	int stopped;         /* patience ran out */
+} best_score;
+
+/* A validation's score at step: 1 when it is the best so far (a NaN is
+   beaten by any number), -1 when it is the patience-th in a row that is
+   not (patience 0: never), else 0. */
+int best_score_update(best_score *b, double score, long step, long patience);
 
 /* Dies when a weight or a batch-norm statistic of n is not finite. The loss
    can stay finite while the weights are not (relu turns NaN into 0 on the

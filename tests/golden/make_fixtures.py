@@ -25,8 +25,10 @@ import nnpipe_torch as nt  # noqa: E402
 STEPS = 3
 
 FMNIST = """\
-# The course's Fashion-MNIST network.
-input 1 28 28
+# The course's Fashion-MNIST network, on images cut to 28x20: every case
+# has batch, channels, height and width all different, so that a height
+# swapped for a width, or a sample for a channel, changes a result.
+input 1 28 20
 conv 32 3 pad=1
 relu
 maxpool 2
@@ -43,8 +45,8 @@ linear 10
 # (64 128 256 512 512 -> 8 16 32 64 64): at full width one copy of the
 # parameters is 44 MB and the fixture holds five.
 FACADE = """\
-# The course's facade network, channels divided by 8, for 32x32 inputs.
-input 3 32 32
+# The course's facade network, channels divided by 8, for 32x24 inputs.
+input 3 32 24
 conv 8 5 pad=2
 relu
 maxpool 2
@@ -72,38 +74,38 @@ UNET = """\
 # convolutions without bias, batch norm with non-default eps and momentum.
 # Every convolution that feeds a batch norm has no bias: batch norm cancels
 # its gradient, leaving rounding noise that Adam would scale up to +-lr.
-input 3 16 16
-conv 8 3 pad=1 bias=0              # 0  [8,16,16]
+input 3 16 12
+conv 8 3 pad=1 bias=0              # 0  [8,16,12]
 batchnorm                          # 1
 relu label=e1                      # 2
-maxpool 2                          # 3  [8,8,8]
-conv 16 3 pad=1 bias=0             # 4  [16,8,8]
+maxpool 2                          # 3  [8,8,6]
+conv 16 3 pad=1 bias=0             # 4  [16,8,6]
 batchnorm eps=1e-3 momentum=0.2    # 5
 relu label=e2                      # 6
-conv 16 3 stride=2 pad=1           # 7  [16,4,4]
+conv 16 3 stride=2 pad=1           # 7  [16,4,3]
 relu                               # 8
 conv 16 3 pad=1                    # 9
 relu                               # 10
-upsample 2                         # 11 [16,8,8]
+upsample 2                         # 11 [16,8,6]
 add e2                             # 12
-conv 8 3 pad=1                     # 13 [8,8,8]
+conv 8 3 pad=1                     # 13 [8,8,6]
 relu                               # 14
-upsample 2                         # 15 [8,16,16]
-concat e1                          # 16 [16,16,16]
-conv 8 3 pad=1 bias=0              # 17 [8,16,16]
+upsample 2                         # 15 [8,16,12]
+concat e1                          # 16 [16,16,12]
+conv 8 3 pad=1 bias=0              # 17 [8,16,12]
 batchnorm                          # 18
 relu                               # 19
-conv 3 1                           # 20 [3,16,16]
+conv 3 1                           # 20 [3,16,12]
 """
 
 SMALL = """\
 # A small classifier: unpadded and strided convolutions, an overlapping max
 # pool (3, stride 2), dropout with p=0 (the identity, even in train mode) and
 # a linear layer without bias.
-input 2 12 12
-conv 4 3                       # 0  [4,10,10]
+input 2 12 10
+conv 4 3                       # 0  [4,10,8]
 relu                           # 1
-maxpool 3 stride=2             # 2  [4,4,4]
+maxpool 3 stride=2             # 2  [4,4,3]
 conv 6 3 stride=2 pad=1        # 3  [6,2,2]
 relu                           # 4
 flatten                        # 5  [24]
@@ -118,27 +120,27 @@ linear 5 bias=0                # 9
 # dropout, concat, add, flatten and linear.
 SKIPS = """\
 # Every kind of layer as the target of a later add or concat.
-input 2 8 8 label=in               # 0  [2,8,8]
-conv 2 3 pad=1 label=c             # 1  [2,8,8]
+input 2 8 6 label=in               # 0  [2,8,6]
+conv 2 3 pad=1 label=c             # 1  [2,8,6]
 add in label=a                     # 2
 relu label=r                       # 3
-concat c label=k                   # 4  [4,8,8]
+concat c label=k                   # 4  [4,8,6]
 batchnorm label=b                  # 5
-maxpool 2 label=m                  # 6  [4,4,4]
-upsample 2 label=u                 # 7  [4,8,8]
+maxpool 2 label=m                  # 6  [4,4,3]
+upsample 2 label=u                 # 7  [4,8,6]
 add b                              # 8
 dropout 0 label=d                  # 9
-concat a                           # 10 [6,8,8]
-conv 4 3 pad=1                     # 11 [4,8,8]
+concat a                           # 10 [6,8,6]
+conv 4 3 pad=1                     # 11 [4,8,6]
 add u                              # 12
 add k                              # 13
 add d                              # 14
-concat r                           # 15 [6,8,8]
-conv 4 1                           # 16 [4,8,8]
-maxpool 2                          # 17 [4,4,4]
+concat r                           # 15 [6,8,6]
+conv 4 1                           # 16 [4,8,6]
+maxpool 2                          # 17 [4,4,3]
 add m                              # 18
-flatten label=f                    # 19 [64]
-linear 64 label=l                  # 20
+flatten label=f                    # 19 [48]
+linear 48 label=l                  # 20
 add f                              # 21
 relu                               # 22
 add l                              # 23
@@ -149,26 +151,26 @@ linear 5                           # 24
 # (this crashed nn-train once).
 FLATIN = """\
 # A flatten of the network input as the target of add.
-input 1 4 4
-flatten label=f                    # 0  [16]
-linear 16                          # 1
+input 1 4 3
+flatten label=f                    # 0  [12]
+linear 12                          # 1
 add f                              # 2
 relu                               # 3
 add f                              # 4
 linear 3                           # 5
 """
 
-# Batch statistics over few values per channel (a batch of 2 of 2x2: 8
+# Batch statistics over few values per channel (a batch of 4 of 1x2: 8
 # each), where the unbiased variance PyTorch keeps differs from the biased
 # one by 8/7, and momentum 0.5, so that every step moves the running
 # statistics far: a wrong estimate or momentum fails by a wide margin.
 BNSTATS = """\
 # Batch norm's running statistics over few values per channel.
-input 3 2 2
-conv 4 1 bias=0                    # 0  [4,2,2]
+input 3 1 2
+conv 5 1 bias=0                    # 0  [5,1,2]
 batchnorm momentum=0.5             # 1
 relu                               # 2
-flatten                            # 3  [16]
+flatten                            # 3  [10]
 linear 3                           # 4
 """
 
@@ -178,15 +180,15 @@ linear 3                           # 4
 # average pooling (overlapping windows) and global average pooling.
 NEWLAYERS = """\
 # Transposed convolutions, leaky relu and average pooling.
-input 3 5 5
-conv 4 3 pad=1                     # 0  [4,5,5]
+input 3 5 7
+conv 4 3 pad=1                     # 0  [4,5,7]
 leakyrelu                          # 1
-convt 4 3 stride=2 pad=1 outpad=1  # 2  [4,10,10]
+convt 4 3 stride=2 pad=1 outpad=1  # 2  [4,10,14]
 leakyrelu 0.2                      # 3
-avgpool 3 stride=2                 # 4  [4,4,4]
-convt 6 2 stride=2 bias=0          # 5  [6,8,8]
-avgpool 2                          # 6  [6,4,4]
-convt 5 3                          # 7  [5,6,6]
+avgpool 3 stride=2                 # 4  [4,4,6]
+convt 6 2 stride=2 bias=0          # 5  [6,8,12]
+avgpool 2                          # 6  [6,4,6]
+convt 5 3                          # 7  [5,6,8]
 avgpool global                     # 8  [5,1,1]
 flatten                            # 9  [5]
 """
@@ -194,16 +196,16 @@ flatten                            # 9  [5]
 # A U-Net whose decoder upsamples with transposed convolutions, per pixel.
 CONVT_UNET = """\
 # A small U-Net upsampling with transposed convolutions.
-input 3 8 8
-conv 4 3 pad=1 bias=0              # 0  [4,8,8]
+input 3 8 6
+conv 4 3 pad=1 bias=0              # 0  [4,8,6]
 batchnorm                          # 1
 leakyrelu label=e1                 # 2
-maxpool 2                          # 3  [4,4,4]
-conv 8 3 pad=1                     # 4  [8,4,4]
+maxpool 2                          # 3  [4,4,3]
+conv 8 3 pad=1                     # 4  [8,4,3]
 relu                               # 5
-convt 4 2 stride=2                 # 6  [4,8,8]
-concat e1                          # 7  [8,8,8]
-conv 3 3 pad=1                     # 8  [3,8,8]
+convt 4 2 stride=2                 # 6  [4,8,6]
+concat e1                          # 7  [8,8,6]
+conv 3 3 pad=1                     # 8  [3,8,6]
 """
 
 # A channel whose mean is large against its spread (mean 1e4, standard
@@ -213,13 +215,13 @@ conv 3 3 pad=1                     # 8  [3,8,8]
 # reference is computed in float64 (PyTorch's float32 output is itself off by
 # 2e-4 here), and the comparison is 30 times looser than the other cases':
 # in float32 a mean of 1e4 is only good to 5e-4 of the spread, an error
-# that every output and the loss sum over the 16 values of the channel. A
+# that every output and the loss sum over the 60 values of the channel. A
 # variance of E[x^2] - mean^2 in float32 is off by 5% and more.
 BNLARGE = """\
 # Batch norm of a channel with mean 1e4 and standard deviation 1.
-input 2 4 4
-batchnorm momentum=0.5             # 0  [2,4,4]
-flatten                            # 1  [32]
+input 2 4 3
+batchnorm momentum=0.5             # 0  [2,4,3]
+flatten                            # 1  [24]
 linear 3                           # 2
 """
 
@@ -227,7 +229,7 @@ linear 3                           # 2
 # and optionally: shift, a per-channel offset added to the input; double, to
 # compute in float64; tol, the scale of the C test's tolerances (metadata)
 CASES = [
-    ("fmnist", FMNIST, 1, 4, 10, False, None,
+    ("fmnist", FMNIST, 1, 3, 10, False, None,
      dict(opt="adam", lr=1e-3, wd=0.0)),
     ("facade", FACADE, 2, 2, 5, True, [1, 1, 5, 1, 1],
      dict(opt="adam", lr=1e-3, wd=1e-5)),
@@ -239,15 +241,15 @@ CASES = [
      dict(opt="sgd", lr=0.05, wd=5e-4, momentum=0.9, nesterov=False)),
     ("skips", SKIPS, 6, 3, 5, False, None,
      dict(opt="adam", lr=1e-2, wd=0.0)),
-    ("flatin", FLATIN, 7, 4, 3, False, None,
+    ("flatin", FLATIN, 7, 5, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
-    ("bnstats", BNSTATS, 8, 2, 3, False, None,
+    ("bnstats", BNSTATS, 8, 4, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False)),
-    ("newlayers", NEWLAYERS, 9, 3, 5, False, None,
+    ("newlayers", NEWLAYERS, 9, 2, 5, False, None,
      dict(opt="adam", lr=1e-2, wd=0.0)),
     ("convtunet", CONVT_UNET, 10, 2, 3, True, None,
      dict(opt="adam", lr=1e-2, wd=1e-4)),
-    ("bnlarge", BNLARGE, 11, 4, 3, False, None,
+    ("bnlarge", BNLARGE, 11, 5, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False),
      dict(shift=[1e4, 0.0], double=True, tol=30)),
 ]
