@@ -284,6 +284,8 @@ fuzz "nn-predict model stdin seg" st "$S/seg.safetensors" '$P -o $O/p.npy - $S/s
 fuzz "filters-dump model cls" st "$S/cls.safetensors" 'filters-dump --range own -o $O/f.png $F'
 fuzz "filters-dump model seg" st "$S/seg.safetensors" 'filters-dump --layer 0 -o $O/f.png $F'
 fuzz "nn-report model cls" st "$S/cls.safetensors" 'nn-report -o $O/r --cls-model $F'
+fuzz "nn-export model seg" st "$S/seg.safetensors" 'nn-export -q -o $O/m.onnx $F'
+fuzz "nn-export checkpoint stdin cls" st "$S/cls.safetensors.ckpt" 'nn-export -q --logits -o $O/m.onnx - <$F'
 fuzz "nn-train resume cls" st "$S/cls.safetensors.ckpt" '$TR --epochs 2 --resume $F -o $O/m.safetensors $S/cls.npy'
 fuzz "nn-train resume seg" st "$S/seg.safetensors.ckpt" '$TR --batch 2 --epochs 2 --resume $F -o $O/m.safetensors $S/seg.npy'
 
@@ -326,6 +328,7 @@ cross "nn-train resume any" '$TR --epochs 2 --resume $F -o $O/m.safetensors $S/c
 cross "nn-predict model any" '$P -o $O/p.npy $F $S/cls.npy'
 cross "nn-predict model stdin any" '$P -o $O/p.npy - $S/seg.npy <$F'
 cross "nn-predict data any" '$P -o $O/p.npy $S/seg.safetensors $F'
+cross "nn-export any" 'nn-export -q -o $O/m.onnx $F'
 cross "ap-score any" 'ap-score $F'
 cross "ap-score labels any" 'ap-score --labels $F $S/clsp.npy'
 cross "sample-grid data any" 'sample-grid --data $F --pred $S/clsp.npy -o $O/g.png'

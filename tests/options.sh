@@ -8,7 +8,7 @@ if ! have_py numpy; then
 	skip "options: NOT TESTABLE: $PY has no numpy"
 	exit 0
 fi
-tools="ap-score curve-plot ds-load ds-split filters-dump nn-predict nn-report nn-train sample-grid seg-colour"
+tools="ap-score curve-plot ds-load ds-split filters-dump nn-export nn-predict nn-report nn-train sample-grid seg-colour"
 cd "$T" || exit 1
 
 # ---- small inputs ----------------------------------------------------------

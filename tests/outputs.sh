@@ -142,7 +142,7 @@ check "--tsv /dev/stdout appended twice to a file keeps both" \
 
 # ---------------------------------------------------------------- write errors
 
-for tool in ds-load ds-split nn-train nn-predict ap-score curve-plot filters-dump sample-grid seg-colour nn-report; do
+for tool in ds-load ds-split nn-train nn-predict nn-export ap-score curve-plot filters-dump sample-grid seg-colour nn-report; do
 	expect_error "$tool --help >/dev/full" "^$tool: <stdout>: write error: No space left on device" \
 		sh -c '"$1" --help >/dev/full' - "$tool"
 	"$tool" --help >&- 2>"$T.err"
