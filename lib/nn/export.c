@@ -6,7 +6,6 @@
    "x" and its output "p" (probabilities) or "logits". */
 #include "nn/export.h"
 #include "nn/layers.h"
-#include "base/json.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -268,36 +267,14 @@ static void layers_onnx(onnx_model *m, const net *n, const char *x, const char *
 	free(flat);
 }
 
-static void meta_floats(onnx_model *m, const char *key, const float *v, int count)
-{
-	char s[MODEL_MAXCHAN * 24] = "";
-	for (int i = 0, at = 0; i < count; i++)
-		at += snprintf(s + at, sizeof s - at, "%s%.9g", i ? "," : "", v[i]);
-	onnx_meta(m, key, s);
-}
+static void put_onnx_meta(void *m, const char *key, const char *value) { onnx_meta(m, key, value); }
 
 /* The model's metadata, under the keys of its safetensors file. ONNX's
    strings must be UTF-8, as these are: the safetensors reader has checked
    its JSON header to be. */
 static void metadata_onnx(onnx_model *m, const net *n, const model_info *mi)
 {
-	onnx_meta(m, "net", n->text);
-	meta_floats(m, "input_mean", mi->mean, n->in_c);
-	meta_floats(m, "input_std", mi->std, n->in_c);
-	if (mi->names) {
-		json_writer w = {0};
-		json_array_begin(&w);
-		for (int i = 0; i < mi->nclass; i++)
-			json_string(&w, mi->names[i]);
-		json_array_end(&w);
-		char *j = json_writer_finish(&w);
-		onnx_meta(m, "classes", j);
-		free(j);
-	}
-	if (mi->config)
-		onnx_meta(m, "config", mi->config);
-	if (mi->run)
-		onnx_meta(m, "run", mi->run);
+	model_meta_strings(n, mi, put_onnx_meta, m);
 }
 
 onnx_model *net_to_onnx(const net *n, const model_info *mi, const export_opts *o, const char *path)

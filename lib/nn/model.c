@@ -22,6 +22,34 @@ static char *floats_csv(const float *v, int n)
 	return s;
 }
 
+void model_meta_strings(const net *n, const model_info *mi, void (*put)(void *ctx, const char *key, const char *value),
+			void *ctx)
+{
+	put(ctx, "net", n->text);
+	char *s = floats_csv(mi->mean, mi->nchan);
+	put(ctx, "input_mean", s);
+	free(s);
+	s = floats_csv(mi->std, mi->nchan);
+	put(ctx, "input_std", s);
+	free(s);
+	if (mi->names) {
+		json_writer w = {0};
+		json_array_begin(&w);
+		for (int i = 0; i < mi->nclass; i++)
+			json_string(&w, mi->names[i]);
+		json_array_end(&w);
+		char *j = json_writer_finish(&w);
+		put(ctx, "classes", j);
+		free(j);
+	}
+	if (mi->config)
+		put(ctx, "config", mi->config);
+	if (mi->run)
+		put(ctx, "run", mi->run);
+}
+
+static void put_st_meta(void *f, const char *key, const char *value) { st_set_meta(f, key, value); }
+
 static tensor *state_tensor(const net *n, const state_entry *e, const float *src_base)
 {
 	tensor *t = tensor_new(DT_F32, e->ndim, e->shape, 0);
@@ -53,27 +81,7 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
 		}
 	}
 	st_set_meta(f, "format", "nnpipe 1");
-	st_set_meta(f, "net", n->text);
-	char *s = floats_csv(mi->mean, mi->nchan);
-	st_set_meta(f, "input_mean", s);
-	free(s);
-	s = floats_csv(mi->std, mi->nchan);
-	st_set_meta(f, "input_std", s);
-	free(s);
-	if (mi->names) {
-		json_writer w = {0};
-		json_array_begin(&w);
-		for (int i = 0; i < mi->nclass; i++)
-			json_string(&w, mi->names[i]);
-		json_array_end(&w);
-		char *j = json_writer_finish(&w);
-		st_set_meta(f, "classes", j);
-		free(j);
-	}
-	if (mi->config)
-		st_set_meta(f, "config", mi->config);
-	if (mi->run)
-		st_set_meta(f, "run", mi->run);
+	model_meta_strings(n, mi, put_st_meta, f);
 	if (o) {
 		char num[32];
 		snprintf(num, sizeof num, "%ld", mi->step);

@@ -28,6 +28,11 @@ void model_save(const char *path, const net *n, const model_info *mi, const opti
    a wrong shape or dtype, or a tensor that the description does not have. */
 net *model_load(const char *path, const backend *be, model_info *mi, optim **o);
 void model_info_free(model_info *mi);
+/* The string metadata of a model, as model_save writes it beside "format"
+   and "step": net, input_mean, input_std, classes, config and run, each
+   that the model has passed to put(ctx, key, value). */
+void model_meta_strings(const net *n, const model_info *mi, void (*put)(void *ctx, const char *key, const char *value),
+			void *ctx);
 /* A model's JSON metadata of key "config" or "run" (its text, NULL when
    absent), parsed, with every field that the tools read checked for its
    type and range: NULL when text is NULL. Dies with "path: metadata key:
