@@ -113,12 +113,9 @@ static void export(net *n, size_t size)
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {
-	/* as nn-train reads it: a text without NUL bytes */
-	if (memchr(data, 0, size))
+	char *text = as_text(data, size);   /* as nn-train reads a .net file */
+	if (!text)
 		return;
-	char *text = malloc(size + 1);
-	memcpy(text, data, size);
-	text[size] = 0;
 	fuzz_net = NULL;
 	TRY(fuzz_net = net_parse(text, "input"));
 	if (fuzz_net) {

@@ -7,12 +7,9 @@
 
 static void fuzz(const uint8_t *data, size_t size, const char *path)
 {
-	/* as nn-train reads it: a text without NUL bytes */
-	if (memchr(data, 0, size))
+	char *text = as_text(data, size);   /* as nn-train reads a .net file */
+	if (!text)
 		return;
-	char *text = malloc(size + 1);
-	memcpy(text, data, size);
-	text[size] = 0;
 	TRY(net_free(net_parse(text, "input")));
 	free(text);
 }

@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,6 +32,18 @@ static jmp_buf fuzz_jump;
 	} while (0)
 
 /* The input as a file: its path, valid until the next call. */
+/* The bytes as a C string (new memory), as the tools read a text file:
+   NULL when they hold a NUL byte, which such a text may not. */
+static char *as_text(const uint8_t *data, size_t size)
+{
+	if (memchr(data, 0, size))
+		return NULL;
+	char *text = malloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = 0;
+	return text;
+}
+
 static const char *as_file(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
