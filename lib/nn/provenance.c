@@ -161,10 +161,11 @@ void run_record_check(const char *where, const json *j)
 	static const json_field fields[] = {
 		{"commands", 'S', 0, 0}, {"net_file", 's', 0, 0}, {"log", 's', 0, 0}, {"started", 's', 0, 0},
 		{"finished", 's', 0, 0}, {"train_seconds", 'n', 0, INFINITY}, {"wall_seconds", 'n', 0, INFINITY},
-		{"steps", 'i', 0, LONG_MAX}, {"train_samples", 'i', 0, LONG_MAX}, {"val_samples", 'i', 0, LONG_MAX},
+		{"steps", 'i', 0, (double)LONG_MAX}, {"train_samples", 'i', 0, (double)LONG_MAX},
+		{"val_samples", 'i', 0, (double)LONG_MAX},
 		{"device", 's', 0, 0}, {"device_name", 's', 0, 0}, {"threads", 'i', 1, INT_MAX}, {"commit", 's', 0, 0},
-		{"best_metric", 's', 0, 0}, {"best_step", 'i', -1, LONG_MAX}, {"best_score", 'N', -INFINITY, INFINITY},
-		{"validations_since_best", 'i', 0, LONG_MAX}, {"stopped_early", 'i', 0, 1}, {NULL, 0, 0, 0},
+		{"best_metric", 's', 0, 0}, {"best_step", 'i', -1, (double)LONG_MAX}, {"best_score", 'N', -INFINITY, INFINITY},
+		{"validations_since_best", 'i', 0, (double)LONG_MAX}, {"stopped_early", 'i', 0, 1}, {NULL, 0, 0, 0},
 	};
 	json_fields_check(where, fields, j);
 }
