@@ -54,7 +54,9 @@ why() {
 # the workloads: a GPU's, or the CPU rehearsal's
 REHEARSAL=${NN_BENCH_REHEARSAL:-0}
 DEV=cuda FM_TAKE= FA_SIZE=256 X=1
-[ "$REHEARSAL" = 1 ] && DEV=cpu FM_TAKE=6400 FA_SIZE=16 X=4
+# a rehearsal's caps are 4 times a GPU's, times NN_BENCH_SLACK on a CPU that
+# other work shares (bench/gpu-dryrun.sh sets it from the load)
+[ "$REHEARSAL" = 1 ] && DEV=cpu FM_TAKE=6400 FA_SIZE=16 X=$((4 * ${NN_BENCH_SLACK:-1}))
 
 # nn-train says "--device cuda: ..." when it cannot have the device; with
 # one, it gets as far as the (empty) data
