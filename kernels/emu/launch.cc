@@ -1,0 +1,447 @@
+/* launch.cc: running a kernel's launch on the CPU (README.md). Every block
+   runs, one at a time, in a shuffled order; within a block the threads of a
+   kernel that meets no barrier are plain calls, in a shuffled order, and
+   those of one that does (__syncthreads, a warp shuffle) are fibers that
+   run, in a freshly shuffled order each time, until they reach the barrier,
+   where they wait for the others. __shared__ arrays are the block's own. */
+#include "cuda_runtime.h"
+#include "emu.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include <unordered_set>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+enum {
+	MAX_THREADS = 1024,
+	MAX_SHARED = 48 << 10,
+	WARP = 32,
+#ifdef EMU_ASAN
+	STACK_BYTES = 512 << 10,
+#else
+	STACK_BYTES = 128 << 10,
+#endif
+};
+
+/* ---- the thread order: xorshift64*, seeded by emu_seed() ---- */
+
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	if (!rnd_state)
+		rnd_state = emu_seed() * 2 + 1;
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* a random permutation of 0..n-1 as i -> (a*i + b) mod n, a prime to n:
+   cheap enough for every block of a launch and every thread of a block */
+struct affine {
+	uint64_t n, a, b;
+	affine(uint64_t n_) : n(n_), a(1), b(0)
+	{
+		if (n < 2)
+			return;
+		do
+			a = rnd() % n;
+		while (a == 0 || gcd(a, n) != 1);
+		b = rnd() % n;
+	}
+	uint64_t operator()(uint64_t i) const { return (a * i + b) % n; }
+};
+
+/* ---- the running launch ---- */
+
+enum thread_state { RUNNABLE, AT_BARRIER, AT_WARP, DONE };
+
+struct fiber {
+	ucontext_t uc;
+	jmp_buf jb;
+	char *stack;
+	int started;
+	int tid;   /* the thread it runs now */
+#ifdef EMU_ASAN
+	void *fake_stack;
+#endif
+};
+
+static struct {
+	const emu_launch_site *site;
+	const std::function<void()> *body;
+	uint3 block;
+	int nthreads;
+	/* fibers: whether this block runs its threads on them */
+	int fibers;
+	int barriers;   /* a barrier or shuffle was reached in this block */
+	std::vector<uint3> idx;
+	std::vector<int> state;
+	std::vector<unsigned> warp_mask;   /* the mask each waiting lane gave */
+	std::vector<uint64_t> shfl_in, shfl_out;
+	std::vector<unsigned> shfl_delta;
+	std::vector<int> shfl_width;
+	int current;
+	/* the block's __shared__ arrays */
+	struct shared_array {
+		const emu_shared_site *site;
+		void *p;
+	};
+	std::vector<shared_array> shared;
+	size_t shared_bytes;
+} L;
+
+/* kernels seen to reach a barrier: their every block runs on fibers */
+static std::unordered_set<const void *> barrier_kernels;
+
+static fiber fibers[MAX_THREADS];
+static jmp_buf sched_jb;
+#ifdef EMU_ASAN
+static void *sched_fake_stack;
+static const void *sched_stack_bottom;
+static size_t sched_stack_size;
+#endif
+
+static void where(char *buf, size_t n)
+{
+	snprintf(buf, n, "%s (%s:%d), block (%u,%u,%u), thread (%u,%u,%u)", L.site->kernel, L.site->file, L.site->line,
+		 blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
+}
+
+[[noreturn]] static void die(const char *what)
+{
+	char w[512];
+	where(w, sizeof w);
+	emu_die("%s: %s", w, what);
+}
+
+static void set_thread(int t)
+{
+	L.current = t;
+	threadIdx = L.idx[t];
+}
+
+/* from a fiber back to the scheduler, to be resumed later */
+static void fiber_yield(void)
+{
+	fiber *f = &fibers[L.current];
+	if (!_setjmp(f->jb)) {
+#ifdef EMU_ASAN
+		__sanitizer_start_switch_fiber(&f->fake_stack, sched_stack_bottom, sched_stack_size);
+#endif
+		_longjmp(sched_jb, 1);
+	}
+#ifdef EMU_ASAN
+	__sanitizer_finish_switch_fiber(f->fake_stack, NULL, NULL);
+#endif
+}
+
+/* a fiber's life: the threads that the scheduler gives it, one after another */
+static void fiber_main(void)
+{
+#ifdef EMU_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &sched_stack_bottom, &sched_stack_size);
+#endif
+	for (;;) {
+		(*L.body)();
+		L.state[L.current] = DONE;
+		fiber_yield();
+	}
+}
+
+/* from the scheduler into fiber i, running thread t, until it yields */
+static void fiber_resume(int i, int t)
+{
+	fiber *f = &fibers[i];
+	f->tid = t;
+	set_thread(t);
+	if (_setjmp(sched_jb)) {
+#ifdef EMU_ASAN
+		__sanitizer_finish_switch_fiber(sched_fake_stack, NULL, NULL);
+#endif
+		return;
+	}
+#ifdef EMU_ASAN
+	__sanitizer_start_switch_fiber(&sched_fake_stack, f->stack, STACK_BYTES);
+#endif
+	if (f->started)
+		_longjmp(f->jb, 1);
+	if (!f->stack) {
+		void *s = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s == MAP_FAILED)
+			emu_die("no memory for a fiber's stack");
+		f->stack = (char *)s;
+	}
+	f->started = 1;
+	static ucontext_t ignored;
+	getcontext(&f->uc);
+	f->uc.uc_stack.ss_sp = f->stack;
+	f->uc.uc_stack.ss_size = STACK_BYTES;
+	f->uc.uc_link = NULL;
+	makecontext(&f->uc, fiber_main, 0);
+	swapcontext(&ignored, &f->uc);
+}
+
+/* ---- barriers ---- */
+
+void __syncthreads(void)
+{
+	if (!L.fibers)
+		die("__syncthreads in a block run without fibers (block 0 of the launch reached no barrier)");
+	L.barriers = 1;
+	L.state[L.current] = AT_BARRIER;
+	fiber_yield();
+}
+
+uint64_t emu_shfl_down(unsigned mask, uint64_t v, unsigned delta, int width)
+{
+	if (!L.fibers)
+		die("a warp shuffle in a block run without fibers (block 0 of the launch reached no barrier)");
+	if (width != WARP)
+		die("a shuffle of width other than 32 (not emulated)");
+	int t = L.current;
+	L.barriers = 1;
+	L.shfl_in[t] = v;
+	L.shfl_delta[t] = delta;
+	L.warp_mask[t] = mask;
+	L.state[t] = AT_WARP;
+	fiber_yield();
+	return L.shfl_out[t];
+}
+
+/* Releases the warps whose lanes are all at a shuffle; false if none. A
+   lane that the mask names but that has finished or waits elsewhere is
+   divergence, which a GPU does not survive either. */
+static bool release_warps(void)
+{
+	bool any = false;
+	for (int w0 = 0; w0 < L.nthreads; w0 += WARP) {
+		int n = L.nthreads - w0 < WARP ? L.nthreads - w0 : WARP, waiting = 0;
+		for (int l = 0; l < n; l++)
+			waiting += L.state[w0 + l] == AT_WARP;
+		if (!waiting)
+			continue;
+		int lead = w0;
+		while (L.state[lead] != AT_WARP)
+			lead++;
+		unsigned mask = L.warp_mask[lead];
+		bool complete = true;
+		for (int l = 0; l < WARP; l++) {
+			bool named = mask >> l & 1;
+			if (!named)
+				continue;
+			if (l >= n) {
+				set_thread(lead);
+				die("a shuffle's mask names a lane past the block's last thread");
+			}
+			if (L.state[w0 + l] == DONE || L.state[w0 + l] == AT_BARRIER) {
+				set_thread(w0 + l);
+				die("a lane named by a warp shuffle's mask has left the warp (exited or at __syncthreads)");
+			}
+			if (L.state[w0 + l] != AT_WARP)
+				complete = false;
+			else if (L.warp_mask[w0 + l] != mask) {
+				set_thread(w0 + l);
+				die("lanes of a warp shuffle with different masks");
+			}
+		}
+		if (!complete)
+			continue;
+		for (int l = 0; l < n; l++) {
+			int t = w0 + l;
+			if (L.state[t] != AT_WARP)
+				continue;
+			if (!(mask >> l & 1)) {
+				set_thread(t);
+				die("a lane at a warp shuffle that its mask leaves out");
+			}
+			unsigned src = l + L.shfl_delta[t];
+			L.shfl_out[t] = src < WARP && (mask >> src & 1) ? L.shfl_in[w0 + src] : L.shfl_in[t];
+			L.state[t] = RUNNABLE;
+		}
+		any = true;
+	}
+	return any;
+}
+
+/* ---- __shared__ ---- */
+
+void *emu_shared(const emu_shared_site *site, size_t bytes, size_t align)
+{
+	for (auto &a : L.shared)
+		if (a.site == site)
+			return a.p;
+	L.shared_bytes += bytes;
+	if (L.shared_bytes > MAX_SHARED) {
+		char w[160];
+		snprintf(w, sizeof w, "__shared__ %s (%s:%d) brings the block's static shared memory to %zu bytes, over %d",
+			 site->name, site->file, site->line, L.shared_bytes, (int)MAX_SHARED);
+		die(w);
+	}
+	size_t a = align < sizeof(void *) ? sizeof(void *) : align;
+	void *p = NULL;
+	if (posix_memalign(&p, a, bytes ? bytes : 1))
+		emu_die("no memory for __shared__ %s", site->name);
+	memset(p, 0xff, bytes);
+	L.shared.push_back({site, p});
+	return p;
+}
+
+static void shared_release(void)
+{
+	for (auto &a : L.shared)
+		free(a.p);
+	L.shared.clear();
+	L.shared_bytes = 0;
+}
+
+/* ---- a block ---- */
+
+static void run_block_plain(void)
+{
+	affine order(L.nthreads);
+	for (int i = 0; i < L.nthreads; i++) {
+		set_thread((int)order(i));
+		(*L.body)();
+	}
+}
+
+static void run_block_fibers(void)
+{
+	std::vector<int> runnable;
+	for (int t = 0; t < L.nthreads; t++)
+		L.state[t] = RUNNABLE;
+	for (;;) {
+		runnable.clear();
+		for (int t = 0; t < L.nthreads; t++)
+			if (L.state[t] == RUNNABLE)
+				runnable.push_back(t);
+		if (runnable.empty()) {
+			if (release_warps())
+				continue;
+			int live = 0, at_barrier = 0;
+			for (int t = 0; t < L.nthreads; t++) {
+				live += L.state[t] != DONE;
+				at_barrier += L.state[t] == AT_BARRIER;
+			}
+			if (!live)
+				return;
+			if (at_barrier != live) {
+				for (int t = 0; t < L.nthreads; t++)
+					if (L.state[t] == AT_WARP)
+						set_thread(t);
+				die("deadlock: threads wait at __syncthreads while others wait at a warp shuffle");
+			}
+			for (int t = 0; t < L.nthreads; t++)
+				if (L.state[t] == AT_BARRIER)
+					L.state[t] = RUNNABLE;
+			continue;
+		}
+		/* a fresh order each time the threads run between barriers */
+		for (size_t i = runnable.size(); i > 1; i--) {
+			size_t j = rnd() % i;
+			int tmp = runnable[i - 1];
+			runnable[i - 1] = runnable[j];
+			runnable[j] = tmp;
+		}
+		/* thread t always resumes on fiber t: its stack holds its frames */
+		for (int t : runnable)
+			fiber_resume(t, t);
+	}
+}
+
+bool emu_launch_check(const emu_launch_site &site, dim3 grid, dim3 block, size_t shared)
+{
+	char why[200] = "";
+	uint64_t threads = (uint64_t)block.x * block.y * block.z;
+	if (!grid.x || !grid.y || !grid.z)
+		snprintf(why, sizeof why, "a grid of (%u,%u,%u) blocks: none", grid.x, grid.y, grid.z);
+	else if (!threads)
+		snprintf(why, sizeof why, "blocks of (%u,%u,%u) threads: none", block.x, block.y, block.z);
+	else if (threads > MAX_THREADS || block.z > 64)
+		snprintf(why, sizeof why, "blocks of (%u,%u,%u) = %llu threads (at most %d, z at most 64)", block.x,
+			 block.y, block.z, (unsigned long long)threads, (int)MAX_THREADS);
+	else if (grid.x > 2147483647u || grid.y > 65535 || grid.z > 65535)
+		snprintf(why, sizeof why, "a grid of (%u,%u,%u) blocks (x at most 2^31-1, y and z at most 65535)", grid.x,
+			 grid.y, grid.z);
+	else if (shared > MAX_SHARED)
+		snprintf(why, sizeof why, "%zu bytes of dynamic shared memory (at most %d)", shared, (int)MAX_SHARED);
+	if (!*why)
+		return true;
+	fprintf(stderr, "kernels/emu: LAUNCH REFUSED: %s (%s:%d): %s\n", site.kernel, site.file, site.line, why);
+	emu_set_error(cudaErrorInvalidConfiguration);
+	return false;
+}
+
+static void run_launch(const emu_launch_site &site, dim3 grid, dim3 block, const std::function<void()> &body)
+{
+	L.site = &site;
+	L.body = &body;
+	gridDim = grid;
+	blockDim = block;
+	L.nthreads = (int)(block.x * block.y * block.z);
+	L.idx.resize(L.nthreads);
+	L.state.assign(L.nthreads, RUNNABLE);
+	L.warp_mask.resize(L.nthreads);
+	L.shfl_in.resize(L.nthreads);
+	L.shfl_out.resize(L.nthreads);
+	L.shfl_delta.resize(L.nthreads);
+	L.shfl_width.resize(L.nthreads);
+	for (int t = 0; t < L.nthreads; t++)
+		L.idx[t] = {t % block.x, t / block.x % block.y, t / (block.x * block.y)};
+	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
+	affine order(nblocks);
+	/* the first block runs on fibers and tells whether the kernel needs them */
+	int need = barrier_kernels.count(site.kernel) > 0;
+	for (uint64_t i = 0; i < nblocks; i++) {
+		uint64_t b = i == 0 ? 0 : order(i) == 0 ? order(0) : order(i);
+		blockIdx = {(unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / ((uint64_t)grid.x * grid.y))};
+		L.fibers = i == 0 || need;
+		L.barriers = 0;
+		if (L.fibers)
+			run_block_fibers();
+		else
+			run_block_plain();
+		shared_release();
+		if (i == 0 && L.barriers && !need) {
+			need = 1;
+			barrier_kernels.insert(site.kernel);
+		}
+	}
+	L.site = NULL;
+}
+
+void emu_launch(const emu_launch_site &site, dim3 grid, dim3 block, cudaStream_t s, std::function<void()> body)
+{
+	emu_launch_site st = site;
+	emu_enqueue(s, [st, grid, block, body]() { run_launch(st, grid, block, body); });
+}
