@@ -55,6 +55,9 @@ static void run_emulated(char **argv)
 		sprintf(path, "%s%s%s", drv, old && *old ? ":" : "", old && *old ? old : "");
 		setenv("LD_LIBRARY_PATH", path, 1);
 		setenv("NN_CUDA_LIB", lib, 1);
+		/* the emulation runs on this thread: the CPU backend's idle
+		   OpenMP threads must not spin against it for the cores */
+		setenv("OMP_WAIT_POLICY", "passive", 0);
 		fflush(stdout);
 		execv("/proc/self/exe", argv);
 		fprintf(stderr, "test_cuda_ops: cannot run itself again under the emulation\n");
@@ -1000,7 +1003,11 @@ int main(int argc, char **argv)
 	test_training("global-pool classifier", NET_GAP, OPTIM_ADAM, 16, 0);
 
 	test_example("fashion-mnist.net", NULL, OPTIM_ADAM, 8, 0);
-	test_example("facade-unet-small.net", "input 3 32 32", OPTIM_ADAM, 2, 1);
+	/* 16x16 (its deepest level 2x2): a batch of 2 at 32x32 or of 8 at
+	   16x16 already diverges chaotically (Adam's steps on gradients near
+	   0, maxpool's near ties): there the CPU backend on 1 thread and on
+	   2 differs by 1e-3 at step 20, as much as the CUDA sources do */
+	test_example("facade-unet-small.net", "input 3 16 16", OPTIM_ADAM, 2, 1);
 
 	test_resume("classifier", NET_CLS, OPTIM_ADAM, 16, 0);
 	test_resume("segmenter", NET_SEG, OPTIM_ADAMW, 4, 1);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include <algorithm>
 #include <unordered_set>
 #include <vector>
 
@@ -109,7 +110,7 @@ static struct {
 	std::vector<unsigned> warp_mask;   /* the mask each waiting lane gave */
 	std::vector<uint64_t> shfl_in, shfl_out;
 	std::vector<unsigned> shfl_delta;
-	std::vector<int> shfl_width;
+	std::vector<int> warp_waiting, warp_live;   /* per warp: lanes at a shuffle, lanes not finished */
 	int current;
 	/* the block's __shared__ arrays */
 	struct shared_array {
@@ -238,59 +239,39 @@ uint64_t emu_shfl_down(unsigned mask, uint64_t v, unsigned delta, int width)
 	return L.shfl_out[t];
 }
 
-/* Releases the warps whose lanes are all at a shuffle; false if none. A
-   lane that the mask names but that has finished or waits elsewhere is
-   divergence, which a GPU does not survive either. */
-static bool release_warps(void)
+/* Lane t has reached a shuffle: when it completes its warp (every lane
+   that has not finished is there), the warp's values are exchanged and its
+   lanes may run again. The mask must name exactly the warp's live lanes: a
+   lane named that has finished is divergence, as is one left out. */
+static void warp_arrive(int t, std::vector<int> &ready)
 {
-	bool any = false;
-	for (int w0 = 0; w0 < L.nthreads; w0 += WARP) {
-		int n = L.nthreads - w0 < WARP ? L.nthreads - w0 : WARP, waiting = 0;
-		for (int l = 0; l < n; l++)
-			waiting += L.state[w0 + l] == AT_WARP;
-		if (!waiting)
-			continue;
-		int lead = w0;
-		while (L.state[lead] != AT_WARP)
-			lead++;
-		unsigned mask = L.warp_mask[lead];
-		bool complete = true;
-		for (int l = 0; l < WARP; l++) {
-			bool named = mask >> l & 1;
-			if (!named)
-				continue;
-			if (l >= n) {
-				set_thread(lead);
-				die("a shuffle's mask names a lane past the block's last thread");
-			}
-			if (L.state[w0 + l] == DONE || L.state[w0 + l] == AT_BARRIER) {
-				set_thread(w0 + l);
-				die("a lane named by a warp shuffle's mask has left the warp (exited or at __syncthreads)");
-			}
-			if (L.state[w0 + l] != AT_WARP)
-				complete = false;
-			else if (L.warp_mask[w0 + l] != mask) {
-				set_thread(w0 + l);
-				die("lanes of a warp shuffle with different masks");
-			}
+	int w0 = t / WARP * WARP, n = L.nthreads - w0 < WARP ? L.nthreads - w0 : WARP;
+	if (++L.warp_waiting[t / WARP] < L.warp_live[t / WARP])
+		return;
+	unsigned mask = L.warp_mask[t], live = 0;
+	for (int l = 0; l < n; l++)
+		if (L.state[w0 + l] != DONE)
+			live |= 1u << l;
+	for (int l = 0; l < n; l++)
+		if (L.state[w0 + l] == AT_WARP && L.warp_mask[w0 + l] != mask) {
+			set_thread(w0 + l);
+			die("lanes of a warp shuffle with different masks");
 		}
-		if (!complete)
-			continue;
-		for (int l = 0; l < n; l++) {
-			int t = w0 + l;
-			if (L.state[t] != AT_WARP)
-				continue;
-			if (!(mask >> l & 1)) {
-				set_thread(t);
-				die("a lane at a warp shuffle that its mask leaves out");
-			}
-			unsigned src = l + L.shfl_delta[t];
-			L.shfl_out[t] = src < WARP && (mask >> src & 1) ? L.shfl_in[w0 + src] : L.shfl_in[t];
-			L.state[t] = RUNNABLE;
-		}
-		any = true;
+	if (mask != live) {
+		set_thread(t);
+		die(mask & ~live ? "a warp shuffle's mask names a lane that has exited or is past the block's end"
+				 : "a lane at a warp shuffle that its mask leaves out");
 	}
-	return any;
+	for (int l = 0; l < n; l++) {
+		int u = w0 + l;
+		if (L.state[u] != AT_WARP)
+			continue;
+		unsigned src = l + L.shfl_delta[u];
+		L.shfl_out[u] = src < (unsigned)n ? L.shfl_in[w0 + src] : L.shfl_in[u];
+		L.state[u] = RUNNABLE;
+		ready.push_back(u);
+	}
+	L.warp_waiting[t / WARP] = 0;
 }
 
 /* ---- __shared__ ---- */
@@ -337,24 +318,18 @@ static void run_block_plain(void)
 
 static void run_block_fibers(void)
 {
-	std::vector<int> runnable;
-	for (int t = 0; t < L.nthreads; t++)
+	static std::vector<int> ready, next;
+	int nwarps = (L.nthreads + WARP - 1) / WARP, live = L.nthreads, at_barrier = 0;
+	L.warp_waiting.assign(nwarps, 0);
+	L.warp_live.assign(nwarps, 0);
+	ready.clear();
+	for (int t = 0; t < L.nthreads; t++) {
 		L.state[t] = RUNNABLE;
-	for (;;) {
-		runnable.clear();
-		for (int t = 0; t < L.nthreads; t++)
-			if (L.state[t] == RUNNABLE)
-				runnable.push_back(t);
-		if (runnable.empty()) {
-			if (release_warps())
-				continue;
-			int live = 0, at_barrier = 0;
-			for (int t = 0; t < L.nthreads; t++) {
-				live += L.state[t] != DONE;
-				at_barrier += L.state[t] == AT_BARRIER;
-			}
-			if (!live)
-				return;
+		L.warp_live[t / WARP]++;
+		ready.push_back(t);
+	}
+	while (live) {
+		if (ready.empty()) {
 			if (at_barrier != live) {
 				for (int t = 0; t < L.nthreads; t++)
 					if (L.state[t] == AT_WARP)
@@ -362,20 +337,42 @@ static void run_block_fibers(void)
 				die("deadlock: threads wait at __syncthreads while others wait at a warp shuffle");
 			}
 			for (int t = 0; t < L.nthreads; t++)
-				if (L.state[t] == AT_BARRIER)
+				if (L.state[t] == AT_BARRIER) {
 					L.state[t] = RUNNABLE;
-			continue;
+					ready.push_back(t);
+				}
+			at_barrier = 0;
 		}
 		/* a fresh order each time the threads run between barriers */
-		for (size_t i = runnable.size(); i > 1; i--) {
+		for (size_t i = ready.size(); i > 1; i--) {
 			size_t j = rnd() % i;
-			int tmp = runnable[i - 1];
-			runnable[i - 1] = runnable[j];
-			runnable[j] = tmp;
+			int tmp = ready[i - 1];
+			ready[i - 1] = ready[j];
+			ready[j] = tmp;
 		}
+		next.clear();
 		/* thread t always resumes on fiber t: its stack holds its frames */
-		for (int t : runnable)
+		for (int t : ready) {
 			fiber_resume(t, t);
+			switch (L.state[t]) {
+			case DONE:
+				live--;
+				if (--L.warp_live[t / WARP] && L.warp_waiting[t / WARP] == L.warp_live[t / WARP]) {
+					/* the warp's last lane to arrive has exited: its waiting
+					   lanes' mask names it, which warp_arrive reports */
+					L.warp_waiting[t / WARP]--;
+					int w0 = t / WARP * WARP;
+					while (L.state[w0] != AT_WARP)
+						w0++;
+					warp_arrive(w0, next);
+				}
+				break;
+			case AT_BARRIER: at_barrier++; break;
+			case AT_WARP: warp_arrive(t, next); break;
+			case RUNNABLE: break;
+			}
+		}
+		ready.swap(next);
 	}
 }
 
@@ -415,7 +412,6 @@ static void run_launch(const emu_launch_site &site, dim3 grid, dim3 block, const
 	L.shfl_in.resize(L.nthreads);
 	L.shfl_out.resize(L.nthreads);
 	L.shfl_delta.resize(L.nthreads);
-	L.shfl_width.resize(L.nthreads);
 	for (int t = 0; t < L.nthreads; t++)
 		L.idx[t] = {t % block.x, t / block.x % block.y, t / (block.x * block.y)};
 	uint64_t nblocks = (uint64_t)grid.x * grid.y * grid.z;
