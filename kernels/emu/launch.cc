@@ -99,7 +99,8 @@ struct fiber {
 
 static struct {
 	const emu_launch_site *site;
-	const std::function<void()> *body;
+	const std::function<void()> *body;   /* the current thread */
+	const std::function<void(const emu_order &)> *block_plain;
 	uint3 block;
 	int nthreads;
 	/* fibers: whether this block runs its threads on them */
@@ -179,12 +180,25 @@ static void fiber_main(void)
 	}
 }
 
-/* from the scheduler into fiber i, running thread t, until it yields */
+/* from the scheduler into fiber i, running thread t, until it yields; a
+   fiber's first start is a setcontext onto its stack (AddressSanitizer
+   intercepts swapcontext with a warning, not setcontext) */
 static void fiber_resume(int i, int t)
 {
 	fiber *f = &fibers[i];
 	f->tid = t;
 	set_thread(t);
+	if (!f->stack) {
+		void *s = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s == MAP_FAILED)
+			emu_die("no memory for a fiber's stack");
+		f->stack = (char *)s;
+		getcontext(&f->uc);
+		f->uc.uc_stack.ss_sp = f->stack;
+		f->uc.uc_stack.ss_size = STACK_BYTES;
+		f->uc.uc_link = NULL;
+		makecontext(&f->uc, fiber_main, 0);
+	}
 	if (_setjmp(sched_jb)) {
 #ifdef EMU_ASAN
 		__sanitizer_finish_switch_fiber(sched_fake_stack, NULL, NULL);
@@ -196,20 +210,8 @@ static void fiber_resume(int i, int t)
 #endif
 	if (f->started)
 		_longjmp(f->jb, 1);
-	if (!f->stack) {
-		void *s = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (s == MAP_FAILED)
-			emu_die("no memory for a fiber's stack");
-		f->stack = (char *)s;
-	}
 	f->started = 1;
-	static ucontext_t ignored;
-	getcontext(&f->uc);
-	f->uc.uc_stack.ss_sp = f->stack;
-	f->uc.uc_stack.ss_size = STACK_BYTES;
-	f->uc.uc_link = NULL;
-	makecontext(&f->uc, fiber_main, 0);
-	swapcontext(&ignored, &f->uc);
+	setcontext(&f->uc);
 }
 
 /* ---- barriers ---- */
@@ -310,10 +312,7 @@ static void shared_release(void)
 static void run_block_plain(void)
 {
 	affine order(L.nthreads);
-	for (int i = 0; i < L.nthreads; i++) {
-		set_thread((int)order(i));
-		(*L.body)();
-	}
+	(*L.block_plain)(emu_order{(unsigned)L.nthreads, (unsigned)order.a, (unsigned)order.b, blockDim});
 }
 
 static void run_block_fibers(void)
@@ -399,10 +398,12 @@ bool emu_launch_check(const emu_launch_site &site, dim3 grid, dim3 block, size_t
 	return false;
 }
 
-static void run_launch(const emu_launch_site &site, dim3 grid, dim3 block, const std::function<void()> &body)
+static void run_launch(const emu_launch_site &site, dim3 grid, dim3 block, const std::function<void()> &body,
+		       const std::function<void(const emu_order &)> &block_plain)
 {
 	L.site = &site;
 	L.body = &body;
+	L.block_plain = &block_plain;
 	gridDim = grid;
 	blockDim = block;
 	L.nthreads = (int)(block.x * block.y * block.z);
@@ -436,8 +437,9 @@ static void run_launch(const emu_launch_site &site, dim3 grid, dim3 block, const
 	L.site = NULL;
 }
 
-void emu_launch(const emu_launch_site &site, dim3 grid, dim3 block, cudaStream_t s, std::function<void()> body)
+void emu_launch(const emu_launch_site &site, dim3 grid, dim3 block, cudaStream_t s, std::function<void()> thread,
+		std::function<void(const emu_order &)> block_plain)
 {
 	emu_launch_site st = site;
-	emu_enqueue(s, [st, grid, block, body]() { run_launch(st, grid, block, body); });
+	emu_enqueue(s, [st, grid, block, thread, block_plain]() { run_launch(st, grid, block, thread, block_plain); });
 }

@@ -27,14 +27,17 @@ struct emu_event {
 	int pending;          /* recorded, not yet reached */
 };
 
-static struct {
+/* on the heap and never freed: LeakSanitizer's check at exit, after the
+   destructors of static objects, then still finds the device memory that
+   the backend holds through the map (its own pointers are tagged) */
+static struct state {
 	cudaError_t last;
 	emu_stream default_stream;
 	std::set<emu_stream *> streams;
 	std::map<uintptr_t, size_t> device;   /* host address -> bytes */
 	std::map<uintptr_t, size_t> pinned;   /* cudaHostAlloc's: address -> bytes */
 	size_t used, total;
-} R;
+} &R = *new state();
 
 uint64_t emu_seed(void)
 {

@@ -182,8 +182,23 @@ struct emu_launch_site {
 /* checks the configuration (dies loudly on a violation, as a launch error);
    false when the kernel must not run */
 bool emu_launch_check(const emu_launch_site &site, dim3 grid, dim3 block, size_t shared);
-/* runs body for every thread of every block (on the stream's turn) */
-void emu_launch(const emu_launch_site &site, dim3 grid, dim3 block, cudaStream_t s, std::function<void()> body);
+
+/* The threads of a block in the order they run without fibers: thread
+   numbers (a*i + b) mod n for i = 0..n-1, a prime to n. */
+struct emu_order {
+	unsigned n, a, b;
+	dim3 block;
+};
+static inline void emu_set_thread(const dim3 &block, unsigned t)
+{
+	threadIdx.x = t % block.x;
+	threadIdx.y = t / block.x % block.y;
+	threadIdx.z = t / (block.x * block.y);
+}
+/* Runs the launch (on the stream's turn): thread runs the current thread
+   (on a fiber), block every thread of the current block in an order. */
+void emu_launch(const emu_launch_site &site, dim3 grid, dim3 block, cudaStream_t s, std::function<void()> thread,
+		std::function<void(const emu_order &)> block_plain);
 
 template <typename T> static inline T emu_arg(T v, const char *, int) { return v; }
 template <typename T> static inline T *emu_arg(T *p, const char *kernel, int index)
@@ -213,7 +228,17 @@ template <typename... P> struct emu_launcher {
 		std::tuple<typename std::decay<P>::type...> args(
 			emu_arg((typename std::decay<P>::type)(std::forward<A>(a)), site.kernel, (int)I)...);
 		void (*f)(P...) = fn;
-		emu_launch(site, grid, block, stream, [f, args]() { f(std::get<I>(args)...); });
+		emu_launch(site, grid, block, stream, [f, args]() { f(std::get<I>(args)...); },
+			   [f, args](const emu_order &o) {
+				   unsigned t = o.b;
+				   for (unsigned i = 0; i < o.n; i++) {
+					   emu_set_thread(o.block, t);
+					   f(std::get<I>(args)...);
+					   t += o.a;
+					   if (t >= o.n)
+						   t -= o.n;
+				   }
+			   });
 	}
 };
 
