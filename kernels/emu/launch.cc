@@ -7,7 +7,6 @@
 #include "cuda_runtime.h"
 #include "emu.h"
 
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -86,12 +85,64 @@ struct affine {
 
 enum thread_state { RUNNABLE, AT_BARRIER, AT_WARP, DONE };
 
-struct fiber {
+/* ---- fibers: a context is a stack and the registers a call preserves ---- */
+
+#if defined(__x86_64__)
+/* Saves the callee-saved registers on the current stack and the stack
+   pointer in *from, and goes on where the stack pointer to was saved. In
+   assembly, as setjmp and longjmp cost a system call (swapcontext) or an
+   unwinding and AddressSanitizer's unpoisoning of the whole stack (longjmp)
+   at every barrier of every thread. */
+extern "C" void emu_stack_switch(void **from, void *to);
+asm(".text\n"
+    ".globl emu_stack_switch\n"
+    ".hidden emu_stack_switch\n"
+    ".type emu_stack_switch, @function\n"
+    "emu_stack_switch:\n"
+    "\tpushq %rbp\n\tpushq %rbx\n\tpushq %r12\n\tpushq %r13\n\tpushq %r14\n\tpushq %r15\n"
+    "\tmovq %rsp, (%rdi)\n"
+    "\tmovq %rsi, %rsp\n"
+    "\tpopq %r15\n\tpopq %r14\n\tpopq %r13\n\tpopq %r12\n\tpopq %rbx\n\tpopq %rbp\n"
+    "\tret\n"
+    ".size emu_stack_switch, .-emu_stack_switch\n");
+
+struct context {
+	void *sp;
+};
+
+/* a context that starts fn (which never returns) on the stack */
+static void context_make(context *c, char *stack, size_t size, void (*fn)(void))
+{
+	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
+	void **sp = (void **)(top - 64);
+	for (int i = 0; i < 6; i++)
+		sp[i] = NULL;   /* the registers emu_stack_switch pops */
+	sp[6] = (void *)fn;    /* where its ret goes, leaving the stack as a call would */
+	sp[7] = NULL;
+	c->sp = sp;
+}
+
+static void context_switch(context *from, context *to) { emu_stack_switch(&from->sp, to->sp); }
+#else
+struct context {
 	ucontext_t uc;
-	jmp_buf jb;
+};
+
+static void context_make(context *c, char *stack, size_t size, void (*fn)(void))
+{
+	getcontext(&c->uc);
+	c->uc.uc_stack.ss_sp = stack;
+	c->uc.uc_stack.ss_size = size;
+	c->uc.uc_link = NULL;
+	makecontext(&c->uc, fn, 0);
+}
+
+static void context_switch(context *from, context *to) { swapcontext(&from->uc, &to->uc); }
+#endif
+
+struct fiber {
+	context ctx;
 	char *stack;
-	int started;
-	int tid;   /* the thread it runs now */
 #ifdef EMU_ASAN
 	void *fake_stack;
 #endif
@@ -126,7 +177,7 @@ static struct {
 static std::unordered_set<const void *> barrier_kernels;
 
 static fiber fibers[MAX_THREADS];
-static jmp_buf sched_jb;
+static context sched;
 #ifdef EMU_ASAN
 static void *sched_fake_stack;
 static const void *sched_stack_bottom;
@@ -156,12 +207,10 @@ static void set_thread(int t)
 static void fiber_yield(void)
 {
 	fiber *f = &fibers[L.current];
-	if (!_setjmp(f->jb)) {
 #ifdef EMU_ASAN
-		__sanitizer_start_switch_fiber(&f->fake_stack, sched_stack_bottom, sched_stack_size);
+	__sanitizer_start_switch_fiber(&f->fake_stack, sched_stack_bottom, sched_stack_size);
 #endif
-		_longjmp(sched_jb, 1);
-	}
+	context_switch(&f->ctx, &sched);
 #ifdef EMU_ASAN
 	__sanitizer_finish_switch_fiber(f->fake_stack, NULL, NULL);
 #endif
@@ -180,38 +229,25 @@ static void fiber_main(void)
 	}
 }
 
-/* from the scheduler into fiber i, running thread t, until it yields; a
-   fiber's first start is a setcontext onto its stack (AddressSanitizer
-   intercepts swapcontext with a warning, not setcontext) */
+/* from the scheduler into fiber i, running thread t, until it yields */
 static void fiber_resume(int i, int t)
 {
 	fiber *f = &fibers[i];
-	f->tid = t;
 	set_thread(t);
 	if (!f->stack) {
 		void *s = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (s == MAP_FAILED)
 			emu_die("no memory for a fiber's stack");
 		f->stack = (char *)s;
-		getcontext(&f->uc);
-		f->uc.uc_stack.ss_sp = f->stack;
-		f->uc.uc_stack.ss_size = STACK_BYTES;
-		f->uc.uc_link = NULL;
-		makecontext(&f->uc, fiber_main, 0);
-	}
-	if (_setjmp(sched_jb)) {
-#ifdef EMU_ASAN
-		__sanitizer_finish_switch_fiber(sched_fake_stack, NULL, NULL);
-#endif
-		return;
+		context_make(&f->ctx, f->stack, STACK_BYTES, fiber_main);
 	}
 #ifdef EMU_ASAN
 	__sanitizer_start_switch_fiber(&sched_fake_stack, f->stack, STACK_BYTES);
 #endif
-	if (f->started)
-		_longjmp(f->jb, 1);
-	f->started = 1;
-	setcontext(&f->uc);
+	context_switch(&sched, &f->ctx);
+#ifdef EMU_ASAN
+	__sanitizer_finish_switch_fiber(sched_fake_stack, NULL, NULL);
+#endif
 }
 
 /* ---- barriers ---- */
