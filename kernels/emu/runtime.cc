@@ -7,6 +7,8 @@
 #include "cuda_runtime.h"
 #include "emu.h"
 
+#include <execinfo.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,30 @@ void emu_die(const char *fmt, ...)
 }
 
 void emu_set_error(cudaError_t err) { R.last = err; }
+
+/* A fault in host code under the emulation is most likely a read or write
+   through a device address (which x86-64 reports without the address): say
+   so, with the stack, and die of the signal. Not where a handler is already
+   set (AddressSanitizer's reports the fault itself). */
+static void on_fault(int sig)
+{
+	static const char msg[] = "kernels/emu: FAULT: segmentation fault: host code reading or writing "
+				  "device memory (device addresses are host addresses + 2^62) or a plain bad "
+				  "pointer; the stack:\n";
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(128 + sig);
+	void *frames[32];
+	backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+__attribute__((constructor)) static void install_fault_handler(void)
+{
+	struct sigaction old;
+	if (sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+		signal(SIGSEGV, on_fault);
+}
 
 static cudaError_t fail(cudaError_t err)
 {
