@@ -22,7 +22,10 @@ IMG_LIBS  ?= -lpng -ljpeg -lz
 # -fno-math-errno: sqrtf is the instruction, without a call that sets errno for
 # a negative argument, so that loops with it (Adam's) vectorise; nothing here
 # reads errno after a maths function. Neither changes a result.
-NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math -fno-math-errno $(WARN) $(IMG_CFLAGS) -Ilib
+# -ffp-contract=off: no fused multiply-add, as nvcc's -fmad=false (GCC does
+# not contract in ISO C anyway; clang would), so the CUDA kernels, real or
+# emulated, give the CPU's element-wise results to the bit.
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math -fno-math-errno -ffp-contract=off $(WARN) $(IMG_CFLAGS) -Ilib
 # -rdynamic: the CUDA backend's library, opened at run time, calls the
 # program's fatal() and note(), so the program exports them
 NN_LIBS   := $(IMG_LIBS) -lm -ldl -rdynamic
@@ -97,12 +100,12 @@ EMU_SRC   := $(patsubst kernels/%.cu,build/emu/src/%.cc,$(CU_SRC))
 EMU_HDR   := $(patsubst kernels/%,build/emu/src/%,$(wildcard kernels/*.cuh))
 EMU_OBJ   := $(EMU_SRC:build/emu/src/%.cc=build/emu/obj/%.o) \
              $(patsubst kernels/emu/%.cc,build/emu/obj/emu/%.o,$(wildcard kernels/emu/*.cc)) build/emu/obj/gemm.o
-# -ffp-contract=off: no fused multiply-add, as nvcc's -fmad=false; the
-# emulation's fibers switch stacks with _longjmp, which _FORTIFY_SOURCE's
-# check would take for a corrupt jump; vptr: C++ UBSan needs clang++'s
-# runtime, and the test programs are linked by cc
-EMU_FLAGS := $(CFLAGS) -std=c++17 -fPIC -fvisibility=hidden -ffp-contract=off -U_FORTIFY_SOURCE \
-             $(if $(findstring clang,$(EMU_CXX)),-fno-sanitize=vptr) \
+# -ffp-contract=off: no fused multiply-add, as nvcc's -fmad=false. Without
+# clang's C++-only UBSan checks (vptr, function): their handlers are in
+# clang++'s runtime, and the test programs that open the module are linked by cc.
+EMU_CLANG := -fno-sanitize=vptr,function
+EMU_FLAGS := $(CFLAGS) -std=c++17 -fPIC -fvisibility=hidden -ffp-contract=off \
+             $(if $(findstring clang,$(EMU_CXX)),$(EMU_CLANG)) \
              -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-unknown-pragmas -Wno-unused-function -Wno-missing-field-initializers \
              -Ikernels/emu/include -Ikernels/emu -Ilib $(if $(BLAS_INC),-I$(BLAS_INC),-DNN_NO_OPENBLAS)
 EMU_ALL   := $(if $(EMU),$(EMU_SO) build/emu/driver/libcuda.so.1)
