@@ -2,7 +2,8 @@
    random inputs (odd sizes, strides, padding, k=1 and k=5), forward and
    backward, one "op(params)" line per case with the largest error normalised
    by the reference's largest magnitude; then a few training steps of small
-   networks on both backends (losses must agree) and a save/resume on CUDA
+   networks and 20 of the course net and of the small U-Net (examples/) on
+   both backends (losses must agree) and a save/resume on CUDA
    that must continue the same. The CUDA backend is the one the tools load
    (libnnpipe-cuda.so, found through ../lib/nnpipe from build/tests/).
    Without it or without a CUDA device the program runs itself again on the
@@ -881,17 +882,17 @@ static training training_new(const char *text, const backend *be, optim_kind kin
 }
 
 static void test_training_steps(const char *name, const char *text, optim_kind kind, int batch, int weighted,
-				int STEPS)
+				int steps)
 {
 	training tc = training_new(text, C, kind, batch, weighted), tg = training_new(text, G, kind, batch, weighted);
 	result r = {0, NULL};
 	char what[32];
-	for (int s = 0; s < STEPS; s++) {
+	for (int s = 0; s < steps; s++) {
 		double lc = training_step(&tc, s), lg = training_step(&tg, s);
 		snprintf(what, sizeof what, "loss at step %d", s + 1);
 		out_err(&r, what, fabs(lg - lc) / fabs(lc));
 	}
-	report(r, 1e-4, "training(%s,%s,batch=%d,steps=%d)", name, optim_kind_name(kind), batch, STEPS);
+	report(r, 1e-4, "training(%s,%s,batch=%d,steps=%d)", name, optim_kind_name(kind), batch, steps);
 	training_free(&tc);
 	training_free(&tg);
 }
