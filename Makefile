@@ -1,6 +1,8 @@
 # nnpipe: one Makefile. `make`, `make test`, `make test-gpu`, `make install PREFIX=...`
 # Builds the CUDA backend when nvcc is found (NVCC=... to choose one, NVCC= to skip):
 # bin/libnnpipe-cuda.so, which the tools open at run time (lib/backend/backend.c).
+# Builds, with or without nvcc, the same CUDA sources under a CPU emulation for the
+# tests (kernels/emu/): build/emu/libnnpipe-cuda-emu.so, never installed.
 
 PREFIX    ?= /usr/local
 CC        ?= cc
@@ -20,7 +22,10 @@ IMG_LIBS  ?= -lpng -ljpeg -lz
 # -fno-math-errno: sqrtf is the instruction, without a call that sets errno for
 # a negative argument, so that loops with it (Adam's) vectorise; nothing here
 # reads errno after a maths function. Neither changes a result.
-NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math -fno-math-errno $(WARN) $(IMG_CFLAGS) -Ilib
+# -ffp-contract=off: no fused multiply-add, as nvcc's -fmad=false (GCC does
+# not contract in ISO C anyway; clang would), so the CUDA kernels, real or
+# emulated, give the CPU's element-wise results to the bit.
+NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math -fno-math-errno -ffp-contract=off $(WARN) $(IMG_CFLAGS) -Ilib
 # -rdynamic: the CUDA backend's library, opened at run time, calls the
 # program's fatal() and note(), so the program exports them
 NN_LIBS   := $(IMG_LIBS) -lm -ldl -rdynamic
@@ -81,11 +86,35 @@ endif
 CUDA_ALL  := $(CUDA_SO) build/lib/nnpipe/libnnpipe-cuda.so
 endif
 
-all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda)
+# The CUDA sources built by the host C++ compiler against kernels/emu/'s
+# runtime, for tests/test_cuda_ops where no GPU is (kernels/emu/README.md):
+# each kernels/*.cu and *.cuh goes through kernels/emu/rewrite.sed into
+# build/emu/src/ (a #line keeps the messages on the original), and the module
+# build/emu/libnnpipe-cuda-emu.so is linked with the CPU backend's BLAS, with
+# build/emu/driver/libcuda.so.1 a link to it that stands in for the driver.
+# Built with CFLAGS, so the sanitizer builds of CI check the kernels too.
+EMU_CXX   ?= $(if $(findstring clang,$(CC)),clang++,g++)
+EMU       := $(if $(shell command -v $(EMU_CXX) 2>/dev/null),yes)
+EMU_SO    := build/emu/libnnpipe-cuda-emu.so
+EMU_SRC   := $(patsubst kernels/%.cu,build/emu/src/%.cc,$(CU_SRC))
+EMU_HDR   := $(patsubst kernels/%,build/emu/src/%,$(wildcard kernels/*.cuh))
+EMU_OBJ   := $(EMU_SRC:build/emu/src/%.cc=build/emu/obj/%.o) \
+             $(patsubst kernels/emu/%.cc,build/emu/obj/emu/%.o,$(wildcard kernels/emu/*.cc)) build/emu/obj/gemm.o
+# -ffp-contract=off: no fused multiply-add, as nvcc's -fmad=false. Without
+# clang's C++-only UBSan checks (vptr, function): their handlers are in
+# clang++'s runtime, and the test programs that open the module are linked by cc.
+EMU_CLANG := -fno-sanitize=vptr,function
+EMU_FLAGS := $(CFLAGS) -std=c++17 -fPIC -fvisibility=hidden -ffp-contract=off \
+             $(if $(findstring clang,$(EMU_CXX)),$(EMU_CLANG)) \
+             -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-unknown-pragmas -Wno-unused-function -Wno-missing-field-initializers \
+             -Ikernels/emu/include -Ikernels/emu -Ilib $(if $(BLAS_INC),-I$(BLAS_INC),-DNN_NO_OPENBLAS)
+EMU_ALL   := $(if $(EMU),$(EMU_SO) build/emu/driver/libcuda.so.1)
+
+all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda) $(EMU_ALL)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
-BUILD_CONFIG := $(CC) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC) $(NCCL)
+BUILD_CONFIG := $(CC) $(EMU_CXX) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC) $(NCCL)
 build/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
@@ -112,6 +141,36 @@ $(CUDA_SO): $(CU_OBJ) build/config
 	@mkdir -p $(@D)
 	@echo '  LD   $@'
 	@$(NVCC) -shared $(CUDA_ARCH) $(CU_OBJ) -o $@ $(CUDA_LIBS)
+
+build/emu/src/%.cuh: kernels/%.cuh kernels/emu/rewrite.sed
+	@mkdir -p $(@D)
+	@{ echo '#line 1 "$<"'; sed -E -f kernels/emu/rewrite.sed $<; } > $@
+
+build/emu/src/%.cc: kernels/%.cu kernels/emu/rewrite.sed
+	@mkdir -p $(@D)
+	@{ echo '#line 1 "$<"'; sed -E -f kernels/emu/rewrite.sed $<; } > $@
+
+build/emu/obj/%.o: build/emu/src/%.cc $(EMU_HDR) $(wildcard lib/*/*.h kernels/emu/include/*.h) build/config
+	@mkdir -p $(@D)
+	@echo '  EMU  $(<:build/emu/src/%.cc=kernels/%.cu)'
+	@$(EMU_CXX) $(EMU_FLAGS) -c $< -o $@
+
+build/emu/obj/emu/%.o: kernels/emu/%.cc $(wildcard kernels/emu/*.h kernels/emu/include/*.h lib/*/*.h) build/config
+	@mkdir -p $(@D)
+	@echo '  EMU  $<'
+	@$(EMU_CXX) $(EMU_FLAGS) -c $< -o $@
+
+build/emu/obj/gemm.o: lib/backend/gemm.c lib/backend/gemm.h build/config
+	@mkdir -p $(@D)
+	@$(CC) $(CFLAGS) $(NN_CFLAGS) -fPIC -c $< -o $@
+
+$(EMU_SO): $(EMU_OBJ)
+	@echo '  LD   $@'
+	@$(EMU_CXX) $(EMU_FLAGS) -shared $(EMU_OBJ) -o $@ $(if $(BLAS_INC),-lopenblas) $(if $(OPENMP),-fopenmp) -lm
+
+build/emu/driver/libcuda.so.1: $(EMU_SO)
+	@mkdir -p $(@D)
+	@ln -sf ../libnnpipe-cuda-emu.so $@
 
 build/lib/nnpipe/libnnpipe-cuda.so: $(CUDA_SO)
 	@mkdir -p $(@D)
@@ -176,4 +235,4 @@ clean:
 	rm -rf bin build
 
 .PHONY: all info no-cuda test test-gpu fuzz install clean FORCE
-.SECONDARY: $(LIB_OBJ) $(CU_OBJ)
+.SECONDARY: $(LIB_OBJ) $(CU_OBJ) $(EMU_SRC) $(EMU_HDR) $(EMU_OBJ)

@@ -194,7 +194,9 @@ stage_row probes "ok"
 
 STAGE_T0=$SECONDS
 say "build: $MAKE -j$(nproc) (log build.log)"
-budget_run $CAP_BUILD $((CAP_TEST + CAP_BENCH + PACK)) "$L/build.log" "$MAKE" -j"$(nproc)" NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
+# EMU_CXX=: not the CPU emulation of the CUDA backend (kernels/emu/), which is
+# for machines without a GPU; here the CUDA tests run on the device
+budget_run $CAP_BUILD $((CAP_TEST + CAP_BENCH + PACK)) "$L/build.log" "$MAKE" -j"$(nproc)" EMU_CXX= NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
 rc=$?
 grep '^nnpipe:' "$L/build.log" | head -1 >&2
 if [ "$rc" -ne 0 ]; then
@@ -218,8 +220,10 @@ stage_row build "ok, with CUDA"
 # ---------------------------------------------------------------- CUDA tests
 
 STAGE_T0=$SECONDS
-say "tests: make test-gpu (log test-gpu.log)"
-budget_run $CAP_TEST $((CAP_BENCH + PACK)) "$L/test-gpu.log" "$MAKE" test-gpu NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
+say "tests: NN_CUDA_SYNC=1 make test-gpu (log test-gpu.log)"
+# NN_CUDA_SYNC=1: each kernel waited for as it is launched, so that a fault
+# names the kernel that made it
+NN_CUDA_SYNC=1 budget_run $CAP_TEST $((CAP_BENCH + PACK)) "$L/test-gpu.log" "$MAKE" test-gpu EMU_CXX= NVCC="$NVCC" CUDA_HOME="$CUDA_HOME" CC="$CC" "${IMG[@]}"
 rc=$?
 grep -E '^(FAIL|SKIP):' "$L/test-gpu.log" | head -20 >&2
 tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$L/test-gpu.log" | tail -1)

@@ -60,6 +60,22 @@ cublasHandle_t cu_blas(void)
 	return g.blas;
 }
 
+void cu_launch_sync(const char *kernel, const char *file, int line)
+{
+	static int sync = -1;
+	if (sync < 0) {
+		const char *e = getenv("NN_CUDA_SYNC");
+		sync = e && *e && strcmp(e, "0") != 0;
+	}
+	if (!sync)
+		return;
+	cudaError_t err = cudaStreamSynchronize(cu_stream());
+	if (err == cudaSuccess)
+		err = cudaGetLastError();
+	if (err != cudaSuccess)
+		fatal("CUDA error at %s:%d: running %s (NN_CUDA_SYNC): %s", file, line, kernel, cudaGetErrorString(err));
+}
+
 void cuda_set_threads(int n) { (void)n; }
 
 void cuda_set_precision(int tf32)
