@@ -15,6 +15,7 @@
 #include "nn/net.h"
 #include "nn/optim.h"
 #include "base/util.h"
+#include "emulated.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -36,35 +37,6 @@ static int skip_all(const char *why)
 /* "emulated: " before every result line when the device is the emulation;
    its failures name the device, whose name carries the emulation's seed */
 static const char *label = "", *device = "";
-
-/* Runs this program again under the emulation when there is no device:
-   NN_CUDA_LIB names the emulated module and LD_LIBRARY_PATH its stand-in
-   driver (libcuda.so.1), which the loader reads only as a program starts.
-   Returns (without running it) when the module is not there. */
-static void run_emulated(char **argv)
-{
-	char *dir = exe_dir();
-	if (!dir)
-		return;
-	size_t n = strlen(dir) + 64;
-	char *lib = xmalloc(n), *drv = xmalloc(n);
-	snprintf(lib, n, "%s/../emu/libnnpipe-cuda-emu.so", dir);
-	snprintf(drv, n, "%s/../emu/driver", dir);
-	if (access(lib, R_OK) == 0) {
-		const char *old = getenv("LD_LIBRARY_PATH");
-		char *path = xmalloc(strlen(drv) + (old ? strlen(old) : 0) + 2);
-		sprintf(path, "%s%s%s", drv, old && *old ? ":" : "", old && *old ? old : "");
-		setenv("LD_LIBRARY_PATH", path, 1);
-		setenv("NN_CUDA_LIB", lib, 1);
-		/* the emulation runs on this thread: the CPU backend's idle
-		   OpenMP threads must not spin against it for the cores */
-		setenv("OMP_WAIT_POLICY", "passive", 0);
-		fflush(stdout);
-		execv("/proc/self/exe", argv);
-		fprintf(stderr, "test_cuda_ops: cannot run itself again under the emulation\n");
-	}
-	free(lib), free(drv), free(dir);
-}
 
 static const backend *C = &backend_cpu, *G;
 static int failures;
@@ -980,13 +952,13 @@ int main(int argc, char **argv)
 	const char *why;
 	G = backend_cuda_open(&why);
 	if (!G && !getenv("NN_CUDA_LIB"))
-		run_emulated(argv);
+		cuda_emulated_rerun(argv);
 	if (!G)
 		return skip_all(why);
 	device = backend_gpu_name();
 	if (!device)
 		device = "an unnamed device";
-	if (!strncmp(device, "emulated", 8))
+	if (cuda_is_emulated())
 		label = "emulated: ";
 	printf("device: %s\n", device);
 	C->set_threads(0);

@@ -7,12 +7,13 @@
    window passes its gradient to. The outputs must equal PyTorch's bit for
    bit (the sign of a zero included); the input gradients too, except that a
    sum over overlapping windows may round in another order. Every backend
-   this machine has runs the cases: the CPU's, and the CUDA one when it
-   opens. */
+   this machine has runs the cases: the CPU's, and the CUDA one (on the
+   emulation of kernels/emu/ where no GPU is). */
 #include "backend/backend.h"
 #include "formats/safetensors.h"
 #include "base/util.h"
 #include "check.h"
+#include "emulated.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,21 +104,25 @@ static void run_op(const backend *be, const kcase *c, float *y, float *dx, float
 	be->free(dev_x), be->free(dev_y), be->free(dev_dy), be->free(dev_dx);
 }
 
+/* The CUDA backend in result lines: "cuda", or "cuda (emulated)". */
+static const char *gpu_label = "cuda";
+
 static void run_case(const backend *be, const kcase *c)
 {
+	const char *bn = be->is_gpu ? gpu_label : be->name;
 	long nx = tensor_numel(c->x), ny = tensor_numel(c->y);
 	float *y = xmalloc(ny * sizeof *y), *dx = xmalloc(nx * sizeof *dx), *dxi = xmalloc(nx * sizeof *dxi);
 	run_op(be, c, y, dx, dxi);
 	char what[128];
-	snprintf(what, sizeof what, "kinks %s %s: output", be->name, c->name);
+	snprintf(what, sizeof what, "kinks %s %s: output", bn, c->name);
 	check_bits(what, y, c->y->data, ny);
-	snprintf(what, sizeof what, "kinks %s %s: input gradient", be->name, c->name);
+	snprintf(what, sizeof what, "kinks %s %s: input gradient", bn, c->name);
 	if (c->k)   /* overlapping windows add in their own order */
 		CHECK_CLOSE(what, dx, (const float *)c->dx->data, nx, 1e-6, 1e-6);
 	else
 		check_bits(what, dx, c->dx->data, nx);
 	if (!strcmp(c->name, "relu")) {
-		snprintf(what, sizeof what, "kinks %s relu: input gradient in place", be->name);
+		snprintf(what, sizeof what, "kinks %s relu: input gradient in place", bn);
 		check_bits(what, dxi, c->dx->data, nx);
 	}
 	free(y), free(dx), free(dxi);
@@ -134,8 +139,12 @@ int main(int argc, char **argv)
 	const backend *be[2] = {&backend_cpu, NULL};
 	const char *why = NULL;
 	be[1] = backend_cuda_open(&why);
+	if (!be[1] && !getenv("NN_CUDA_LIB"))
+		cuda_emulated_rerun(argv);
 	if (!be[1])
 		SKIP("kinks cuda: NOT TESTABLE: %s", why);
+	else if (cuda_is_emulated())
+		gpu_label = "cuda (emulated)";
 	backend_cpu.set_threads(1);
 	char *copy = xstrdup(lines), *save = NULL;
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -12,6 +12,7 @@
 #include "formats/tensor.h"
 #include "base/spawn.h"
 #include "base/util.h"
+#include "emulated.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ static void make_source(tensor *x, tensor *y)
 			}
 }
 
-/* One batch of the transforms on be, written as NAME.x.npy and NAME.y.npy. */
-static void gather_on(const backend *be, const char *dir, const tensor *x, const tensor *y)
+/* One batch of the transforms on be, written as LABEL.x.npy and LABEL.y.npy. */
+static void gather_on(const backend *be, const char *label, const char *dir, const tensor *x, const tensor *y)
 {
 	int32_t idx[NX];
 	for (int i = 0; i < NX; i++)
@@ -86,17 +87,18 @@ static void gather_on(const backend *be, const char *dir, const tensor *x, const
 	be->download(bx->data, out, tensor_bytes(bx));
 	be->download(by->data, out_y, tensor_bytes(by));
 	char name[64];
-	snprintf(name, sizeof name, "%s.x.npy", be->name);
+	snprintf(name, sizeof name, "%s.x.npy", label);
 	write_npy(dir, name, bx);
-	snprintf(name, sizeof name, "%s.y.npy", be->name);
+	snprintf(name, sizeof name, "%s.y.npy", label);
 	write_npy(dir, name, by);
 	tensor_free(bx), tensor_free(by);
 	be->free(dx), be->free(dy), be->free(didx), be->free(dxf), be->free(dmean), be->free(dinv);
 	be->free(out), be->free(out_y);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
 	nn_prog = "test_transforms";
 	const char *py = "/usr/bin/python3";
 	char *check_argv[] = {(char *)py, "-c", "import numpy", NULL};
@@ -123,16 +125,19 @@ int main(void)
 
 	const char *why = NULL;
 	const backend *cuda = backend_cuda_open(&why);
+	if (!cuda && !getenv("NN_CUDA_LIB"))
+		cuda_emulated_rerun(argv);
+	const char *cuda_label = cuda && cuda_is_emulated() ? "cuda-emulated" : "cuda";
 	backend_cpu.set_threads(2);
-	gather_on(&backend_cpu, dir, x, y);
+	gather_on(&backend_cpu, "cpu", dir, x, y);
 	if (cuda)
-		gather_on(cuda, dir, x, y);
+		gather_on(cuda, cuda_label, dir, x, y);
 	else
 		printf("SKIP: transforms cuda: NOT TESTABLE: %s\n", why);
 	char ref[4096], *cwd = getcwd(NULL, 0);
 	snprintf(ref, sizeof ref, "%s/tests/transforms_ref.py", cwd);
-	char *argv[] = {(char *)py, ref, dir, (char *)backend_cpu.name, cuda ? (char *)cuda->name : NULL, NULL};
-	char *out = spawn_read(py, argv, -1, 0, NULL);
+	char *ref_argv[] = {(char *)py, ref, dir, "cpu", cuda ? (char *)cuda_label : NULL, NULL};
+	char *out = spawn_read(py, ref_argv, -1, 0, NULL);
 	fputs(out, stdout);
 	int failed = strstr(out, "FAIL: ") != NULL || !strstr(out, "PASS: ");
 	char rm[600];
