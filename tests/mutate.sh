@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/mutate.sh: plants typical bugs in the numerical code one at a time
-# (a swapped dimension, an off-by-one bound, < for <=, a wrong scale or sign,
-# a dropped term, a copied line with the wrong variable), builds, runs the
+# in lib/ and kernels/ (a swapped dimension, an off-by-one bound, < for <=,
+# a wrong scale or sign, a dropped term, a copied line with the wrong
+# variable, a missing barrier), builds, runs the
 # tests that should notice, and prints the score and the mutants that
 # survived. A survivor is a bug the suite lets through: kill it with a test,
 # or say in tests/mutate.md why it is no bug.
@@ -19,8 +20,9 @@
 # A mutant is one line of MUTANTS below: FILE|TEXT|REPLACEMENT|TESTS, where
 # TESTS is "unit" (every test program, build/tests/*), names of tests as
 # tests/run.sh takes them (NN_TEST_ONLY), or both, space-separated; "cuda"
-# ones need the CUDA backend to run, real or emulated, and are reported as
-# not run without it.
+# ones are the unit tests on the CUDA sources (kernels/), which run on a GPU
+# or under the emulation of kernels/emu/, and are reported as not run
+# without either.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -61,6 +63,13 @@ lib/formats/dataset.c|		if (v < 0 || (nclass && v >= nclass) || v > INT32_MAX)|	
 lib/nn/optim.c|		lr *= (double)(step + 1) / s->warmup;|		lr *= (double)step / s->warmup;|unit sched train
 lib/nn/optim.c|		lr = s->min_lr + (base - s->min_lr) * (1 + cos(M_PI * (double)step / (total > 0 ? total : 1))) / 2;|		lr = s->min_lr + (base - s->min_lr) * (1 + cos(M_PI * (double)step / (total > 0 ? total : 1)));|unit sched train
 lib/nn/train.c|	*lo = count * rank / ranks;|	*lo = count * rank / ranks + (rank > 0);|unit mpi
+kernels/pool.cu|		int self = iy * w + ix;|		int self = ix * w + iy;|cuda
+kernels/cuda_common.cuh|	__syncthreads();   /* part may still be read by a previous call */|	/* no barrier */|cuda
+kernels/cuda_common.cuh|		v = lane < (int)(blockDim.x >> 5) ? part[lane] : (T)0;|		v = lane <= (int)(blockDim.x >> 5) ? part[lane] : (T)0;|cuda
+kernels/gather.cu|		int sy = nearest_index(xform_coord(oy, h, 0, T.y0, T.sh), h);|		int sy = nearest_index(xform_coord(oy, h, 0, T.y0, T.sw), h);|cuda
+kernels/gather.cu|			float sx = xform_coord(ox, w, T.flip, T.x0, T.sw);|			float sx = xform_coord(ox, w, 0, T.x0, T.sw);|cuda
+kernels/conv.cu|					int iy = oy * stride - pad + ky;|					int iy = oy * stride + pad + ky;|cuda
+kernels/elementwise.cu|		y[i] = relu(x[i]);|		y[i] = x[i] > 0 ? x[i] : 0;|cuda
 EOF
 )
 
