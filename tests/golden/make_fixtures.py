@@ -185,9 +185,9 @@ conv 4 3 pad=1                     # 0  [4,5,7]
 leakyrelu                          # 1
 convt 4 3 stride=2 pad=1 outpad=1  # 2  [4,10,14]
 leakyrelu 0.2                      # 3
-avgpool 3 stride=2                 # 4  [4,4,6]
-convt 6 2 stride=2 bias=0          # 5  [6,8,12]
-avgpool 2                          # 6  [6,4,6]
+avgpool 2                          # 4  [4,5,7] (reads every column: outpad's too)
+convt 6 2 stride=2 bias=0          # 5  [6,10,14]
+avgpool 3 stride=2                 # 6  [6,4,6]
 convt 5 3                          # 7  [5,6,8]
 avgpool global                     # 8  [5,1,1]
 flatten                            # 9  [5]
