@@ -251,8 +251,10 @@ static void wino_output(const wino *t, const conv_desc *d, const tiling *g, cons
 }
 
 /* The tiles of a block: its input transform [a*a][c] and products
-   [a*a][oc] per tile take about BLOCK_FLOATS (32 MB), a multiple of LANES */
-#define BLOCK_FLOATS ((size_t)8 << 20)
+   [a*a][oc] per tile take about BLOCK_FLOATS (64 MB), a multiple of LANES:
+   256 tiles for 512 -> 512 5x5, wide enough that the matrix products'
+   packing is a small part of their work */
+#define BLOCK_FLOATS ((size_t)16 << 20)
 
 static int block_tiles(const wino *t, const conv_desc *d)
 {
