@@ -31,7 +31,7 @@ typedef struct wino {
 static const double points[WINO_MAX - 1] = {0, 1, -1, 2, -2, 0.5, -0.5};
 
 /* The output tile of each filter size; 0: no Winograd route */
-int cpu_winograd_tile(int r)
+static int wino_tile(int r)
 {
 	return r == 3 ? 4 : r == 5 ? 4 : 0;
 }
@@ -361,13 +361,13 @@ static conv_desc dx_desc(const conv_desc *d)
 
 int cpu_winograd_fits(const conv_desc *d)
 {
-	return d->stride == 1 && cpu_winograd_tile(d->k) && d->pad <= d->k - 1 && d->oh > 0 && d->ow > 0;
+	return d->stride == 1 && wino_tile(d->k) && d->pad <= d->k - 1 && d->oh > 0 && d->ow > 0;
 }
 
 size_t cpu_winograd_workspace(const conv_desc *d)
 {
 	wino t;
-	wino_make(&t, cpu_winograd_tile(d->k), d->k);
+	wino_make(&t, wino_tile(d->k), d->k);
 	conv_desc td = dx_desc(d);
 	size_t a = pass_floats(&t, d), b = pass_floats(&t, &td);
 	return (a > b ? a : b) * sizeof(float);
@@ -377,7 +377,7 @@ void cpu_winograd_forward(const conv_desc *d, const float *x, const float *w, co
 			  void *work)
 {
 	wino t;
-	wino_make(&t, cpu_winograd_tile(d->k), d->k);
+	wino_make(&t, wino_tile(d->k), d->k);
 	wino_conv(&t, d, x, w, 0, b, 0, y, work);
 }
 
@@ -385,7 +385,7 @@ void cpu_winograd_backward(const conv_desc *d, const float *x, const float *w, c
 			   float *dw, float *db, void *work)
 {
 	wino t;
-	wino_make(&t, cpu_winograd_tile(d->k), d->k);
+	wino_make(&t, wino_tile(d->k), d->k);
 	int ohw = d->oh * d->ow;
 	if (db) {
 #pragma omp parallel for schedule(static)
