@@ -190,6 +190,12 @@ build/tests/%: tests/%.c build/libnnpipe.a build/config
 	@echo '  LD   $@'
 	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
 
+# bench/winograd.sh's program, not part of all
+build/bench/%: bench/%.c build/libnnpipe.a build/config
+	@mkdir -p $(@D)
+	@echo '  LD   $@'
+	@$(CC) $(CFLAGS) $(NN_CFLAGS) $< -o $@ build/libnnpipe.a $(NN_LIBS)
+
 test: all
 	@tests/run.sh
 

@@ -5,7 +5,12 @@
    general im2col and col2im), pointwise, no padding, and large enough
    channels and images that the columns are made a block of rows at a time,
    for the forward and weight gradient (many input channels) and for the
-   input gradient (many output channels). At one and at two threads. */
+   input gradient (many output channels). At one and at two threads, with
+   im2col and GEMM and, where it fits (stride 1, 3x3 and 5x5), with
+   Winograd's route: its error grows with the sums' length and the tile
+   size, so its tolerance is wider (bench/winograd.md has the measured
+   errors); one shape has enough channels that its tiles are taken in more
+   than one block. */
 #include "backend/backend.h"
 #include "base/util.h"
 #include "check.h"
@@ -54,7 +59,7 @@ static float *random_floats(rng *r, size_t n)
 /* got (float) against want (double), within a tolerance scaled by the
    largest |want|: sums of up to c*k*k or n*oh*ow terms */
 static void check(const char *what, const conv_desc *d, int threads, const float *got, const double *want,
-		  size_t n)
+		  size_t n, double tol)
 {
 	float *w = xmalloc(n * sizeof *w);
 	double mx = 0;
@@ -63,9 +68,10 @@ static void check(const char *what, const conv_desc *d, int threads, const float
 		mx = fabs(want[i]) > mx ? fabs(want[i]) : mx;
 	}
 	char name[160];
-	snprintf(name, sizeof name, "conv %s n=%d c=%d %dx%d oc=%d k=%d stride=%d pad=%d, %d thread%s", what, d->n,
-		 d->c, d->h, d->w, d->oc, d->k, d->stride, d->pad, threads, threads > 1 ? "s" : "");
-	CHECK_CLOSE(name, got, w, (long)n, 2e-5 * mx + 1e-6, 1e-4);
+	snprintf(name, sizeof name, "conv %s %s n=%d c=%d %dx%d oc=%d k=%d stride=%d pad=%d, %d thread%s",
+		 backend_conv, what, d->n, d->c, d->h, d->w, d->oc, d->k, d->stride, d->pad, threads,
+		 threads > 1 ? "s" : "");
+	CHECK_CLOSE(name, got, w, (long)n, tol * mx + 1e-6, 1e-4);
 	free(w);
 }
 
@@ -92,7 +98,12 @@ static void check_conv(const int *a)
 	reference(&d, x, wt, b, dy, ry, rdx, rdw, rdb);
 	float *y = xmalloc(ny * sizeof *y), *dx = xmalloc(nx * sizeof *dx), *dw = xmalloc(nw * sizeof *dw);
 	float *db = xmalloc(oc * sizeof *db);
-	for (int threads = 1; threads <= 2; threads++) {
+	for (int run = 0; run < 4; run++) {
+		int threads = 1 + run % 2, wino = run >= 2;
+		double tol = wino ? 2e-4 : 2e-5;
+		if (wino && !(stride == 1 && (k == 3 || k == 5)))
+			break;
+		backend_conv = wino ? "winograd" : "gemm";
 		backend_cpu.set_threads(threads);
 		void *work = backend_cpu.alloc(backend_cpu.conv_workspace(&d), "workspace");
 		memcpy(dx, dx0, nx * sizeof *dx);
@@ -100,10 +111,10 @@ static void check_conv(const int *a)
 		memcpy(db, db0, oc * sizeof *db);
 		backend_cpu.conv_forward(&d, x, wt, b, y, work);
 		backend_cpu.conv_backward(&d, x, wt, dy, dx, dw, db, work);
-		check("forward", &d, threads, y, ry, ny);
-		check("input gradient", &d, threads, dx, rdx, nx);
-		check("weight gradient", &d, threads, dw, rdw, nw);
-		check("bias gradient", &d, threads, db, rdb, oc);
+		check("forward", &d, threads, y, ry, ny, tol);
+		check("input gradient", &d, threads, dx, rdx, nx, tol);
+		check("weight gradient", &d, threads, dw, rdw, nw, tol);
+		check("bias gradient", &d, threads, db, rdb, oc, tol);
 		backend_cpu.free(work);
 	}
 	free(x), free(wt), free(b), free(dy), free(dx0), free(dw0), free(db0);
@@ -121,6 +132,10 @@ static const int shapes[][8] = {
 	/* columns in blocks of rows: c*k*k*ow floats a row */
 	{2, 64, 96, 90, 4, 5, 1, 2},
 	{1, 4, 96, 88, 64, 5, 1, 2},
+	/* Winograd's tiles in two blocks, in every pass */
+	{1, 1024, 64, 60, 4, 5, 1, 2},
+	{2, 8, 13, 11, 6, 3, 1, 2},
+	{2, 4, 5, 3, 6, 5, 1, 2},
 };
 
 int main(void)

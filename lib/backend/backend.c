@@ -118,6 +118,8 @@ const backend *backend_cuda_open(const char **why)
 	return cuda.be;
 }
 
+const char *backend_conv = "auto";
+
 const backend *backend_get(const char *name)
 {
 	const char *why;

@@ -1,9 +1,22 @@
 /* cpu_conv.c: the CPU backend's convolution: im2col + GEMM per sample,
-   samples spread over threads. */
+   samples spread over threads; or Winograd's route (cpu_winograd.c). */
 #include "backend/cpu_ops.h"
 #include "backend/gemm.h"
 
 #include <string.h>
+
+/* Winograd's route (cpu_winograd.c) where it fits and backend_conv asks
+   for it. "auto" takes it where it measured faster than im2col and GEMM
+   (bench/winograd.md): the 5x5 convolutions with 32 channels or more on
+   both sides, where the products and not the transforms take the time.
+   With 3x3 filters it saves less (36 products for 16 outputs against 144,
+   where 5x5 has 64 against 400) and lost on most layers measured. */
+static int conv_winograd(const conv_desc *d)
+{
+	if (!cpu_winograd_fits(d) || !strcmp(backend_conv, "gemm"))
+		return 0;
+	return !strcmp(backend_conv, "winograd") || (d->k == 5 && d->c >= 32 && d->oc >= 32);
+}
 
 static int conv_is_pointwise(const conv_desc *d)
 {
@@ -203,6 +216,8 @@ static size_t conv_thread_floats(const conv_desc *d)
 
 size_t cpu_conv_workspace(const conv_desc *d)
 {
+	if (conv_winograd(d))
+		return cpu_winograd_workspace(d);
 	return (conv_thread_floats(d) * nthreads() + (size_t)d->c * d->oc * d->k * d->k) * sizeof(float);
 }
 
@@ -211,6 +226,10 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 {
 	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow, rows = conv_block_rows(d);
 	size_t per = conv_thread_floats(d);
+	if (conv_winograd(d)) {
+		cpu_winograd_forward(d, x, w, b, y, work);
+		return;
+	}
 #pragma omp parallel for schedule(static)
 	for (int i = 0; i < d->n; i++) {
 		const float *xi = x + (size_t)i * d->c * d->h * d->w;
@@ -240,6 +259,10 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const float *dy,
 		       float *dx, float *dw, float *db, void *work)
 {
+	if (conv_winograd(d)) {
+		cpu_winograd_backward(d, x, w, dy, dx, dw, db, work);
+		return;
+	}
 	int ckk = d->c * d->k * d->k, ohw = d->oh * d->ow, kk = d->k * d->k, okk = d->oc * kk;
 	size_t per = conv_thread_floats(d);
 	int nt = nthreads(), direct = dx && conv_dx_direct(d);

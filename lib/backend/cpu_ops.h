@@ -37,6 +37,15 @@ void cpu_gather_images(float *out, const void *x, int is_u8, const int32_t *idx,
 void cpu_gather_labels(int32_t *out, const int32_t *y, const int32_t *idx,
 		       const sample_xform *xf, int n, int h, int w, int seg);
 
+/* cpu_winograd.c: stride-1 3x3 and 5x5 convolutions by Winograd's minimal
+   filtering, for all three passes; cpu_conv.c chooses it (backend_conv) */
+int cpu_winograd_fits(const conv_desc *d);
+size_t cpu_winograd_workspace(const conv_desc *d);
+void cpu_winograd_forward(const conv_desc *d, const float *x, const float *w, const float *b, float *y,
+			  void *work);
+void cpu_winograd_backward(const conv_desc *d, const float *x, const float *w, const float *dy, float *dx,
+			   float *dw, float *db, void *work);
+
 /* cpu_conv.c: convolution: im2col + GEMM per sample, samples spread over threads */
 size_t cpu_conv_workspace(const conv_desc *d);
 void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,

@@ -45,14 +45,19 @@ typedef struct opt {
 
 /* The rows of --threads (a long), --device (auto|cpu|cuda) and --precision
    (fp32|tf32, both const char *), shared by the tools that run a network;
-   what is the verb of --device's help: "train", "run". */
+   what is the verb of --device's help: "train", "run". --conv sets the CPU
+   backend's convolution algorithm, backend_conv of backend/backend.h, which
+   those tools include. */
 #define OPT_BACKEND(threads, device, precision, what) \
 	{"threads", 0, OPT_INT, (threads), 0, 1024, .arg = "N", .help = "CPU threads, 1 to 1024 (default 0: all cores)", \
 	 .expect = "0 (every core) to 1024"}, \
 	{"device", 0, OPT_CUSTOM, (device), .arg = "auto|cpu|cuda", .help = "where to " what " (default auto)", \
 	 .parse = opt_choice}, \
 	{"precision", 0, OPT_CUSTOM, (precision), .arg = "fp32|tf32", \
-	 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice}
+	 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice}, \
+	{"conv", 0, OPT_CUSTOM, &backend_conv, .arg = "auto|gemm|winograd", \
+	 .help = "CPU convolutions: gemm (the definition's sums), winograd (fewer products) or auto", \
+	 .parse = opt_choice}
 
 /* The rows of table before its OPT_END. */
 size_t opt_count(const opt *table);
