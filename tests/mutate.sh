@@ -20,9 +20,9 @@
 # A mutant is one line of MUTANTS below: FILE|TEXT|REPLACEMENT|TESTS, where
 # TESTS is "unit" (every test program, build/tests/*), names of tests as
 # tests/run.sh takes them (NN_TEST_ONLY), or both, space-separated; "cuda"
-# ones are the unit tests on the CUDA sources (kernels/), which run on a GPU
-# or under the emulation of kernels/emu/, and are reported as not run
-# without either.
+# is the test programs that run the CUDA sources (kernels/: test_cuda_ops,
+# test_kinks, test_transforms), on a GPU or under the emulation of
+# kernels/emu/; its mutants are reported as not run without either.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -117,7 +117,10 @@ run_tests() {
 	local t out
 	for t in $1; do
 		if [ "$t" = unit ] || [ "$t" = cuda ]; then
-			for p in build/tests/*; do
+			local programs=build/tests/*
+			# the programs that run the CUDA sources
+			[ "$t" = cuda ] && programs="build/tests/test_cuda_ops build/tests/test_kinks build/tests/test_transforms"
+			for p in $programs; do
 				out=$(timeout 600 "$p" 2>&1) || return 0
 				printf '%s\n' "$out" | grep -q '^FAIL: ' && return 0
 			done
