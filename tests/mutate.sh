@@ -58,7 +58,7 @@ lib/nn/layers.c|	long ow = (long)(L->w - 1) * L->stride - 2L * L->pad + L->k + L
 lib/nn/layers.c|	L->ow = (L->w + 2 * L->pad - L->k) / L->stride + 1;|	L->ow = (L->h + 2 * L->pad - L->k) / L->stride + 1;|unit
 lib/nn/layers.c|	L->ow = (L->w - L->k) / L->stride + 1;|	L->ow = (L->h - L->k) / L->stride + 1;|unit
 lib/nn/metrics.c|		a->sum += (double)(tp - a->tp) * ((double)tp / (double)(tp + fp));|		a->sum += (double)(tp - a->tp) * ((double)tp / (double)(tp + fp + 1));|unit ap
-lib/nn/metrics.c|		while (j > 0 && neg[j - 1] == t) {|		while (j > 1 && neg[j - 1] == t) {|unit ap
+lib/nn/metrics.c|			fp++;|			fp += 2;|unit ap
 lib/formats/dataset.c|		if (v < 0 || (nclass && v >= nclass) || v > INT32_MAX)|		if (v < 0 || (nclass && v > nclass) || v > INT32_MAX)|unit hostile-inputs formats ds
 lib/nn/optim.c|		lr *= (double)(step + 1) / s->warmup;|		lr *= (double)step / s->warmup;|unit sched train
 lib/nn/optim.c|		lr = s->min_lr + (base - s->min_lr) * (1 + cos(M_PI * (double)step / (total > 0 ? total : 1))) / 2;|		lr = s->min_lr + (base - s->min_lr) * (1 + cos(M_PI * (double)step / (total > 0 ? total : 1)));|unit sched train
