@@ -102,10 +102,12 @@ int main(int argc, char **argv)
 	nn_prog = "test_transforms";
 	const char *py = "/usr/bin/python3";
 	char *check_argv[] = {(char *)py, "-c", "import numpy", NULL};
-	if (access(py, X_OK) || !spawn_read(py, check_argv, -1, 1, NULL)) {
+	char *numpy = access(py, X_OK) ? NULL : spawn_read(py, check_argv, -1, 1, NULL);
+	if (!numpy) {
 		printf("SKIP: transforms: NOT TESTABLE: %s has no numpy\n", py);
 		return 0;
 	}
+	free(numpy);
 	char dir[] = "/tmp/nn-transforms.XXXXXX";
 	if (!mkdtemp(dir))
 		fatal("mkdtemp: cannot make a folder in /tmp");
