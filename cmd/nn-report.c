@@ -383,6 +383,8 @@ static void hyperparameters(FILE *f, const json *c, const json *run)
 		augment_row(f, tc.augment);
 	if (tc.class_weights && *tc.class_weights)
 		row_text(f, "class weights in the loss", tc.class_weights);
+	if (tc.label_smoothing > 0)
+		row_begin(f, "label smoothing"), fprintf(f, "%g</td></tr>\n", tc.label_smoothing);
 	if (tc.normalize)
 		row_text(f, "input normalisation",
 			 !strcmp(tc.normalize, "data") ? "per channel, by the mean and standard deviation of the training "

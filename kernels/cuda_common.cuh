@@ -189,7 +189,7 @@ void cuda_concat_forward(int n, int ca, int cb, int hw, const float *a, const fl
 void cuda_concat_backward(int n, int ca, int cb, int hw, const float *dy, float *da, float *db);
 
 void cuda_softmax_xent(int n, int k, int s, const float *logits, const int32_t *labels,
-		       const float *class_w, float *dlogits, double *stats);
+		       const float *class_w, float smooth, float *dlogits, double *stats);
 void cuda_softmax(int n, int k, int s, const float *logits, float *probs);
 
 void cuda_adam_step(size_t n, float *p, const float *g, float *m, float *v, float lr, float beta1,

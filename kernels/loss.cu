@@ -25,7 +25,8 @@ static __global__ void weight_sum_kernel(size_t m, const int32_t *labels, const 
 /* wsum_dev: the weight sum from weight_sum_kernel, or NULL: no class
    weights, the sum is m and this kernel adds it to the statistics */
 static __global__ void xent_kernel(int n, int k, int s, const float *logits, const int32_t *labels,
-				   const float *class_w, const double *wsum_dev, float *dlogits, double *stats)
+				   const float *class_w, float smooth, const double *wsum_dev, float *dlogits,
+				   double *stats)
 {
 	size_t m = (size_t)n * s;
 	double wsum = wsum_dev ? *wsum_dev : (double)m;
@@ -33,9 +34,8 @@ static __global__ void xent_kernel(int n, int k, int s, const float *logits, con
 	GRID_LOOP(i, m) {
 		size_t b = i / s, j = i % s;
 		int y = labels[i], arg;
-		double wy = class_w ? class_w[y] : 1.0;
 		float *g = dlogits ? dlogits + b * k * s + j : NULL;
-		loss += wy * xent_position(logits + b * k * s + j, k, s, y, (float)(wy / wsum), g, &arg);
+		loss += xent_position(logits + b * k * s + j, k, s, y, class_w, smooth, wsum, g, &arg);
 		correct += arg == y;
 	}
 	loss = block_sum(loss);
@@ -61,7 +61,7 @@ static __global__ void softmax_kernel(int n, int k, int s, const float *logits, 
 }
 
 void cuda_softmax_xent(int n, int k, int s, const float *logits, const int32_t *labels,
-		       const float *class_w, float *dlogits, double *stats)
+		       const float *class_w, float smooth, float *dlogits, double *stats)
 {
 	size_t m = (size_t)n * s;
 	if (!m)
@@ -73,7 +73,8 @@ void cuda_softmax_xent(int n, int k, int s, const float *logits, const int32_t *
 		weight_sum_kernel<<<1, LOSS_THREADS, 0, st>>>(m, labels, class_w, wsum, stats);
 		LAUNCH_CHECK("weight_sum_kernel");
 	}
-	xent_kernel<<<cu_blocks(m), CU_THREADS, 0, st>>>(n, k, s, logits, labels, class_w, wsum, dlogits, stats);
+	xent_kernel<<<cu_blocks(m), CU_THREADS, 0, st>>>(n, k, s, logits, labels, class_w, smooth, wsum, dlogits,
+								 stats);
 	LAUNCH_CHECK("xent_kernel");
 }
 

@@ -140,6 +140,9 @@ usage_fails "nn-train-range-message" nn-train "--epochs: expected a whole number
 	nn-train --epochs=0 small.net cls.npy
 usage_fails "nn-train-float-range-message" nn-train "--wd: expected a number >= 0, got '-0.5'\$" \
 	nn-train --wd=-0.5 small.net cls.npy
+bad_numbers nn-train --label-smoothing small.net cls.npy
+usage_fails "nn-train-label-smoothing-1" nn-train "--label-smoothing: expected a number from 0 to below 1, got '1'\$" \
+	nn-train --label-smoothing 1 small.net cls.npy
 
 # ---- every tool: --name=value is --name value; -- before an operand --------
 ap-score --classes=x,y,z p.npy >eq1 2>/dev/null

@@ -572,10 +572,12 @@ static void test_concat(const op_case *t)
 	buf_free(&a), buf_free(&b), buf_free(&y), buf_free(&dy);
 }
 
-/* a: n, k, s, weighted, grad. tol: gradient and statistics */
+/* a: n, k, s, weighted, grad; f: label smoothing. tol: gradient and
+   statistics */
 static void test_xent(const op_case *t)
 {
 	int n = t->a[0], k = t->a[1], s = t->a[2], weighted = t->a[3], with_grad = t->a[4];
+	float smooth = t->f[0];
 	size_t nz = (size_t)n * k * s;
 	buf z = buf_rand(nz, -4, 4), y = buf_ints((size_t)n * s, k), g = buf_new(nz * sizeof(float));
 	float cw[16];
@@ -587,8 +589,8 @@ static void test_xent(const op_case *t)
 	G->zero(stats.g, stats.bytes);
 	/* twice: the statistics accumulate */
 	for (int rep = 0; rep < 2; rep++) {
-		C->softmax_xent(n, k, s, z.c, y.c, weighted ? w.c : NULL, with_grad ? g.c : NULL, stats.c);
-		G->softmax_xent(n, k, s, z.g, y.g, weighted ? w.g : NULL, with_grad ? g.g : NULL, stats.g);
+		C->softmax_xent(n, k, s, z.c, y.c, weighted ? w.c : NULL, smooth, with_grad ? g.c : NULL, stats.c);
+		G->softmax_xent(n, k, s, z.g, y.g, weighted ? w.g : NULL, smooth, with_grad ? g.g : NULL, stats.g);
 	}
 	result r = {0, NULL};
 	if (with_grad)
@@ -597,8 +599,8 @@ static void test_xent(const op_case *t)
 	G->download(hs, stats.g, sizeof hs);
 	for (int i = 0; i < STAT_N; i++)
 		out_err(&r, "statistics", fabs(hs[i] - cs[i]) / (fabs(cs[i]) > 1 ? fabs(cs[i]) : 1));
-	report(r, t->tol[0], "softmax_xent(n=%d,k=%d,s=%d%s%s)", n, k, s, weighted ? ",weights" : "",
-	       with_grad ? "" : ",no grad");
+	report(r, t->tol[0], "softmax_xent(n=%d,k=%d,s=%d%s%s,smooth=%g)", n, k, s, weighted ? ",weights" : "",
+	       with_grad ? "" : ",no grad", smooth);
 	buf_free(&z), buf_free(&y), buf_free(&g), buf_free(&w), buf_free(&stats);
 }
 
@@ -749,6 +751,8 @@ static const op_case cases[] = {
 	{test_xent, {3, 5, 37, 1, 1}, {0}, {TOL_EW}},
 	{test_xent, {2, 5, 4096, 1, 1}, {0}, {TOL_EW}},
 	{test_xent, {5, 7, 9, 0, 0}, {0}, {TOL_EW}},
+	{test_xent, {64, 10, 1, 0, 1}, {0.1f}, {TOL_EW}},
+	{test_xent, {3, 5, 37, 1, 1}, {0.25f}, {TOL_EW}},
 	{test_softmax, {3, 5, 37}, {0}, {TOL_EW}},
 	{test_softmax, {17, 10, 1}, {0}, {TOL_EW}},
 

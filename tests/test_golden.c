@@ -81,6 +81,7 @@ static void run_case(const char *path, const backend *be)
 	size_t outn = net_output_size(n) * count;
 	trainer t;
 	trainer_init(&t, n, o, dcw, count);
+	t.smooth = meta_float(f, "label_smoothing", 0);
 	float *host = xmalloc((n->nparams + n->nbuffers + outn + 1) * sizeof(float));
 	char name[160];
 	/* elements whose gradient is rounding noise: Adam turns any of them into a

@@ -84,7 +84,7 @@ static double eval_loss(ctx *c)
 	const backend *be = c->be;
 	net_forward(c->n, c->x, c->count, 1, SEED);
 	be->zero(c->stats, STAT_N * sizeof(double));
-	be->softmax_xent(c->count, c->n->nclass, c->spatial, net_output(c->n), c->labels, c->class_w, NULL,
+	be->softmax_xent(c->count, c->n->nclass, c->spatial, net_output(c->n), c->labels, c->class_w, 0, NULL,
 			 c->stats);
 	double s[STAT_N];
 	be->download(s, c->stats, sizeof s);
@@ -231,7 +231,8 @@ static void run_case(const gcase *gc, const backend *be)
 
 /* The loss alone: softmax cross-entropy of logits [n,k,s] against central
    differences in each logit. */
-static void check_loss(const char *name, int n, int k, int s, const float *class_w, const backend *be)
+static void check_loss(const char *name, int n, int k, int s, const float *class_w, float smooth,
+		       const backend *be)
 {
 	rng r;
 	rng_seed(&r, SEED, 2);
@@ -252,7 +253,7 @@ static void check_loss(const char *name, int n, int k, int s, const float *class
 	}
 	double *stats = be->alloc(STAT_N * sizeof(double), "stats"), st[STAT_N];
 	be->zero(stats, STAT_N * sizeof(double));
-	be->softmax_xent(n, k, s, dz, dy, dw, dg, stats);
+	be->softmax_xent(n, k, s, dz, dy, dw, smooth, dg, stats);
 	be->download(g, dg, m * sizeof *g);
 	double gmax = 0, worst = 0;
 	long wj = 0;
@@ -263,7 +264,7 @@ static void check_loss(const char *name, int n, int k, int s, const float *class
 		for (int t = 0; t < 2; t++) {
 			set1(be, dz + j, v[t]);
 			be->zero(stats, STAT_N * sizeof(double));
-			be->softmax_xent(n, k, s, dz, dy, dw, NULL, stats);
+			be->softmax_xent(n, k, s, dz, dy, dw, smooth, NULL, stats);
 			be->download(st, stats, sizeof st);
 			l[t] = st[STAT_LOSS] / st[STAT_WEIGHT];
 		}
@@ -417,10 +418,13 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 		run_case(&cases[i], be);
 	run_winograd(be);
-	check_loss("softmax xent [N,K]", 4, 5, 1, NULL, be);
-	check_loss("softmax xent [N,K] class weights", 4, 4, 1, cw4, be);
-	check_loss("softmax xent [N,K,H,W]", 2, 3, 6, NULL, be);
-	check_loss("softmax xent [N,K,H,W] class weights", 2, 3, 6, cw3, be);
+	check_loss("softmax xent [N,K]", 4, 5, 1, NULL, 0, be);
+	check_loss("softmax xent [N,K] class weights", 4, 4, 1, cw4, 0, be);
+	check_loss("softmax xent [N,K,H,W]", 2, 3, 6, NULL, 0, be);
+	check_loss("softmax xent [N,K,H,W] class weights", 2, 3, 6, cw3, 0, be);
+	check_loss("softmax xent [N,K] label smoothing 0.1", 4, 5, 1, NULL, 0.1f, be);
+	check_loss("softmax xent [N,K] class weights, label smoothing 0.3", 4, 4, 1, cw4, 0.3f, be);
+	check_loss("softmax xent [N,K,H,W] class weights, label smoothing 0.2", 2, 3, 6, cw3, 0.2f, be);
 	check_accumulate(be);
 	return check_failures ? 1 : 0;
 }

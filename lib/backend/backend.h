@@ -147,12 +147,14 @@ typedef struct backend {
 	void (*dropout_backward)(size_t n, float p, const uint8_t *mask, const float *dy, float *dx);
 
 	/* Softmax cross-entropy over the class axis of logits [n,k,s] (s = H*W, 1
-	   for classification), labels [n,s]. Class weights [k] or NULL, as PyTorch:
-	   loss = sum(w_y * l) / sum(w_y). dlogits (may be NULL in evaluation) gets
+	   for classification), labels [n,s]. Class weights [k] or NULL and label
+	   smoothing eps (0: none) as PyTorch's cross_entropy: the loss is sum(l) /
+	   sum(w_y) over positions, l = (1 - eps) w_y (-log p_y) + eps / k sum_c
+	   w_c (-log p_c) (elementwise.h, xent_position). dlogits (may be NULL in evaluation) gets
 	   the gradient of that mean. stats [STAT_N] (double) accumulates the loss
 	   sum (weighted), weight sum, correct count (argmax == label) and count. */
 	void (*softmax_xent)(int n, int k, int s, const float *logits, const int32_t *labels,
-			     const float *class_w, float *dlogits, double *stats);
+			     const float *class_w, float smooth, float *dlogits, double *stats);
 	/* probabilities over the class axis of [n,k,s] */
 	void (*softmax)(int n, int k, int s, const float *logits, float *probs);
 

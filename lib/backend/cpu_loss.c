@@ -3,7 +3,7 @@
 #include "backend/elementwise.h"
 
 void cpu_softmax_xent(int n, int k, int s, const float *logits, const int32_t *labels,
-		      const float *class_w, float *dlogits, double *stats)
+		      const float *class_w, float smooth, float *dlogits, double *stats)
 {
 	double wsum = 0;
 	for (long i = 0; i < (long)n * s; i++)
@@ -13,9 +13,8 @@ void cpu_softmax_xent(int n, int k, int s, const float *logits, const int32_t *l
 	for (long i = 0; i < (long)n * s; i++) {
 		long b = i / s, j = i % s;
 		int y = labels[i], arg;
-		double wy = class_w ? class_w[y] : 1.0;
 		float *g = dlogits ? dlogits + b * k * s + j : NULL;
-		loss += wy * xent_position(logits + b * k * s + j, k, s, y, (float)(wy / wsum), g, &arg);
+		loss += xent_position(logits + b * k * s + j, k, s, y, class_w, smooth, wsum, g, &arg);
 		correct += arg == y;
 	}
 	stats[STAT_LOSS] += loss;

@@ -106,7 +106,7 @@ void cpu_concat_backward(int n, int ca, int cb, int hw, const float *dy, float *
 
 /* cpu_loss.c: loss: softmax cross-entropy and softmax */
 void cpu_softmax_xent(int n, int k, int s, const float *logits, const int32_t *labels,
-		      const float *class_w, float *dlogits, double *stats);
+		      const float *class_w, float smooth, float *dlogits, double *stats);
 void cpu_softmax(int n, int k, int s, const float *logits, float *probs);
 
 /* cpu_optim.c: optimisers: Adam(W) and SGD steps */

@@ -141,11 +141,14 @@ NN_HD static inline int dropout_keep(uint64_t seed, uint64_t i, float p)
 }
 
 /* Softmax cross-entropy at one position of the logits z (k classes, stride
-   s between classes), computed in double: returns -log softmax(z)[y] and sets
-   *arg to the first largest class. With g, writes scale * (softmax(z) -
-   onehot(y)) at the same stride: the gradient of a weighted mean. */
-NN_HD static inline double xent_position(const float *z, int k, long s, int y, float scale, float *g,
-					 int *arg)
+   s between classes), computed in double, as torch.nn.functional.
+   cross_entropy with weight w (NULL: every class 1) and label_smoothing eps:
+   returns the weighted loss (1 - eps) w[y] (lse - z[y]) + eps / k sum_c w[c]
+   (lse - z[c]) and sets *arg to the first largest class. With g, writes the
+   gradient of that loss over wsum (the batch's sum of w[y]: the gradient of
+   the weighted mean) at the same stride. */
+NN_HD static inline double xent_position(const float *z, int k, long s, int y, const float *w, float eps,
+					 double wsum, float *g, int *arg)
 {
 	float m = z[0];
 	int a = 0;
@@ -157,12 +160,28 @@ NN_HD static inline double xent_position(const float *z, int k, long s, int y, f
 	double se = 0;
 	for (int c = 0; c < k; c++)
 		se += exp((double)z[c * s] - m);
-	double lse = m + log(se);
-	if (g)
-		for (int c = 0; c < k; c++)
-			g[c * s] = scale * ((float)exp((double)z[c * s] - lse) - (c == y));
+	double lse = m + log(se), wy = w ? w[y] : 1.0;
 	*arg = a;
-	return lse - z[y * s];
+	if (eps == 0) {
+		if (g) {
+			float scale = (float)(wy / wsum);
+			for (int c = 0; c < k; c++)
+				g[c * s] = scale * ((float)exp((double)z[c * s] - lse) - (c == y));
+		}
+		return wy * (lse - z[y * s]);
+	}
+	double wall = 0, smooth = 0;
+	for (int c = 0; c < k; c++) {
+		double wc = w ? w[c] : 1.0;
+		wall += wc;
+		smooth += wc * (lse - z[c * s]);
+	}
+	if (g)
+		for (int c = 0; c < k; c++) {
+			double p = exp((double)z[c * s] - lse), wc = w ? w[c] : 1.0;
+			g[c * s] = (float)(((1 - eps) * wy * (p - (c == y)) + eps / k * (p * wall - wc)) / wsum);
+		}
+	return (1 - eps) * wy * (lse - z[y * s]) + eps / k * smooth;
 }
 
 /* Softmax at one position: p[c*s] = softmax(z)[c]. */

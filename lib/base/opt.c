@@ -176,12 +176,14 @@ static void bad_number(const opt *o, const char *v)
 		snprintf(lo, sizeof lo, fmt, o->lo);
 	if (o->hi < UNBOUNDED)
 		snprintf(hi, sizeof hi, fmt, o->hi);
+	/* a bound just under a round number, as "below 1" for [0, 1) */
+	const char *below = *hi && strtod(hi, NULL) > o->hi ? "below " : "";
 	if (*lo && *hi)
-		snprintf(range, sizeof range, " from %s to %s", lo, hi);
+		snprintf(range, sizeof range, " from %s to %s%s", lo, below, hi);
 	else if (*lo)
 		snprintf(range, sizeof range, " >= %s", lo);
 	else if (*hi)
-		snprintf(range, sizeof range, " <= %s", hi);
+		snprintf(range, sizeof range, " %s %s", *below ? "<" : "<=", hi);
 	usage_error("%s: expected %s%s, got '%s'", opt_name(o), what, range, v);
 }
 

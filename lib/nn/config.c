@@ -51,6 +51,8 @@ static const config_field fields[] = {
 	  "linear learning-rate warm-up over N steps", NULL),
 	F("class_weights", "class-weights", CF_STRING, class_weights, 0, 0, "LIST",
 	  "loss weight per class, e.g. 1,1,5,1,1", NULL),
+	F("label_smoothing", "label-smoothing", CF_DOUBLE, label_smoothing, 0, JSON_BELOW_1, "X",
+	  "label smoothing of the loss, 0 <= X < 1 (default 0)", NULL),
 	F("augment", "augment", CF_STRING, augment, 0, 0, "SPEC",
 	  "none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7", NULL),
 	F("normalize", "normalize", CF_STRING, normalize, 0, 0, "data|none",

@@ -12,7 +12,7 @@
    checkpoint's "config" metadata keeps it. */
 typedef struct train_config {
 	const char *opt;
-	double lr, momentum, wd, beta1, beta2, eps;
+	double lr, momentum, wd, beta1, beta2, eps, label_smoothing;
 	int nesterov;
 	long batch, epochs, seed, warmup, log_every, val_every, ckpt_every;
 	const char *sched, *augment, *class_weights, *normalize;

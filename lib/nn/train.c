@@ -180,7 +180,8 @@ void trainer_gradients(trainer *t, const float *x, const int32_t *y, int count, 
 	const backend *be = n->be;
 	net_zero_grad(n);
 	net_forward(n, x, count, 1, seed);
-	be->softmax_xent(count, n->nclass, net_spatial(n), net_output(n), y, t->class_w, t->dlogits, t->stats);
+	be->softmax_xent(count, n->nclass, net_spatial(n), net_output(n), y, t->class_w, t->smooth,
+			 t->dlogits, t->stats);
 	if (t->after_loss)
 		t->after_loss(t, count, t->ctx);
 	net_backward(n, t->dlogits);
@@ -227,7 +228,7 @@ void batch_share(long count, int rank, int ranks, long *lo, long *hi)
 int train_loop_plan(train_loop *l, const train_config *c, long samples, int rank, int ranks)
 {
 	*l = (train_loop){.seed = (uint64_t)c->seed, .base_lr = (float)c->lr, .lr = (float)c->lr,
-			  .samples = samples, .rank = rank, .ranks = ranks, .epoch = -1};
+			  .smooth = (float)c->label_smoothing, .samples = samples, .rank = rank, .ranks = ranks, .epoch = -1};
 	l->batch = c->batch < samples ? (int)c->batch : (int)samples;
 	l->steps_per_epoch = (samples + l->batch - 1) / l->batch;
 	l->total = l->steps_per_epoch * c->epochs;
@@ -238,6 +239,7 @@ void train_loop_start(train_loop *l, net *n, optim *o, const float *class_w, dev
 		      const sched *s)
 {
 	trainer_init(&l->t, n, o, class_w, l->batch);
+	l->t.smooth = l->smooth;
 	l->data = data;
 	l->aug = *a;
 	l->schedule = *s;
@@ -325,7 +327,7 @@ void evaluate_sums(net *n, devdata *dd, const float *class_w, long start, long e
 		int count = end - s < dd->cap ? (int)(end - s) : dd->cap;
 		devdata_gather(dd, s, count);
 		net_forward(n, dd->xb, count, 0, 0);
-		be->softmax_xent(count, k, spatial, net_output(n), dd->yb, class_w, NULL, stats);
+		be->softmax_xent(count, k, spatial, net_output(n), dd->yb, class_w, 0, NULL, stats);
 		if (map) {
 			be->softmax(count, k, spatial, net_output(n), probs);
 			be->download(p + (s - start) * per, probs, count * per * sizeof *p);

@@ -52,6 +52,7 @@ typedef struct trainer {
 	net *n;
 	optim *o;
 	const float *class_w;  /* on the device, [K]; NULL: every class weighs 1 */
+	float smooth;          /* label smoothing of the loss (0 from trainer_init) */
 	float *dlogits;        /* on the device: the loss gradient of a batch */
 	double *stats;         /* on the device: the loss sums (STAT_*) since trainer_reset */
 	/* the multi-rank hooks, NULL with one rank (ctx is the caller's):
@@ -94,6 +95,7 @@ typedef struct train_loop {
 	sched schedule;
 	uint64_t seed;
 	float base_lr, lr;   /* the configured rate; that of the last step */
+	float smooth;        /* label smoothing */
 	long samples, steps_per_epoch, total, step;  /* step: the steps done */
 	int batch;           /* the global batch: all ranks' shares */
 	int rank, ranks;     /* this process's rank and their number */

@@ -227,7 +227,8 @@ linear 3                           # 2
 
 # name, net, seed, batch, classes, segmentation, class weights, optimiser,
 # and optionally: shift, a per-channel offset added to the input; double, to
-# compute in float64; tol, the scale of the C test's tolerances (metadata)
+# compute in float64; tol, the scale of the C test's tolerances (metadata);
+# smooth, the loss's label smoothing (metadata)
 CASES = [
     ("fmnist", FMNIST, 1, 3, 10, False, None,
      dict(opt="adam", lr=1e-3, wd=0.0)),
@@ -252,6 +253,10 @@ CASES = [
     ("bnlarge", BNLARGE, 11, 5, 3, False, None,
      dict(opt="sgd", lr=0.1, wd=0.0, momentum=0.0, nesterov=False),
      dict(shift=[1e4, 0.0], double=True, tol=30)),
+    ("smooth", SMALL, 12, 4, 5, False, [1, 2, 1, 3, 0.5],
+     dict(opt="adamw", lr=1e-2, wd=1e-2), dict(smooth=0.1)),
+    ("smoothseg", UNET, 13, 2, 3, True, [1, 4, 2],
+     dict(opt="adam", lr=1e-2, wd=0.0), dict(smooth=0.25)),
 ]
 
 BETAS = (0.9, 0.999)
@@ -273,7 +278,7 @@ def fmt(v):
     return repr(float(v))
 
 
-def metadata(net_text, o, weights, tol):
+def metadata(net_text, o, weights, tol, smooth):
     adam = o["opt"] in ("adam", "adamw")
     meta = {
         "net": net_text,
@@ -289,6 +294,8 @@ def metadata(net_text, o, weights, tol):
     }
     if tol != 1:
         meta["tol"] = fmt(tol)
+    if smooth:
+        meta["label_smoothing"] = fmt(smooth)
     return meta
 
 
@@ -306,7 +313,8 @@ def make_case(name, text, seed, batch, classes, seg, weights, o, extra=None):
         net.double()
     y = torch.randint(0, classes, (batch, h, w) if seg else (batch,))
     crit = nn.CrossEntropyLoss(
-        weight=torch.tensor(weights, dtype=torch.float32) if weights else None)
+        weight=torch.tensor(weights, dtype=torch.float32) if weights else None,
+        label_smoothing=extra.get("smooth", 0.0))
     opt = make_optimizer(net.parameters(), o)
 
     t = {"x": x, "y": y}
@@ -326,7 +334,7 @@ def make_case(name, text, seed, batch, classes, seg, weights, o, extra=None):
         for sn, v in net.state_dict().items():
             t[f"step{k}.{sn}"] = v.clone()
     t = {k: v.float() if v.is_floating_point() else v for k, v in t.items()}
-    return t, metadata(text, o, weights, extra.get("tol", 1))
+    return t, metadata(text, o, weights, extra.get("tol", 1), extra.get("smooth", 0))
 
 
 def check_written(path, tensors, meta):
