@@ -13,6 +13,7 @@
 #   EPOCHS=N     (default 20)
 #   BATCH=N      (default 8)
 #   TRAIN_OPTS   more nn-train options, e.g. TRAIN_OPTS="--keep-best"
+#   PREDICT_OPTS more nn-predict options, e.g. PREDICT_OPTS="--tta flip"
 #   ESTIMATE=1   first time three training steps of BATCH images and one validation
 #                here, with the run's own network and settings, and say how long the
 #                whole training will take (the default); 0: skip; only: stop after it
@@ -56,7 +57,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 {
 	echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ), in $(q "$(pwd)")"
 	echo "DATA=$(q "$data") OUT=$(q "$out") NET=$(q "$net") SIZE=$size EPOCHS=$epochs BATCH=$batch" \
-		"TRAIN_OPTS=$(q "${TRAIN_OPTS:-}") $(q "$0")"
+		"TRAIN_OPTS=$(q "${TRAIN_OPTS:-}") PREDICT_OPTS=$(q "${PREDICT_OPTS:-}") ESTIMATE=$estimate $(q "$0")"
 } >"$out/commands.sh"
 
 ds-load facade "$data" --split train --size "$size" -o "$out/train-all.npy"
@@ -118,7 +119,8 @@ fi
 nn-train "$net" --epochs "$epochs" --batch "$batch" $recipe --log-every "$log_every" --val "$out/val.npy" --log "$out/seg.tsv" \
 	-o "$out/facade.safetensors" ${TRAIN_OPTS:-} "$out/train.npy"
 
-nn-predict "$out/facade.safetensors" < "$out/test.npy" > "$out/test-pred.npy"
+# shellcheck disable=SC2086
+nn-predict ${PREDICT_OPTS:-} "$out/facade.safetensors" < "$out/test.npy" > "$out/test-pred.npy"
 echo "== test_dev ($out/test-pred.npy)"
 ap-score "$out/test-pred.npy" | tee "$out/test-score.txt"
 

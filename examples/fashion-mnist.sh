@@ -10,6 +10,7 @@
 #                from this script, else ds-load's /usr/share/datasets/fashion-mnist)
 #   OUT=DIR      where the outputs go (default out/fashion-mnist in the checkout)
 #   NET=FILE     network description (default examples/fashion-mnist.net)
+#   PREDICT_OPTS more nn-predict options, e.g. PREDICT_OPTS="--tta flip"
 #
 #   examples/fashion-mnist.sh
 #   DATA=~/data/fashion-mnist examples/fashion-mnist.sh
@@ -42,7 +43,8 @@ mkdir -p "$out"
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 {
 	echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ), in $(q "$(pwd)")"
-	printf 'DATA=%s OUT=%s NET=%s %s' "$(q "$data")" "$(q "$out")" "$(q "$net")" "$(q "$0")"
+	printf 'DATA=%s OUT=%s NET=%s PREDICT_OPTS=%s %s' "$(q "$data")" "$(q "$out")" "$(q "$net")" \
+		"$(q "${PREDICT_OPTS:-}")" "$(q "$0")"
 	for a in "$@"; do
 		printf ' %s' "$(q "$a")"
 	done
@@ -57,8 +59,10 @@ ds-load fashion-mnist "$data" --split test -o "$out/test.npy"
 nn-train "$net" --epochs 3 --batch 64 --opt adam --lr 1e-3 \
 	--seed 1 --val "$out/val.npy" --log "$out/run.tsv" -o "$out/fmnist.safetensors" "$@" "$out/train.npy"
 
-nn-predict "$out/fmnist.safetensors" < "$out/val.npy" > "$out/val-pred.npy"
-nn-predict "$out/fmnist.safetensors" < "$out/test.npy" > "$out/test-pred.npy"
+# shellcheck disable=SC2086
+nn-predict ${PREDICT_OPTS:-} "$out/fmnist.safetensors" < "$out/val.npy" > "$out/val-pred.npy"
+# shellcheck disable=SC2086
+nn-predict ${PREDICT_OPTS:-} "$out/fmnist.safetensors" < "$out/test.npy" > "$out/test-pred.npy"
 
 echo "== validation ($out/val-pred.npy)"
 ap-score "$out/val-pred.npy" | tee "$out/val-score.txt"
