@@ -1,6 +1,7 @@
 /* nn-predict: run a trained model over a dataset stream and write the
-   prediction stream: class probabilities (or logits), then the labels
-   passed through, then the class names. */
+   prediction stream: class probabilities (or logits), with --tta flip
+   averaged with those of the mirror images, then the labels passed
+   through, then the class names. */
 #include "backend/backend.h"
 #include "nn/batch.h"
 #include "formats/dataset.h"
@@ -38,10 +39,82 @@ static void input_check(const tensor *x, const net *n, const char *dname, const 
 	      n->in_h, n->in_w, hint);
 }
 
+/* The forward pass over the batch x of count samples and its scores as
+   written: softmax probabilities (into probs) or with logits the raw
+   outputs (the network's, until its next forward). */
+static const float *batch_scores(const backend *be, net *n, const float *x, int count, int logits, float *probs)
+{
+	net_forward(n, x, count, 0, 0);
+	if (logits)
+		return net_output(n);
+	be->softmax(count, n->nclass, net_spatial(n), net_output(n), probs);
+	return probs;
+}
+
+/* Test-time augmentation by mirroring: the scores of a batch are the mean
+   of the image's and its mirror image's, the latter's maps (for a dense
+   network) mirrored back first, so that each pixel averages its own two
+   scores. Buffers for batches of up to b samples. */
+typedef struct flip_tta {
+	const backend *be;
+	mirror *in, *out;     /* out: NULL for a classifier */
+	float *x;             /* the mirrored batch */
+	float *back;          /* its score maps mirrored back */
+	float *mean;
+} flip_tta;
+
+static flip_tta *flip_tta_new(const backend *be, const net *n, int b)
+{
+	flip_tta *t = xcalloc(1, sizeof *t);
+	t->be = be;
+	size_t per = net_output_size(n);
+	t->in = mirror_new(be, b, n->in_c, n->in_h, n->in_w);
+	t->x = be->alloc((size_t)b * n->in_c * n->in_h * n->in_w * sizeof(float), "mirrored batch");
+	if (n->dense) {
+		t->out = mirror_new(be, b, n->nclass, n->out_h, n->out_w);
+		t->back = be->alloc((size_t)b * per * sizeof(float), "mirrored scores");
+	}
+	t->mean = be->alloc((size_t)b * per * sizeof(float), "mean scores");
+	return t;
+}
+
+/* The mean of the scores of x (count samples, scored in src) and of its
+   mirror image. */
+static const float *flip_tta_scores(flip_tta *t, net *n, const float *x, const float *src, int count, int logits,
+				    float *probs)
+{
+	const backend *be = t->be;
+	size_t len = (size_t)count * net_output_size(n);
+	be->zero(t->mean, len * sizeof(float));
+	be->axpy(len, 0.5f, src, t->mean);
+	mirror_apply(t->in, x, t->x, count);
+	src = batch_scores(be, n, t->x, count, logits, probs);
+	if (t->out) {
+		mirror_apply(t->out, src, t->back, count);
+		src = t->back;
+	}
+	be->axpy(len, 0.5f, src, t->mean);
+	return t->mean;
+}
+
+static void flip_tta_free(flip_tta *t)
+{
+	if (!t)
+		return;
+	const backend *be = t->be;
+	mirror_free(t->in);
+	mirror_free(t->out);
+	be->free(t->x);
+	be->free(t->back);
+	be->free(t->mean);
+	free(t);
+}
+
 /* The scores of the N samples of dd, b at a time, as the array p: the
-   header, then the softmax probabilities (or with logits the raw scores). */
+   header, then the softmax probabilities (or with logits the raw scores),
+   with flip those averaged with the mirror images'. */
 static void predictions_write(FILE *f, const char *name, const backend *be, net *n, devdata *dd, long N, int b,
-			      int logits)
+			      int logits, int flip)
 {
 	tensor shape = {.dtype = DT_F32, .itemsize = 4, .ndim = n->dense ? 4 : 2};
 	shape.shape[0] = N;
@@ -52,19 +125,17 @@ static void predictions_write(FILE *f, const char *name, const backend *be, net 
 	size_t per = net_output_size(n);
 	float *probs = be->alloc((size_t)b * per * sizeof(float), "probabilities");
 	float *host = xmalloc((size_t)b * per * sizeof(float));
-	int spatial = net_spatial(n);
+	flip_tta *tta = flip ? flip_tta_new(be, n, b) : NULL;
 	for (long s = 0; s < N; s += b) {
 		int count = N - s < b ? (int)(N - s) : b;
 		devdata_gather(dd, s, count);
-		net_forward(n, dd->xb, count, 0, 0);
-		const float *src = net_output(n);
-		if (!logits) {
-			be->softmax(count, n->nclass, spatial, src, probs);
-			src = probs;
-		}
+		const float *src = batch_scores(be, n, dd->xb, count, logits, probs);
+		if (tta)
+			src = flip_tta_scores(tta, n, dd->xb, src, count, logits, probs);
 		be->download(host, src, (size_t)count * per * sizeof(float));
 		xfwrite(host, (size_t)count * per * sizeof(float), f, name);
 	}
+	flip_tta_free(tta);
 	be->free(probs);
 	free(host);
 }
@@ -72,13 +143,16 @@ static void predictions_write(FILE *f, const char *name, const backend *be, net 
 int main(int argc, char **argv)
 {
 	tool_start("nn-predict");
-	const char *out_path = NULL, *device = "auto", *precision = "fp32";
+	const char *out_path = NULL, *device = "auto", *precision = "fp32", *tta = "none";
 	long batch = 256, threads = 0;
 	int logits = 0, quiet = 0;
 	opt opts[] = {
 		{NULL, 'o', OPT_STRING, &out_path, .arg = "FILE",
 		 .help = "write to FILE (atomically) instead of standard output"},
 		{"logits", 0, OPT_FLAG, &logits, .help = "raw scores instead of softmax probabilities"},
+		{"tta", 0, OPT_CUSTOM, &tta, .arg = "none|flip", .parse = opt_choice,
+		 .help = "test-time augmentation: flip, the mean of the scores of\n"
+			 "each image and its mirror image (default none)"},
 		{"batch", 0, OPT_INT, &batch, 1, INT_MAX, .arg = "N", .help = "samples per forward pass (default 256)"},
 		OPT_BACKEND(&threads, &device, &precision, "run"),
 		{"quiet", 'q', OPT_FLAG, &quiet, .help = "no summary on stderr"},
@@ -108,16 +182,18 @@ int main(int argc, char **argv)
 	int b = (int)(batch < N ? batch : (N > 0 ? N : 1));
 	devdata *dd = devdata_new(be, d, n, &mi, b, dname);
 	net_set_batch(n, b);
+	int flip = !strcmp(tta, "flip");
 
 	double t0 = now_seconds();
 	outfile *o = out_open(out_path);
-	predictions_write(o->f, out_name(out_path), be, n, dd, N, b, logits);
+	predictions_write(o->f, out_name(out_path), be, n, dd, N, b, logits, flip);
 	char **names = d->names ? d->names : mi.names;
 	int nclass = d->names ? d->nclass : mi.nclass;
 	dataset_write_tail(o->f, out_name(out_path), d->y, names, nclass);
 	out_commit(o);
 	if (!quiet)
-		note("%ld samples in %.2f s on %s", N, now_seconds() - t0, be->name);
+		note("%ld samples%s in %.2f s on %s", N, flip ? " and their mirror images" : "", now_seconds() - t0,
+		     be->name);
 	devdata_free(dd);
 	dataset_free(d);
 	model_info_free(&mi);

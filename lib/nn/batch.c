@@ -26,6 +26,14 @@ void check_fit(const net *n, const dataset *d, const char *path)
 	dataset_labels_check(d->y, n->nclass, path);
 }
 
+/* A copy of bytes of host memory in be's memory. */
+static void *upload_new(const backend *be, const void *host, size_t bytes, const char *what)
+{
+	void *p = be->alloc(bytes, what);
+	be->upload(p, host, bytes);
+	return p;
+}
+
 devdata *devdata_new(const backend *be, const dataset *d, const net *n, const model_info *mi,
 		     int batch, const char *path)
 {
@@ -36,21 +44,14 @@ devdata *devdata_new(const backend *be, const dataset *d, const net *n, const mo
 	dd->c = n->in_c, dd->h = n->in_h, dd->w = n->in_w;
 	dd->is_u8 = d->x->dtype == DT_U8;
 	dd->seg = d->y && d->y->ndim == 3;
-	size_t xb = tensor_bytes(d->x);
-	dd->x = be->alloc(xb, "dataset");
-	be->upload(dd->x, d->x->data, xb);
-	if (d->y) {
-		size_t yb = tensor_bytes(d->y);
-		dd->y = be->alloc(yb, "labels");
-		be->upload(dd->y, d->y->data, yb);
-	}
+	dd->x = upload_new(be, d->x->data, tensor_bytes(d->x), "dataset");
+	if (d->y)
+		dd->y = upload_new(be, d->y->data, tensor_bytes(d->y), "labels");
 	float inv[MODEL_MAXCHAN];
 	for (int c = 0; c < dd->c; c++)
 		inv[c] = 1.0f / mi->std[c];
-	dd->mean = be->alloc(dd->c * sizeof(float), "normalisation");
-	dd->inv_std = be->alloc(dd->c * sizeof(float), "normalisation");
-	be->upload(dd->mean, mi->mean, dd->c * sizeof(float));
-	be->upload(dd->inv_std, inv, dd->c * sizeof(float));
+	dd->mean = upload_new(be, mi->mean, dd->c * sizeof(float), "normalisation");
+	dd->inv_std = upload_new(be, inv, dd->c * sizeof(float), "normalisation");
 	dd->cap = batch;
 	size_t plane = (size_t)dd->h * dd->w;
 	dd->order = be->alloc((dd->n ? dd->n : 1) * sizeof(int32_t), "sample order");
@@ -108,4 +109,45 @@ void devdata_free(devdata *dd)
 	be->free(dd->xb);
 	be->free(dd->yb);
 	free(dd);
+}
+
+mirror *mirror_new(const backend *be, int cap, int c, int h, int w)
+{
+	mirror *m = xcalloc(1, sizeof *m);
+	m->be = be;
+	m->cap = cap, m->c = c, m->h = h, m->w = w;
+	int32_t *idx = xmalloc(cap * sizeof *idx);
+	sample_xform *xf = xmalloc(cap * sizeof *xf);
+	for (int i = 0; i < cap; i++) {
+		idx[i] = i;
+		xf[i] = (sample_xform){1, 0, 0, (float)w, (float)h};
+	}
+	float *zero = xcalloc(c, sizeof *zero), *one = xmalloc(c * sizeof *one);
+	for (int i = 0; i < c; i++)
+		one[i] = 1;
+	m->idx = upload_new(be, idx, cap * sizeof *idx, "mirror order");
+	m->xf = upload_new(be, xf, cap * sizeof *xf, "mirror transforms");
+	m->zero = upload_new(be, zero, c * sizeof *zero, "mirror scaling");
+	m->one = upload_new(be, one, c * sizeof *one, "mirror scaling");
+	free(idx);
+	free(xf);
+	free(zero);
+	free(one);
+	return m;
+}
+
+void mirror_apply(const mirror *m, const float *x, float *y, int n)
+{
+	m->be->gather_images(y, x, 0, m->idx, m->xf, n, m->c, m->h, m->w, m->zero, m->one);
+}
+
+void mirror_free(mirror *m)
+{
+	if (!m)
+		return;
+	m->be->free(m->idx);
+	m->be->free(m->xf);
+	m->be->free(m->zero);
+	m->be->free(m->one);
+	free(m);
 }

@@ -36,6 +36,25 @@ void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf
 void devdata_gather(devdata *dd, long start, int count);
 void devdata_free(devdata *dd);
 
+/* Mirrors batches of [n,c,h,w] float maps left to right in backend memory
+   (test-time augmentation) through the gather op: sample i taken as it
+   comes, flipped, normalised with mean 0 and scale 1. The flip's source
+   coordinates are whole numbers, so each output value is an input value
+   exactly. */
+typedef struct mirror {
+	const backend *be;
+	int cap, c, h, w;
+	int32_t *idx;         /* [cap] 0, 1, 2, ... */
+	sample_xform *xf;     /* [cap] each a flip */
+	float *zero, *one;    /* [c] the mean and inverse deviation */
+} mirror;
+
+/* For batches of up to cap samples of c x h x w. */
+mirror *mirror_new(const backend *be, int cap, int c, int h, int w);
+/* y = x mirrored, for n <= cap samples; x and y must not overlap. */
+void mirror_apply(const mirror *m, const float *x, float *y, int n);
+void mirror_free(mirror *m);
+
 /* Checks that a dataset fits a network: input shape, label shape and
    label range; dies with "path: reason". */
 void check_fit(const net *n, const dataset *d, const char *path);
