@@ -75,7 +75,7 @@ void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf
 	if (!xf) {
 		none = xmalloc((n ? n : 1) * sizeof *none);
 		for (long i = 0; i < n; i++)
-			none[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h};
+			none[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h, 0, 0, 0, 0};
 		xf = none;
 	}
 	dd->be->upload(dd->order, order, n * sizeof(int32_t));
