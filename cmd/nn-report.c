@@ -301,12 +301,19 @@ static void augment_row(FILE *f, const char *spec)
 	row_begin(f, "augmentation");
 	if (!augment_parse(spec, &a))
 		html(f, spec);
-	else if (!a.flip && a.crop >= 1)
+	else if (!augment_any(&a))
 		fputs("none", f);
+	const char *sep = "";
 	if (a.flip)
-		fputs("random horizontal flips", f);
+		fputs("random horizontal flips", f), sep = "; ";
 	if (a.crop < 1)
-		fprintf(f, "%srandom crops of %g to 1 times the side, resized back", a.flip ? "; " : "", a.crop);
+		fprintf(f, "%srandom crops of %g to 1 times the side, resized back", sep, a.crop), sep = "; ";
+	if (a.shift > 0)
+		fprintf(f, "%srandom shifts of up to %d pixels in x and in y, the border repeated", sep, a.shift),
+			sep = "; ";
+	if (a.erase > 0)
+		fprintf(f, "%srandom erasing with probability %g (a rectangle of 0.02 to 0.33 of the image, "
+			   "aspect 0.3 to 3.3, set to the channel mean)", sep, a.erase);
 	fputs("</td></tr>\n", f);
 }
 

@@ -286,7 +286,8 @@ static void settings_check(run *r)
 {
 	char why[160];
 	float *w;
-	const char *bad = train_settings(&r->c, r->n->nclass, &r->schedule, &r->aug, &w, why, sizeof why);
+	int side = r->n->in_h < r->n->in_w ? r->n->in_h : r->n->in_w;
+	const char *bad = train_settings(&r->c, r->n->nclass, side, &r->schedule, &r->aug, &w, why, sizeof why);
 	if (bad)
 		setting_error(r, bad, "--%s: %s", bad, why);
 	if (w) {

@@ -1,6 +1,7 @@
 /* gather.cu: a batch gathered from the device-resident dataset: pixels
-   scaled, normalised and resampled by each sample's transform, labels picked
-   (nearest pixel for label maps). The same per-element maths as the CPU. */
+   scaled, normalised, resampled by each sample's transform and erased in its
+   rectangle, labels picked (nearest pixel for label maps; never erased). The
+   same per-element maths as the CPU. */
 #include "cuda_common.cuh"
 #include "backend/elementwise.h"
 
@@ -29,7 +30,7 @@ static __global__ void gather_images_kernel(I total, float *out, const void *x, 
 						    : (const void *)((const float *)x + src);
 			v = bilinear_read(plane_p, is_u8, h, w, sy, sx);
 		}
-		out[e] = v * s - m;
+		out[e] = xform_erased(ox, oy, T.ex, T.ey, T.ew, T.eh) ? 0.0f : v * s - m;
 	}
 }
 

@@ -35,7 +35,7 @@ printf 'DATA=/x examples/facade.sh  # <b>&\n' >"$T/commands.sh"
 
 t_before=$(date -u +%s)
 nn-train "$T/cls.net" --epochs 2 --batch 16 --opt sgd --lr 0.05 --momentum 0.9 --nesterov --sched cosine \
-	--augment flip --log-every 2 --val-every 4 --val "$T/cls-val.npy" --keep-best --early-stop 5 --threads 1 \
+	--augment flip,shift=2,erase=0.5 --log-every 2 --val-every 4 --val "$T/cls-val.npy" --keep-best --early-stop 5 --threads 1 \
 	--log "$T/cls.tsv" -o "$T/cls.safetensors" -q "$T/cls.npy" &&
 	nn-predict -q "$T/cls.safetensors" "$T/cls-val.npy" >"$T/cls-pred.npy" &&
 	nn-train "$T/seg.net" --epochs 1 --batch 3 --class-weights 1,2,1,1,1 --wd 1e-4 --threads 1 \
@@ -113,7 +113,9 @@ want_cls = {
     "weight decay": "none",
     "batch": "16 images",
     "epochs": "2 (6 steps)",
-    "augmentation": "random horizontal flips",
+    "augmentation": "random horizontal flips; random shifts of up to 2 pixels in x and in y, the border "
+                    "repeated; random erasing with probability 0.5 (a rectangle of 0.02 to 0.33 of the image, "
+                    "aspect 0.3 to 3.3, set to the channel mean)",
     "input normalisation": "per channel, by the mean and standard deviation of the training pixels",
     "seed": "1",
     "measured": "every 2 steps and at the end of each epoch; validated every 4 steps and at the end",

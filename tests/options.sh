@@ -143,6 +143,27 @@ usage_fails "nn-train-float-range-message" nn-train "--wd: expected a number >= 
 bad_numbers nn-train --label-smoothing small.net cls.npy
 usage_fails "nn-train-label-smoothing-1" nn-train "--label-smoothing: expected a number from 0 to below 1, got '1'\$" \
 	nn-train --label-smoothing 1 small.net cls.npy
+# --augment: a word out of range or not a number is refused with the words
+# there are; shift= must also be less than the image's side (8 here)
+for spec in shift=0 shift=x shift=1.5 erase=0 erase=1.5 flip,erase= crop=0.7,shift=-2; do
+	usage_fails "nn-train-augment-$spec" nn-train \
+		"--augment: bad spec '$spec' \\(none, flip, crop=S, shift=P, erase=P\\)\$" \
+		nn-train -q --epochs 1 --batch 8 --augment "$spec" -o bad.st small.net cls.npy
+done
+usage_fails "nn-train-augment-shift-side" nn-train \
+	"--augment: bad spec 'flip,shift=8' \\(shift=8 is not less than the image side, 8\\)\$" \
+	nn-train -q --epochs 1 --batch 8 --augment flip,shift=8 -o bad.st small.net cls.npy
+check "nn-train-augment-refused: no model written" [ ! -e bad.st ]
+# accepted, and it changes what is trained: the same run with flip alone
+# gives other weights
+for spec in flip flip,shift=2,erase=0.5; do
+	nn-train -q --threads 1 --epochs 1 --batch 8 --seed 3 --augment "$spec" -o "aug-$spec.st" small.net cls.npy \
+		2>"aug-$spec.err" || fail "nn-train-augment-$spec: $(head -c 300 "aug-$spec.err")"
+done
+if [ -s aug-flip.st ] && [ -s aug-flip,shift=2,erase=0.5.st ]; then
+	check "nn-train-augment-flip,shift=2,erase=0.5: trains, other weights than flip alone" \
+		eval '! same_tensors aug-flip.st aug-flip,shift=2,erase=0.5.st 2>/dev/null'
+fi
 
 # ---- every tool: --name=value is --name value; -- before an operand --------
 ap-score --classes=x,y,z p.npy >eq1 2>/dev/null

@@ -181,10 +181,13 @@ typedef struct op_case {
 	double tol[5];
 } op_case;
 
-static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float crop)
+/* n transforms of h x w images: random flips and crops as asked, and with
+   erase a random erased rectangle on every other sample (drawn from R only
+   then, so that the cases without it keep their inputs). */
+static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float crop, int erase)
 {
 	for (int i = 0; i < n; i++) {
-		sample_xform t = {0, 0, 0, (float)w, (float)h};
+		sample_xform t = {0, 0, 0, (float)w, (float)h, 0, 0, 0, 0};
 		if (flip)
 			t.flip = rng_below(&R, 2);
 		if (crop < 1) {
@@ -194,14 +197,18 @@ static void random_xforms(sample_xform *xf, int n, int h, int w, int flip, float
 			t.x0 = rng_uniform_range(&R, 0, w - t.sw);
 			t.y0 = rng_uniform_range(&R, 0, h - t.sh);
 		}
+		if (erase && i % 2 == 0) {
+			t.ew = 1 + (int)rng_below(&R, w), t.eh = 1 + (int)rng_below(&R, h);
+			t.ex = (int)rng_below(&R, w - t.ew + 1), t.ey = (int)rng_below(&R, h - t.eh + 1);
+		}
 		xf[i] = t;
 	}
 }
 
-/* a: u8, n, c, h, w, flip; f: crop. tol: images */
+/* a: u8, n, c, h, w, flip, erase; f: crop. tol: images */
 static void test_gather_images(const op_case *t)
 {
-	int is_u8 = t->a[0], n = t->a[1], c = t->a[2], h = t->a[3], w = t->a[4], flip = t->a[5];
+	int is_u8 = t->a[0], n = t->a[1], c = t->a[2], h = t->a[3], w = t->a[4], flip = t->a[5], erase = t->a[6];
 	float crop = t->f[0];
 	int N = 10;
 	size_t plane = (size_t)h * w, nx = (size_t)N * c * plane;
@@ -215,7 +222,7 @@ static void test_gather_images(const op_case *t)
 	buf x = buf_from(hx, nx * (is_u8 ? 1 : 4));
 	buf idx = buf_ints(n, N);
 	sample_xform xf[64];
-	random_xforms(xf, n, h, w, flip, crop);
+	random_xforms(xf, n, h, w, flip, crop, erase);
 	buf bxf = buf_from(xf, n * sizeof *xf);
 	float mean[4], inv[4];
 	for (int i = 0; i < c; i++)
@@ -226,30 +233,31 @@ static void test_gather_images(const op_case *t)
 	G->gather_images(out.g, x.g, is_u8, idx.g, bxf.g, n, c, h, w, bm.g, bi.g);
 	result r = {0, NULL};
 	out_err(&r, "images", buf_err(&out));
-	report(r, t->tol[0], "gather_images(%s,n=%d,c=%d,h=%d,w=%d,flip=%d,crop=%g)", is_u8 ? "u8" : "f32",
-	       n, c, h, w, flip, crop);
+	report(r, t->tol[0], "gather_images(%s,n=%d,c=%d,h=%d,w=%d,flip=%d,crop=%g,erase=%d)",
+	       is_u8 ? "u8" : "f32", n, c, h, w, flip, crop, erase);
 	free(hx);
 	buf_free(&x), buf_free(&idx), buf_free(&bxf), buf_free(&bm), buf_free(&bi), buf_free(&out);
 }
 
-/* a: seg, n, h, w, flip; f: crop. tol: labels */
+/* a: seg, n, h, w, flip, erase (which label maps ignore); f: crop. tol: labels */
 static void test_gather_labels(const op_case *t)
 {
-	int seg = t->a[0], n = t->a[1], h = t->a[2], w = t->a[3], flip = t->a[4];
+	int seg = t->a[0], n = t->a[1], h = t->a[2], w = t->a[3], flip = t->a[4], erase = t->a[5];
 	float crop = t->f[0];
 	int N = 10;
 	size_t per = seg ? (size_t)h * w : 1;
 	buf y = buf_ints(N * per, 5);
 	buf idx = buf_ints(n, N);
 	sample_xform xf[64];
-	random_xforms(xf, n, h, w, flip, crop);
+	random_xforms(xf, n, h, w, flip, crop, erase);
 	buf bxf = buf_from(xf, n * sizeof *xf);
 	buf out = buf_new(n * per * sizeof(int32_t));
 	C->gather_labels(out.c, y.c, idx.c, bxf.c, n, h, w, seg);
 	G->gather_labels(out.g, y.g, idx.g, bxf.g, n, h, w, seg);
 	result r = {0, NULL};
 	out_err(&r, "labels", buf_diff(&out));
-	report(r, t->tol[0], "gather_labels(seg=%d,n=%d,h=%d,w=%d,flip=%d,crop=%g)", seg, n, h, w, flip, crop);
+	report(r, t->tol[0], "gather_labels(seg=%d,n=%d,h=%d,w=%d,flip=%d,crop=%g,erase=%d)", seg, n, h, w, flip,
+	       crop, erase);
 	buf_free(&y), buf_free(&idx), buf_free(&bxf), buf_free(&out);
 }
 
@@ -671,9 +679,12 @@ static const op_case cases[] = {
 	{test_gather_images, {1, 5, 1, 28, 24, 0}, {1}, {TOL_EW}},
 	{test_gather_images, {1, 4, 3, 13, 11, 1}, {0.6f}, {TOL_EW}},
 	{test_gather_images, {0, 3, 2, 9, 16, 0}, {0.8f}, {TOL_EW}},
+	{test_gather_images, {1, 6, 3, 13, 11, 1, 1}, {0.6f}, {TOL_EW}},
+	{test_gather_images, {0, 5, 2, 9, 16, 0, 1}, {1}, {TOL_EW}},
 	{test_gather_labels, {0, 7, 1, 1, 0}, {1}, {0}},
 	{test_gather_labels, {1, 4, 13, 11, 1}, {0.6f}, {0}},
 	{test_gather_labels, {1, 3, 8, 6, 0}, {1}, {0}},
+	{test_gather_labels, {1, 4, 13, 11, 1, 1}, {0.6f}, {0}},
 
 	{test_conv, {2, 3, 9, 7, 5, 3, 2, 1, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},
 	{test_conv, {3, 4, 8, 6, 6, 1, 1, 0, 1, 1}, {0}, {TOL_GEMM, TOL_GEMM}},

@@ -1,12 +1,15 @@
 /* test_transforms: the augmentation transforms of a batch (horizontal flip,
-   crop, scale) on every backend that opens, against tests/transforms_ref.py,
-   a numpy reference written from backend.h's contract. The photos are
-   non-square (batch, channels, height and width all different) and their
-   pixel values encode the class of the label map at the same place, so the
-   reference also checks that each label map follows its photo: a crop or a
-   flip applied to one and not the other, or with height and width swapped,
-   fails. This program gathers the batches and writes them to a temporary
-   folder; the reference reads them and prints the result lines. */
+   crop, scale, shift, erasing) on every backend that opens, against
+   tests/transforms_ref.py, a numpy reference written from backend.h's
+   contract. The photos are non-square (batch, channels, height and width
+   all different) and their pixel values encode the class of the label map
+   at the same place, so the reference also checks that each label map
+   follows its photo: a crop or a flip applied to one and not the other, or
+   with height and width swapped, fails. The normalisation is not the
+   identity, so that an erased pixel (0 after normalisation) differs from a
+   pixel of value 0 normalised; label maps are never erased. This program
+   gathers the batches and writes them to a temporary folder; the reference
+   reads them and prints the result lines. */
 #include "backend/backend.h"
 #include "formats/npy.h"
 #include "formats/tensor.h"
@@ -21,18 +24,29 @@
 
 enum { N = 4, C = 3, H = 10, W = 14, CLASSES = 5, CLASS_STEP = 40 };
 
-/* The transforms tried, each on sample i % N: flip, x0, y0, sw, sh. */
+/* The transforms tried, each on sample i % N: flip, x0, y0, sw, sh, and the
+   erased rectangle ex, ey, ew, eh. */
 static const sample_xform xforms[] = {
-	{0, 0, 0, W, H},             /* identity */
-	{1, 0, 0, W, H},             /* flip */
-	{0, 3, 2, W, H},             /* shifted: the border repeats */
-	{0, 1.5f, 0.75f, 9.8f, 7},   /* crop and scale up, off the pixel grid */
-	{1, 3.25f, 2, 7, 5},         /* flip, crop and scale */
-	{1, 0, 5, 12.6f, 5},         /* at the bottom left, wider than high */
-	{0, 6, 0, 8, 9.5f},          /* at the top right, higher than wide */
-	{1, 0.5f, 0.5f, 13, 9},      /* a slight zoom */
+	{0, 0, 0, W, H, 0, 0, 0, 0},             /* identity */
+	{1, 0, 0, W, H, 0, 0, 0, 0},             /* flip */
+	{0, 3, 2, W, H, 0, 0, 0, 0},             /* shifted: the border repeats */
+	{0, 1.5f, 0.75f, 9.8f, 7, 0, 0, 0, 0},   /* crop and scale up, off the pixel grid */
+	{1, 3.25f, 2, 7, 5, 0, 0, 0, 0},         /* flip, crop and scale */
+	{1, 0, 5, 12.6f, 5, 0, 0, 0, 0},         /* at the bottom left, wider than high */
+	{0, 6, 0, 8, 9.5f, 0, 0, 0, 0},          /* at the top right, higher than wide */
+	{1, 0.5f, 0.5f, 13, 9, 0, 0, 0, 0},      /* a slight zoom */
+	{0, -2, 1, W, H, 0, 0, 0, 0},            /* shifted the other way in x */
+	{0, 0, 0, W, H, 3, 2, 5, 4},             /* erased inside, no other transform */
+	{0, 0, 0, W, H, 0, 0, 4, 3},             /* erased at the top left corner */
+	{1, 0, 0, W, H, 9, 6, 5, 4},             /* flipped, erased at the bottom right corner */
+	{0, 1.5f, 0.75f, 9.8f, 7, 0, 3, 6, 2},   /* cropped, erased at the left edge */
+	{1, 3.25f, 2, 7, 5, 11, 0, 3, 10},       /* flipped and cropped, erased over the right edge's height */
+	{0, -2, 3, W, H, 6, 9, 1, 1},            /* shifted, one pixel erased on the bottom row */
 };
 enum { NX = sizeof xforms / sizeof *xforms };
+
+/* The normalisation: (pixel / 255 - mean) * inv_std per channel. */
+static const float mean[C] = {0.1f, 0.3f, 0.05f}, inv_std[C] = {2, 0.5f, 4};
 
 static void write_npy(const char *dir, const char *name, const tensor *t)
 {
@@ -68,7 +82,6 @@ static void gather_on(const backend *be, const char *label, const char *dir, con
 	int32_t idx[NX];
 	for (int i = 0; i < NX; i++)
 		idx[i] = i % N;
-	float mean[C] = {0}, inv_std[C] = {1, 1, 1};
 	void *dx = be->alloc(tensor_bytes(x), "photos");
 	int32_t *dy = be->alloc(tensor_bytes(y), "labels"), *didx = be->alloc(sizeof idx, "idx");
 	sample_xform *dxf = be->alloc(sizeof xforms, "transforms");
@@ -115,15 +128,20 @@ int main(int argc, char **argv)
 	make_source(x, y);
 	write_npy(dir, "src_x.npy", x);
 	write_npy(dir, "src_y.npy", y);
-	tensor *idx = tensor_new4(DT_I32, NX, 1, 1, 1, 1), *xf = tensor_new4(DT_F32, NX, 5, 1, 1, 2);
+	tensor *idx = tensor_new4(DT_I32, NX, 1, 1, 1, 1), *xf = tensor_new4(DT_F32, NX, 9, 1, 1, 2);
 	for (int i = 0; i < NX; i++) {
 		((int32_t *)idx->data)[i] = i % N;
-		float *row = (float *)xf->data + 5 * i;
-		row[0] = (float)xforms[i].flip, row[1] = xforms[i].x0, row[2] = xforms[i].y0;
-		row[3] = xforms[i].sw, row[4] = xforms[i].sh;
+		const sample_xform *t = &xforms[i];
+		float *row = (float *)xf->data + 9 * i;
+		row[0] = (float)t->flip, row[1] = t->x0, row[2] = t->y0, row[3] = t->sw, row[4] = t->sh;
+		row[5] = (float)t->ex, row[6] = (float)t->ey, row[7] = (float)t->ew, row[8] = (float)t->eh;
 	}
 	write_npy(dir, "idx.npy", idx);
 	write_npy(dir, "xf.npy", xf);
+	tensor *norm = tensor_new4(DT_F32, 2, C, 1, 1, 2);
+	memcpy(norm->data, mean, sizeof mean);
+	memcpy((float *)norm->data + C, inv_std, sizeof inv_std);
+	write_npy(dir, "norm.npy", norm);
 
 	const char *why = NULL;
 	const backend *cuda = backend_cuda_open(&why);
@@ -147,6 +165,6 @@ int main(int argc, char **argv)
 	if (system(rm))
 		fatal("%s: cannot remove it", dir);
 	free(out), free(cwd);
-	tensor_free(x), tensor_free(y), tensor_free(idx), tensor_free(xf);
+	tensor_free(x), tensor_free(y), tensor_free(idx), tensor_free(xf), tensor_free(norm);
 	return failed;
 }

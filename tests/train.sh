@@ -209,6 +209,7 @@ resume_case() {
 }
 resume_case "threads-1-adam-augment" 19 --threads 1 --batch 64 --augment flip,crop=0.8
 resume_case "threads-2-adam-augment" 19 --threads 2 --batch 64 --augment flip,crop=0.8
+resume_case "threads-1-adam-shift-erase" 19 --threads 1 --batch 64 --augment flip,shift=2,erase=0.5
 resume_case "threads-1-sgd-nesterov-step-sched" 24 --threads 1 --batch 50 --opt sgd --lr 0.05 --momentum 0.9 \
 	--nesterov --wd 1e-4 --warmup 20 --sched step:1:0.5
 resume_case "threads-1-adamw-class-weights" 19 --threads 1 --batch 64 --opt adamw --class-weights 1,2,1,1,1,1,3,1,1,1

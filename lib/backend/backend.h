@@ -25,13 +25,16 @@ typedef struct pool_desc {
 	int oh, ow;
 } pool_desc;
 
-/* Per-sample geometric transform applied while gathering a batch: the output
+/* Per-sample transform applied while gathering a batch: the output
    pixel (ox, oy) samples the source at x0 + (ox' + 0.5) * sw / W - 0.5 (and the
    same for y), where ox' = W-1-ox when flip is set. Identity: flip 0, x0 = y0 = 0,
-   sw = W, sh = H. Photos are sampled bilinearly, label maps by nearest pixel. */
+   sw = W, sh = H. Photos are sampled bilinearly, label maps by nearest pixel.
+   Then the photo's output pixels ex <= ox < ex + ew, ey <= oy < ey + eh are
+   erased: 0 after normalisation (ew = 0: none); label maps are not. */
 typedef struct sample_xform {
 	int flip;
 	float x0, y0, sw, sh;
+	int ex, ey, ew, eh;
 } sample_xform;
 
 /* Statistics accumulated by the loss on the device and read at log points. */

@@ -1,5 +1,5 @@
 /* cpu_gather.c: the CPU backend's batch gathering: samples picked by index,
-   flipped, cropped and normalised. */
+   flipped, cropped, normalised and erased. */
 #include "backend/cpu_ops.h"
 #include "backend/elementwise.h"
 
@@ -26,18 +26,22 @@ void cpu_gather_images(float *out, const void *x, int is_u8, const int32_t *idx,
 					for (size_t j = 0; j < plane; j++)
 						o[j] = p[j] * s - m;
 				}
-				continue;
-			}
-			for (int oy = 0; oy < h; oy++) {
-				float sy = xform_coord(oy, h, 0, t->y0, t->sh);
-				for (int ox = 0; ox < w; ox++) {
-					float sx = xform_coord(ox, w, t->flip, t->x0, t->sw);
-					const void *plane_p = is_u8 ? (const void *)((const uint8_t *)x + src)
-								    : (const void *)((const float *)x + src);
-					float v = bilinear_read(plane_p, is_u8, h, w, sy, sx);
-					o[oy * w + ox] = v * s - m;
+			} else {
+				for (int oy = 0; oy < h; oy++) {
+					float sy = xform_coord(oy, h, 0, t->y0, t->sh);
+					for (int ox = 0; ox < w; ox++) {
+						float sx = xform_coord(ox, w, t->flip, t->x0, t->sw);
+						const void *plane_p = is_u8 ? (const void *)((const uint8_t *)x + src)
+									    : (const void *)((const float *)x + src);
+						float v = bilinear_read(plane_p, is_u8, h, w, sy, sx);
+						o[oy * w + ox] = v * s - m;
+					}
 				}
 			}
+			for (int oy = 0; oy < h && t->ew > 0; oy++)
+				for (int ox = 0; ox < w; ox++)
+					if (xform_erased(ox, oy, t->ex, t->ey, t->ew, t->eh))
+						o[oy * w + ox] = 0;
 		}
 	}
 }

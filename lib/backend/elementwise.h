@@ -82,6 +82,13 @@ NN_HD static inline float xform_coord(int o, int out, int flip, float x0, float 
 	return x0 + ((float)o + 0.5f) * sw / (float)out - 0.5f;
 }
 
+/* Whether output pixel (ox, oy) is in the erased rectangle of backend.h's
+   sample_xform: from (ex, ey), ew wide and eh high (ew = 0: none). */
+NN_HD static inline int xform_erased(int ox, int oy, int ex, int ey, int ew, int eh)
+{
+	return ox >= ex && ox < ex + ew && oy >= ey && oy < ey + eh;
+}
+
 /* Pixel i of a plane of uint8 or float32. */
 NN_HD static inline float pixel_at(const void *p, int is_u8, int i)
 {

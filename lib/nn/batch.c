@@ -76,7 +76,7 @@ void devdata_set_order(devdata *dd, const int32_t *order, const sample_xform *xf
 	if (!xf) {
 		none = xmalloc((n ? n : 1) * sizeof *none);
 		for (long i = 0; i < n; i++)
-			none[i] = (sample_xform){0, 0, 0, (float)dd->w, (float)dd->h};
+			none[i] = (sample_xform){.sw = (float)dd->w, .sh = (float)dd->h};
 		xf = none;
 	}
 	dd->be->upload(dd->order, order, n * sizeof(int32_t));
@@ -120,7 +120,7 @@ mirror *mirror_new(const backend *be, int cap, int c, int h, int w)
 	sample_xform *xf = xmalloc(cap * sizeof *xf);
 	for (int i = 0; i < cap; i++) {
 		idx[i] = i;
-		xf[i] = (sample_xform){1, 0, 0, (float)w, (float)h};
+		xf[i] = (sample_xform){.flip = 1, .sw = (float)w, .sh = (float)h};
 	}
 	float *zero = xcalloc(c, sizeof *zero), *one = xmalloc(c * sizeof *one);
 	for (int i = 0; i < c; i++)

@@ -54,7 +54,8 @@ static const config_field fields[] = {
 	F("label_smoothing", "label-smoothing", CF_DOUBLE, label_smoothing, 0, JSON_BELOW_1, "X",
 	  "label smoothing of the loss, 0 <= X < 1 (default 0)", NULL),
 	F("augment", "augment", CF_STRING, augment, 0, 0, "SPEC",
-	  "none, or flip and/or crop=S (random crop of scale S..1), e.g. flip,crop=0.7", NULL),
+	  "none, or a comma list of flip, crop=S (random crop of scale S..1), shift=P (random shift by up to "
+	  "P pixels) and erase=P (random erasing, probability P), e.g. flip,crop=0.7,erase=0.25", NULL),
 	F("normalize", "normalize", CF_STRING, normalize, 0, 0, "data|none",
 	  "per-channel input normalisation from the training data (default data)", opt_choice),
 	F("log_every", "log-every", CF_LONG, log_every, 1, (double)LONG_MAX, "N",

@@ -4,6 +4,7 @@
 #include "nn/metrics.h"
 #include "base/util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,18 +46,22 @@ float *class_weights_parse(const char *spec, int nclass, char *why, size_t why_s
 
 int augment_parse(const char *s, augment *a)
 {
-	a->flip = 0;
-	a->crop = 1;
+	*a = (augment){0, 1, 0, 0};
 	if (!strcmp(s, "none") || !*s)
 		return 1;
 	char *copy = xstrdup(s), *save = NULL;
 	int ok = 1;
 	for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
 		double v;
+		long p;
 		if (!strcmp(t, "flip"))
 			a->flip = 1;
 		else if (!strncmp(t, "crop=", 5) && parse_float(t + 5, &v) && v > 0 && v <= 1)
 			a->crop = v;
+		else if (!strncmp(t, "shift=", 6) && parse_int(t + 6, &p) && p >= 1 && p <= INT_MAX)
+			a->shift = (int)p;
+		else if (!strncmp(t, "erase=", 6) && parse_float(t + 6, &v) && v > 0 && v <= 1)
+			a->erase = v;
 		else
 			ok = 0;
 	}
@@ -64,14 +69,37 @@ int augment_parse(const char *s, augment *a)
 	return ok;
 }
 
-/* Transforms for the count samples of one step, drawn from (seed, step). */
-static void draw_xforms(const augment *a, uint64_t seed, long step, int count, int h, int w,
-			sample_xform *xf)
+int augment_any(const augment *a)
+{
+	return a->flip || a->crop < 1 || a->shift > 0 || a->erase > 0;
+}
+
+/* torchvision's RandomErasing.get_params for an h x w image, scale (0.02,
+   0.33), ratio (0.3, 3.3): up to 10 tries at a rectangle that fits, else
+   none (t->ew stays 0). */
+static void draw_erase(rng *r, int h, int w, sample_xform *t)
+{
+	const double lo = log(0.3), hi = log(3.3);
+	for (int k = 0; k < 10; k++) {
+		double area = (double)h * w * (0.02 + (0.33 - 0.02) * rng_uniform(r));
+		double ratio = exp(lo + (hi - lo) * rng_uniform(r));
+		long eh = lrint(sqrt(area * ratio)), ew = lrint(sqrt(area / ratio));
+		if (!(eh < h && ew < w))
+			continue;
+		t->ey = (int)rng_below(r, (uint32_t)(h - eh + 1));
+		t->ex = (int)rng_below(r, (uint32_t)(w - ew + 1));
+		t->eh = (int)eh;
+		t->ew = (int)ew;
+		return;
+	}
+}
+
+void augment_draw(const augment *a, uint64_t seed, long step, int count, int h, int w, sample_xform *xf)
 {
 	rng r;
 	rng_seed(&r, seed, 0xa5000000000ULL + step);
 	for (int i = 0; i < count; i++) {
-		sample_xform t = {0, 0, 0, (float)w, (float)h};
+		sample_xform t = {0, 0, 0, (float)w, (float)h, 0, 0, 0, 0};
 		if (a->flip)
 			t.flip = rng_uniform(&r) < 0.5;
 		if (a->crop < 1) {
@@ -81,12 +109,22 @@ static void draw_xforms(const augment *a, uint64_t seed, long step, int count, i
 			t.x0 = rng_uniform_range(&r, 0, w - t.sw);
 			t.y0 = rng_uniform_range(&r, 0, h - t.sh);
 		}
+		if (a->shift > 0) {
+			/* whole output pixels: the crop window moves by as many of
+			   its own pixels */
+			int span = 2 * a->shift + 1;
+			int dx = (int)rng_below(&r, span) - a->shift, dy = (int)rng_below(&r, span) - a->shift;
+			t.x0 += dx * t.sw / w;
+			t.y0 += dy * t.sh / h;
+		}
+		if (a->erase > 0 && rng_uniform(&r) < a->erase)
+			draw_erase(&r, h, w, &t);
 		xf[i] = t;
 	}
 }
 
-const char *train_settings(const train_config *c, int nclass, sched *s, augment *a, float **class_w, char *why,
-			   size_t why_size)
+const char *train_settings(const train_config *c, int nclass, int side, sched *s, augment *a, float **class_w,
+			   char *why, size_t why_size)
 {
 	*class_w = NULL;
 	if (!sched_parse(c->sched, s)) {
@@ -95,7 +133,12 @@ const char *train_settings(const train_config *c, int nclass, sched *s, augment 
 	}
 	s->warmup = c->warmup;
 	if (!augment_parse(c->augment, a)) {
-		snprintf(why, why_size, "bad spec '%s' (none, flip, crop=S)", c->augment);
+		snprintf(why, why_size, "bad spec '%s' (none, flip, crop=S, shift=P, erase=P)", c->augment);
+		return "augment";
+	}
+	if (a->shift >= side) {
+		snprintf(why, why_size, "bad spec '%s' (shift=%d is not less than the image side, %d)", c->augment,
+			 a->shift, side);
 		return "augment";
 	}
 	if (c->class_weights[0] && !(*class_w = class_weights_parse(c->class_weights, nclass, why, why_size)))
@@ -154,11 +197,11 @@ void epoch_order(devdata *dd, const augment *a, uint64_t seed, int epoch, int ba
 	for (long i = 0; i < samples; i++)
 		perm[i] = (int32_t)i;
 	rng_shuffle(&g, (int *)perm, (int)samples);
-	int augmented = a->flip || a->crop < 1;
+	int augmented = augment_any(a);
 	for (long s = 0; augmented && s < steps_per_epoch; s++) {
 		long at = s * batch;
-		draw_xforms(a, seed, (long)epoch * steps_per_epoch + s,
-			    (int)(samples - at < batch ? samples - at : batch), dd->h, dd->w, xf + at);
+		augment_draw(a, seed, (long)epoch * steps_per_epoch + s,
+			     (int)(samples - at < batch ? samples - at : batch), dd->h, dd->w, xf + at);
 	}
 	devdata_set_order(dd, perm, augmented ? xf : NULL);
 }

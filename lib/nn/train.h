@@ -13,23 +13,36 @@
    at least one positive (new memory); NULL with the reason in why. */
 float *class_weights_parse(const char *spec, int nclass, char *why, size_t why_size);
 
-/* --augment: random horizontal flips, random crops of scale crop..1. */
+/* --augment: random horizontal flips, random crops of scale crop..1,
+   random shifts of up to shift pixels in x and y, random erasing (as
+   torchvision's RandomErasing) with probability erase. */
 typedef struct augment {
 	int flip;
 	float crop;   /* smallest scale; 1 = no crop */
+	int shift;    /* 0 = no shift */
+	float erase;  /* 0 = no erasing */
 } augment;
 
-/* "none", "" or a comma list of "flip" and "crop=S" (0 < S <= 1); 0 on a
-   bad spec. */
+/* "none", "" or a comma list of "flip", "crop=S" (0 < S <= 1), "shift=P"
+   (an integer P >= 1) and "erase=P" (0 < P <= 1); 0 on a bad spec. */
 int augment_parse(const char *s, augment *a);
 
-/* The settings of c that are parsed, for a net of nclass classes: the
-   learning-rate schedule with its warm-up, the augmentation and the class
-   weights (*class_w: new memory; NULL when every class weighs 1). NULL when
-   all are good, else the option of the bad one ("sched"), the reason in
-   why. */
-const char *train_settings(const train_config *c, int nclass, sched *s, augment *a, float **class_w, char *why,
-			   size_t why_size);
+/* Whether a transforms the samples at all. */
+int augment_any(const augment *a);
+
+/* The transforms of the count samples of one step, drawn from (seed,
+   step), for images h x w. Each sample draws, in this order and only when
+   a asks for it: the flip, the crop, the shift, the erasing; so a spec
+   without shift and erase draws what it drew before they existed. */
+void augment_draw(const augment *a, uint64_t seed, long step, int count, int h, int w, sample_xform *xf);
+
+/* The settings of c that are parsed, for a net of nclass classes whose
+   input's shorter side is side pixels: the learning-rate schedule with its
+   warm-up, the augmentation and the class weights (*class_w: new memory;
+   NULL when every class weighs 1). NULL when all are good, else the option
+   of the bad one ("sched"), the reason in why. */
+const char *train_settings(const train_config *c, int nclass, int side, sched *s, augment *a, float **class_w,
+			   char *why, size_t why_size);
 
 /* Per-channel mean and standard deviation of the pixels of x [N,C,H,W]
    in [0,1]. */
