@@ -9,12 +9,12 @@
 export OMP_WAIT_POLICY=passive
 E=$NN_ROOT/examples
 
-for s in facade fashion-mnist report; do
+for s in facade fashion-mnist report facade-best fashion-mnist-best; do
 	(cd "$T" && OUT=$T/help-out "$E/$s.sh" --help >"$T/help" 2>&1)
 	check "examples-help-$s: exit 0, the settings listed, nothing run" \
 		[ $? -eq 0 -a "$(grep -c 'OUT' "$T/help")" -gt 0 -a ! -e "$T/help-out" ]
 done
-for s in facade fashion-mnist; do
+for s in facade fashion-mnist facade-best fashion-mnist-best; do
 	check "examples-help-data-$s" grep -q '^  DATA=DIR' <("$E/$s.sh" --help)
 done
 
@@ -64,7 +64,8 @@ EOF
 	(cd "$T" && DATA=$starter OUT=$T/fa NET=$T/f64.net SIZE=64 EPOCHS=1 BATCH=4 ESTIMATE=0 \
 		"$E/facade.sh" >"$T/out" 2>"$T/err2")
 	check "examples-facade-runs-from-elsewhere" [ $? -eq 0 -a -s "$T/fa/facade.safetensors" -a -s "$T/fa/commands.sh" ]
-	check "examples-facade-commands-recorded" grep -q "^DATA='$starter' OUT='$T/fa' NET='$T/f64.net' SIZE=64 EPOCHS=1 BATCH=4 TRAIN_OPTS='' '$E/facade.sh'\$" "$T/fa/commands.sh"
+	check "examples-facade-commands-recorded" grep -q "^DATA='$starter' OUT='$T/fa' NET='$T/f64.net' SIZE=64 EPOCHS=1 BATCH=4 TRAIN_OPTS='' PREDICT_OPTS='' ESTIMATE=0 '$E/facade.sh'\$" \
+		"$T/fa/commands.sh"
 	# the triplets with a legend under each: 64-pixel images enlarged 4
 	# times, three parts of 256 4 apart under 22 pixels of titles, and the
 	# five classes' legend (516 pixels, one row) 8 below, 14 high, 4 under it
@@ -82,6 +83,22 @@ EOF
 		[ -s "$T/report/$f" ] && grep -qF "<img src=\"$f\"" "$T/report/index.html" || ok=1
 	done
 	check "examples-report-facade: legend, heat map, PR curves, triplets, filters and curves shown" [ "$ok" -eq 0 ]
+fi
+
+# the best recipe passes its settings to facade.sh, the caller's seed and
+# options after its own; shortened here to one epoch of a small network
+if [ -d "$starter/train" ]; then
+	(cd "$T" && DATA=$starter OUT=$T/fb NET=$T/f64.net SIZE=64 EPOCHS=1 BATCH=4 ESTIMATE=0 SEED=5 \
+		TRAIN_OPTS="--lr 2e-3" "$E/facade-best.sh" >"$T/out" 2>"$T/err4")
+	check "examples-facade-best-runs: a model, scores, the recorded settings" \
+		[ $? -eq 0 -a -s "$T/fb/facade.safetensors" -a -s "$T/fb/test-score.txt" ]
+	check "examples-facade-best-commands" grep -q \
+		"TRAIN_OPTS='--augment flip,crop=0.7,shift=8 --keep-best --seed 5 --lr 2e-3' PREDICT_OPTS='--tta flip' ESTIMATE=0 '$E/facade.sh'\$" \
+		"$T/fb/commands.sh"
+	check "examples-facade-best-tta: test_dev scored with the mirror images" \
+		grep -q 'and their mirror images' "$T/err4"
+	(cd "$T" && "$E/facade-best.sh" extra >/dev/null 2>"$T/err5")
+	check "examples-facade-best-no-arguments" [ $? -eq 2 -a "$(grep -c "unexpected argument 'extra'" "$T/err5")" -eq 1 ]
 fi
 
 # the README's first two commands: no sudo; .ci/deps.sh run as root with no
