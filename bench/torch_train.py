@@ -20,6 +20,13 @@ images/s is N over the pass's seconds. The labels are not needed.
 
     bench/torch_train.py --infer --net examples/fashion-mnist.net --data test.npy --threads 2
 
+--compile (PyTorch 2 and newer; with --net/--data, training or --infer): times
+torch.compile(net, dynamic=False) instead of the eager network (a static graph
+for each batch shape). Its compiling falls in the untimed warm-up: training
+needs --warmup 1 or more (every training batch is full, so one shape); --infer
+also runs the last, partial batch once before the timed pass, so that no shape
+is first seen (and compiled) inside it.
+
 --facade: times the facade network (the course's, or --net) on random data
 [B,3,S,S]: one TSV line for training (Adam lr 1e-3 wd 1e-5, per-pixel cross
 entropy with class weights 1,1,5,1,1) and one for inference (eval mode, no grad).
@@ -80,6 +87,8 @@ def parse_args():
     ap.add_argument("--facade", action="store_true", help="time the facade network on random data")
     ap.add_argument("--infer", action="store_true",
                     help="with --net/--data: time inference over the whole data set instead of training")
+    ap.add_argument("--compile", action="store_true",
+                    help="with --net/--data: time torch.compile(net), compiled in the untimed warm-up")
     ap.add_argument("--size", type=int, default=256,
                     help="facade image size, a multiple of 4 (default 256; ignored with --net)")
     ap.add_argument("--header", action="store_true", help="print the TSV header line first")
@@ -88,6 +97,10 @@ def parse_args():
         ap.error("--net and --data are required without --facade")
     if a.facade and a.infer:
         ap.error("--infer is for --net/--data; --facade prints an infer row of its own")
+    if a.compile and (a.facade or a.device != "cpu"):
+        ap.error("--compile is for --net/--data on the CPU")
+    if a.compile and a.warmup < 1:
+        ap.error("--compile needs --warmup 1 or more: the compiling must fall in the warm-up")
     if min(a.batch, a.threads, a.steps) < 1 or a.warmup < 0:
         ap.error("--batch, --threads, --steps must be >= 1 and --warmup >= 0")
     if a.size < 4 or a.size % 4:
@@ -191,6 +204,10 @@ def bench_data(dev):
     if tuple(X.shape[1:]) != tuple(net.input_shape):
         sys.exit(f"torch_train.py: {a.data}: data is {list(X.shape[1:])} per sample "
                  f"but {a.net} takes {list(net.input_shape)}")
+    if a.compile:
+        if not hasattr(torch, "compile"):
+            sys.exit(f"torch_train.py: --compile: torch {torch.__version__} has no torch.compile")
+        say(f"torch.compile(net), compiled in the {a.warmup} warm-up steps")
     if a.infer:
         infer_data(net, X, dev)
         return
@@ -213,7 +230,8 @@ def bench_data(dev):
         state["pos"] += a.batch
         return X.index_select(0, idx), Y.index_select(0, idx)
 
-    step = train_step_fn(net, opt, nn.CrossEntropyLoss(), batches)
+    model = torch.compile(net, dynamic=False) if a.compile else net
+    step = train_step_fn(model, opt, nn.CrossEntropyLoss(), batches)
     seconds = timed(step, a.warmup, a.steps, dev)
     say(f"last loss {step.loss.item():.4f}")
     print_row("train", os.path.basename(a.net), dev, seconds)
@@ -223,15 +241,18 @@ def infer_data(net, X, dev):
     """--infer: --warmup batches, then one timed pass over X in batches of --batch."""
     a = ARGS
     net.eval()
+    model = torch.compile(net, dynamic=False) if a.compile else net
     n = len(X)
     starts = list(range(0, n, a.batch))
 
     def forward(s):
         with torch.no_grad():
-            return torch.softmax(net(X[s:s + a.batch]), 1)
+            return torch.softmax(model(X[s:s + a.batch]), 1)
 
     for i in range(a.warmup):
         forward(starts[i % len(starts)])
+    if a.compile and n % a.batch:
+        forward(starts[-1])  # the partial batch's shape, compiled before the timing
     sync(dev)
     t0 = time.perf_counter()
     for s in starts:
