@@ -10,7 +10,7 @@
 #   DATA=DIR     the starter_set folder of the mini facade data (as facade.sh)
 #   OUT=DIR      where the outputs go (default out/facade-best)
 #   SEED=N       nn-train's seed: initialisation, data order, augmentation (default 1)
-#   EPOCHS=N     (default 35)
+#   EPOCHS=N     (default 60)
 #   TRAIN_OPTS   more nn-train options, after the recipe's (they win)
 #
 #   examples/facade-best.sh
@@ -31,8 +31,8 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 NET=${NET:-$root/examples/facade-unet-convt.net}
 OUT=${OUT:-$root/out/facade-best}
-EPOCHS=${EPOCHS:-35}
-TRAIN_OPTS="--augment flip,crop=0.7,shift=8 --keep-best --seed ${SEED:-1} ${TRAIN_OPTS:-}"
+EPOCHS=${EPOCHS:-60}
+TRAIN_OPTS="--augment flip,crop=0.7,shift=8 --val-every 200 --keep-best --seed ${SEED:-1} ${TRAIN_OPTS:-}"
 PREDICT_OPTS="--tta flip"
 export NET OUT EPOCHS TRAIN_OPTS PREDICT_OPTS
 exec "$root/examples/facade.sh"

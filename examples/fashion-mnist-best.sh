@@ -29,6 +29,6 @@ NET=${NET:-$root/examples/fashion-mnist-best.net}
 OUT=${OUT:-$root/out/fashion-mnist-best}
 PREDICT_OPTS="--tta flip"
 export NET OUT PREDICT_OPTS
-exec "$root/examples/fashion-mnist.sh" --epochs 18 --batch 128 --opt adamw --lr 2e-3 --wd 5e-2 \
-	--warmup 400 --sched cosine --augment flip,shift=2,erase=0.5 --label-smoothing 0.1 --keep-best \
+exec "$root/examples/fashion-mnist.sh" --epochs 26 --batch 128 --opt adamw --lr 2e-3 --wd 5e-2 \
+	--warmup 400 --sched cosine --augment flip,shift=2,erase=0.25 --label-smoothing 0.1 --keep-best \
 	--log-every 100 --val-every 400 --seed "${SEED:-1}" "$@"

@@ -93,7 +93,7 @@ if [ -d "$starter/train" ]; then
 	check "examples-facade-best-runs: a model, scores, the recorded settings" \
 		[ $? -eq 0 -a -s "$T/fb/facade.safetensors" -a -s "$T/fb/test-score.txt" ]
 	check "examples-facade-best-commands" grep -q \
-		"TRAIN_OPTS='--augment flip,crop=0.7,shift=8 --keep-best --seed 5 --lr 2e-3' PREDICT_OPTS='--tta flip' ESTIMATE=0 '$E/facade.sh'\$" \
+		"TRAIN_OPTS='--augment flip,crop=0.7,shift=8 --val-every 200 --keep-best --seed 5 --lr 2e-3' PREDICT_OPTS='--tta flip' ESTIMATE=0 '$E/facade.sh'\$" \
 		"$T/fb/commands.sh"
 	check "examples-facade-best-tta: test_dev scored with the mirror images" \
 		grep -q 'and their mirror images' "$T/err4"

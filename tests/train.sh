@@ -213,6 +213,18 @@ resume_case "threads-1-adam-shift-erase" 19 --threads 1 --batch 64 --augment fli
 resume_case "threads-1-sgd-nesterov-step-sched" 24 --threads 1 --batch 50 --opt sgd --lr 0.05 --momentum 0.9 \
 	--nesterov --wd 1e-4 --warmup 20 --sched step:1:0.5
 resume_case "threads-1-adamw-class-weights" 19 --threads 1 --batch 64 --opt adamw --class-weights 1,2,1,1,1,1,3,1,1,1
+resume_case "threads-1-adamw-label-smoothing" 19 --threads 1 --batch 64 --opt adamw --label-smoothing 0.2
+
+# the label smoothing is the checkpoint's: a resume that does not repeat
+# the option goes on with it, and it changes what is trained
+rm -f "$T"/ls*
+nn-train -q --threads 1 --batch 64 --epochs 1 --label-smoothing 0.2 -o "$T/ls1.safetensors" "$T/bn.net" "$T/train.npy" &&
+	nn-train -q --threads 1 --resume "$T/ls1.safetensors.ckpt" --epochs 2 -o "$T/ls.safetensors" "$T/train.npy" &&
+	nn-train -q --threads 1 --batch 64 --epochs 2 --label-smoothing 0.2 -o "$T/ls2.safetensors" "$T/bn.net" "$T/train.npy" &&
+	nn-train -q --threads 1 --batch 64 --epochs 2 -o "$T/ls0.safetensors" "$T/bn.net" "$T/train.npy"
+check "label-smoothing-resumed-from-checkpoint" same_tensors "$T/ls.safetensors" "$T/ls2.safetensors"
+check "label-smoothing-changes-training" eval '! same_tensors "$T/ls2.safetensors" "$T/ls0.safetensors" 2>/dev/null'
+check "label-smoothing-recorded" grep -aq '\\"label_smoothing\\":0.2' "$T/ls2.safetensors"
 
 # ---- Ctrl-C: checkpoint, nothing at -o, resume to the end -----------------
 # The run is long (400 epochs); it is interrupted about 2 s into training,
