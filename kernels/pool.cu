@@ -20,7 +20,8 @@ static __global__ void maxpool_forward_kernel(I total, const float *x, float *y,
 				maxpool_step(xp[j], j, &m, &best);
 			}
 		y[e] = m;
-		arg[e] = best;
+		if (arg)
+			arg[e] = best;
 	}
 }
 

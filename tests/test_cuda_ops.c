@@ -439,6 +439,16 @@ static void test_maxpool(const op_case *t)
 	out_err(&r, "argmax", buf_diff(&arg));
 	report(r, t->tol[0], "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s)", n, c, h, w, k, s,
 	       ties ? ",ties,NaN" : "");
+	/* without indices (inference): the same values */
+	buf vy = buf_new(ny * sizeof(float));
+	C->maxpool_forward(&d, x.c, vy.c, NULL);
+	G->maxpool_forward(&d, x.g, vy.g, NULL);
+	r = (result){0, NULL};
+	out_err(&r, "y", buf_err(&vy));
+	out_err(&r, "y against the indexed pass", memcmp(vy.c, y.c, vy.bytes) != 0);
+	report(r, t->tol[0], "maxpool_forward(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d%s, no indices)", n, c, h, w, k, s,
+	       ties ? ",ties,NaN" : "");
+	buf_free(&vy);
 	buf dy = buf_rand(ny, -1, 1), dx = buf_rand(nx, -1, 1);
 	C->maxpool_backward(&d, dy.c, arg.c, dx.c);
 	G->maxpool_backward(&d, dy.g, arg.g, dx.g);

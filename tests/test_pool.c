@@ -9,6 +9,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,24 @@ static void check_pool(const int *a)
 	else
 		FAIL("maxpool_forward n=%d c=%d %dx%d k=%d s=%d: output %zu is %g at %d, expected %g at %d", n, c,
 		     h, w, k, s, bad, y[bad], arg[bad], ry[bad], rarg[bad]);
+	/* without indices (inference): the same values, bit for bit, and
+	   nothing written past the end (a guard of GUARD values after it) */
+	enum { GUARD = 64 };
+	float *vy = xmalloc((ny + GUARD) * sizeof *vy);
+	for (int i = 0; i < GUARD; i++)
+		vy[ny + i] = 12345.0f;
+	backend_cpu.maxpool_forward(&d, x, vy, NULL);
+	bad = SIZE_MAX;
+	for (size_t i = 0; i < ny + GUARD && bad == SIZE_MAX; i++)
+		if (i < ny ? memcmp(&vy[i], &ry[i], sizeof vy[i]) != 0 : vy[i] != 12345.0f)
+			bad = i;
+	if (bad == SIZE_MAX)
+		PASS("maxpool_forward n=%d c=%d %dx%d k=%d s=%d, NaN in %d of 3 planes: values without indices",
+		     n, c, h, w, k, s, nan_planes);
+	else
+		FAIL("maxpool_forward n=%d c=%d %dx%d k=%d s=%d without indices: output %zu is %g, expected %g", n,
+		     c, h, w, k, s, bad, vy[bad], bad < ny ? ry[bad] : 12345.0f);
+	free(vy);
 	/* backward: each output's gradient lands on its index */
 	float *dy = xmalloc(ny * sizeof *dy), *dx = xcalloc(nx, sizeof *dx), *rdx = xcalloc(nx, sizeof *rdx);
 	for (size_t i = 0; i < ny; i++)
@@ -81,6 +100,10 @@ static const int cases[][7] = {
 	{2, 5, 9, 7, 3, 2, 1},
 	{1, 5, 8, 6, 3, 1, 2},
 	{2, 3, 5, 6, 5, 5, 1},
+	/* rows of 7 windows: without indices each row runs on into the next
+	   two, and the last rows of a plane stop at its end */
+	{3, 5, 14, 15, 2, 2, 1},
+	{5, 3, 15, 14, 2, 2, 3},
 };
 
 int main(void)

@@ -99,7 +99,8 @@ typedef struct backend {
 	void (*leakyrelu_forward)(size_t n, float slope, const float *x, float *y);
 	void (*leakyrelu_backward)(size_t n, float slope, const float *x, const float *dy, float *dx);
 
-	/* max-pool; arg [n,c,oh,ow] keeps the flat input index of each maximum */
+	/* max-pool; arg [n,c,oh,ow] keeps the flat input index of each maximum,
+	   for backward (NULL: not kept, as in inference) */
 	void (*maxpool_forward)(const pool_desc *d, const float *x, float *y, int32_t *arg);
 	void (*maxpool_backward)(const pool_desc *d, const float *dy, const int32_t *arg, float *dx);
 	/* average pool without padding: the mean of each k x k window */

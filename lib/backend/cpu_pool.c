@@ -27,13 +27,45 @@ static void maxpool_row2(const float *restrict r0, const float *restrict r1, flo
 	}
 }
 
+/* A line of n 2x2 windows, the maxima alone: the first NaN, else the first
+   largest, as maxpool_step gives, in selects that the compiler vectorises. */
+static void maxpool_line2(const float *restrict r0, const float *restrict r1, float *restrict y, int n)
+{
+	for (int ox = 0; ox < n; ox++) {
+		float a = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
+		float m1 = b > a || (b != b && a == a) ? b : a;
+		float m2 = f > e || (f != f && e == e) ? f : e;
+		y[ox] = m2 > m1 || (m2 != m2 && m1 == m1) ? m2 : m1;
+	}
+}
+
+/* A plane of 2x2 windows, the maxima alone (inference). Rows of a few
+   windows (14 and 7 in the course network) would run almost wholly in the
+   scalar tail of a vector loop, so each row is computed PAD windows long,
+   on into the next rows, whose outputs are computed again, rightly, right
+   after; only the rows whose overrun would leave the plane stop at ow. */
+enum { PAD = 16 };
+static void maxpool_plane2(const float *x, float *y, int oh, int ow, int w)
+{
+	int n = (ow + PAD - 1) / PAD * PAD;
+	for (int oy = 0; oy < oh; oy++) {
+		const float *r0 = x + (size_t)2 * oy * w;
+		int over = (long)oy * ow + n <= (long)oh * ow;
+		maxpool_line2(r0, r0 + w, y + (size_t)oy * ow, over ? n : ow);
+	}
+}
+
 void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *arg)
 {
 #pragma omp parallel for schedule(static)
 	for (int p = 0; p < d->n * d->c; p++) {
 		const float *xp = x + (size_t)p * d->h * d->w;
 		float *yp = y + (size_t)p * d->oh * d->ow;
-		int32_t *ap = arg + (size_t)p * d->oh * d->ow;
+		int32_t *ap = arg ? arg + (size_t)p * d->oh * d->ow : NULL;
+		if (d->k == 2 && d->stride == 2 && !ap) {
+			maxpool_plane2(xp, yp, d->oh, d->ow, d->w);
+			continue;
+		}
 		if (d->k == 2 && d->stride == 2) {
 			/* the common case, without the general loop's index arithmetic */
 			for (int oy = 0; oy < d->oh; oy++) {
@@ -67,7 +99,8 @@ void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *
 						maxpool_step(xp[j], j, &m, &best);
 					}
 				yp[oy * d->ow + ox] = m;
-				ap[oy * d->ow + ox] = best;
+				if (ap)
+					ap[oy * d->ow + ox] = best;
 			}
 	}
 }

@@ -297,7 +297,8 @@ static size_t maxpool_aux(const layer *L, int batch) { return out_size(L, batch)
 static void maxpool_forward(net *n, layer *L, const float *in, int count, int train, uint64_t seed)
 {
 	pool_desc d = pool_of(L, count);
-	n->be->maxpool_forward(&d, in, L->y, L->aux);
+	/* the indices are for backward: none at inference */
+	n->be->maxpool_forward(&d, in, L->y, train ? L->aux : NULL);
 }
 
 static void maxpool_backward(net *n, layer *L, const float *in, float *din, int count)
