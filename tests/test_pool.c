@@ -39,8 +39,13 @@ static void check_pool(const int *a)
 	int n = a[0], c = a[1], h = a[2], w = a[3], k = a[4], s = a[5], nan_planes = a[6];
 	pool_desc d = {n, c, h, w, k, s, (h - k) / s + 1, (w - k) / s + 1};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * d.oh * d.ow;
-	float *x = xmalloc(nx * sizeof *x), *y = xmalloc(ny * sizeof *y), *ry = xmalloc(ny * sizeof *ry);
-	int32_t *arg = xmalloc(ny * sizeof *arg), *rarg = xmalloc(ny * sizeof *rarg);
+	/* nothing may be written past the outputs: a guard of GUARD values
+	   after each */
+	enum { GUARD = 64 };
+	float *x = xmalloc(nx * sizeof *x), *y = xmalloc((ny + GUARD) * sizeof *y), *ry = xmalloc(ny * sizeof *ry);
+	int32_t *arg = xmalloc((ny + GUARD) * sizeof *arg), *rarg = xmalloc(ny * sizeof *rarg);
+	for (int i = 0; i < GUARD; i++)
+		y[ny + i] = 12345.0f, arg[ny + i] = 12345;
 	rng r;
 	rng_seed(&r, (uint64_t)(n * 1000 + h * 10 + k), 5);
 	static const float few[] = {-1, 0, 0.5f, 1, -0.0f};
@@ -54,15 +59,18 @@ static void check_pool(const int *a)
 	for (size_t i = 0; i < ny && bad == ny; i++)
 		if (arg[i] != rarg[i] || memcmp(&y[i], &ry[i], sizeof y[i]))
 			bad = i;
+	for (int i = 0; i < GUARD; i++)
+		if (y[ny + i] != 12345.0f || arg[ny + i] != 12345) {
+			FAIL("maxpool_forward n=%d c=%d %dx%d k=%d s=%d: written past the end", n, c, h, w, k, s);
+			break;
+		}
 	if (bad == ny)
 		PASS("maxpool_forward n=%d c=%d %dx%d k=%d s=%d, NaN in %d of 3 planes: values and indices",
 		     n, c, h, w, k, s, nan_planes);
 	else
 		FAIL("maxpool_forward n=%d c=%d %dx%d k=%d s=%d: output %zu is %g at %d, expected %g at %d", n, c,
 		     h, w, k, s, bad, y[bad], arg[bad], ry[bad], rarg[bad]);
-	/* without indices (inference): the same values, bit for bit, and
-	   nothing written past the end (a guard of GUARD values after it) */
-	enum { GUARD = 64 };
+	/* without indices (inference): the same values, bit for bit */
 	float *vy = xmalloc((ny + GUARD) * sizeof *vy);
 	for (int i = 0; i < GUARD; i++)
 		vy[ny + i] = 12345.0f;

@@ -39,19 +39,26 @@ static void maxpool_line2(const float *restrict r0, const float *restrict r1, fl
 	}
 }
 
-/* A plane of 2x2 windows, the maxima alone (inference). Rows of a few
-   windows (14 and 7 in the course network) would run almost wholly in the
-   scalar tail of a vector loop, so each row is computed PAD windows long,
-   on into the next rows, whose outputs are computed again, rightly, right
-   after; only the rows whose overrun would leave the plane stop at ow. */
+/* How many 2x2 windows to compute for output row oy of a plane of oh rows
+   of ow. Rows of a few windows (14 and 7 in the course network) would run
+   almost wholly in the scalar tail of a vector loop, so a row is computed a
+   multiple of PAD windows long, on into the next rows, whose outputs (and
+   indices) are computed again, rightly, right after; only the rows whose
+   overrun would leave the plane stop at ow. Its reads stay in the plane:
+   the rows it runs into are at most the plane's. */
 enum { PAD = 16 };
-static void maxpool_plane2(const float *x, float *y, int oh, int ow, int w)
+static int line_len(int oy, int oh, int ow)
 {
 	int n = (ow + PAD - 1) / PAD * PAD;
+	return (long)oy * ow + n <= (long)oh * ow ? n : ow;
+}
+
+/* A plane of 2x2 windows, the maxima alone (inference) */
+static void maxpool_plane2(const float *x, float *y, int oh, int ow, int w)
+{
 	for (int oy = 0; oy < oh; oy++) {
 		const float *r0 = x + (size_t)2 * oy * w;
-		int over = (long)oy * ow + n <= (long)oh * ow;
-		maxpool_line2(r0, r0 + w, y + (size_t)oy * ow, over ? n : ow);
+		maxpool_line2(r0, r0 + w, y + (size_t)oy * ow, line_len(oy, oh, ow));
 	}
 }
 
@@ -70,9 +77,9 @@ void cpu_maxpool_forward(const pool_desc *d, const float *x, float *y, int32_t *
 			/* the common case, without the general loop's index arithmetic */
 			for (int oy = 0; oy < d->oh; oy++) {
 				const float *r0 = xp + (size_t)(2 * oy) * d->w, *r1 = r0 + d->w;
-				int base = 2 * oy * d->w;
-				if (!maxpool_row2_nan(r0, r1, 2 * d->ow)) {
-					maxpool_row2(r0, r1, yp + (size_t)oy * d->ow, ap + (size_t)oy * d->ow, d->ow, base, d->w);
+				int base = 2 * oy * d->w, n = line_len(oy, d->oh, d->ow);
+				if (!maxpool_row2_nan(r0, r1, 2 * n)) {
+					maxpool_row2(r0, r1, yp + (size_t)oy * d->ow, ap + (size_t)oy * d->ow, n, base, d->w);
 					continue;
 				}
 				for (int ox = 0; ox < d->ow; ox++) {
