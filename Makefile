@@ -30,17 +30,8 @@ NN_CFLAGS := -std=c11 -D_GNU_SOURCE $(MARCH) -fno-trapping-math -fno-math-errno 
 # program's fatal() and note(), so the program exports them
 NN_LIBS   := $(IMG_LIBS) -lm -ldl -rdynamic
 
-# OpenBLAS (Debian: libopenblas-dev) and OpenMP
-BLAS_INC  := $(patsubst %/cblas.h,%,$(firstword $(wildcard $(addsuffix /cblas.h,\
-             /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include/x86_64-linux-gnu/openblas-openmp))))
-ifeq ($(BLAS_INC),)
-BLAS_INFO := no (built-in C GEMM, slow: install libopenblas-dev)
-NN_CFLAGS += -DNN_NO_OPENBLAS
-else
-BLAS_INFO := $(BLAS_INC)
-NN_CFLAGS += -I$(BLAS_INC)
-NN_LIBS   += -lopenblas
-endif
+# OpenBLAS (Debian: libopenblas0) is opened at run time (lib/backend/gemm.c)
+BLAS_INFO := libopenblas.so.0 at run time
 OPENMP    := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo yes)
 ifeq ($(OPENMP),yes)
 NN_CFLAGS += -fopenmp
@@ -90,7 +81,7 @@ endif
 # runtime, for tests/test_cuda_ops where no GPU is (kernels/emu/README.md):
 # each kernels/*.cu and *.cuh goes through kernels/emu/rewrite.sed into
 # build/emu/src/ (a #line keeps the messages on the original), and the module
-# build/emu/libnnpipe-cuda-emu.so is linked with the CPU backend's BLAS, with
+# build/emu/libnnpipe-cuda-emu.so calls the program's gemm() (lib/backend/gemm.c), with
 # build/emu/driver/libcuda.so.1 a link to it that stands in for the driver.
 # Built with CFLAGS, so the sanitizer builds of CI check the kernels too.
 EMU_CXX   ?= $(if $(findstring clang,$(CC)),clang++,g++)
@@ -107,14 +98,14 @@ EMU_CLANG := -fno-sanitize=vptr,function
 EMU_FLAGS := $(CFLAGS) -std=c++17 -fPIC -fvisibility=hidden -ffp-contract=off \
              $(if $(findstring clang,$(EMU_CXX)),$(EMU_CLANG)) \
              -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-unknown-pragmas -Wno-unused-function -Wno-missing-field-initializers \
-             -Ikernels/emu/include -Ikernels/emu -Ilib $(if $(BLAS_INC),-I$(BLAS_INC),-DNN_NO_OPENBLAS)
+             -Ikernels/emu/include -Ikernels/emu -Ilib
 EMU_ALL   := $(if $(EMU),$(EMU_SO) build/emu/driver/libcuda.so.1)
 
 all: info $(TOOLS) $(TESTS) $(CUDA_ALL) $(if $(NVCC),,no-cuda) $(EMU_ALL)
 
 # Objects depend on the configuration too, so that switching NVCC, OpenBLAS
 # or the flags rebuilds them.
-BUILD_CONFIG := $(CC) $(EMU_CXX) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(BLAS_INC) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC) $(NCCL)
+BUILD_CONFIG := $(CC) $(EMU_CXX) $(CFLAGS) $(MARCH) $(NVCC) $(CUDA_ARCH) $(OPENMP) $(IMG_CFLAGS) $(IMG_LIBS) $(MPICC) $(NCCL)
 build/config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(BUILD_CONFIG)' | cmp -s - $@ || echo '$(BUILD_CONFIG)' > $@
@@ -166,7 +157,7 @@ build/emu/obj/gemm.o: lib/backend/gemm.c lib/backend/gemm.h build/config
 
 $(EMU_SO): $(EMU_OBJ)
 	@echo '  LD   $@'
-	@$(EMU_CXX) $(EMU_FLAGS) -shared $(EMU_OBJ) -o $@ $(if $(BLAS_INC),-lopenblas) $(if $(OPENMP),-fopenmp) -lm
+	@$(EMU_CXX) $(EMU_FLAGS) -shared $(EMU_OBJ) -o $@ $(if $(OPENMP),-fopenmp) -lm
 
 build/emu/driver/libcuda.so.1: $(EMU_SO)
 	@mkdir -p $(@D)

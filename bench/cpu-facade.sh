@@ -45,6 +45,10 @@ data=$root/../shared/data/mini-facade/starter_set
 unet=$root/examples/facade-unet-small.net
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# each program's OpenBLAS picks its kernels (nn-train(1), ENVIRONMENT),
+# whatever the calling shell forces
+coretype=${OPENBLAS_CORETYPE:-unset}
+unset OPENBLAS_CORETYPE
 
 TUNED=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
 
@@ -67,7 +71,7 @@ peak_mb() { awk '{ printf "%.0f\n", $NF / 1024 }' "$tmp/time"; }
 nn_train() {
 	net=$1 stream=$2 warm=$3
 	shift 3
-	try "$tmp/nn.err" /usr/bin/time -o "$tmp/time" -f %M "$root/bin/nn-train" "$net" --epochs 1 --batch $batch \
+	try "$tmp/nn.err" env OPENBLAS_VERBOSE=2 /usr/bin/time -o "$tmp/time" -f %M "$root/bin/nn-train" "$net" --epochs 1 --batch $batch \
 		--opt adam --lr 1e-3 "$@" --threads "$threads" --log-every "$warm" --log "$tmp/log.tsv" -q \
 		-o "$tmp/model.safetensors" "$stream"
 	awk -F'\t' -v b=$batch -v w="$warm" '$3 == "train" { s[$1] = $7 } END {
@@ -80,7 +84,7 @@ nn_train() {
 # own loop time to LOOPFILE and from its wall time to WHOLEFILE, with the model
 # the last nn_train wrote
 nn_predict() {
-	try "$tmp/nn.err" /usr/bin/time -o "$tmp/time" -f '%e %M' "$root/bin/nn-predict" --batch $batch \
+	try "$tmp/nn.err" env OPENBLAS_VERBOSE=2 /usr/bin/time -o "$tmp/time" -f '%e %M' "$root/bin/nn-predict" --batch $batch \
 		--threads "$threads" "$tmp/model.safetensors" "$1" >"$tmp/out.npy"
 	mb=$(peak_mb)
 	sed -n 's/^nn-predict: [0-9]* samples in \([0-9.]*\) s.*/\1/p' "$tmp/nn.err" |
@@ -203,7 +207,7 @@ done
 report=$(cat <<EOT
 
 ## $(date -u +%Y-%m-%d) $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores
-Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after (the machine is shared)
+Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after (the machine is shared); OPENBLAS_CORETYPE=$coretype in the calling shell, unset for the runs; nnpipe's OpenBLAS kernels: $(sed -n 's/^Core: //p' "$tmp/nn.err" | head -1)
 Steps (warm-up + timed): course network $counts (a compiled model 2 more warm-up steps); U-Net $unet_warmup + $unet_steps. nnpipe trains and predicts on the first (warm-up + timed) x $batch photos of \`ds-load facade ../shared/data/mini-facade/starter_set --split train --size S\`.
 Commands: \`nn-train facade.net --epochs 1 --batch $batch --opt adam --lr 1e-3 --wd 1e-5 --class-weights 1,1,5,1,1 --threads $threads --log-every W\` (examples/facade.net with its input line set to S; --conv auto; images/s from step W to the end), \`nn-predict --batch $batch --threads $threads model.safetensors data.npy > out.npy\` (in-loop: its "samples in S s" summary, the first batch included; whole process: images / wall seconds), \`GLIBC_TUNABLES=$TUNED OPENBLAS_NUM_THREADS=1 PYTHON ../shared/bench/torch_facade.py --size S --batch $batch --threads $threads --blas-threads 1 --steps N --infer-steps N --warmup W --quiet [--compile]\` (random tensors; train and infer rates from one process), \`nn-train examples/facade-unet-small.net --epochs 1 --batch $batch --opt adam --lr 1e-3 --threads $threads --log-every $unet_warmup\` and \`GLIBC_TUNABLES=... OPENBLAS_NUM_THREADS=1 PYTHON bench/torch_train.py --net examples/facade-unet-small.net --data unet.npy --steps $unet_steps --warmup $unet_warmup --batch $batch --threads $threads\`; peak resident memory from \`/usr/bin/time -f %M\`
 PyTorch: $(versions)PYTHON /usr/bin/python3 (debian) or $venv/bin/python (pypi)

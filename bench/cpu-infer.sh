@@ -45,6 +45,10 @@ net=$root/examples/fashion-mnist.net
 tfmnist_py=$root/../shared/bench/torch_fmnist.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# each program's OpenBLAS picks its kernels (nn-train(1), ENVIRONMENT),
+# whatever the calling shell forces
+coretype=${OPENBLAS_CORETYPE:-unset}
+unset OPENBLAS_CORETYPE
 
 "$root/bin/ds-load" fashion-mnist "$data" --split test -o "$tmp/test.npy"
 "$root/bin/ds-load" fashion-mnist "$data" --split train --limit $((64 * train_steps)) -o "$tmp/train.npy"
@@ -73,7 +77,7 @@ peak_mb() { awk '{ printf "%.0f\n", $2 / 1024 }' "$tmp/time"; }
 
 # nn_run: whole-process img/s, in-loop img/s, MB
 nn_run() {
-	try "$tmp/nn.err" /usr/bin/time -o "$tmp/time" -f '%e %M' "$root/bin/nn-predict" --batch $batch --threads "$threads" \
+	try "$tmp/nn.err" env OPENBLAS_VERBOSE=2 /usr/bin/time -o "$tmp/time" -f '%e %M' "$root/bin/nn-predict" --batch $batch --threads "$threads" \
 		"$tmp/model.safetensors" "$tmp/test.npy" >"$tmp/out.npy"
 	loop=$(sed -n 's/^nn-predict: [0-9]* samples in \([0-9.]*\) s.*/\1/p' "$tmp/nn.err")
 	echo "$(wall_rate) $(awk -v n="$n" -v s="$loop" 'BEGIN { printf "%.1f\n", n / s }') $(peak_mb)"
@@ -162,7 +166,7 @@ blas=$(grep -m1 '^BLAS libraries mapped' "$tmp/debian.err" || echo 'BLAS: unknow
 report=$(cat <<EOT
 
 ## $(date -u +%Y-%m-%d) $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores
-Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch (eval-*: 1000), $n test images, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}
+Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch (eval-*: 1000), $n test images, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after; OPENBLAS_CORETYPE=$coretype in the calling shell, unset for the runs; nn-predict's OpenBLAS kernels: $(sed -n 's/^Core: //p' "$tmp/nn.err" | head -1)
 Model: \`nn-train examples/fashion-mnist.net --epochs 1 --batch 64 --threads $threads\` on the first $((64 * train_steps)) training images, once.
 Commands: \`nn-predict --batch $batch --threads $threads model.safetensors test.npy > out.npy\` (whole process: $n / wall seconds; in-loop: its "samples in S s" summary), \`GLIBC_TUNABLES=$TUNED OPENBLAS_NUM_THREADS=1 PYTHON bench/torch_train.py --infer --net examples/fashion-mnist.net --data test.npy --batch $batch --threads $threads --warmup $warmup [--compile]\` (whole process: $n / wall seconds, Python's start, the import and any compiling included; in-loop: its row, one pass over the normalised data in memory after $warmup batches, and with --compile the partial batch, untimed) and, eval-*, \`GLIBC_TUNABLES=... OPENBLAS_NUM_THREADS=1 PYTHON ../shared/bench/torch_fmnist.py --data ../shared/data/fashion-mnist --epochs 1 --limit-steps $eval_steps --quiet --threads $threads --blas-threads 1\` (in-loop only: its test_images_per_s, the 10,000 test images in batches of 1000 after $eval_steps training steps, no softmax, the first batch not warmed up; no whole process or memory, as it trains first); wall and peak resident memory from \`/usr/bin/time -f '%e %M'\`
 PyTorch: $(versions)PYTHON /usr/bin/python3 (debian) or $venv/bin/python (pypi); debian's $blas

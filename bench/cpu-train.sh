@@ -17,6 +17,11 @@
 # PyTorch stops after the epoch's 937 full batches (--limit-steps 937): the
 # last batch, of 32 images, is a new shape that torch.compile would compile
 # again inside its timed steps (the eager runs stop there too, for sameness).
+# Where the CPU has AVX-512, debian-avx512 runs Debian's PyTorch with its
+# AVX-512 kernels asked for (ATEN_CPU_CAPABILITY=avx512, and SkylakeX for
+# its OpenBLAS), as a user who knows would try. OPENBLAS_CORETYPE is unset
+# for every run: each program's OpenBLAS picks its kernels (nn-train's
+# choice: nn-train(1), ENVIRONMENT), whatever the calling shell forces.
 # The ratio counts against the fastest variant's median.
 # nn-train does the same work (ds-load fashion-mnist --split train, 1 epoch);
 # its images/s comes from its metrics log (--log-every 20): the images after
@@ -43,6 +48,8 @@ net=$root/examples/fashion-mnist.net
 tfmnist_py=$root/../shared/bench/torch_fmnist.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+coretype=${OPENBLAS_CORETYPE:-unset}
+unset OPENBLAS_CORETYPE
 
 if [ "$limit" -gt 0 ]; then
 	[ "$limit" -gt $warm ] || { echo "cpu-train.sh: LIMIT_STEPS must be above $warm" >&2 && exit 1; }
@@ -73,7 +80,8 @@ peak_mb() { awk '{ printf "%.0f\n", $NF / 1024 }' "$tmp/time"; }
 
 # nn_run: "img/s MB"; images/s from the log point at step $warm to the last
 nn_run() {
-	try "$tmp/nn.err" /usr/bin/time -o "$tmp/time" -f %M "$root/bin/nn-train" "$net" --epochs 1 --batch $batch \
+	try "$tmp/nn.err" env OPENBLAS_VERBOSE=2 /usr/bin/time -o "$tmp/time" -f %M "$root/bin/nn-train" "$net" \
+		--epochs 1 --batch $batch \
 		--opt adam --lr 1e-3 --threads "$threads" --log-every $warm --log "$tmp/log.tsv" -q \
 		-o "$tmp/m.safetensors" "$tmp/train.npy"
 	awk -F'\t' -v b=$batch -v w=$warm -v N="$images" '$3 == "train" { s[$1] = $7 } END {
@@ -85,19 +93,23 @@ nn_run() {
 
 venv=${TORCH_VENV:-$root/bench/.venv}
 variants=debian
+if grep -qw avx512f /proc/cpuinfo; then variants="debian debian-avx512"; fi
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
-	variants="debian pypi pypi-compile"
+	variants="$variants pypi pypi-compile"
 fi
 # python_of VARIANT: its interpreter
-python_of() { case $1 in debian) echo /usr/bin/python3 ;; *) echo "$venv/bin/python" ;; esac; }
+python_of() { case $1 in debian*) echo /usr/bin/python3 ;; *) echo "$venv/bin/python" ;; esac; }
+# env_of VARIANT: what the variant adds to the environment
+env_of() { case $1 in debian-avx512) echo ATEN_CPU_CAPABILITY=avx512 OPENBLAS_CORETYPE=SkylakeX ;; esac; }
 
 # tfmnist VARIANT: "img/s MB" of torch_fmnist.py at its best; its JSON kept
 # in $tmp/VARIANT.json
 tfmnist() {
 	c=
 	if [ "$1" = pypi-compile ]; then c=--compile; fi
-	# shellcheck disable=SC2086 # topt, c: empty or words
-	try "$tmp/torch.err" env GLIBC_TUNABLES=$TUNED OPENBLAS_NUM_THREADS=1 /usr/bin/time -o "$tmp/time" -f %M \
+	# shellcheck disable=SC2086 # topt, c, env_of: empty or words
+	try "$tmp/torch.err" env GLIBC_TUNABLES=$TUNED OPENBLAS_NUM_THREADS=1 $(env_of "$1") \
+		/usr/bin/time -o "$tmp/time" -f %M \
 		"$(python_of "$1")" "$tfmnist_py" --data "$data" --epochs 1 --quiet --threads "$threads" --blas-threads 1 \
 		$topt $c >"$tmp/$1.json"
 	/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["train_images_per_s"], end=" ")' "$tmp/$1.json"
@@ -148,7 +160,7 @@ runrows() {
 ratios() { for v in $variants; do printf '; / %s %s' "$v" "$(ratio "$nn_med" "$(median "$tmp/t.$v" 1)")"; done; }
 versions() {
 	for v in $variants; do
-		[ "$v" = pypi-compile ] || printf '%s %s; ' "$v" "$("$(python_of "$v")" -c 'import torch; print(torch.__version__)')"
+		[ "$v" = pypi-compile ] || [ "$v" = debian-avx512 ] || printf '%s %s; ' "$v" "$("$(python_of "$v")" -c 'import torch; print(torch.__version__)')"
 	done
 }
 libs() { /usr/bin/python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["libs"]) or "none")' "$tmp/$1.json"; }
@@ -161,9 +173,9 @@ fi
 report=$(cat <<EOT
 
 ## $(date -u +%Y-%m-%d) $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores
-Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch, $work, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}
+Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); threads $threads, batch $batch, $work, $reps alternating repeats; load average (1, 5, 15 min) $load0 before, $load1 after; OPENBLAS_CORETYPE=$coretype in the calling shell, unset for the runs; nn-train's OpenBLAS kernels: $(sed -n 's/^Core: //p' "$tmp/nn.err" | head -1)
 Commands: \`ds-load fashion-mnist ../shared/data/fashion-mnist --split train${dsopt:+ $dsopt} -o train.npy\`, \`nn-train examples/fashion-mnist.net --epochs 1 --batch $batch --opt adam --lr 1e-3 --threads $threads --log-every $warm --log log.tsv -q -o m.safetensors train.npy\` (images/s: the images after the log point at step $warm over the seconds from it to the last one) and \`GLIBC_TUNABLES=$TUNED OPENBLAS_NUM_THREADS=1 PYTHON ../shared/bench/torch_fmnist.py --data ../shared/data/fashion-mnist --epochs 1 --quiet --threads $threads --blas-threads 1 $topt [--compile]\` (its train_images_per_s: the steps after its first $warm); peak resident memory from \`/usr/bin/time -f %M\` (torch_fmnist.py holds the test set too and evaluates it after training)
-PyTorch: $(versions)PYTHON /usr/bin/python3 (debian) or $venv/bin/python (pypi); libraries mapped by debian: $(libs debian)
+PyTorch: $(versions)PYTHON /usr/bin/python3 (debian, and debian-avx512 with $(env_of debian-avx512)) or $venv/bin/python (pypi); libraries mapped by debian: $(libs debian)
 
 | run | nn-train img/s | MB |$(heads)
 |---|---|---|$(rules)

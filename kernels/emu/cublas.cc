@@ -1,5 +1,5 @@
 /* cublas.cc: cuBLAS's single-precision GEMMs for the emulation, on the
-   CBLAS that the CPU backend uses (OpenBLAS, or lib/backend/gemm.c). cuBLAS
+   CPU backend's gemm() (lib/backend/gemm.c: OpenBLAS, or plain C). cuBLAS
    is column-major: C = op(A) op(B) there is C^T = op(B)^T op(A)^T in the
    row-major order that both CBLAS's support. The work runs in the handle's
    stream's turn, as cuBLAS's does; with beta 0, C is not read (cuBLAS's
@@ -101,8 +101,8 @@ static void gemm(cublasMath_t mode, cublasOperation_t ta, cublasOperation_t tb, 
 		A = a.data();
 		B = b.data();
 	}
-	cblas_sgemm(CblasRowMajor, tb == CUBLAS_OP_N ? CblasNoTrans : CblasTrans,
-		    ta == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, n, m, k, alpha, B, ldb, A, lda, beta, C, ldc);
+	gemm(tb == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, ta == CUBLAS_OP_N ? CblasNoTrans : CblasTrans, n, m, k,
+	     alpha, B, ldb, A, lda, beta, C, ldc);
 }
 
 static bool bad(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, int lda, int ldb, int ldc)

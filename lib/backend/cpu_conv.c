@@ -240,7 +240,7 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 					yi[(size_t)o * ohw + j] = b[o];
 		}
 		if (conv_is_pointwise(d)) {
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->oc, ohw, ckk, 1.0f, w, ckk, xi,
+			gemm(CblasNoTrans, CblasNoTrans, d->oc, ohw, ckk, 1.0f, w, ckk, xi,
 				    ohw, b ? 1.0f : 0.0f, yi, ohw);
 			continue;
 		}
@@ -250,7 +250,7 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 			int oy1 = oy0 + rows < d->oh ? oy0 + rows : d->oh, cols = (oy1 - oy0) * d->ow;
 			im2col(d, xi, oy0, oy1, col, pp);
 			/* y [oc, block] (+)= w [oc, ckk] col [ckk, block] */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->oc, cols, ckk, 1.0f, w, ckk,
+			gemm(CblasNoTrans, CblasNoTrans, d->oc, cols, ckk, 1.0f, w, ckk,
 				    col, cols, b ? 1.0f : 0.0f, yi + (size_t)oy0 * d->ow, ohw);
 		}
 	}
@@ -288,12 +288,12 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 			const float *dyi = dy + (size_t)i * d->oc * ohw;
 			/* dw [oc, ckk] += dy [oc, block] col [ckk, block]^T */
 			if (dw && conv_is_pointwise(d))
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi,
+				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi,
 					    ohw, xi, ohw, 1.0f, pdw, ckk);
 			for (int oy0 = 0; dw && !conv_is_pointwise(d) && oy0 < d->oh; oy0 += rows) {
 				int oy1 = oy0 + rows < d->oh ? oy0 + rows : d->oh, cols = (oy1 - oy0) * d->ow;
 				im2col(d, xi, oy0, oy1, col, pp);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, ckk, cols, 1.0f,
+				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, cols, 1.0f,
 					    dyi + (size_t)oy0 * d->ow, ohw, col, cols, 1.0f, pdw, ckk);
 			}
 			for (int o = 0; db && o < d->oc; o++) {
@@ -306,7 +306,7 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 			if (dx) {
 				float *dxi = dx + (size_t)i * d->c * d->h * d->w;
 				if (conv_is_pointwise(d)) {
-					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
+					gemm(CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
 						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
 				} else if (direct) {
 					int hw = d->h * d->w;
@@ -314,11 +314,11 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 						int iy1 = iy0 + trows < d->h ? iy0 + trows : d->h, cols = (iy1 - iy0) * d->w;
 						im2col(&t_d, dyi, iy0, iy1, dcol, pp);
 						/* dx [c, block] += w2 [c, okk] dcol [okk, block] */
-						cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c, cols, okk, 1.0f,
+						gemm(CblasNoTrans, CblasNoTrans, d->c, cols, okk, 1.0f,
 							    w2, okk, dcol, cols, 1.0f, dxi + (size_t)iy0 * d->w, hw);
 					}
 				} else {
-					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
+					gemm(CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
 						    w, ckk, dyi, ohw, 0.0f, dcol, ohw);
 					col2im_add(d, dcol, dxi);
 				}

@@ -16,7 +16,7 @@ void cpu_linear_forward(int n, int in, int out, const float *x, const float *w,
 		if (b)
 			for (int i = lo; i < hi; i++)
 				memcpy(y + (size_t)i * out, b, out * sizeof(float));
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, out, in, 1.0f,
+		gemm(CblasNoTrans, CblasTrans, hi - lo, out, in, 1.0f,
 			    x + (size_t)lo * in, in, w, in, b ? 1.0f : 0.0f, y + (size_t)lo * out, out);
 	}
 }
@@ -31,7 +31,7 @@ void cpu_linear_backward(int n, int in, int out, const float *x, const float *w,
 		/* dw [out,in] += dy^T [out,n] x [n,in], split over output rows */
 		int lo = t * ochunk, hi = lo + ochunk < out ? lo + ochunk : out;
 		if (lo < hi) {
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, in, n, 1.0f, dy + lo,
+			gemm(CblasTrans, CblasNoTrans, hi - lo, in, n, 1.0f, dy + lo,
 				    out, x, in, 1.0f, dw + (size_t)lo * in, in);
 			if (db)
 				for (int o = lo; o < hi; o++) {
@@ -44,7 +44,7 @@ void cpu_linear_backward(int n, int in, int out, const float *x, const float *w,
 		/* dx [n,in] += dy [n,out] w [out,in], split over samples */
 		int nlo = t * nchunk, nhi = nlo + nchunk < n ? nlo + nchunk : n;
 		if (dx && nlo < nhi)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nhi - nlo, in, out, 1.0f,
+			gemm(CblasNoTrans, CblasNoTrans, nhi - nlo, in, out, 1.0f,
 				    dy + (size_t)nlo * out, out, w, in, 1.0f, dx + (size_t)nlo * in, in);
 	}
 }

@@ -289,7 +289,7 @@ static void wino_conv(const wino *t, const conv_desc *d, const float *x, const f
 			/* mm [xi] (oc x nb) = u [xi] (oc x c) v [xi] (c x nb) */
 #pragma omp for schedule(static)
 			for (int xi = 0; xi < a2; xi++)
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->oc, nb, d->c, 1.0f,
+				gemm(CblasNoTrans, CblasNoTrans, d->oc, nb, d->c, 1.0f,
 					    u + (size_t)xi * d->oc * d->c, d->c, v + (size_t)xi * d->c * nb, nb, 0.0f,
 					    mm + (size_t)xi * d->oc * nb, nb);
 			wino_output(t, d, &g, mm, t0, nb, bias, add, y);
@@ -343,7 +343,7 @@ static void wino_dw(const wino *t, const conv_desc *d, const float *x, const flo
 			/* s [xi] (oc x c) += gd [xi] (oc x nb) v [xi]^T (nb x c) */
 #pragma omp for schedule(static)
 			for (int xi = 0; xi < a2; xi++)
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->oc, d->c, nb, 1.0f,
+				gemm(CblasNoTrans, CblasTrans, d->oc, d->c, nb, 1.0f,
 					    gd + (size_t)xi * d->oc * nb, nb, v + (size_t)xi * d->c * nb, nb, 1.0f,
 					    s + (size_t)xi * d->oc * d->c, d->c);
 		}

@@ -1,21 +1,20 @@
 /* gemm.h: single-precision matrix product for the CPU backend: OpenBLAS's
-   cblas_sgemm, or a plain blocked C version where OpenBLAS is not installed
-   (a build on a machine without libopenblas-dev: correct, much slower). */
+   cblas_sgemm, opened at run time (gemm.c says why), or a plain blocked C
+   version where OpenBLAS is not installed (correct, much slower). */
 #ifndef NN_GEMM_H
 #define NN_GEMM_H
 
-#ifndef NN_NO_OPENBLAS
-#include <cblas.h>
-void openblas_set_num_threads(int num_threads);
-#define gemm_set_threads openblas_set_num_threads
-#else
-enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+/* CBLAS's values, so the calls read as CBLAS calls do */
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
-/* Row-major only: C = alpha * op(A) op(B) + beta * C. */
-void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n,
-		 int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
-		 int ldc);
-static inline void gemm_set_threads(int n) { (void)n; }
-#endif
+
+/* Row-major: C = alpha * op(A) op(B) + beta * C, A m x k, B k x n. */
+void gemm(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
+	  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* OpenBLAS's own threads (the backend keeps it at one: it parallelises
+   over samples and channels itself). */
+void gemm_set_threads(int n);
+/* The library behind gemm(): "OpenBLAS 0.3.21 ... (core SkylakeX)" or
+   "built-in C GEMM (...)", for benchmark records and --version-like notes. */
+const char *gemm_library(void);
 
 #endif
