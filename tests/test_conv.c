@@ -98,12 +98,15 @@ static void check_conv(const int *a)
 	reference(&d, x, wt, b, dy, ry, rdx, rdw, rdb);
 	float *y = xmalloc(ny * sizeof *y), *dx = xmalloc(nx * sizeof *dx), *dw = xmalloc(nw * sizeof *dw);
 	float *db = xmalloc(oc * sizeof *db);
-	for (int run = 0; run < 4; run++) {
-		int threads = 1 + run % 2, wino = run >= 2;
+	static const char *const routes[] = {"gemm", "direct", "winograd"};
+	for (int run = 0; run < 6; run++) {
+		int threads = 1 + run % 2, wino = run >= 4;
 		double tol = wino ? 2e-4 : 2e-5;
+		if (run / 2 == 1 && !(stride == 1 && k > 1))
+			continue;
 		if (wino && !(stride == 1 && (k == 3 || k == 5)))
 			break;
-		backend_conv = wino ? "winograd" : "gemm";
+		backend_conv = routes[run / 2];
 		backend_cpu.set_threads(threads);
 		void *work = backend_cpu.alloc(backend_cpu.conv_workspace(&d), "workspace");
 		memcpy(dx, dx0, nx * sizeof *dx);
@@ -136,6 +139,9 @@ static const int shapes[][8] = {
 	{1, 1024, 64, 60, 4, 5, 1, 2},
 	{2, 8, 13, 11, 6, 3, 1, 2},
 	{2, 4, 5, 3, 6, 5, 1, 2},
+	/* the direct route's blocks of 8 output channels and a remainder */
+	{2, 3, 10, 12, 11, 3, 1, 1},
+	{1, 19, 6, 9, 2, 3, 1, 1},
 };
 
 int main(void)

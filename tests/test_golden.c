@@ -39,7 +39,8 @@ static void run_case(const char *path, const backend *be)
 	st_file *f = st_read(path);
 	int wino = !strcmp(backend_conv, "winograd");
 	char *base = xmalloc(strlen(path) + 16);
-	sprintf(base, "%s%s", wino ? "winograd " : "", strrchr(path, '/') + 1);
+	sprintf(base, "%s%s%s", strcmp(backend_conv, "gemm") ? backend_conv : "",
+		strcmp(backend_conv, "gemm") ? " " : "", strrchr(path, '/') + 1);
 	*strstr(base, ".safetensors") = 0;
 	net *n = net_parse(st_meta(f, "net"), path);
 	net_init(n, be, 0);
@@ -173,13 +174,15 @@ int main(int argc, char **argv)
 	be->set_threads(0);
 	/* each case in a process of its own: one that crashes or stops on a
 	   bad fixture is reported, and the others still run */
-	for (size_t i = 0; i < 2 * g.gl_pathc; i++) {
-		backend_conv = i < g.gl_pathc ? "gemm" : "winograd";
+	/* by each route of the CPU convolutions */
+	static const char *const routes[] = {"gemm", "direct", "winograd"};
+	for (size_t i = 0; i < 3 * g.gl_pathc; i++) {
+		backend_conv = routes[i / g.gl_pathc];
 		/* unet's last relu has an input 2.4e-8 of its layer's largest
 		   (PyTorch's forward): within Winograd's rounding (1e-5) of the
 		   kink, where the gradient of every layer before it routes the
 		   other way; the Winograd route's own accuracy is test_conv's */
-		if (i >= g.gl_pathc && strstr(g.gl_pathv[i % g.gl_pathc], "/unet.safetensors")) {
+		if (i >= 2 * g.gl_pathc && strstr(g.gl_pathv[i % g.gl_pathc], "/unet.safetensors")) {
 			SKIP("winograd unet: NOT TESTABLE: a relu input within Winograd's rounding of 0");
 			continue;
 		}

@@ -183,12 +183,14 @@ typedef struct backend {
 
 extern const backend backend_cpu;
 
-/* The CPU backend's convolution algorithm (--conv), "auto", "gemm" or
-   "winograd": gemm sums the definition's products (im2col and GEMM);
-   winograd takes stride-1 3x3 and 5x5 convolutions with 4 to 6 times fewer
-   multiplications and a larger rounding error (bench/winograd.md); auto
-   takes Winograd where it measured faster. Read when a network plans its
-   workspace and at each convolution: set it before either. */
+/* The CPU backend's convolution algorithm (--conv), "auto", "gemm",
+   "direct" or "winograd": gemm sums the definition's products by im2col and
+   GEMM; direct sums them from the input itself for stride-1 convolutions
+   (cpu_direct.c); winograd takes stride-1 3x3 and 5x5 convolutions with 4 to
+   6 times fewer multiplications and a larger rounding error
+   (bench/winograd.md); auto takes Winograd where it measured faster, else
+   direct where it fits, else gemm. Read when a network plans its workspace
+   and at each convolution: set it before either. */
 extern const char *backend_conv;
 
 /* What a backend may lack: the slots of its table that may be NULL. */

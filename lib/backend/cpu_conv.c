@@ -23,6 +23,15 @@ static int conv_is_pointwise(const conv_desc *d)
 	return d->k == 1 && d->stride == 1 && d->pad == 0;
 }
 
+/* The direct route (cpu_direct.c) for stride-1 convolutions where
+   backend_conv is "direct", or "auto" and Winograd's route is not taken:
+   it measured faster than im2col and GEMM on the course networks and the
+   U-Nets (bench/cpu-facade.md). */
+static int conv_direct(const conv_desc *d)
+{
+	return cpu_direct_fits(d) && (!strcmp(backend_conv, "direct") || !strcmp(backend_conv, "auto"));
+}
+
 /* Output columns [a, b) of a row whose input column ox*stride - pad + kx
    falls inside [0, w); outside it the row reads zero padding. */
 static void valid_range(const conv_desc *d, int kx, int *a, int *b)
@@ -211,14 +220,37 @@ static size_t conv_thread_floats(const conv_desc *d)
 	size_t ckk = (size_t)d->c * d->k * d->k, ohw = (size_t)d->oh * d->ow;
 	conv_desc t = conv_dx_desc(d);
 	size_t dcol = conv_dx_direct(d) ? conv_col_floats(&t) : ckk * ohw;
+	if (conv_direct(d)) /* no columns: only the partial dw and db */
+		return (size_t)d->oc * ckk + d->oc + 16;
 	return conv_col_floats(d) + dcol + conv_padded_floats(d) + (size_t)d->oc * ckk + d->oc + 16;
 }
 
+/* The direct route's buffer per thread, for the forward pass and for the
+   input gradient's */
+static size_t conv_direct_floats(const conv_desc *d)
+{
+	if (!conv_direct(d))
+		return 0;
+	conv_desc t = conv_dx_desc(d);
+	size_t a = cpu_direct_floats(d), b = conv_dx_direct(d) ? cpu_direct_floats(&t) : 0;
+	return a > b ? a : b;
+}
+
+/* The workspace: conv_thread_floats per thread; the flipped weights (or
+   the direct route's [c*k*k, oc]); the direct route's buffer per thread. */
 size_t cpu_conv_workspace(const conv_desc *d)
 {
 	if (conv_winograd(d))
 		return cpu_winograd_workspace(d);
-	return (conv_thread_floats(d) * nthreads() + (size_t)d->c * d->oc * d->k * d->k) * sizeof(float);
+	return ((conv_thread_floats(d) + conv_direct_floats(d)) * nthreads() + (size_t)d->c * d->oc * d->k * d->k +
+		16) * sizeof(float);
+}
+
+/* Thread t's buffer of the direct route, 64-byte aligned as the workspace */
+static float *direct_buffer(const conv_desc *d, void *work, int t)
+{
+	size_t at = conv_thread_floats(d) * nthreads() + (size_t)d->c * d->oc * d->k * d->k;
+	return (float *)work + (at + 15) / 16 * 16 + conv_direct_floats(d) * t;
 }
 
 void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,
@@ -228,6 +260,15 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 	size_t per = conv_thread_floats(d);
 	if (conv_winograd(d)) {
 		cpu_winograd_forward(d, x, w, b, y, work);
+		return;
+	}
+	if (conv_direct(d)) {
+		float *wt = (float *)work + per * nthreads();
+		cpu_direct_weights(d, w, wt);
+#pragma omp parallel for schedule(static)
+		for (int i = 0; i < d->n; i++)
+			cpu_direct_sample(d, x + (size_t)i * d->c * d->h * d->w, wt, b, y + (size_t)i * d->oc * ohw, 0,
+					  direct_buffer(d, work, thread_id()));
 		return;
 	}
 #pragma omp parallel for schedule(static)
@@ -270,7 +311,14 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 	conv_desc t_d = conv_dx_desc(d);
 	int rows = conv_block_rows(d), trows = conv_block_rows(&t_d);
 	float *w2 = (float *)work + per * nt;
-	for (int o = 0; direct && o < d->oc; o++)
+	/* the input gradient by the direct route: dy's convolution with the
+	   flipped weights, taken as [oc*k*k, c] */
+	int by_direct = direct && conv_direct(d);
+	for (int o = 0; by_direct && o < d->oc; o++)
+		for (int ch = 0; ch < d->c; ch++)
+			for (int q = 0; q < kk; q++)
+				w2[((size_t)o * kk + kk - 1 - q) * d->c + ch] = w[((size_t)o * d->c + ch) * kk + q];
+	for (int o = 0; direct && !by_direct && o < d->oc; o++)
 		for (int ch = 0; ch < d->c; ch++)
 			for (int q = 0; q < kk; q++)
 				w2[(size_t)ch * okk + o * kk + kk - 1 - q] = w[((size_t)o * d->c + ch) * kk + q];
@@ -290,7 +338,9 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 			if (dw && conv_is_pointwise(d))
 				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi,
 					    ohw, xi, ohw, 1.0f, pdw, ckk);
-			for (int oy0 = 0; dw && !conv_is_pointwise(d) && oy0 < d->oh; oy0 += rows) {
+			if (dw && conv_direct(d))
+				cpu_direct_weight_grad(d, xi, dyi, pdw, direct_buffer(d, work, t));
+			for (int oy0 = 0; dw && !conv_is_pointwise(d) && !conv_direct(d) && oy0 < d->oh; oy0 += rows) {
 				int oy1 = oy0 + rows < d->oh ? oy0 + rows : d->oh, cols = (oy1 - oy0) * d->ow;
 				im2col(d, xi, oy0, oy1, col, pp);
 				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, cols, 1.0f,
@@ -308,6 +358,8 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 				if (conv_is_pointwise(d)) {
 					gemm(CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
 						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
+				} else if (by_direct) {
+					cpu_direct_sample(&t_d, dyi, w2, NULL, dxi, 1, direct_buffer(d, work, t));
 				} else if (direct) {
 					int hw = d->h * d->w;
 					for (int iy0 = 0; iy0 < d->h; iy0 += trows) {

@@ -46,6 +46,18 @@ void cpu_winograd_forward(const conv_desc *d, const float *x, const float *w, co
 void cpu_winograd_backward(const conv_desc *d, const float *x, const float *w, const float *dy, float *dx,
 			   float *dw, float *db, void *work);
 
+/* cpu_direct.c: a stride-1 convolution of one sample as sums of shifted
+   input rows (no im2col, no GEMM); cpu_conv.c chooses it (backend_conv).
+   buf: cpu_direct_floats per thread; wt: cpu_direct_weights' [c*k*k, oc];
+   add: y += the sums (no bias), else y = b + the sums (b may be NULL). */
+int cpu_direct_fits(const conv_desc *d);
+size_t cpu_direct_floats(const conv_desc *d);
+void cpu_direct_weights(const conv_desc *d, const float *w, float *wt);
+void cpu_direct_sample(const conv_desc *d, const float *x, const float *wt, const float *b, float *y, int add,
+		       float *buf);
+/* dw [oc, c*k*k] += the weight gradient of one sample's dy [oc, oh, ow] */
+void cpu_direct_weight_grad(const conv_desc *d, const float *x, const float *dy, float *dw, float *buf);
+
 /* cpu_conv.c: convolution: im2col + GEMM per sample, samples spread over threads */
 size_t cpu_conv_workspace(const conv_desc *d);
 void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,

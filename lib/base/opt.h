@@ -55,8 +55,8 @@ typedef struct opt {
 	 .parse = opt_choice}, \
 	{"precision", 0, OPT_CUSTOM, (precision), .arg = "fp32|tf32", \
 	 .help = "matrix maths on the GPU (default fp32)", .parse = opt_choice}, \
-	{"conv", 0, OPT_CUSTOM, &backend_conv, .arg = "auto|gemm|winograd", \
-	 .help = "CPU convolutions: gemm (the definition's sums), winograd (fewer products) or auto", \
+	{"conv", 0, OPT_CUSTOM, &backend_conv, .arg = "auto|gemm|direct|winograd", \
+	 .help = "CPU convolutions: gemm or direct (the definition's sums), winograd (fewer products) or auto", \
 	 .parse = opt_choice}
 
 /* The rows of table before its OPT_END. */
