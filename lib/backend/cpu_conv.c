@@ -1,5 +1,6 @@
 /* cpu_conv.c: the CPU backend's convolution: im2col + GEMM per sample,
-   samples spread over threads; or Winograd's route (cpu_winograd.c). */
+   samples spread over threads; or the direct route (cpu_direct.c) or
+   Winograd's (cpu_winograd.c), chosen here. */
 #include "backend/cpu_ops.h"
 #include "backend/gemm.h"
 

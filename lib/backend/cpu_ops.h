@@ -58,7 +58,8 @@ void cpu_direct_sample(const conv_desc *d, const float *x, const float *wt, cons
 /* dw [oc, c*k*k] += the weight gradient of one sample's dy [oc, oh, ow] */
 void cpu_direct_weight_grad(const conv_desc *d, const float *x, const float *dy, float *dw, float *buf);
 
-/* cpu_conv.c: convolution: im2col + GEMM per sample, samples spread over threads */
+/* cpu_conv.c: convolution: im2col + GEMM per sample, samples spread over
+   threads, or the direct or Winograd's route */
 size_t cpu_conv_workspace(const conv_desc *d);
 void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const float *b,
 		      float *y, void *work);
