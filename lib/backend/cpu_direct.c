@@ -24,7 +24,7 @@
 
 typedef float vec __attribute__((vector_size(64)));
 #define VL 16          /* floats a vector */
-#define TV 2           /* vectors a tile */
+#define TV 3           /* vectors a tile */
 #define TILE (VL * TV) /* output positions a tile */
 #define MB 8           /* output channels a tile */
 
@@ -161,7 +161,7 @@ static inline float lanes_sum(vec v)
 
 #define OB 8 /* output channels a pass */
 #define KC 3 /* taps a pass */
-#define DW_CHUNK 1024 /* positions a chunk: a multiple of TILE */
+#define DW_CHUNK 1024 /* positions a chunk: a multiple of VL */
 static inline __attribute__((always_inline)) void taps(const float *xrow, const float *dyw, size_t nw, size_t nj,
 							int ob, int nk, float *dw, size_t ckk)
 {
