@@ -1,6 +1,6 @@
 #!/bin/sh
-# OpenBLAS (what nnpipe links) against BLIS for nnpipe's training, the same
-# binaries with Debian's BLIS preloaded (LD_PRELOAD: its cblas_sgemm takes
+# OpenBLAS (what nnpipe opens) against BLIS for nnpipe's training, the same
+# binaries with Debian's BLIS opened instead (NN_BLAS: its cblas_sgemm takes
 # the place of OpenBLAS's; single-threaded inside nnpipe's own threads, as
 # OpenBLAS is), alternating, on three networks: the course net (12,800
 # Fashion-MNIST images), the facade course net at 64x64 (48 photos) and the
@@ -27,7 +27,7 @@ for i in $(seq "$reps"); do
 		set -- $case
 		for lib in OpenBLAS BLIS; do
 			pre=; [ $lib = BLIS ] && pre=$blis
-			/usr/bin/time -f "%e %U" -o "$tmp/t" env LD_PRELOAD="$pre" BLIS_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+			/usr/bin/time -f "%e %U" -o "$tmp/t" env NN_BLAS="$pre" BLIS_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
 				"$bin/nn-train" -q "$2" --epochs 1 --batch "$3" --threads 2 --log-every 10 --log "$tmp/log" \
 				-o "$tmp/m.st" "$4"
 			loss=$(awk -F'\t' '$3 == "train" { l = $4 } END { print l }' "$tmp/log")

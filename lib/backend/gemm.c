@@ -7,8 +7,9 @@
    half as wide as the CPU's. Later OpenBLAS releases run those CPUs with
    the SkylakeX kernels; so does this file, through OpenBLAS's own
    OPENBLAS_CORETYPE, which a user's setting overrides (bench/cpu-train.md
-   has the figures). Where OpenBLAS is missing, a plain C product stands
-   in, with a note. */
+   has the figures). NN_BLAS names another CBLAS library to open instead
+   (bench/blas.sh compares BLIS). Where none opens, a plain C product
+   stands in, with a note. */
 #include "backend/gemm.h"
 #include "base/util.h"
 
@@ -70,28 +71,31 @@ static void load(void)
 	int set = !getenv("OPENBLAS_CORETYPE") && amd_avx512();
 	if (set)
 		setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-	void *h = dlopen(OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const char *name = getenv("NN_BLAS") && *getenv("NN_BLAS") ? getenv("NN_BLAS") : OPENBLAS_SONAME;
+	void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
 	if (set)
 		unsetenv("OPENBLAS_CORETYPE");
 	if (!h) {
-		note("%s: using the built-in C GEMM, much slower (install libopenblas0)", dlerror());
-		snprintf(library, sizeof library, "built-in C GEMM (%s not found)", OPENBLAS_SONAME);
+		note("%s: using the built-in C GEMM, much slower%s", dlerror(),
+		     name == OPENBLAS_SONAME ? " (install libopenblas0)" : "");
+		snprintf(library, sizeof library, "built-in C GEMM (%s not found)", name);
 		return;
 	}
 	sgemm_fn *f = (sgemm_fn *)dlsym(h, "cblas_sgemm");
-	void (*threads)(int) = (void (*)(int))dlsym(h, "openblas_set_num_threads");
-	char *(*config)(void) = (char *(*)(void))dlsym(h, "openblas_get_config");
-	char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
-	if (!f || !threads) {
-		note("%s: no cblas_sgemm or openblas_set_num_threads: using the built-in C GEMM, much slower",
-		     OPENBLAS_SONAME);
-		snprintf(library, sizeof library, "built-in C GEMM (%s unusable)", OPENBLAS_SONAME);
+	if (!f) {
+		note("%s: no cblas_sgemm: using the built-in C GEMM, much slower", name);
+		snprintf(library, sizeof library, "built-in C GEMM (%s has no cblas_sgemm)", name);
 		return;
 	}
+	/* OpenBLAS's own; another library's threads are its environment's */
 	blas_sgemm = f;
-	blas_threads = threads;
-	snprintf(library, sizeof library, "%s (core %s)", config ? config() : "OpenBLAS",
-		 core ? core() : "unknown");
+	blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+	char *(*config)(void) = (char *(*)(void))dlsym(h, "openblas_get_config");
+	char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
+	if (config)
+		snprintf(library, sizeof library, "%s (core %s)", config(), core ? core() : "unknown");
+	else
+		snprintf(library, sizeof library, "%s", name);
 #endif
 }
 
