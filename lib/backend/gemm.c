@@ -71,13 +71,13 @@ static void load(void)
 	int set = !getenv("OPENBLAS_CORETYPE") && amd_avx512();
 	if (set)
 		setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-	const char *name = getenv("NN_BLAS") && *getenv("NN_BLAS") ? getenv("NN_BLAS") : OPENBLAS_SONAME;
+	const char *other = getenv("NN_BLAS"), *name = other && *other ? other : OPENBLAS_SONAME;
 	void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
 	if (set)
 		unsetenv("OPENBLAS_CORETYPE");
 	if (!h) {
 		note("%s: using the built-in C GEMM, much slower%s", dlerror(),
-		     name == OPENBLAS_SONAME ? " (install libopenblas0)" : "");
+		     other && *other ? "" : " (install libopenblas0)");
 		snprintf(library, sizeof library, "built-in C GEMM (%s not found)", name);
 		return;
 	}
