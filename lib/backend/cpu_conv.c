@@ -283,7 +283,7 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 		}
 		if (conv_is_pointwise(d)) {
 			gemm(CblasNoTrans, CblasNoTrans, d->oc, ohw, ckk, 1.0f, w, ckk, xi,
-				    ohw, b ? 1.0f : 0.0f, yi, ohw);
+			     ohw, b ? 1.0f : 0.0f, yi, ohw);
 			continue;
 		}
 		float *col = (float *)work + per * thread_id();
@@ -293,7 +293,7 @@ void cpu_conv_forward(const conv_desc *d, const float *x, const float *w, const 
 			im2col(d, xi, oy0, oy1, col, pp);
 			/* y [oc, block] (+)= w [oc, ckk] col [ckk, block] */
 			gemm(CblasNoTrans, CblasNoTrans, d->oc, cols, ckk, 1.0f, w, ckk,
-				    col, cols, b ? 1.0f : 0.0f, yi + (size_t)oy0 * d->ow, ohw);
+			     col, cols, b ? 1.0f : 0.0f, yi + (size_t)oy0 * d->ow, ohw);
 		}
 	}
 }
@@ -338,14 +338,14 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 			/* dw [oc, ckk] += dy [oc, block] col [ckk, block]^T */
 			if (dw && conv_is_pointwise(d))
 				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, ohw, 1.0f, dyi,
-					    ohw, xi, ohw, 1.0f, pdw, ckk);
+				     ohw, xi, ohw, 1.0f, pdw, ckk);
 			if (dw && conv_direct(d))
 				cpu_direct_weight_grad(d, xi, dyi, pdw, direct_buffer(d, work, t));
 			for (int oy0 = 0; dw && !conv_is_pointwise(d) && !conv_direct(d) && oy0 < d->oh; oy0 += rows) {
 				int oy1 = oy0 + rows < d->oh ? oy0 + rows : d->oh, cols = (oy1 - oy0) * d->ow;
 				im2col(d, xi, oy0, oy1, col, pp);
 				gemm(CblasNoTrans, CblasTrans, d->oc, ckk, cols, 1.0f,
-					    dyi + (size_t)oy0 * d->ow, ohw, col, cols, 1.0f, pdw, ckk);
+				     dyi + (size_t)oy0 * d->ow, ohw, col, cols, 1.0f, pdw, ckk);
 			}
 			for (int o = 0; db && o < d->oc; o++) {
 				float s = 0;
@@ -358,7 +358,7 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 				float *dxi = dx + (size_t)i * d->c * d->h * d->w;
 				if (conv_is_pointwise(d)) {
 					gemm(CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
-						    w, ckk, dyi, ohw, 1.0f, dxi, ohw);
+					     w, ckk, dyi, ohw, 1.0f, dxi, ohw);
 				} else if (by_direct) {
 					cpu_direct_sample(&t_d, dyi, w2, NULL, dxi, 1, direct_buffer(d, work, t));
 				} else if (direct) {
@@ -368,11 +368,11 @@ void cpu_conv_backward(const conv_desc *d, const float *x, const float *w, const
 						im2col(&t_d, dyi, iy0, iy1, dcol, pp);
 						/* dx [c, block] += w2 [c, okk] dcol [okk, block] */
 						gemm(CblasNoTrans, CblasNoTrans, d->c, cols, okk, 1.0f,
-							    w2, okk, dcol, cols, 1.0f, dxi + (size_t)iy0 * d->w, hw);
+						     w2, okk, dcol, cols, 1.0f, dxi + (size_t)iy0 * d->w, hw);
 					}
 				} else {
 					gemm(CblasTrans, CblasNoTrans, ckk, ohw, d->oc, 1.0f,
-						    w, ckk, dyi, ohw, 0.0f, dcol, ohw);
+					     w, ckk, dyi, ohw, 0.0f, dcol, ohw);
 					col2im_add(d, dcol, dxi);
 				}
 			}

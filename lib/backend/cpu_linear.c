@@ -17,7 +17,7 @@ void cpu_linear_forward(int n, int in, int out, const float *x, const float *w,
 			for (int i = lo; i < hi; i++)
 				memcpy(y + (size_t)i * out, b, out * sizeof(float));
 		gemm(CblasNoTrans, CblasTrans, hi - lo, out, in, 1.0f,
-			    x + (size_t)lo * in, in, w, in, b ? 1.0f : 0.0f, y + (size_t)lo * out, out);
+		     x + (size_t)lo * in, in, w, in, b ? 1.0f : 0.0f, y + (size_t)lo * out, out);
 	}
 }
 
@@ -32,7 +32,7 @@ void cpu_linear_backward(int n, int in, int out, const float *x, const float *w,
 		int lo = t * ochunk, hi = lo + ochunk < out ? lo + ochunk : out;
 		if (lo < hi) {
 			gemm(CblasTrans, CblasNoTrans, hi - lo, in, n, 1.0f, dy + lo,
-				    out, x, in, 1.0f, dw + (size_t)lo * in, in);
+			     out, x, in, 1.0f, dw + (size_t)lo * in, in);
 			if (db)
 				for (int o = lo; o < hi; o++) {
 					float s = 0;
@@ -45,6 +45,6 @@ void cpu_linear_backward(int n, int in, int out, const float *x, const float *w,
 		int nlo = t * nchunk, nhi = nlo + nchunk < n ? nlo + nchunk : n;
 		if (dx && nlo < nhi)
 			gemm(CblasNoTrans, CblasNoTrans, nhi - nlo, in, out, 1.0f,
-				    dy + (size_t)nlo * out, out, w, in, 1.0f, dx + (size_t)nlo * in, in);
+			     dy + (size_t)nlo * out, out, w, in, 1.0f, dx + (size_t)nlo * in, in);
 	}
 }

@@ -290,8 +290,8 @@ static void wino_conv(const wino *t, const conv_desc *d, const float *x, const f
 #pragma omp for schedule(static)
 			for (int xi = 0; xi < a2; xi++)
 				gemm(CblasNoTrans, CblasNoTrans, d->oc, nb, d->c, 1.0f,
-					    u + (size_t)xi * d->oc * d->c, d->c, v + (size_t)xi * d->c * nb, nb, 0.0f,
-					    mm + (size_t)xi * d->oc * nb, nb);
+				     u + (size_t)xi * d->oc * d->c, d->c, v + (size_t)xi * d->c * nb, nb, 0.0f,
+				     mm + (size_t)xi * d->oc * nb, nb);
 			wino_output(t, d, &g, mm, t0, nb, bias, add, y);
 		}
 	}
@@ -344,8 +344,8 @@ static void wino_dw(const wino *t, const conv_desc *d, const float *x, const flo
 #pragma omp for schedule(static)
 			for (int xi = 0; xi < a2; xi++)
 				gemm(CblasNoTrans, CblasTrans, d->oc, d->c, nb, 1.0f,
-					    gd + (size_t)xi * d->oc * nb, nb, v + (size_t)xi * d->c * nb, nb, 1.0f,
-					    s + (size_t)xi * d->oc * d->c, d->c);
+				     gd + (size_t)xi * d->oc * nb, nb, v + (size_t)xi * d->c * nb, nb, 1.0f,
+				     s + (size_t)xi * d->oc * d->c, d->c);
 		}
 		wino_dw_out(&tw, d, s, dw);
 	}

@@ -15,7 +15,6 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #define OPENBLAS_SONAME "libopenblas.so.0"
@@ -24,7 +23,6 @@ typedef void sgemm_fn(int order, int ta, int tb, int m, int n, int k, float alph
 		      int lda, const float *b, int ldb, float beta, float *c, int ldc);
 static sgemm_fn *blas_sgemm;
 static void (*blas_threads)(int);
-static char library[256] = "built-in C GEMM";
 
 /* The plain product: i-p-j order, the inner loop along rows of B and C. */
 static void plain_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a,
@@ -78,24 +76,16 @@ static void load(void)
 	if (!h) {
 		note("%s: using the built-in C GEMM, much slower%s", dlerror(),
 		     other && *other ? "" : " (install libopenblas0)");
-		snprintf(library, sizeof library, "built-in C GEMM (%s not found)", name);
 		return;
 	}
 	sgemm_fn *f = (sgemm_fn *)dlsym(h, "cblas_sgemm");
 	if (!f) {
 		note("%s: no cblas_sgemm: using the built-in C GEMM, much slower", name);
-		snprintf(library, sizeof library, "built-in C GEMM (%s has no cblas_sgemm)", name);
 		return;
 	}
 	/* OpenBLAS's own; another library's threads are its environment's */
 	blas_sgemm = f;
 	blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
-	char *(*config)(void) = (char *(*)(void))dlsym(h, "openblas_get_config");
-	char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
-	if (config)
-		snprintf(library, sizeof library, "%s (core %s)", config(), core ? core() : "unknown");
-	else
-		snprintf(library, sizeof library, "%s", name);
 #endif
 }
 
@@ -113,10 +103,4 @@ void gemm_set_threads(int n)
 	pthread_once(&loaded, load);
 	if (blas_threads)
 		blas_threads(n);
-}
-
-const char *gemm_library(void)
-{
-	pthread_once(&loaded, load);
-	return library;
 }

@@ -13,8 +13,5 @@ void gemm(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n, int k,
 /* OpenBLAS's own threads (the backend keeps it at one: it parallelises
    over samples and channels itself). */
 void gemm_set_threads(int n);
-/* The library behind gemm(): "OpenBLAS 0.3.21 ... (core SkylakeX)" or
-   "built-in C GEMM (...)", for benchmark records and --version-like notes. */
-const char *gemm_library(void);
 
 #endif
