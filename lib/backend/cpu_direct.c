@@ -16,8 +16,8 @@
 
    For few output channels (the U-Nets' 16 to 64) the columns and the
    packing cost as much as the products (bench/cpu-facade.md). This file is
-   built with fused multiply-add contraction (the Makefile), as OpenBLAS's
-   kernels are. */
+   built at -O3 with fused multiply-add contraction in every build (the
+   Makefile), as OpenBLAS's kernels use them. */
 #include "backend/cpu_ops.h"
 
 #include <string.h>
@@ -43,8 +43,6 @@ static size_t wide_positions(const conv_desc *d)
 	return (j + TILE - 1) / TILE * TILE;
 }
 
-/* The padded input, then the last tile's reach past it (zeros), then the
-   wide outputs [oc, wide_positions] */
 /* Floats of the padded input and what the last tile reads past it, a
    whole number of vectors: the wide outputs after it start 64-byte aligned
    where the buffer does (a load that crosses a cache line costs two) */
@@ -54,6 +52,8 @@ static size_t padded_floats(const conv_desc *d)
 	return (n + VL - 1) / VL * VL;
 }
 
+/* The padded input, then the last tile's reach past it (zeros), then the
+   wide outputs [oc, wide_positions] */
 size_t cpu_direct_floats(const conv_desc *d)
 {
 	return padded_floats(d) + (size_t)d->oc * wide_positions(d);
