@@ -8,6 +8,9 @@
 # whole process. Needs libblis-dev (not a dependency of nnpipe).
 #   bench/blas.sh [REPEATS]   (default 2)
 set -eu
+# OpenBLAS picks its own kernels (nn-train(1), ENVIRONMENT), whatever the
+# calling shell forces, as in bench/cpu-train.sh
+unset OPENBLAS_CORETYPE
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-2}
 blis=$(ls /usr/lib/x86_64-linux-gnu/libblis.so.4 2>/dev/null) || { echo "bench/blas.sh: no libblis.so.4 (apt-get install libblis-dev)" >&2; exit 1; }

@@ -8,6 +8,9 @@
 # Prints the table and appends it, with the machine, its load and the
 # commands, to bench/winograd.md. Needs the mini facade data beside the checkout.
 set -eu
+# OpenBLAS picks its own kernels (nn-train(1), ENVIRONMENT), whatever the
+# calling shell forces, as in bench/cpu-train.sh
+unset OPENBLAS_CORETYPE
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-3}
 threads=${2:-2}

@@ -11,6 +11,9 @@
 #   bench/scale-out.sh [REPEATS]   (default 3)
 # Prints a table with every run's figures and the medians.
 set -eu
+# OpenBLAS picks its own kernels (nn-train(1), ENVIRONMENT), whatever the
+# calling shell forces, as in bench/cpu-train.sh
+unset OPENBLAS_CORETYPE
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-3}
 tmp=$(mktemp -d)

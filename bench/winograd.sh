@@ -10,6 +10,9 @@
 # Prints the tables and appends them, with the machine, its load and the
 # command, to bench/winograd.md.
 set -eu
+# OpenBLAS picks its own kernels (nn-train(1), ENVIRONMENT), whatever the
+# calling shell forces, as in bench/cpu-train.sh
+unset OPENBLAS_CORETYPE
 root=$(cd "$(dirname "$0")/.." && pwd)
 reps=${1:-5}
 threads=${2:-2}
